@@ -1,0 +1,165 @@
+/*
+ * ct/raster.h — typed grids with georeferencing, windowed reads through GDAL, and
+ * Cloud-Optimized GeoTIFF output.
+ *
+ * A ct_grid is a rectangle of cells of one data type in row-major order (row 0 is the north
+ * edge when the geotransform has a negative y step, as usual), with its geotransform, CRS and
+ * nodata value. Algorithms get the cells with ct_grid_data() and index them as
+ * data[row * width + col]; the grid owns that memory.
+ *
+ * A ct_raster is an open GDAL dataset read window by window, so that memory is bounded by the
+ * window and not by the file. ct_grid_write_cog() writes a COG (tiled 512×512, DEFLATE with a
+ * predictor, overviews) to a temporary name beside the target and renames it into place when
+ * complete: a reader never sees half a file and a failed write leaves the old file untouched.
+ */
+#ifndef CT_RASTER_H
+#define CT_RASTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ct/context.h"
+#include "ct/crs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ct_dtype {
+    CT_BYTE = 1,
+    CT_INT16,
+    CT_UINT16,
+    CT_INT32,
+    CT_FLOAT32,
+    CT_FLOAT64
+} ct_dtype;
+
+/** Size of one cell in bytes. */
+size_t ct_dtype_size(ct_dtype t);
+/** "Byte", "Int16", "UInt16", "Int32", "Float32", "Float64" (GDAL's names). */
+const char *ct_dtype_name(ct_dtype t);
+
+typedef struct ct_grid ct_grid;
+
+/**
+ * @return a new grid of width × height cells of type t, all zero, with an identity
+ * geotransform (0, 1, 0, 0, 0, -1), no CRS and no nodata; free with ct_grid_free().
+ * NULL (with CT_ERR_NOMEM on ctx) when it does not fit in memory, or (with CT_ERR_USAGE) when
+ * a size is not positive or t is not a ct_dtype. ctx may be NULL when no message is wanted.
+ */
+ct_grid *ct_grid_new(ct_ctx *ctx, ct_dtype t, int width, int height);
+/** Frees a grid and its cells; NULL is a no-op. */
+void ct_grid_free(ct_grid *g);
+
+int ct_grid_width(const ct_grid *g);
+int ct_grid_height(const ct_grid *g);
+ct_dtype ct_grid_dtype(const ct_grid *g);
+/** The cells, row-major; owned by the grid. */
+void *ct_grid_data(ct_grid *g);
+const void *ct_grid_cdata(const ct_grid *g);
+
+/** GDAL geotransform: x = gt[0] + col*gt[1] + row*gt[2], y = gt[3] + col*gt[4] + row*gt[5]. */
+void ct_grid_get_geotransform(const ct_grid *g, double gt[6]);
+void ct_grid_set_geotransform(ct_grid *g, const double gt[6]);
+
+/** The grid's CRS (owned by the grid; NULL when none). */
+const ct_crs *ct_grid_crs(const ct_grid *g);
+/** Sets the CRS to a copy of crs (NULL clears it). */
+void ct_grid_set_crs(ct_grid *g, const ct_crs *crs);
+
+/** @return 1 and *value when the grid has a nodata value, else 0. */
+int ct_grid_get_nodata(const ct_grid *g, double *value);
+void ct_grid_set_nodata(ct_grid *g, double value);
+void ct_grid_clear_nodata(ct_grid *g);
+
+/** The value of a cell as double (any type). No bounds check. */
+double ct_grid_get(const ct_grid *g, int col, int row);
+/** Sets a cell from a double, rounded (half away from zero) and clamped to the type's range
+ *  for integer types, where NaN becomes 0. */
+void ct_grid_set(ct_grid *g, int col, int row, double v);
+
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct ct_raster ct_raster;
+
+/**
+ * Opens a raster dataset read-only (any GDAL format, or a path GDAL's virtual file systems
+ * understand, e.g. /vsigzip/dem.asc.gz). @return CT_OK and *out (close with ct_raster_close()),
+ * CT_ERR_IO when the file cannot be read, CT_ERR_FORMAT when it is not a raster GDAL
+ * recognises or is corrupt; the message names the file.
+ */
+ct_status ct_raster_open(ct_ctx *ctx, const char *path, ct_raster **out);
+/** Closes a raster; NULL is a no-op. */
+void ct_raster_close(ct_raster *r);
+
+int ct_raster_width(const ct_raster *r);
+int ct_raster_height(const ct_raster *r);
+int ct_raster_band_count(const ct_raster *r);
+/** The data type of band (1-based) mapped to the nearest ct_dtype (UInt32, Int64 and UInt64 to
+ *  CT_FLOAT64, complex types to their real part's type); 0 when there is no such band. */
+ct_dtype ct_raster_band_dtype(const ct_raster *r, int band);
+/** @return 1 and *value when band has nodata. */
+int ct_raster_band_nodata(const ct_raster *r, int band, double *value);
+/** @return 1 and gt when the dataset has a geotransform; 0 when not, with GDAL's default
+ *  (0, 1, 0, 0, 0, 1) in gt: pixel/line coordinates, which ct_raster_read() grids then get. */
+int ct_raster_geotransform(const ct_raster *r, double gt[6]);
+/** The dataset's CRS, recognised through ct_crs_from_wkt(); NULL when it has none. Owned by r. */
+const ct_crs *ct_raster_crs(const ct_raster *r);
+/** The GDAL driver's short name ("GTiff", "AAIGrid", ...). */
+const char *ct_raster_driver(const ct_raster *r);
+/** The natural block size of band 1. */
+void ct_raster_block_size(const ct_raster *r, int *bw, int *bh);
+/** The underlying GDALDatasetH, for callers that need GDAL directly. */
+void *ct_raster_gdal(ct_raster *r);
+
+/**
+ * Reads a window of one band (1-based) into a new grid of type t, with the window's own
+ * geotransform, the CRS and the band's nodata. @return CT_OK and *out (free with
+ * ct_grid_free()), CT_ERR_USAGE for a window outside the raster, CT_ERR_IO on a read error
+ * (naming the file and window).
+ */
+ct_status ct_raster_read(ct_ctx *ctx, ct_raster *r, int band, int xoff, int yoff, int width,
+                         int height, ct_dtype t, ct_grid **out);
+
+/** Band statistics over valid (non-nodata, finite) cells, computed exactly by block. */
+typedef struct ct_band_stats {
+    double min, max, mean, stddev; /**< stddev of the population; all NaN when valid is 0 */
+    uint64_t valid;                /**< cells used */
+    uint64_t nodata;               /**< cells left out: equal to the nodata value, NaN or ±inf */
+} ct_band_stats;
+
+/**
+ * Computes exact statistics of band, block by block (memory bounded by a block, or ~1 M cells
+ * for strips), reporting progress. Only the band's nodata value marks cells invalid (GDAL mask
+ * or alpha bands are not consulted). Deterministic: the same file gives the same bits.
+ * @return CT_OK, CT_ERR_USAGE for a band that does not exist, CT_ERR_IO on a read error,
+ * CT_ERR_CANCELLED when the progress callback stops it.
+ */
+ct_status ct_raster_band_stats(ct_ctx *ctx, ct_raster *r, int band, ct_band_stats *out);
+
+/** Reads the whole of one band: shorthand for ct_raster_read() of the full extent. */
+ct_status ct_grid_read(ct_ctx *ctx, const char *path, int band, ct_dtype t, ct_grid **out);
+
+/** Options of ct_grid_write_cog(); zero-initialised means the defaults. */
+typedef struct ct_cog_opts {
+    int blocksize;        /**< tile size, default 512; a multiple of 16 in 16-4096 */
+    int level;            /**< DEFLATE level 1-9, default 6 */
+    const char *overview_resampling; /**< default "AVERAGE" ("NEAREST" for Byte class rasters) */
+    int no_overviews;     /**< 1: none */
+} ct_cog_opts;
+
+/**
+ * Writes the grid as a Cloud-Optimized GeoTIFF (tiled, DEFLATE, predictor 2 for integers and 3
+ * for floats, overviews), first to a temporary name in the same folder, then renamed onto path.
+ * opts may be NULL. On failure the temporary file is removed and any old file at path is kept.
+ * path is a local file (rename(2) is what makes the write atomic), not a /vsi path. The CRS is
+ * written as ct_crs_wkt(); compression uses ct_ctx_threads() threads; the progress callback
+ * can cancel. The same grid gives the same bytes, whatever the thread count.
+ * @return CT_OK, CT_ERR_USAGE for bad options, CT_ERR_IO (folder missing or not writable, disk
+ * full, rename failed), CT_ERR_CRS when GDAL rejects the WKT, CT_ERR_CANCELLED.
+ */
+ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, const ct_cog_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CT_RASTER_H */

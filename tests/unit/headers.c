@@ -1,0 +1,10 @@
+/* headers.c — compiles with only the public headers, as a program using libctcore would. */
+#include "ct/context.h"
+#include "ct/crs.h"
+#include "ct/info.h"
+#include "ct/raster.h"
+#include "ct/text.h"
+#include "ct/vector.h"
+
+int headers_compile(void);
+int headers_compile(void) { return (int)CT_OK; }

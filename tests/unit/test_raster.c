@@ -1,0 +1,832 @@
+/* test_raster.c — grids, windowed reads, statistics and atomic COG output (libcore/raster.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <gdal.h>
+#include <ogr_srs_api.h>
+
+#include "ct/context.h"
+#include "ct/crs.h"
+#include "ct/raster.h"
+
+static char tmpdir[256];
+
+static const char *tpath(const char *name)
+{
+    static char buf[8][512];
+    static int next;
+    char *p = buf[next++ % 8];
+    snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
+    return p;
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ct-test-raster.XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static ct_ctx *new_ctx(void)
+{
+    ct_ctx *ctx = ct_ctx_new();
+    assert_non_null(ctx);
+    ct_ctx_set_threads(ctx, 1);
+    return ctx;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static int file_exists(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+/* The names in a folder other than . and .., counted; fails the test on a leftover temp file. */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (strstr(de->d_name, ".tmp"))
+            fail_msg("leftover temporary file %s in %s", de->d_name, dir);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static const double test_gt[6] = {580000.0, 2.0, 0.0, 1112000.0, 0.0, -2.0};
+
+/* A deterministic pattern spanning much of each type's range, with a few nodata cells. */
+static double pattern(ct_dtype t, int c, int r)
+{
+    switch (t) {
+    case CT_BYTE: return (c * 7 + r * 13) % 255;
+    case CT_INT16: return (double)((c * 37 + r * 101) % 65535) - 32767;
+    case CT_UINT16: return (c * 37 + r * 101) % 65535;
+    case CT_INT32: return (double)(((int64_t)c * 100003 + (int64_t)r * 7919919) % 4294967295LL) - 2147483647.0;
+    case CT_FLOAT32: return (float)(sin(c * 0.01) * cos(r * 0.013) * 1000.0 + r * 0.5);
+    case CT_FLOAT64: return sin(c * 0.01) * cos(r * 0.013) * 1000.0 + r * 0.5 + c * 1e-9;
+    }
+    return 0;
+}
+
+static double nodata_for(ct_dtype t)
+{
+    switch (t) {
+    case CT_BYTE: return 255;
+    case CT_INT16: return -32768;
+    case CT_UINT16: return 65535;
+    case CT_INT32: return -2147483648.0;
+    case CT_FLOAT32: return -9999;
+    case CT_FLOAT64: return -3.4e38;
+    }
+    return 0;
+}
+
+static ct_grid *make_grid(ct_ctx *ctx, ct_dtype t, int w, int h, const ct_crs *crs)
+{
+    ct_grid *g = ct_grid_new(ctx, t, w, h);
+    assert_non_null(g);
+    for (int r = 0; r < h; r++)
+        for (int c = 0; c < w; c++)
+            ct_grid_set(g, c, r, (r * 31 + c) % 97 == 0 ? nodata_for(t) : pattern(t, c, r));
+    ct_grid_set_geotransform(g, test_gt);
+    ct_grid_set_nodata(g, nodata_for(t));
+    ct_grid_set_crs(g, crs);
+    return g;
+}
+
+static ct_crs *vn2000_105(ct_ctx *ctx)
+{
+    ct_crs *crs = NULL;
+    assert_int_equal(ct_crs_from_user(ctx, "vn2000:105", &crs), CT_OK);
+    assert_non_null(crs);
+    return crs;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void test_dtype_names_and_sizes(void **state)
+{
+    (void)state;
+    static const struct { ct_dtype t; size_t size; const char *name; } tab[] = {
+        {CT_BYTE, 1, "Byte"},     {CT_INT16, 2, "Int16"},     {CT_UINT16, 2, "UInt16"},
+        {CT_INT32, 4, "Int32"},   {CT_FLOAT32, 4, "Float32"}, {CT_FLOAT64, 8, "Float64"},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof *tab; i++) {
+        assert_int_equal(ct_dtype_size(tab[i].t), tab[i].size);
+        assert_string_equal(ct_dtype_name(tab[i].t), tab[i].name);
+    }
+    assert_int_equal(ct_dtype_size((ct_dtype)0), 0);
+}
+
+static void test_grid_new_has_documented_defaults(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_grid *g = ct_grid_new(ctx, CT_INT16, 3, 2);
+    assert_non_null(g);
+    assert_int_equal(ct_grid_width(g), 3);
+    assert_int_equal(ct_grid_height(g), 2);
+    assert_int_equal(ct_grid_dtype(g), CT_INT16);
+    double gt[6], nd = 42;
+    ct_grid_get_geotransform(g, gt);
+    const double id[6] = {0, 1, 0, 0, 0, -1};
+    assert_memory_equal(gt, id, sizeof id);
+    assert_null(ct_grid_crs(g));
+    assert_int_equal(ct_grid_get_nodata(g, &nd), 0);
+    assert_true(nd == 42);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(((const int16_t *)ct_grid_cdata(g))[i], 0);
+    ct_grid_set_nodata(g, -1);
+    assert_int_equal(ct_grid_get_nodata(g, &nd), 1);
+    assert_true(nd == -1);
+    ct_grid_clear_nodata(g);
+    assert_int_equal(ct_grid_get_nodata(g, NULL), 0);
+    ct_grid_free(g);
+    ct_grid_free(NULL);
+
+    assert_null(ct_grid_new(ctx, CT_BYTE, 0, 5));
+    assert_int_equal(ct_ctx_status(ctx), CT_ERR_USAGE);
+    ct_ctx_free(ctx);
+}
+
+static void test_grid_set_rounds_and_clamps_integers(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_grid *b = ct_grid_new(ctx, CT_BYTE, 4, 1);
+    ct_grid_set(b, 0, 0, 2.5);
+    ct_grid_set(b, 1, 0, -3);
+    ct_grid_set(b, 2, 0, 300);
+    ct_grid_set(b, 3, 0, NAN);
+    assert_true(ct_grid_get(b, 0, 0) == 3);
+    assert_true(ct_grid_get(b, 1, 0) == 0);
+    assert_true(ct_grid_get(b, 2, 0) == 255);
+    assert_true(ct_grid_get(b, 3, 0) == 0);
+    ct_grid *i = ct_grid_new(ctx, CT_INT16, 2, 1);
+    ct_grid_set(i, 0, 0, -2.5);
+    ct_grid_set(i, 1, 0, -1e9);
+    assert_true(ct_grid_get(i, 0, 0) == -3);
+    assert_true(ct_grid_get(i, 1, 0) == -32768);
+    ct_grid *f = ct_grid_new(ctx, CT_FLOAT64, 1, 1);
+    ct_grid_set(f, 0, 0, 0.1);
+    assert_true(ct_grid_get(f, 0, 0) == 0.1);
+    ct_grid_free(b);
+    ct_grid_free(i);
+    ct_grid_free(f);
+    ct_ctx_free(ctx);
+}
+
+/* Write a COG of each type, read it back: same cells, geotransform, nodata, CRS and type. */
+static void cog_round_trip(ct_dtype t)
+{
+    ct_ctx *ctx = new_ctx();
+    ct_crs *crs = vn2000_105(ctx);
+    ct_grid *g = make_grid(ctx, t, 600, 530, crs);
+    char name[64];
+    snprintf(name, sizeof name, "rt-%s.tif", ct_dtype_name(t));
+    const char *path = tpath(name);
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, NULL), CT_OK);
+
+    ct_raster *r;
+    assert_int_equal(ct_raster_open(ctx, path, &r), CT_OK);
+    assert_string_equal(ct_raster_driver(r), "GTiff");
+    assert_int_equal(ct_raster_band_count(r), 1);
+    assert_int_equal(ct_raster_band_dtype(r, 1), t);
+    assert_non_null(ct_raster_crs(r));
+    assert_true(ct_crs_equal(ct_raster_crs(r), crs));
+    ct_raster_close(r);
+
+    ct_grid *back;
+    assert_int_equal(ct_grid_read(ctx, path, 1, t, &back), CT_OK);
+    assert_int_equal(ct_grid_width(back), 600);
+    assert_int_equal(ct_grid_height(back), 530);
+    assert_int_equal(ct_grid_dtype(back), t);
+    assert_memory_equal(ct_grid_cdata(back), ct_grid_cdata(g), 600 * 530 * ct_dtype_size(t));
+    double gt[6], nd;
+    ct_grid_get_geotransform(back, gt);
+    assert_memory_equal(gt, test_gt, sizeof gt);
+    assert_int_equal(ct_grid_get_nodata(back, &nd), 1);
+    assert_true(nd == nodata_for(t));
+    assert_non_null(ct_grid_crs(back));
+    assert_true(ct_crs_equal(ct_grid_crs(back), crs));
+    assert_int_equal(ct_crs_epsg(ct_grid_crs(back)), 5897);
+
+    ct_grid_free(back);
+    ct_grid_free(g);
+    ct_crs_free(crs);
+    ct_ctx_free(ctx);
+}
+
+#define ROUND_TRIP(T, NAME) \
+    static void test_cog_round_trip_##NAME(void **state) \
+    { \
+        (void)state; \
+        cog_round_trip(T); \
+    }
+ROUND_TRIP(CT_BYTE, byte)
+ROUND_TRIP(CT_INT16, int16)
+ROUND_TRIP(CT_UINT16, uint16)
+ROUND_TRIP(CT_INT32, int32)
+ROUND_TRIP(CT_FLOAT32, float32)
+ROUND_TRIP(CT_FLOAT64, float64)
+
+/* The file itself carries the official VN-2000 → WGS 84 parameters (EPSG:6960), so that other
+ * software does not fall back to EPSG:5194. GDAL strips TOWGS84 on reading unless told not to. */
+static void test_cog_carries_official_towgs84(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_crs *crs = vn2000_105(ctx);
+    ct_grid *g = make_grid(ctx, CT_BYTE, 20, 20, crs);
+    const char *path = tpath("towgs84.tif");
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, NULL), CT_OK);
+    CPLSetThreadLocalConfigOption("OSR_STRIP_TOWGS84", "NO");
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRSpatialReferenceH srs = GDALGetSpatialRef(ds); /* GTiff reads the keys lazily */
+    CPLSetThreadLocalConfigOption("OSR_STRIP_TOWGS84", NULL);
+    assert_non_null(srs);
+    double p[7];
+    assert_int_equal(OSRGetTOWGS84(srs, p, 7), OGRERR_NONE);
+    static const double official[7] = {-191.90441429, -39.30318279, -111.45032835, 0.00928836,
+                                       -0.01975479,   0.00427372,   0.252906278};
+    for (int i = 0; i < 7; i++)
+        assert_true(fabs(p[i] - official[i]) < 1e-9);
+    GDALClose(ds);
+    ct_grid_free(g);
+    ct_crs_free(crs);
+    ct_ctx_free(ctx);
+}
+
+static void test_grid_without_crs_or_nodata_round_trips(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_grid *g = make_grid(ctx, CT_FLOAT32, 40, 30, NULL);
+    ct_grid_clear_nodata(g);
+    const char *path = tpath("plain.tif");
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, NULL), CT_OK);
+    ct_grid *back;
+    assert_int_equal(ct_grid_read(ctx, path, 1, CT_FLOAT32, &back), CT_OK);
+    assert_null(ct_grid_crs(back));
+    assert_int_equal(ct_grid_get_nodata(back, NULL), 0);
+    assert_memory_equal(ct_grid_cdata(back), ct_grid_cdata(g), 40 * 30 * sizeof(float));
+    ct_grid_free(back);
+    ct_grid_free(g);
+    ct_ctx_free(ctx);
+}
+
+/* What gdalinfo would show of a COG: layout, compression, predictor, tiles and overviews. */
+static void test_cog_is_tiled_deflated_with_overviews(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_grid *g = make_grid(ctx, CT_FLOAT32, 1300, 1100, NULL);
+    const char *path = tpath("layout.tif");
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, NULL), CT_OK);
+
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ds);
+    const char *layout = GDALGetMetadataItem(ds, "LAYOUT", "IMAGE_STRUCTURE");
+    const char *comp = GDALGetMetadataItem(ds, "COMPRESSION", "IMAGE_STRUCTURE");
+    assert_non_null(layout);
+    assert_string_equal(layout, "COG");
+    assert_non_null(comp);
+    assert_string_equal(comp, "DEFLATE");
+    /* Floating-point predictor for a Float32 grid (2, horizontal differencing, for integers). */
+    const char *pred = GDALGetMetadataItem(ds, "PREDICTOR", "IMAGE_STRUCTURE");
+    assert_non_null(pred);
+    assert_string_equal(pred, "3");
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+    int bw, bh;
+    GDALGetBlockSize(b, &bw, &bh);
+    assert_int_equal(bw, 512);
+    assert_int_equal(bh, 512);
+    assert_true(GDALGetOverviewCount(b) > 0);
+    GDALGetBlockSize(GDALGetOverview(b, 0), &bw, &bh);
+    assert_int_equal(bw, 512);
+    GDALClose(ds);
+
+    ct_raster *r;
+    assert_int_equal(ct_raster_open(ctx, path, &r), CT_OK);
+    ct_raster_block_size(r, &bw, &bh);
+    assert_int_equal(bw, 512);
+    assert_int_equal(bh, 512);
+    ct_raster_close(r);
+
+    /* Options: another tile size, no overviews. */
+    ct_cog_opts o = {.blocksize = 256, .level = 9, .no_overviews = 1};
+    path = tpath("layout-256.tif");
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, &o), CT_OK);
+    ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ds);
+    b = GDALGetRasterBand(ds, 1);
+    GDALGetBlockSize(b, &bw, &bh);
+    assert_int_equal(bw, 256);
+    assert_int_equal(GDALGetOverviewCount(b), 0);
+    assert_string_equal(GDALGetMetadataItem(ds, "LAYOUT", "IMAGE_STRUCTURE"), "COG");
+    GDALClose(ds);
+
+    o = (ct_cog_opts){.level = 12};
+    assert_int_equal(ct_grid_write_cog(ctx, g, tpath("bad-level.tif"), &o), CT_ERR_USAGE);
+    assert_false(file_exists(tpath("bad-level.tif")));
+    ct_grid_free(g);
+    ct_ctx_free(ctx);
+}
+
+static void test_window_equals_part_of_full_read(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_grid *g = make_grid(ctx, CT_INT32, 700, 600, NULL);
+    const char *path = tpath("window.tif");
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, NULL), CT_OK);
+
+    ct_raster *r;
+    assert_int_equal(ct_raster_open(ctx, path, &r), CT_OK);
+    assert_int_equal(ct_raster_width(r), 700);
+    assert_int_equal(ct_raster_height(r), 600);
+    ct_grid *full, *win;
+    assert_int_equal(ct_raster_read(ctx, r, 1, 0, 0, 700, 600, CT_INT32, &full), CT_OK);
+    /* A window across tile boundaries, read as another type. */
+    assert_int_equal(ct_raster_read(ctx, r, 1, 490, 37, 210, 500, CT_FLOAT64, &win), CT_OK);
+    for (int y = 0; y < 500; y++)
+        for (int x = 0; x < 210; x++)
+            assert_true(ct_grid_get(win, x, y) == ct_grid_get(full, 490 + x, 37 + y));
+    double gt[6];
+    ct_grid_get_geotransform(win, gt);
+    assert_true(gt[0] == test_gt[0] + 490 * test_gt[1]);
+    assert_true(gt[3] == test_gt[3] + 37 * test_gt[5]);
+    assert_true(gt[1] == test_gt[1] && gt[5] == test_gt[5]);
+    assert_int_equal(ct_grid_get_nodata(win, NULL), 1);
+
+    ct_grid *bad = (ct_grid *)1;
+    assert_int_equal(ct_raster_read(ctx, r, 1, 600, 0, 101, 10, CT_INT32, &bad), CT_ERR_USAGE);
+    assert_null(bad);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "window.tif"));
+    assert_int_equal(ct_raster_read(ctx, r, 1, -1, 0, 10, 10, CT_INT32, &bad), CT_ERR_USAGE);
+    assert_int_equal(ct_raster_read(ctx, r, 2, 0, 0, 10, 10, CT_INT32, &bad), CT_ERR_USAGE);
+    assert_int_equal(ct_raster_band_dtype(r, 2), 0);
+
+    ct_grid_free(full);
+    ct_grid_free(win);
+    ct_raster_close(r);
+    ct_grid_free(g);
+    ct_ctx_free(ctx);
+}
+
+/* Statistics by block against a plain two-pass computation over the whole grid. */
+static void check_stats(ct_ctx *ctx, const ct_grid *g, const char *path)
+{
+    double nd = 0;
+    int has_nd = ct_grid_get_nodata(g, &nd);
+    int w = ct_grid_width(g), h = ct_grid_height(g);
+    double sum = 0, mn = INFINITY, mx = -INFINITY;
+    uint64_t n = 0, bad = 0;
+    for (int r = 0; r < h; r++)
+        for (int c = 0; c < w; c++) {
+            double v = ct_grid_get(g, c, r);
+            if (!isfinite(v) || (has_nd && v == nd)) {
+                bad++;
+                continue;
+            }
+            n++;
+            sum += v;
+            mn = v < mn ? v : mn;
+            mx = v > mx ? v : mx;
+        }
+    double mean = sum / (double)n, ss = 0;
+    for (int r = 0; r < h; r++)
+        for (int c = 0; c < w; c++) {
+            double v = ct_grid_get(g, c, r);
+            if (isfinite(v) && !(has_nd && v == nd))
+                ss += (v - mean) * (v - mean);
+        }
+    double sd = sqrt(ss / (double)n);
+
+    ct_raster *r;
+    assert_int_equal(ct_raster_open(ctx, path, &r), CT_OK);
+    ct_band_stats s;
+    assert_int_equal(ct_raster_band_stats(ctx, r, 1, &s), CT_OK);
+    assert_int_equal(s.valid, n);
+    assert_int_equal(s.nodata, bad);
+    assert_true(s.min == mn);
+    assert_true(s.max == mx);
+    assert_true(fabs(s.mean - mean) <= 1e-9 * fmax(1, fabs(mean)));
+    assert_true(fabs(s.stddev - sd) <= 1e-9 * fmax(1, sd));
+    ct_raster_close(r);
+}
+
+static void test_stats_match_independent_computation(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    /* Float32 with nodata, NaN and infinities: all three are left out. */
+    ct_grid *g = make_grid(ctx, CT_FLOAT32, 1100, 777, NULL);
+    float *f = ct_grid_data(g);
+    f[5] = NAN;
+    f[1100 * 600 + 3] = INFINITY;
+    f[1100 * 776 + 1099] = -INFINITY;
+    /* A large offset: a sum of squares would lose the spread, a two-pass/merge does not. */
+    for (size_t i = 0; i < 1100u * 777u; i++)
+        if (isfinite(f[i]) && f[i] != -9999.0f)
+            f[i] = 100000.0f + f[i] / 1000.0f;
+    const char *path = tpath("stats-f32.tif");
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, NULL), CT_OK);
+    check_stats(ctx, g, path);
+    ct_grid_free(g);
+
+    /* A small known grid: 1..8 with 0 as nodata → mean 4.5, population sd sqrt(5.25). */
+    g = ct_grid_new(ctx, CT_INT16, 3, 3);
+    int16_t *v = ct_grid_data(g);
+    for (int i = 0; i < 9; i++)
+        v[i] = (int16_t)i;
+    ct_grid_set_nodata(g, 0);
+    path = tpath("stats-known.tif");
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, NULL), CT_OK);
+    ct_raster *r;
+    assert_int_equal(ct_raster_open(ctx, path, &r), CT_OK);
+    ct_band_stats s;
+    assert_int_equal(ct_raster_band_stats(ctx, r, 1, &s), CT_OK);
+    assert_int_equal(s.valid, 8);
+    assert_int_equal(s.nodata, 1);
+    assert_true(s.min == 1 && s.max == 8);
+    assert_true(fabs(s.mean - 4.5) < 1e-12);
+    assert_true(fabs(s.stddev - sqrt(5.25)) < 1e-12);
+    ct_raster_close(r);
+    check_stats(ctx, g, path);
+    ct_grid_free(g);
+
+    /* All nodata: no valid cells, NaN statistics, still CT_OK. */
+    g = ct_grid_new(ctx, CT_BYTE, 4, 4);
+    ct_grid_set_nodata(g, 0);
+    path = tpath("stats-empty.tif");
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, NULL), CT_OK);
+    assert_int_equal(ct_raster_open(ctx, path, &r), CT_OK);
+    assert_int_equal(ct_raster_band_stats(ctx, r, 1, &s), CT_OK);
+    assert_int_equal(s.valid, 0);
+    assert_int_equal(s.nodata, 16);
+    assert_true(isnan(s.mean));
+    assert_int_equal(ct_raster_band_stats(ctx, r, 3, &s), CT_ERR_USAGE);
+    ct_raster_close(r);
+    ct_grid_free(g);
+    ct_ctx_free(ctx);
+}
+
+static int progress_calls;
+static double progress_last;
+
+static int count_progress(double done, const char *what, void *user)
+{
+    (void)what, (void)user;
+    progress_calls++;
+    assert_true(done >= progress_last - 1e-12 && done <= 1.0);
+    progress_last = done;
+    return 1;
+}
+
+static int cancel_progress(double done, const char *what, void *user)
+{
+    (void)what, (void)user;
+    return done < 0.3;
+}
+
+static void test_stats_report_progress_and_can_be_cancelled(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_grid *g = make_grid(ctx, CT_UINT16, 1100, 1100, NULL);
+    const char *path = tpath("stats-progress.tif");
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, NULL), CT_OK);
+    ct_raster *r;
+    assert_int_equal(ct_raster_open(ctx, path, &r), CT_OK);
+    ct_band_stats s;
+    progress_calls = 0;
+    progress_last = 0;
+    ct_ctx_set_progress(ctx, count_progress, NULL);
+    assert_int_equal(ct_raster_band_stats(ctx, r, 1, &s), CT_OK);
+    assert_true(progress_calls >= 9); /* 3x3 tiles */
+    assert_true(progress_last == 1.0);
+    ct_ctx_set_progress(ctx, cancel_progress, NULL);
+    assert_int_equal(ct_raster_band_stats(ctx, r, 1, &s), CT_ERR_CANCELLED);
+    ct_raster_close(r);
+    ct_grid_free(g);
+    ct_ctx_free(ctx);
+}
+
+static void test_write_into_missing_folder_fails_and_leaves_nothing(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_grid *g = make_grid(ctx, CT_BYTE, 10, 10, NULL);
+    const char *dir = tpath("no-such-folder");
+    char path[600];
+    snprintf(path, sizeof path, "%s/out.tif", dir);
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, NULL), CT_ERR_IO);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "out.tif"));
+    assert_false(file_exists(dir));
+    ct_grid_free(g);
+    ct_ctx_free(ctx);
+}
+
+/* A write that fails half-way (cancelled) keeps the old file byte for byte, and no temp file. */
+static void test_failed_write_keeps_old_file(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/keep", tmpdir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/dem.tif", sub);
+
+    ct_grid *old = make_grid(ctx, CT_FLOAT32, 300, 200, NULL);
+    assert_int_equal(ct_grid_write_cog(ctx, old, path, NULL), CT_OK);
+    size_t n0, n1;
+    unsigned char *before = slurp(path, &n0);
+
+    ct_grid *new = make_grid(ctx, CT_FLOAT64, 1200, 1000, NULL);
+    ct_ctx_set_progress(ctx, cancel_progress, NULL);
+    assert_int_equal(ct_grid_write_cog(ctx, new, path, NULL), CT_ERR_CANCELLED);
+    ct_ctx_set_progress(ctx, NULL, NULL);
+    unsigned char *after = slurp(path, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    assert_int_equal(count_entries(sub), 1);
+
+    /* Renaming onto a folder fails after GDAL succeeded: the temp file goes too. */
+    char dirpath[700];
+    snprintf(dirpath, sizeof dirpath, "%s/adir", sub);
+    assert_int_equal(mkdir(dirpath, 0755), 0);
+    char inner[800];
+    snprintf(inner, sizeof inner, "%s/x", dirpath);
+    assert_int_equal(mkdir(inner, 0755), 0);
+    assert_int_equal(ct_grid_write_cog(ctx, old, dirpath, NULL), CT_ERR_IO);
+    assert_int_equal(count_entries(sub), 2);
+
+    /* A successful write replaces the file, with an ordinary (umask) mode, not mkstemp's 0600. */
+    assert_int_equal(ct_grid_write_cog(ctx, new, path, NULL), CT_OK);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    mode_t um = umask(022);
+    umask(um);
+    assert_int_equal(sb.st_mode & 0777, 0666 & ~um);
+    assert_int_equal(count_entries(sub), 2);
+    ct_grid *back;
+    assert_int_equal(ct_grid_read(ctx, path, 1, CT_FLOAT64, &back), CT_OK);
+    assert_int_equal(ct_grid_width(back), 1200);
+    ct_grid_free(back);
+
+    free(before);
+    free(after);
+    ct_grid_free(old);
+    ct_grid_free(new);
+    ct_ctx_free(ctx);
+}
+
+static void test_same_grid_gives_same_bytes(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_crs *crs = vn2000_105(ctx);
+    ct_grid *g = make_grid(ctx, CT_FLOAT32, 1100, 900, crs);
+    const char *a = tpath("same-a.tif"), *b = tpath("same-b.tif"), *c = tpath("same-c.tif");
+    assert_int_equal(ct_grid_write_cog(ctx, g, a, NULL), CT_OK);
+    sleep(1); /* a timestamp in the file would now differ */
+    assert_int_equal(ct_grid_write_cog(ctx, g, b, NULL), CT_OK);
+    ct_ctx_set_threads(ctx, 4);
+    assert_int_equal(ct_grid_write_cog(ctx, g, c, NULL), CT_OK);
+    size_t na, nb, nc;
+    unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb), *bc = slurp(c, &nc);
+    assert_int_equal(na, nb);
+    assert_memory_equal(ba, bb, na);
+    assert_int_equal(na, nc);
+    assert_memory_equal(ba, bc, na);
+    free(ba);
+    free(bb);
+    free(bc);
+    ct_grid_free(g);
+    ct_crs_free(crs);
+    ct_ctx_free(ctx);
+}
+
+static void test_missing_and_non_raster_files(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_raster *r = (ct_raster *)1;
+    const char *missing = tpath("missing.tif");
+    assert_int_equal(ct_raster_open(ctx, missing, &r), CT_ERR_IO);
+    assert_null(r);
+    char want[700];
+    snprintf(want, sizeof want, "%s: no such file", missing);
+    assert_string_equal(ct_ctx_errmsg(ctx), want);
+
+    const char *txt = tpath("notes.tif");
+    FILE *f = fopen(txt, "w");
+    assert_non_null(f);
+    fputs("this is not a raster\n", f);
+    fclose(f);
+    assert_int_equal(ct_raster_open(ctx, txt, &r), CT_ERR_FORMAT);
+    snprintf(want, sizeof want, "%s: not a raster GDAL can read", txt);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), want));
+
+    ct_grid *g = (ct_grid *)1;
+    assert_int_equal(ct_grid_read(ctx, missing, 1, CT_BYTE, &g), CT_ERR_IO);
+    assert_null(g);
+    ct_raster_close(NULL);
+    ct_ctx_free(ctx);
+}
+
+/* A GeoTIFF cut in half gives an error naming the file, not a crash, and prints nothing. */
+static void test_truncated_geotiff_is_an_error(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_grid *g = ct_grid_new(ctx, CT_FLOAT64, 1024, 1024);
+    double *d = ct_grid_data(g);
+    uint64_t s = 88172645463325252ull; /* xorshift: poorly compressible cells */
+    for (size_t i = 0; i < 1024u * 1024u; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        d[i] = (double)(s >> 11) / 9007199254740992.0;
+    }
+    const char *path = tpath("truncated.tif");
+    ct_cog_opts o = {.no_overviews = 1};
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, &o), CT_OK);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(truncate(path, sb.st_size / 2), 0);
+
+    /* libcore must not print: send stderr to a file while it runs. */
+    fflush(stderr);
+    int saved = dup(2);
+    const char *errf = tpath("stderr.txt");
+    int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+
+    ct_grid *back = NULL;
+    ct_status st = ct_grid_read(ctx, path, 1, CT_FLOAT64, &back);
+    ct_raster *r = NULL;
+    ct_status st_open = ct_raster_open(ctx, path, &r);
+    ct_band_stats bs;
+    ct_status st_stats = r ? ct_raster_band_stats(ctx, r, 1, &bs) : CT_ERR_FORMAT;
+    ct_raster_close(r);
+    ct_raster *r2;
+    ct_status st_missing = ct_raster_open(ctx, tpath("nope.tif"), &r2);
+    FILE *txt = fopen(tpath("text.tif"), "w");
+    if (txt) {
+        fputs("not a tiff\n", txt);
+        fclose(txt);
+    }
+    ct_status st_text = ct_raster_open(ctx, tpath("text.tif"), &r2);
+
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    assert_true(st == CT_ERR_IO || st == CT_ERR_FORMAT);
+    assert_null(back);
+    assert_true(st_open == CT_OK || st_open == CT_ERR_FORMAT);
+    assert_true(st_stats == CT_ERR_IO || st_stats == CT_ERR_FORMAT);
+    assert_int_equal(st_missing, CT_ERR_IO);
+    assert_int_equal(st_text, CT_ERR_FORMAT);
+    ct_grid_read(ctx, path, 1, CT_FLOAT64, &back);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "truncated.tif: cannot read window"));
+    struct stat eb;
+    assert_int_equal(stat(errf, &eb), 0);
+    if (eb.st_size != 0) {
+        size_t n;
+        unsigned char *t = slurp(errf, &n);
+        fail_msg("libcore printed to stderr: %.*s", (int)n, (const char *)t);
+    }
+    ct_grid_free(g);
+    ct_ctx_free(ctx);
+}
+
+static void test_reads_esri_ascii_grid(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    const char *path = tpath("dem.asc");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("ncols 4\nnrows 3\nxllcorner 586000\nyllcorner 1109000\ncellsize 5\n"
+          "NODATA_value -9999\n"
+          "1.5 2.5 -9999 0.25\n"
+          "-1.0 1.80 1.90 2.00\n"
+          "2.25 2.27 2.29 -9999\n",
+          f);
+    fclose(f);
+
+    ct_raster *r;
+    assert_int_equal(ct_raster_open(ctx, path, &r), CT_OK);
+    assert_string_equal(ct_raster_driver(r), "AAIGrid");
+    assert_int_equal(ct_raster_width(r), 4);
+    assert_int_equal(ct_raster_height(r), 3);
+    double gt[6], nd;
+    assert_int_equal(ct_raster_geotransform(r, gt), 1);
+    const double want_gt[6] = {586000, 5, 0, 1109015, 0, -5};
+    assert_memory_equal(gt, want_gt, sizeof gt);
+    assert_int_equal(ct_raster_band_nodata(r, 1, &nd), 1);
+    assert_true(nd == -9999);
+    assert_null(ct_raster_crs(r));
+
+    ct_grid *g;
+    assert_int_equal(ct_raster_read(ctx, r, 1, 0, 0, 4, 3, CT_FLOAT64, &g), CT_OK);
+    static const double want[12] = {1.5, 2.5, -9999, 0.25, -1.0, 1.80, 1.90, 2.00, 2.25, 2.27, 2.29, -9999};
+    for (int i = 0; i < 12; i++)
+        assert_true(fabs(ct_grid_get(g, i % 4, i / 4) - want[i]) < 1e-6);
+
+    ct_band_stats s;
+    assert_int_equal(ct_raster_band_stats(ctx, r, 1, &s), CT_OK);
+    assert_int_equal(s.valid, 10);
+    assert_int_equal(s.nodata, 2);
+    assert_true(fabs(s.min - -1.0) < 1e-6);
+    assert_true(fabs(s.max - 2.5) < 1e-6);
+    double sum = 0;
+    for (int i = 0; i < 12; i++)
+        if (want[i] != -9999)
+            sum += want[i];
+    assert_true(fabs(s.mean - sum / 10) < 1e-6);
+    ct_grid_free(g);
+    ct_raster_close(r);
+    ct_ctx_free(ctx);
+}
+
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dtype_names_and_sizes),
+        cmocka_unit_test(test_grid_new_has_documented_defaults),
+        cmocka_unit_test(test_grid_set_rounds_and_clamps_integers),
+        cmocka_unit_test(test_cog_round_trip_byte),
+        cmocka_unit_test(test_cog_round_trip_int16),
+        cmocka_unit_test(test_cog_round_trip_uint16),
+        cmocka_unit_test(test_cog_round_trip_int32),
+        cmocka_unit_test(test_cog_round_trip_float32),
+        cmocka_unit_test(test_cog_round_trip_float64),
+        cmocka_unit_test(test_cog_carries_official_towgs84),
+        cmocka_unit_test(test_grid_without_crs_or_nodata_round_trips),
+        cmocka_unit_test(test_cog_is_tiled_deflated_with_overviews),
+        cmocka_unit_test(test_window_equals_part_of_full_read),
+        cmocka_unit_test(test_stats_match_independent_computation),
+        cmocka_unit_test(test_stats_report_progress_and_can_be_cancelled),
+        cmocka_unit_test(test_write_into_missing_folder_fails_and_leaves_nothing),
+        cmocka_unit_test(test_failed_write_keeps_old_file),
+        cmocka_unit_test(test_same_grid_gives_same_bytes),
+        cmocka_unit_test(test_missing_and_non_raster_files),
+        cmocka_unit_test(test_truncated_geotiff_is_an_error),
+        cmocka_unit_test(test_reads_esri_ascii_grid),
+    };
+    return cmocka_run_group_tests_name("raster", tests, group_setup, group_teardown);
+}
