@@ -28,9 +28,9 @@ DEB_PACKAGES = build-essential pkg-config perl mandoc jq \
 	libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev \
 	libspatialite-dev libsqlite3-dev sqlite3 libtiff-dev \
 	libcairo2-dev libpng-dev libdeflate-dev libwebp-dev \
-	libjson-c-dev libutf8proc-dev libcmocka-dev
+	libjson-c-dev libutf8proc-dev libssl-dev libcmocka-dev
 
-PKGS = gdal proj geos spatialite libtiff-4 sqlite3 cairo libpng libdeflate libwebp json-c libutf8proc
+PKGS = gdal proj geos spatialite libtiff-4 sqlite3 cairo libpng libdeflate libwebp json-c libutf8proc libcrypto
 
 ifeq ($(V),1)
 Q =

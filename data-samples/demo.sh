@@ -3,8 +3,32 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bin=${CT_BIN:-../build/bin}
+out=${DEMO_DIR:-../build/demo}
 step() { printf '\n== %s\n' "$*"; }
+rm -rf "$out" && mkdir -p "$out"
+export CT_SDI="$out/city.sqlite"
 
-step "ct-info: every sample dataset"
-find . -type f \( -name '*.tif' -o -name '*.asc' -o -name '*.shp' -o -name '*.geojson' -o -name '*.dgn' \) \
-    | sort | while read -r f; do "$bin/ct-info" -q "$f"; echo; done
+step "ct-info: a TCVN3 cadastral sheet, the FAMIS DGN sheet and the DEM"
+"$bin/ct-info" cadastral/thuadat-to01.shp
+"$bin/ct-info" -q cadastral/thuadat-to07-famis.dgn
+"$bin/ct-info" -q --stats dem/dem-5m.tif
+
+step "ct-sdi init: a new SDI in VN-2000 / TM-3 105-00"
+"$bin/ct-sdi" -q init
+
+step "ct-ingest: nine cadastral sheets (TCVN3, VNI, UTF-8 GeoJSON in WGS 84, a DGN without CRS)"
+# exit 3: the planted defects are rejected into sdi_reject, the rest loads
+"$bin/ct-ingest" -q --srs vn2000:105 cadastral cadastral/*.shp cadastral/*.dgn cadastral/*.geojson || [ $? = 3 ]
+"$bin/ct-ingest" -q planning planning/quy-hoach-phan-khu.shp
+"$bin/ct-ingest" -q dikes dikes/dikes.shp
+"$bin/ct-ingest" -q --valid-to 2025-07-01 admin admin/wards-2024.shp
+"$bin/ct-ingest" -q --valid-from 2025-07-01 admin admin/wards-2025.shp admin/ward-crosswalk.csv
+"$bin/ct-ingest" -q dem dem/dem-5m.tif
+
+step "ct-sdi status and check"
+"$bin/ct-sdi" status
+"$bin/ct-sdi" check   # the planted overlaps and gaps are findings, not problems
+
+step "ct-sdi export: parcels to GeoPackage, owner names left out"
+"$bin/ct-sdi" -q export parcels "$out/parcels.gpkg"
+echo "demo: results in $out"

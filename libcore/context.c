@@ -204,7 +204,7 @@ static const struct {
     const char *help;
     unsigned need; /* CT_CLI_* bit, 0 = always */
 } shared_opts[SH_N] = {
-    [SH_SDI] = {0, "sdi", "SDI", "the SDI: a SpatiaLite file or PG:connection (default $CT_SDI)", CT_CLI_SDI},
+    [SH_SDI] = {0, "sdi", "SDI", "the SDI database file (default $CT_SDI)", CT_CLI_SDI},
     [SH_THREADS] = {0, "threads", "N", "worker threads (default: all processors)", CT_CLI_THREADS},
     [SH_QUIET] = {'q', "quiet", NULL, "no progress or messages but errors", 0},
     [SH_JSON] = {0, "json", NULL, "machine-readable JSON output on stdout", 0},
@@ -387,6 +387,17 @@ ct_status ct_cli_parse(ct_ctx *ctx, ct_cli *cli, int argc, char **argv)
     if (!cli->operand || !cli->priv_)
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
 
+    size_t cmdlen = 1;
+    for (int i = 0; i < argc; i++)
+        cmdlen += strlen(argv[i]) + 1;
+    if (!(cli->command_line = calloc(cmdlen, 1)))
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < argc; i++) {
+        strcat(cli->command_line, argv[i]);
+        if (i + 1 < argc)
+            strcat(cli->command_line, " ");
+    }
+
     ct_ctx_set_log(ctx, ct_log_term, (void *)cli->name);
     int only_operands = 0;
     for (int i = 1; i < argc && !cli->done; i++) {
@@ -446,7 +457,9 @@ void ct_cli_free(ct_cli *cli)
         free(p);
     }
     free(cli->operand);
+    free(cli->command_line);
     cli->operand = NULL;
+    cli->command_line = NULL;
     cli->priv_ = NULL;
 }
 

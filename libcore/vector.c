@@ -41,6 +41,27 @@ GEOSContextHandle_t ct_geos(ct_ctx *ctx)
     return h;
 }
 
+typedef struct xy_job {
+    ct_ctx *ctx;
+    ct_transform *t;
+} xy_job;
+
+static int transform_xy(double *x, double *y, void *user)
+{
+    xy_job *j = user;
+    return ct_transform_points(j->ctx, j->t, 1, x, y, NULL) == CT_OK;
+}
+
+ct_status ct_transform_geom(ct_ctx *ctx, ct_transform *t, const GEOSGeometry *g, GEOSGeometry **out)
+{
+    GEOSContextHandle_t h = ct_geos(ctx);
+    xy_job j = {ctx, t};
+    *out = t ? GEOSGeom_transformXY_r(h, g, transform_xy, &j) : GEOSGeom_clone_r(h, g);
+    if (!*out)
+        return ct_ctx_status(ctx) == CT_ERR_CRS ? CT_ERR_CRS : ct_error(ctx, CT_ERR_CRS, "a geometry cannot be transformed");
+    return CT_OK;
+}
+
 const char *ct_field_type_name(ct_field_type t)
 {
     static const char *n[] = {"String", "Integer", "Real", "Date", "Other"};
@@ -103,6 +124,20 @@ ct_status ct_vsource_open(ct_ctx *ctx, const char *path, ct_vsource **out)
     if (!ds)
         return ct_error(ctx, CT_ERR_FORMAT, "%s: not a vector dataset OGR can read%s%s", path,
                         e.failed ? ": " : "", e.msg);
+    /* OGR opens a .shp whose .dbf is missing, with no attributes at all: for a cadastral sheet
+     * that is a broken delivery, not a layer without fields. */
+    const char *dot = strrchr(path, '.');
+    if (dot && !strcasecmp(dot, ".shp") && !strcmp(GDALGetDriverShortName(GDALGetDatasetDriver(ds)), "ESRI Shapefile")) {
+        char dbf[4096];
+        struct stat db;
+        snprintf(dbf, sizeof dbf, "%.*s.dbf", (int)(dot - path), path);
+        int found = stat(dbf, &db) == 0;
+        snprintf(dbf, sizeof dbf, "%.*s.DBF", (int)(dot - path), path);
+        if (!found && stat(dbf, &db) != 0) {
+            GDALClose(ds);
+            return ct_error(ctx, CT_ERR_FORMAT, "%s: no .dbf beside it: the attributes are missing", path);
+        }
+    }
     ct_vsource *s = calloc(1, sizeof *s);
     if (!s) {
         GDALClose(ds);
@@ -242,10 +277,18 @@ ct_status ct_layer_next(ct_ctx *ctx, ct_layer *l, ct_feature **f)
     ct_gdal_errs_push(&e, ctx);
     l->feat.h = OGR_L_GetNextFeature(l->h);
     ct_gdal_errs_pop(&e);
+    /* A driver that failed mid-feature (a truncated .shp, a corrupt record) may still hand one
+     * back, hollowed out: that is a corrupt file, not an empty geometry. */
+    if (e.failed) {
+        *f = NULL;
+        long long next = l->feat.h ? ct_feature_fid(&l->feat) : -1;
+        feature_reset(&l->feat, ctx);
+        if (next >= 0)
+            return ct_error(ctx, CT_ERR_FORMAT, "layer %s: feature %lld: corrupt or truncated: %s", l->name, next, e.msg);
+        return ct_error(ctx, CT_ERR_FORMAT, "layer %s: cannot read a feature: %s", l->name, e.msg);
+    }
     if (!l->feat.h) {
         *f = NULL;
-        if (e.failed)
-            return ct_error(ctx, CT_ERR_FORMAT, "layer %s: cannot read a feature: %s", l->name, e.msg);
         return CT_OK;
     }
     *f = &l->feat;

@@ -177,6 +177,7 @@ typedef struct ct_cli {
     char **operand;
     int noperands;
     int done;              /**< --help or --version was answered: exit 0 without running */
+    char *command_line;    /**< argv joined by spaces, for logs such as the SDI's versions */
     void *priv_;
 } ct_cli;
 

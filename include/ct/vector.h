@@ -33,6 +33,12 @@ extern "C" {
 /** The context's GEOS handle, created on first use and freed with the context. */
 GEOSContextHandle_t ct_geos(ct_ctx *ctx);
 
+/**
+ * Transforms every coordinate of g with t (NULL: a plain copy) into a new geometry *out (free
+ * with GEOSGeom_destroy_r(ct_geos(ctx), ...)). CT_ERR_CRS when a point cannot be transformed.
+ */
+ct_status ct_transform_geom(ct_ctx *ctx, ct_transform *t, const GEOSGeometry *g, GEOSGeometry **out);
+
 typedef enum ct_field_type {
     CT_FIELD_STRING = 0,
     CT_FIELD_INT,

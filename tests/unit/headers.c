@@ -2,7 +2,10 @@
 #include "ct/context.h"
 #include "ct/crs.h"
 #include "ct/info.h"
+#include "ct/ingest.h"
+#include "ct/landuse.h"
 #include "ct/raster.h"
+#include "ct/sdi.h"
 #include "ct/text.h"
 #include "ct/vector.h"
 

@@ -1,0 +1,226 @@
+/*
+ * ct/sdi.h — the city's spatial-data infrastructure: one store, a documented schema, a catalogue,
+ * versions with a change log, rejects and restricted fields.
+ *
+ * The store
+ * ---------
+ * An SDI is one SpatiaLite database file (e.g. city.sqlite) plus a folder of Cloud-Optimized
+ * GeoTIFFs beside it (city.sqlite.rasters/). It has one CRS, chosen at creation (default
+ * VN-2000 / TM-3 105°00′). SQLite runs in WAL mode, so other processes read the SDI while an
+ * ingest writes it and see either the version before or the version after, never a mix.
+ *
+ * The schema (see ct-sdi(1), SCHEMA) has four feature layers — parcels, planning_zones,
+ * admin_units, dikes — and the tables:
+ *
+ *   sdi_meta      key/value: schema version, CRS, SRID
+ *   sdi_version   one row per version: time, command line, kind, source, counts, undo links
+ *   sdi_source    the catalogue: per layer and source file, its title, checksum, source CRS and
+ *                 encoding, licence note, feature count, extent, and the version that loaded it
+ *   sdi_change    the change log: per version, each feature added, changed or removed, with
+ *                 its bounding box (ct-tile regenerates only the tiles these touch)
+ *   sdi_reject    every feature that could not be loaded: source, id, reason, raw attributes
+ *   sdi_report    findings on loaded features: repaired geometry, overlaps, gaps, area
+ *                 mismatches, duplicate numbers, mapped land-use codes
+ *   sdi_field     the layers' fields, with the restricted ones (owner names, ID numbers) marked
+ *   sdi_raster    the raster catalogue: DEMs and derived rasters, per version
+ *   admin_crosswalk  old (before 1 July 2025) to new administrative unit codes
+ *
+ * Feature history: every layer row carries v_from and v_to (NULL while current). A change
+ * closes the old row and adds a new one, so earlier versions stay queryable and an ingest can
+ * be undone. The views <layer>_current hold the current features; OGR and SpatiaLite see
+ * them as layers, so any GIS can read the SDI directly.
+ *
+ * All writes of one ingest happen between ct_sdi_begin() and ct_sdi_commit(), in one SQLite
+ * transaction: a failed or killed ingest leaves the SDI as it was.
+ */
+#ifndef CT_SDI_H
+#define CT_SDI_H
+
+#include <stdio.h>
+#include <geos_c.h>
+#include "ct/context.h"
+#include "ct/crs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ct_sdi ct_sdi;
+
+/** The feature layers of the schema. */
+typedef enum ct_sdi_layer {
+    CT_SDI_PARCELS = 0,
+    CT_SDI_ZONES,
+    CT_SDI_ADMIN,
+    CT_SDI_DIKES,
+    CT_SDI_NLAYERS
+} ct_sdi_layer;
+
+/** A column of a layer's schema. */
+typedef struct ct_sdi_column {
+    const char *name;        /**< "parcel_no" */
+    const char *sql_type;    /**< "TEXT", "REAL", "INTEGER" */
+    int restricted;          /**< personal data: never written out unless named */
+    const char *aliases;     /**< source field names mapped onto it, '|'-separated, case-insensitive */
+    const char *description;
+} ct_sdi_column;
+
+/** A layer's schema. */
+typedef struct ct_sdi_layer_def {
+    const char *name;        /**< table name: "parcels" */
+    const char *kind;        /**< ct-ingest kind: "cadastral" */
+    const char *geom_type;   /**< "MULTIPOLYGON", "MULTILINESTRING" */
+    const ct_sdi_column *columns;
+    int ncolumns;
+    const char *title;
+} ct_sdi_layer_def;
+
+/** The schema of layer l (static). */
+const ct_sdi_layer_def *ct_sdi_layer_schema(ct_sdi_layer l);
+/** The layer whose table name or ingest kind is name; -1 when none. */
+int ct_sdi_layer_by_name(const char *name);
+
+/**
+ * Creates a new SDI at path (which must not exist) with CRS crs (NULL: vn2000:105).
+ * @return CT_OK and *out (close with ct_sdi_close()).
+ */
+ct_status ct_sdi_create(ct_ctx *ctx, const char *path, const ct_crs *crs, ct_sdi **out);
+
+/** Opens an existing SDI; CT_ERR_IO when path is missing, CT_ERR_DB when it is not an SDI. */
+ct_status ct_sdi_open(ct_ctx *ctx, const char *path, ct_sdi **out);
+
+/** Closes an SDI (rolling back an open transaction); NULL is a no-op. */
+void ct_sdi_close(ct_sdi *sdi);
+
+const char *ct_sdi_path(const ct_sdi *sdi);
+const ct_crs *ct_sdi_crs(const ct_sdi *sdi);
+/** The folder of the SDI's rasters ("<path>.rasters"). */
+const char *ct_sdi_raster_dir(const ct_sdi *sdi);
+/**
+ * The SDI's area (minx, miny, maxx, maxy in its CRS): features wholly outside it are rejected
+ * as out of area. Set at creation to the bounding box of Cần Thơ city before the 2025 merger
+ * (105.20–105.87 E, 9.90–10.35 N, about 2 km of margin).
+ */
+void ct_sdi_area(const ct_sdi *sdi, double b[4]);
+/** The latest version number (0 for a new SDI). */
+long long ct_sdi_current_version(const ct_sdi *sdi);
+/** The sqlite3 handle, for modules that query the schema directly. */
+void *ct_sdi_db(ct_sdi *sdi);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Writing: one version per transaction.                                                     */
+
+/**
+ * Starts a version: opens the transaction and adds its sdi_version row. command is the command
+ * line that made it, kind and source describe it. *version receives its number.
+ */
+ct_status ct_sdi_begin(ct_ctx *ctx, ct_sdi *sdi, const char *command, const char *kind,
+                       const char *source, long long *version);
+/** Commits the version, after writing its counts into sdi_version. */
+ct_status ct_sdi_commit(ct_ctx *ctx, ct_sdi *sdi);
+/** Abandons the version: nothing of it remains. */
+void ct_sdi_rollback(ct_sdi *sdi);
+
+/** What ct_sdi_put() did. */
+typedef enum ct_sdi_op { CT_SDI_SAME = 0, CT_SDI_ADDED, CT_SDI_CHANGED } ct_sdi_op;
+
+/**
+ * Puts one feature of source into layer under the natural key `key` (unique among the current
+ * features of the layer): values[] follow the layer schema's columns (NULL = null), geom is in
+ * the SDI CRS. An identical current feature is left alone (CT_SDI_SAME); a different one is
+ * superseded (CT_SDI_CHANGED); a new key is added. The change log records the bounding box.
+ */
+ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *sdi, ct_sdi_layer layer, const char *source,
+                     const char *key, const GEOSGeometry *geom, const char *const *values,
+                     ct_sdi_op *op);
+
+/**
+ * Removes the current features of source in layer that this version did not put: they were
+ * dropped from the source. @return CT_OK and the count in *removed.
+ */
+ct_status ct_sdi_remove_unseen(ct_ctx *ctx, ct_sdi *sdi, ct_sdi_layer layer, const char *source,
+                               long long *removed);
+
+/** Records a rejected feature (attributes: a JSON object text of the raw values, may be NULL). */
+ct_status ct_sdi_reject(ct_ctx *ctx, ct_sdi *sdi, ct_sdi_layer layer, const char *source,
+                        const char *source_id, const char *reason, const char *attributes);
+
+/** Records a finding on a loaded feature: kind ("repaired", "overlap", "gap", "area_mismatch",
+ *  "duplicate_number", "code_mapped"), a value (an area in m², NAN when none) and a detail. */
+ct_status ct_sdi_report(ct_ctx *ctx, ct_sdi *sdi, ct_sdi_layer layer, const char *source,
+                        const char *key, const char *kind, double value, const char *detail);
+
+/** One catalogue entry, written with ct_sdi_register_source(). */
+typedef struct ct_sdi_source_info {
+    const char *name;        /**< the source's name in the catalogue: its file name */
+    const char *title;
+    const char *path;        /**< the file as given */
+    const char *checksum;    /**< SHA-256 of its files */
+    const char *source_crs;  /**< CRS name */
+    const char *encoding;    /**< text encoding name */
+    const char *licence;
+    long long features;      /**< loaded */
+    double extent[4];        /**< in the SDI CRS */
+} ct_sdi_source_info;
+
+/** Adds the catalogue row of a source (or raster) loaded by the open version. */
+ct_status ct_sdi_register_source(ct_ctx *ctx, ct_sdi *sdi, const char *layer,
+                                 const ct_sdi_source_info *info);
+
+/**
+ * The checksum with which source was last loaded into layer and not undone, or NULL (free with
+ * free()). Re-ingesting a source whose checksum is unchanged is a no-op.
+ */
+char *ct_sdi_source_checksum(ct_ctx *ctx, ct_sdi *sdi, const char *layer, const char *name);
+
+/**
+ * Registers a raster in the open version: moves the COG file `cog` (written beside the SDI
+ * by the caller) to the raster folder as <name>.v<version>.tif and catalogues it. The file
+ * is moved only when ct_sdi_commit() succeeds; ct_sdi_rollback() deletes it.
+ */
+ct_status ct_sdi_register_raster(ct_ctx *ctx, ct_sdi *sdi, const char *name, const char *cog,
+                                 const ct_sdi_source_info *info);
+
+/** The path of the current file of raster name (free with free()), or NULL with CT_ERR_INVALID. */
+ct_status ct_sdi_raster_path(ct_ctx *ctx, ct_sdi *sdi, const char *name, char **path);
+
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * Undoes version `version`: a new version restores every feature it added, changed or removed
+ * to its state before, and its rasters and catalogue rows stop being current. Refused
+ * (CT_ERR_INVALID, naming a feature) when a later version changed the same features.
+ * *undo_version receives the new version's number.
+ */
+ct_status ct_sdi_undo(ct_ctx *ctx, ct_sdi *sdi, long long version, const char *command,
+                      long long *undo_version);
+
+/** @return 1 when field of layer is restricted (personal data). */
+int ct_sdi_field_restricted(const ct_sdi *sdi, const char *layer, const char *field);
+
+/* ---------------------------------------------------------------------------------------- */
+/* ct-sdi as a library call                                                                  */
+
+typedef struct ct_sdi_opts {
+    const char *command;        /**< init, status, check, history, undo, export */
+    const char *sdi;
+    const char *const *args;    /**< the command's operands */
+    int nargs;
+    const char *srs;            /**< init: the SDI CRS (default vn2000:105) */
+    const char *layer;          /**< history: the layer of --key (default parcels) */
+    const char *key;            /**< history: one feature's natural key, e.g. "12/345" */
+    const char *format;         /**< export: OGR driver (default: from the extension) */
+    const char *const *include; /**< export: restricted fields to write all the same */
+    int ninclude;
+    const char *invocation;     /**< the command line, for the version log of undo */
+    int json;
+    FILE *out;                  /**< NULL: stdout */
+} ct_sdi_opts;
+
+/** Runs one ct-sdi command; see ct-sdi(1). */
+ct_status ct_sdi_run(ct_ctx *ctx, const ct_sdi_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CT_SDI_H */

@@ -1,0 +1,1290 @@
+/* ingest.c — sources into the SDI: decode, transform, map, validate, repair, version. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <gdal_utils.h>
+#include <cpl_string.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include "ct/crs.h"
+#include "ct/ingest.h"
+#include "ct/landuse.h"
+#include "ct/raster.h"
+#include "ct/sdi.h"
+#include "ct/text.h"
+#include "ct/vector.h"
+#include "raster_int.h"
+#include "sdi_int.h"
+
+/* What one run found, by reason, for the summary. */
+typedef struct tally {
+    long long read, loaded, same, added, changed, removed, repaired, rejected, skipped_sources;
+    json_object *rejects;  /* reason -> count */
+    json_object *findings; /* kind -> count */
+} tally;
+
+static void count(json_object *o, const char *key)
+{
+    json_object *v;
+    if (json_object_object_get_ex(o, key, &v))
+        json_object_set_int64(v, json_object_get_int64(v) + 1);
+    else
+        json_object_object_add(o, key, json_object_new_int64(1));
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Checksums: SHA-256 over a dataset's files (a shapefile is .shp, .shx, .dbf, .prj, .cpg).  */
+
+static int hash_file(EVP_MD_CTX *m, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    unsigned char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        EVP_DigestUpdate(m, buf, n);
+    fclose(f);
+    return 1;
+}
+
+/* The checksum of a source as loaded: its files, and the options that change what it loads
+ * as (so that re-ingesting the same file with, say, another --valid-to is not a no-op). */
+static void checksum(const char *path, const ct_ingest_opts *o, char hex[65])
+{
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(m, EVP_sha256(), NULL);
+    hash_file(m, path);
+    const char *opt[] = {o->kind, o->srs, o->encoding, o->sheet, o->name, o->valid_from, o->valid_to};
+    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
+        EVP_DigestUpdate(m, opt[i] ? opt[i] : "", strlen(opt[i] ? opt[i] : "") + 1);
+    for (int i = 0; i < o->nignore; i++)
+        EVP_DigestUpdate(m, o->ignore[i], strlen(o->ignore[i]) + 1);
+    char cs[32];
+    snprintf(cs, sizeof cs, "%.10g", o->cell_size);
+    EVP_DigestUpdate(m, cs, strlen(cs));
+    if (o->mapping)
+        hash_file(m, o->mapping);
+    const char *dot = strrchr(path, '.');
+    if (dot && !strcasecmp(dot, ".shp")) {
+        static const char *const sibs[] = {".shx", ".dbf", ".prj", ".cpg"};
+        char sib[4096];
+        for (size_t i = 0; i < sizeof sibs / sizeof sibs[0]; i++) {
+            snprintf(sib, sizeof sib, "%.*s%s", (int)(dot - path), path, sibs[i]);
+            hash_file(m, sib);
+        }
+    }
+    unsigned char md[32];
+    unsigned int len;
+    EVP_DigestFinal_ex(m, md, &len);
+    EVP_MD_CTX_free(m);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Field mapping                                                                             */
+
+/* Does name appear in the '|'-separated alias list (case-insensitive)? */
+static int alias_match(const char *aliases, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *a = aliases; a && *a;) {
+        const char *bar = strchr(a, '|');
+        size_t len = bar ? (size_t)(bar - a) : strlen(a);
+        if (len == n && !strncasecmp(a, name, n))
+            return 1;
+        a = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+/* A mapping file: "column = SourceField" lines, '#' comments. Returns the source field for a
+ * column, or NULL. Errors name the file and line. */
+typedef struct mapping {
+    char *column[64], *field[64];
+    int n;
+} mapping;
+
+static ct_status read_mapping(ct_ctx *ctx, const char *path, const ct_sdi_layer_def *d, mapping *m)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ct_error(ctx, CT_ERR_IO, "%s: %s", path, strerror(errno));
+    char line[512];
+    int ln = 0;
+    ct_status st = CT_OK;
+    while (!st && fgets(line, sizeof line, f)) {
+        ln++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char col[128], fld[256];
+        if (sscanf(line, " %127[A-Za-z0-9_] = %255[^\r\n]", col, fld) != 2) {
+            const char *p = line;
+            while (isspace((unsigned char)*p))
+                p++;
+            if (*p)
+                st = ct_error(ctx, CT_ERR_USAGE, "%s:%d: expected 'column = SourceField'", path, ln);
+            continue;
+        }
+        for (char *e = fld + strlen(fld); e > fld && isspace((unsigned char)e[-1]);)
+            *--e = '\0';
+        int known = 0;
+        for (int c = 0; c < d->ncolumns; c++)
+            known |= !strcmp(d->columns[c].name, col);
+        if (!known)
+            st = ct_error(ctx, CT_ERR_USAGE, "%s:%d: '%s' is not a column of %s", path, ln, col, d->name);
+        else if (m->n < 64) {
+            m->column[m->n] = strdup(col);
+            m->field[m->n++] = strdup(fld);
+        }
+    }
+    fclose(f);
+    return st;
+}
+
+static void free_mapping(mapping *m)
+{
+    for (int i = 0; i < m->n; i++) {
+        free(m->column[i]);
+        free(m->field[i]);
+    }
+    m->n = 0;
+}
+
+/* map[i] = the column source field i feeds, -1 when ignored. */
+static ct_status map_fields(ct_ctx *ctx, const char *path, ct_layer *l, const ct_sdi_layer_def *d,
+                            const mapping *m, const ct_ingest_opts *o, int *map)
+{
+    int nf = ct_layer_field_count(l);
+    for (int i = 0; i < nf; i++) {
+        const char *raw = ct_layer_field_name(l, i);
+        char *name = NULL;
+        if (ct_text_decode(ctx, ct_layer_encoding(l), raw, strlen(raw), &name))
+            name = strdup(raw);
+        map[i] = -1;
+        int ignored = 0;
+        for (int k = 0; k < o->nignore; k++)
+            ignored |= !strcasecmp(o->ignore[k], name);
+        for (int c = 0; !ignored && map[i] < 0 && c < d->ncolumns; c++) {
+            const char *col = d->columns[c].name;
+            if (m->n) {
+                for (int k = 0; k < m->n; k++)
+                    if (!strcmp(m->column[k], col) && !strcasecmp(m->field[k], name))
+                        map[i] = c;
+            } else if (alias_match(d->columns[c].aliases, name)) {
+                map[i] = c;
+            }
+        }
+        if (!ignored && map[i] < 0) {
+            ct_status st = ct_error(ctx, CT_ERR_USAGE,
+                                    "%s: field '%s' is not in the %s mapping of %s; map it with --mapping"
+                                    " or leave it out with --ignore %s", path, name, m->n ? "given" : "built-in",
+                                    d->name, name);
+            free(name);
+            return st;
+        }
+        free(name);
+    }
+    return CT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Geometry checks                                                                           */
+
+/* Keeps only the polygonal (or lineal) parts of a repaired geometry, as one multi-geometry. */
+static GEOSGeometry *keep_dimension(GEOSContextHandle_t h, GEOSGeometry *g, int dim)
+{
+    int n = GEOSGetNumGeometries_r(h, g);
+    GEOSGeometry **parts = calloc((size_t)n + 1, sizeof *parts);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, i);
+        if (GEOSGeom_getDimensions_r(h, p) == dim && !GEOSisEmpty_r(h, p)) {
+            int np = GEOSGetNumGeometries_r(h, p);
+            for (int j = 0; j < np; j++) {
+                const GEOSGeometry *q = np > 1 ? GEOSGetGeometryN_r(h, p, j) : p;
+                parts[k++] = GEOSGeom_clone_r(h, q);
+                if (np == 1)
+                    break;
+            }
+        }
+    }
+    GEOSGeometry *out = k ? GEOSGeom_createCollection_r(h, dim == 2 ? GEOS_MULTIPOLYGON : GEOS_MULTILINESTRING,
+                                                        parts, (unsigned)k) : NULL;
+    free(parts);
+    GEOSGeom_destroy_r(h, g);
+    return out;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct run {
+    ct_ctx *ctx;
+    const ct_ingest_opts *o;
+    ct_sdi *sdi;
+    ct_sdi_layer layer;
+    const ct_sdi_layer_def *def;
+    tally t;
+    double area[4];
+    int isrc, nsrc;       /* progress: this source of how many */
+} run;
+
+/* The JSON text of a feature's raw attributes, decoded where possible, for sdi_reject. */
+static char *raw_attributes(ct_ctx *ctx, ct_layer *l, ct_feature *f)
+{
+    json_object *o = json_object_new_object();
+    for (int i = 0; i < ct_layer_field_count(l); i++) {
+        char *v = NULL;
+        if (ct_feature_is_null(f, i))
+            continue;
+        if (ct_feature_text(ctx, f, i, &v)) {
+            ct_ctx_clear_error(ctx);
+            v = strdup(ct_feature_raw(f, i));
+        }
+        json_object_object_add(o, ct_layer_field_name(l, i), json_object_new_string(v));
+        free(v);
+    }
+    char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    return s;
+}
+
+static ct_status reject(run *r, const char *source, const char *id, const char *reason, const char *attrs)
+{
+    /* the summary groups reasons by what precedes their numbers ("sliver: 5.79 m², ...") */
+    char group[128];
+    snprintf(group, sizeof group, "%.*s", (int)strcspn(reason, ":'("), reason);
+    for (size_t n = strlen(group); n && group[n - 1] == ' ';)
+        group[--n] = '\0';
+    count(r->t.rejects, group);
+    r->t.rejected++;
+    ct_log(r->ctx, CT_LOG_WARN, "%s: feature %s rejected: %s", source, id, reason);
+    return ct_sdi_reject(r->ctx, r->sdi, r->layer, source, id, reason, attrs);
+}
+
+static ct_status finding(run *r, const char *source, const char *key, const char *kind, double value,
+                         const char *detail)
+{
+    count(r->t.findings, kind);
+    if (!strcmp(kind, "repaired"))
+        r->t.repaired++;
+    return ct_sdi_report(r->ctx, r->sdi, r->layer, source, key, kind, value, detail);
+}
+
+/*
+ * Validates, repairs and puts one feature. geom is owned by the caller; values[] follow the
+ * layer's columns and may be rewritten (land-use code, drawn area). key_base is the natural key.
+ */
+static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeometry *geom, char **values,
+                             const char *attrs, json_object *keys_seen)
+{
+    ct_ctx *ctx = r->ctx;
+    GEOSContextHandle_t h = ct_geos(ctx);
+    int polygonal = r->layer != CT_SDI_DIKES;
+    char key[320], detail[400];
+    ct_status st;
+    r->t.read++;
+
+    if (!geom || GEOSisEmpty_r(h, geom))
+        return reject(r, source, id, "empty geometry", attrs);
+    double b[4];
+    GEOSGeom_getXMin_r(h, geom, &b[0]);
+    GEOSGeom_getYMin_r(h, geom, &b[1]);
+    GEOSGeom_getXMax_r(h, geom, &b[2]);
+    GEOSGeom_getYMax_r(h, geom, &b[3]);
+    if (b[2] < r->area[0] || b[0] > r->area[2] || b[3] < r->area[1] || b[1] > r->area[3])
+        return reject(r, source, id, "outside the city area", attrs);
+
+    GEOSGeometry *g = GEOSGeom_clone_r(h, geom);
+    char repaired[200] = "", mapped[200] = "";
+    if (GEOSisValid_r(h, g) != 1) {
+        char *why = GEOSisValidReason_r(h, g);
+        snprintf(repaired, sizeof repaired, "%s", why ? why : "invalid");
+        GEOSFree_r(h, why);
+        GEOSGeometry *fixed = GEOSMakeValid_r(h, g);
+        GEOSGeom_destroy_r(h, g);
+        g = fixed ? keep_dimension(h, fixed, polygonal ? 2 : 1) : NULL;
+        if (!g)
+            return reject(r, source, id, "invalid geometry that cannot be repaired", attrs);
+    }
+    if (r->layer == CT_SDI_PARCELS) {
+        /* a sliver: a thin scrap between neighbours (mean width 2A/P under half a metre), a
+         * digitising artefact rather than a parcel */
+        double a = 0, perim = 0;
+        GEOSArea_r(h, g, &a);
+        GEOSGeometry *ring = GEOSBoundary_r(h, g);
+        if (ring)
+            GEOSLength_r(h, ring, &perim), GEOSGeom_destroy_r(h, ring);
+        if (a < 50 && perim > 0 && 2 * a / perim < 0.5) {
+            snprintf(detail, sizeof detail, "sliver: %.2f m², mean width %.2f m", a, 2 * a / perim);
+            GEOSGeom_destroy_r(h, g);
+            return reject(r, source, id, detail, attrs);
+        }
+    }
+
+    /* the natural key, and per-layer checks */
+    if (r->layer == CT_SDI_PARCELS || r->layer == CT_SDI_ZONES) {
+        int lu = r->layer == CT_SDI_PARCELS ? 3 : 2; /* landuse column */
+        const char *code = values[lu], *tt08 = NULL;
+        ct_landuse_check c = code && *code ? ct_landuse_normalise(code, &tt08) : CT_LANDUSE_UNKNOWN;
+        if (c == CT_LANDUSE_UNKNOWN) {
+            snprintf(detail, sizeof detail, "unknown land-use code '%s'", code ? code : "");
+            GEOSGeom_destroy_r(h, g);
+            return reject(r, source, id, detail, attrs);
+        }
+        free(values[lu + 1]);
+        values[lu + 1] = strdup(code);
+        if (c == CT_LANDUSE_MAPPED)
+            snprintf(mapped, sizeof mapped, "%s mapped to %s (TT 08/2024)", code, tt08);
+        free(values[lu]);
+        values[lu] = strdup(tt08);
+    }
+    if (r->layer == CT_SDI_PARCELS) {
+        double drawn = 0;
+        GEOSArea_r(h, g, &drawn);
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.2f", drawn);
+        free(values[9]);
+        values[9] = strdup(buf);
+        snprintf(key, sizeof key, "%s/%s", values[0] ? values[0] : "", values[1] ? values[1] : "");
+        json_object *seen;
+        if (json_object_object_get_ex(keys_seen, key, &seen)) {
+            int nth = json_object_get_int(seen) + 1;
+            json_object_set_int(seen, nth);
+            snprintf(detail, sizeof detail, "parcel number %s appears %d times in sheet %s", values[1], nth,
+                     values[0] ? values[0] : "?");
+            char dup[300];
+            snprintf(dup, sizeof dup, "%.250s#%d", key, nth);
+            finding(r, source, dup, "duplicate_number", NAN, detail);
+            snprintf(key, sizeof key, "%s", dup);
+        } else {
+            json_object_object_add(keys_seen, key, json_object_new_int(1));
+        }
+        double legal = values[2] ? atof(values[2]) : NAN;
+        double tol = r->o->area_tolerance > 0 ? r->o->area_tolerance : 0.05;
+        if (isfinite(legal) && legal > 0 && fabs(drawn - legal) > tol * legal) {
+            snprintf(detail, sizeof detail, "legal area %.1f m², drawn %.1f m² (%+.1f %%)", legal, drawn,
+                     100 * (drawn - legal) / legal);
+            finding(r, source, key, "area_mismatch", drawn - legal, detail);
+        }
+    } else {
+        const char *k = values[0];
+        if (r->layer == CT_SDI_ADMIN)
+            snprintf(key, sizeof key, "%s@%s", k ? k : id, values[6] ? values[6] : "");
+        else
+            snprintf(key, sizeof key, "%s", k && *k ? k : id);
+        json_object *seen;
+        if (json_object_object_get_ex(keys_seen, key, &seen)) {
+            GEOSGeom_destroy_r(h, g);
+            snprintf(detail, sizeof detail, "duplicate identifier '%s'", key);
+            return reject(r, source, id, detail, attrs);
+        }
+        json_object_object_add(keys_seen, key, json_object_new_int(1));
+    }
+
+    if (*repaired && (st = finding(r, source, key, "repaired", NAN, repaired))) {
+        GEOSGeom_destroy_r(h, g);
+        return st;
+    }
+    if (*mapped && (st = finding(r, source, key, "code_mapped", NAN, mapped))) {
+        GEOSGeom_destroy_r(h, g);
+        return st;
+    }
+    ct_sdi_op op;
+    st = ct_sdi_put(ctx, r->sdi, r->layer, source, key, g, (const char *const *)values, &op);
+    GEOSGeom_destroy_r(h, g);
+    if (st)
+        return ct_error(ctx, st, "%s: feature %s: %s", source, id, ct_ctx_errmsg(ctx));
+    r->t.loaded++;
+    if (op == CT_SDI_SAME)
+        r->t.same++;
+    else if (op == CT_SDI_ADDED)
+        r->t.added++;
+    else
+        r->t.changed++;
+    return CT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Overlaps and gaps between the parcels of one source, sheet by sheet (memory: one sheet).  */
+
+typedef struct sheet_parcels {
+    GEOSGeometry **g;
+    char **key;
+    size_t n, cap;
+    json_object *repaired; /* keys of the parcels repaired by this load */
+} sheet_parcels;
+
+typedef struct pair_query {
+    GEOSContextHandle_t h;
+    size_t self;
+    const GEOSPreparedGeometry *pg;
+    size_t *hits;
+    size_t nhits, cap;
+} pair_query;
+
+static void collect_pair(void *item, void *user)
+{
+    pair_query *q = user;
+    size_t j = (size_t)(uintptr_t)item - 1;
+    if (j <= q->self)
+        return; /* each pair once */
+    if (q->nhits == q->cap)
+        q->hits = realloc(q->hits, (q->cap = q->cap ? 2 * q->cap : 16) * sizeof *q->hits);
+    q->hits[q->nhits++] = j;
+}
+
+static ct_status check_sheet(run *r, const char *source, const char *sheet, sheet_parcels *sp)
+{
+    GEOSContextHandle_t h = ct_geos(r->ctx);
+    ct_status st = CT_OK;
+    char detail[400];
+    GEOSSTRtree *tree = GEOSSTRtree_create_r(h, 10);
+    for (size_t i = 0; i < sp->n; i++)
+        GEOSSTRtree_insert_r(h, tree, sp->g[i], (void *)(uintptr_t)(i + 1));
+    pair_query q = {.h = h};
+    for (size_t i = 0; !st && i < sp->n; i++) {
+        q.self = i;
+        q.nhits = 0;
+        GEOSSTRtree_query_r(h, tree, sp->g[i], collect_pair, &q);
+        if (!q.nhits)
+            continue;
+        const GEOSPreparedGeometry *pg = GEOSPrepare_r(h, sp->g[i]);
+        for (size_t k = 0; !st && k < q.nhits; k++) {
+            size_t j = q.hits[k];
+            if (GEOSPreparedOverlaps_r(h, pg, sp->g[j]) != 1 && GEOSPreparedContains_r(h, pg, sp->g[j]) != 1 &&
+                GEOSPreparedWithin_r(h, pg, sp->g[j]) != 1)
+                continue;
+            GEOSGeometry *x = GEOSIntersection_r(h, sp->g[i], sp->g[j]);
+            double a = 0;
+            if (x)
+                GEOSArea_r(h, x, &a), GEOSGeom_destroy_r(h, x);
+            if (a < 0.01)
+                continue; /* below survey precision */
+            snprintf(detail, sizeof detail, "overlaps %s by %.2f m²", sp->key[j], a);
+            st = finding(r, source, sp->key[i], "overlap", a, detail);
+        }
+        GEOSPreparedGeom_destroy_r(h, pg);
+    }
+    free(q.hits);
+    GEOSSTRtree_destroy_r(h, tree);
+
+    /* gaps: what a morphological closing of the sheet's union (buffer out and back by 1 m)
+     * adds — the slits under 2 m wide between neighbours, whether enclosed or open to a road.
+     * Reflex corners add specks of (1 - pi/4) m²: 5 m² is the floor. */
+    GEOSGeometry *all = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, sp->g, (unsigned)sp->n);
+    GEOSGeometry *u = all ? GEOSUnaryUnion_r(h, all) : NULL;
+    GEOSGeometry *grown = u ? GEOSBuffer_r(h, u, 1.0, 8) : NULL;
+    GEOSGeometry *closed = grown ? GEOSBuffer_r(h, grown, -1.0, 8) : NULL;
+    GEOSGeometry *gaps = closed ? GEOSDifference_r(h, closed, u) : NULL;
+    for (int i = 0; gaps && !st && i < GEOSGetNumGeometries_r(h, gaps); i++) {
+        const GEOSGeometry *p = GEOSGetGeometryN_r(h, gaps, i);
+        double a = 0, cx = 0, cy = 0;
+        GEOSArea_r(h, p, &a);
+        if (a < 5.0)
+            continue; /* reflex corners */
+        /* a repaired bow-tie lost a lobe: the hole it leaves is the repair's, reported as such */
+        int by_repair = 0;
+        for (size_t k = 0; !by_repair && k < sp->n; k++)
+            by_repair = json_object_object_get_ex(sp->repaired, sp->key[k], NULL) &&
+                        GEOSIntersects_r(h, p, sp->g[k]) == 1;
+        if (by_repair)
+            continue;
+        GEOSGeometry *c = GEOSPointOnSurface_r(h, p);
+        GEOSGeomGetX_r(h, c, &cx);
+        GEOSGeomGetY_r(h, c, &cy);
+        GEOSGeom_destroy_r(h, c);
+        char key[64];
+        snprintf(key, sizeof key, "%s/gap@%.0f,%.0f", sheet, cx, cy);
+        snprintf(detail, sizeof detail, "gap of %.2f m² at %.2f %.2f in sheet %s", a, cx, cy, sheet);
+        st = finding(r, source, key, "gap", a, detail);
+    }
+    if (gaps)
+        GEOSGeom_destroy_r(h, gaps);
+    if (closed)
+        GEOSGeom_destroy_r(h, closed);
+    if (grown)
+        GEOSGeom_destroy_r(h, grown);
+    if (u)
+        GEOSGeom_destroy_r(h, u);
+    /* the collection owned the geometries */
+    if (all)
+        GEOSGeom_destroy_r(h, all);
+    else
+        for (size_t i = 0; i < sp->n; i++)
+            GEOSGeom_destroy_r(h, sp->g[i]);
+    for (size_t i = 0; i < sp->n; i++)
+        free(sp->key[i]);
+    sp->n = 0;
+    return st;
+}
+
+static ct_status check_coverage(run *r, const char *source)
+{
+    ct_ctx *ctx = r->ctx;
+    GEOSContextHandle_t h = ct_geos(ctx);
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, r->sdi,
+        "SELECT sheet, fkey, AsBinary(geom) FROM parcels WHERE source = ? AND v_to IS NULL ORDER BY sheet");
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+    GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
+    sheet_parcels sp = {.repaired = json_object_new_object()};
+    char sheet[64] = "";
+    sqlite3_stmt *rq = ct_sdi_prepare(ctx, r->sdi, "SELECT fkey FROM sdi_report WHERE version = ? AND source = ? AND kind = 'repaired'");
+    if (rq) {
+        sqlite3_bind_int64(rq, 1, r->sdi->version);
+        sqlite3_bind_text(rq, 2, source, -1, SQLITE_STATIC);
+        while (sqlite3_step(rq) == SQLITE_ROW)
+            json_object_object_add(sp.repaired, (const char *)sqlite3_column_text(rq, 0), NULL);
+        sqlite3_finalize(rq);
+    }
+    ct_status st = CT_OK;
+    int rc;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *sh = sqlite3_column_text(q, 0) ? (const char *)sqlite3_column_text(q, 0) : "";
+        if (sp.n && strcmp(sh, sheet))
+            st = check_sheet(r, source, sheet, &sp);
+        snprintf(sheet, sizeof sheet, "%s", sh);
+        if (sp.n == sp.cap) {
+            sp.cap = sp.cap ? 2 * sp.cap : 1024;
+            sp.g = realloc(sp.g, sp.cap * sizeof *sp.g);
+            sp.key = realloc(sp.key, sp.cap * sizeof *sp.key);
+        }
+        sp.g[sp.n] = GEOSWKBReader_read_r(h, rd, sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2));
+        sp.key[sp.n] = strdup((const char *)sqlite3_column_text(q, 1));
+        if (sp.g[sp.n])
+            sp.n++;
+        else
+            free(sp.key[sp.n]);
+    }
+    if (!st && sp.n)
+        st = check_sheet(r, source, sheet, &sp);
+    for (size_t i = 0; i < sp.n; i++) {
+        GEOSGeom_destroy_r(h, sp.g[i]);
+        free(sp.key[i]);
+    }
+    free(sp.g);
+    free(sp.key);
+    json_object_put(sp.repaired);
+    GEOSWKBReader_destroy_r(h, rd);
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* DGN sheets: boundary lines and text labels                                                */
+
+typedef struct label {
+    double x, y;
+    char *text;
+} label;
+
+/* The sheet number of a DGN sheet: --sheet, or the number after "to" in its name (to07). */
+static int dgn_sheet(const char *path, const char *given, char *out, size_t n)
+{
+    if (given) {
+        snprintf(out, n, "%s", given);
+        return 1;
+    }
+    const char *b = base_name(path);
+    for (const char *p = b; *p; p++)
+        if (!strncasecmp(p, "to", 2) && isdigit((unsigned char)p[2])) {
+            snprintf(out, n, "%d", atoi(p + 2));
+            return 1;
+        }
+    return 0;
+}
+
+static int is_number(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+/* Collects the number and land-use code among the labels inside one face. */
+typedef struct face_labels {
+    GEOSContextHandle_t h;
+    const GEOSPreparedGeometry *face;
+    const char *number, *code, *second_number;
+} face_labels;
+
+static void face_label(void *item, void *user)
+{
+    label *lb = item;
+    face_labels *fl = user;
+    GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(fl->h, lb->x, lb->y);
+    int inside = GEOSPreparedContains_r(fl->h, fl->face, pt) == 1;
+    GEOSGeom_destroy_r(fl->h, pt);
+    if (!inside)
+        return;
+    const char *txt = lb->text;
+    while (isspace((unsigned char)*txt))
+        txt++;
+    if (is_number(txt) && !fl->number)
+        fl->number = txt;
+    else if (is_number(txt) && !fl->second_number)
+        fl->second_number = txt;
+    else if (ct_landuse_lookup(txt) && !fl->code)
+        fl->code = txt;
+}
+
+static ct_status ingest_dgn(run *r, const char *path, ct_layer *l, ct_transform *t, json_object *keys_seen)
+{
+    ct_ctx *ctx = r->ctx;
+    GEOSContextHandle_t h = ct_geos(ctx);
+    const char *source = base_name(path);
+    char sheet[32];
+    if (!dgn_sheet(path, r->o->sheet, sheet, sizeof sheet))
+        return ct_error(ctx, CT_ERR_USAGE, "%s: cannot tell the map sheet from the name; give --sheet", path);
+    int itext = ct_layer_field_index(l, "Text");
+    size_t nlines = 0, caplines = 1024, nlabels = 0, caplabels = 1024;
+    GEOSGeometry **lines = malloc(caplines * sizeof *lines);
+    label *labels = malloc(caplabels * sizeof *labels);
+    ct_feature *f;
+    ct_status st = CT_OK;
+    /* Lines and labels stay in the sheet's own coordinates until each parcel is built. */
+    while (!(st = ct_layer_next(ctx, l, &f)) && f) {
+        const GEOSGeometry *g = ct_feature_geom(ctx, f);
+        if (!g)
+            continue;
+        int type = GEOSGeomTypeId_r(h, g);
+        if (type == GEOS_POINT && itext >= 0 && !ct_feature_is_null(f, itext)) {
+            char *txt = NULL;
+            if ((st = ct_feature_text(ctx, f, itext, &txt)))
+                break;
+            double x, y;
+            GEOSGeomGetX_r(h, g, &x);
+            GEOSGeomGetY_r(h, g, &y);
+            if (nlabels == caplabels)
+                labels = realloc(labels, (caplabels *= 2) * sizeof *labels);
+            labels[nlabels++] = (label){x, y, txt};
+        } else if (type == GEOS_LINESTRING || type == GEOS_MULTILINESTRING || type == GEOS_LINEARRING) {
+            if (nlines == caplines)
+                lines = realloc(lines, (caplines *= 2) * sizeof *lines);
+            lines[nlines++] = GEOSGeom_clone_r(h, g);
+        }
+    }
+    /* node the boundary lines where they cross, and polygonise the faces */
+    GEOSGeometry *all = st ? NULL : GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, lines, (unsigned)nlines);
+    GEOSGeometry *noded = all ? GEOSUnaryUnion_r(h, all) : NULL;
+    if (all)
+        GEOSGeom_destroy_r(h, all);
+    else
+        for (size_t i = 0; i < nlines; i++)
+            GEOSGeom_destroy_r(h, lines[i]);
+    free(lines);
+    const GEOSGeometry *in[1] = {noded};
+    GEOSGeometry *polys = noded ? GEOSPolygonize_r(h, in, 1) : NULL;
+    if (noded)
+        GEOSGeom_destroy_r(h, noded);
+    if (!st && !polys)
+        st = ct_error(ctx, CT_ERR_FORMAT, "%s: the boundary lines cannot be polygonised", path);
+    int npoly = polys ? GEOSGetNumGeometries_r(h, polys) : 0;
+    /* labels in an STRtree, so that each face only tests the labels within its envelope */
+    GEOSSTRtree *tree = GEOSSTRtree_create_r(h, 10);
+    GEOSGeometry **pts = malloc((nlabels + 1) * sizeof *pts);
+    for (size_t k = 0; k < nlabels; k++) {
+        pts[k] = GEOSGeom_createPointFromXY_r(h, labels[k].x, labels[k].y);
+        GEOSSTRtree_insert_r(h, tree, pts[k], &labels[k]);
+    }
+    for (int i = 0; !st && i < npoly; i++) {
+        const GEOSGeometry *p = GEOSGetGeometryN_r(h, polys, i);
+        const GEOSPreparedGeometry *pp = GEOSPrepare_r(h, p);
+        face_labels fl = {h, pp, NULL, NULL, NULL};
+        GEOSSTRtree_query_r(h, tree, p, face_label, &fl);
+        const char *number = fl.number, *code = fl.code;
+        GEOSPreparedGeom_destroy_r(h, pp);
+        /* a face with no number is not a parcel: the sheet frame, a road strip, a title box */
+        if (!number)
+            continue;
+        if (fl.second_number) {
+            char id[96], why[160], attrs[160];
+            snprintf(id, sizeof id, "face %d (parcels %s and %s)", i + 1, number, fl.second_number);
+            snprintf(why, sizeof why, "two parcel numbers (%s, %s) in one face: a boundary line is missing", number,
+                     fl.second_number);
+            snprintf(attrs, sizeof attrs, "{\"sheet\": \"%s\", \"numbers\": [\"%s\", \"%s\"]}", sheet, number, fl.second_number);
+            r->t.read++;
+            st = reject(r, source, id, why, attrs);
+            continue;
+        }
+        char *values[16] = {0};
+        values[0] = strdup(sheet);
+        values[1] = strdup(number);
+        values[3] = code ? strdup(code) : NULL;
+        char id[64], attrs[160];
+        snprintf(id, sizeof id, "face %d (parcel %s)", i + 1, number);
+        snprintf(attrs, sizeof attrs, "{\"sheet\": \"%s\", \"number\": \"%s\", \"code\": \"%s\"}", sheet, number,
+                 code ? code : "");
+        GEOSGeometry *g = NULL;
+        st = ct_transform_geom(ctx, t, p, &g);
+        if (!st)
+            st = put_feature(r, source, id, g, values, attrs, keys_seen);
+        if (g)
+            GEOSGeom_destroy_r(h, g);
+        for (int c = 0; c < 16; c++)
+            free(values[c]);
+    }
+    GEOSSTRtree_destroy_r(h, tree);
+    for (size_t k = 0; k < nlabels; k++)
+        GEOSGeom_destroy_r(h, pts[k]);
+    free(pts);
+    if (polys)
+        GEOSGeom_destroy_r(h, polys);
+    for (size_t k = 0; k < nlabels; k++)
+        free(labels[k].text);
+    free(labels);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Vector sources                                                                            */
+
+static ct_status open_transform(ct_ctx *ctx, const char *path, const ct_crs *src, const ct_sdi *sdi,
+                                ct_transform **t)
+{
+    *t = NULL;
+    if (ct_crs_equal(src, ct_sdi_crs(sdi)))
+        return CT_OK;
+    ct_status st = ct_transform_new(ctx, src, ct_sdi_crs(sdi), t);
+    return st ? ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx)) : CT_OK;
+}
+
+/* The source's CRS: the file's own, or --srs for a file that has none. A file whose CRS differs
+ * from --srs keeps its own, with a warning: the file knows better than a batch option. */
+static ct_status source_crs(run *r, const char *path, const ct_crs *file_crs, ct_crs **out)
+{
+    ct_ctx *ctx = r->ctx;
+    *out = NULL;
+    if (file_crs) {
+        *out = ct_crs_clone(file_crs);
+        ct_crs *given = NULL;
+        if (r->o->srs && !ct_crs_from_user(ctx, r->o->srs, &given) && !ct_crs_equal(given, file_crs))
+            ct_log(ctx, CT_LOG_WARN, "%s: has its own CRS (%s); --srs %s applies to sources without one", path,
+                   ct_crs_name(file_crs), r->o->srs);
+        ct_crs_free(given);
+        ct_ctx_clear_error(ctx);
+        return CT_OK;
+    }
+    if (!r->o->srs)
+        return ct_error(ctx, CT_ERR_CRS, "%s: no CRS in the file; give it with --srs (e.g. --srs vn2000:105)", path);
+    return ct_crs_from_user(ctx, r->o->srs, out);
+}
+
+/* A wrong CRS shows as a source far from the city: refuse it whole rather than reject every
+ * feature one by one. */
+static ct_status check_extent(run *r, const char *path, ct_layer *l, ct_transform *t, const ct_crs *crs)
+{
+    double e[4];
+    if (!ct_layer_extent(l, e))
+        return CT_OK;
+    if (t && ct_transform_bounds(r->ctx, t, e, e)) {
+        return ct_error(r->ctx, CT_ERR_CRS, "%s: its extent cannot be transformed from %s; is the CRS right?", path,
+                        ct_crs_name(crs));
+    }
+    if (e[2] < r->area[0] || e[0] > r->area[2] || e[3] < r->area[1] || e[1] > r->area[3])
+        return ct_error(r->ctx, CT_ERR_CRS,
+                        "%s: no part of it lies in the city area when read as %s (extent %.1f %.1f %.1f %.1f in the"
+                        " SDI CRS); is the CRS right? (--srs)", path, ct_crs_name(crs), e[0], e[1], e[2], e[3]);
+    return CT_OK;
+}
+
+static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_object *summary)
+{
+    ct_ctx *ctx = r->ctx;
+    GEOSContextHandle_t h = ct_geos(ctx);
+    const char *source = base_name(path);
+    ct_vsource *src = NULL;
+    ct_status st = ct_vsource_open(ctx, path, &src);
+    if (st)
+        return st;
+    int dgn = !strcmp(ct_vsource_driver(src), "DGN");
+    if (ct_vsource_layer_count(src) != 1) {
+        ct_vsource_close(src);
+        return ct_error(ctx, CT_ERR_USAGE, "%s: %d layers; ct-ingest reads sources of one layer", path,
+                        ct_vsource_layer_count(src));
+    }
+    ct_layer *l = ct_vsource_layer(src, 0);
+
+    /* encoding */
+    ct_encoding enc = CT_ENC_UNKNOWN;
+    double conf = 1;
+    if (r->o->encoding && strcasecmp(r->o->encoding, "auto")) {
+        enc = ct_encoding_from_name(r->o->encoding);
+        if (enc == CT_ENC_UNKNOWN) {
+            ct_vsource_close(src);
+            return ct_error(ctx, CT_ERR_USAGE, "unknown encoding '%s' (tcvn3, vni, cp1258, utf8 or auto)", r->o->encoding);
+        }
+    } else {
+        enc = ct_layer_detect_encoding(ctx, l, 5000, &conf);
+        if (enc == CT_ENC_UNKNOWN || enc == CT_ENC_ASCII)
+            enc = CT_ENC_UTF8;
+        ct_log(ctx, CT_LOG_DEBUG, "%s: text is %s (confidence %.2f)", path, ct_encoding_name(enc), conf);
+    }
+    ct_layer_set_encoding(l, enc);
+
+    ct_crs *crs = NULL;
+    ct_transform *t = NULL;
+    if (!(st = source_crs(r, path, ct_layer_crs(l), &crs)) && !(st = open_transform(ctx, path, crs, r->sdi, &t)))
+        st = check_extent(r, path, l, t, crs);
+
+    int nf = ct_layer_field_count(l);
+    int *map = calloc((size_t)nf + 1, sizeof *map);
+    if (!st && !dgn)
+        st = map_fields(ctx, path, l, r->def, m, r->o, map);
+
+    json_object *keys_seen = json_object_new_object();
+    tally before = r->t;
+    if (!st && dgn) {
+        if (r->layer != CT_SDI_PARCELS)
+            st = ct_error(ctx, CT_ERR_USAGE, "%s: DGN sheets load as cadastral parcels only", path);
+        else
+            st = ingest_dgn(r, path, l, t, keys_seen);
+    } else if (!st) {
+        long long total = ct_layer_feature_count(l), k = 0;
+        ct_feature *f;
+        while (!st && !(st = ct_layer_next(ctx, l, &f)) && f) {
+            char id[32], *values[16] = {0};
+            snprintf(id, sizeof id, "%lld", ct_feature_fid(f));
+            if (r->layer == CT_SDI_ADMIN) { /* validity from the command line unless the source has it */
+                values[6] = r->o->valid_from ? strdup(r->o->valid_from) : NULL;
+                values[7] = r->o->valid_to ? strdup(r->o->valid_to) : NULL;
+            }
+            for (int i = 0; !st && i < nf; i++) {
+                if (map[i] < 0 || ct_feature_is_null(f, i))
+                    continue;
+                free(values[map[i]]);
+                if (ct_layer_field_type(l, i) == CT_FIELD_STRING)
+                    st = ct_feature_text(ctx, f, i, &values[map[i]]);
+                else
+                    values[map[i]] = strdup(ct_feature_raw(f, i));
+            }
+            if (st) {
+                st = ct_error(ctx, st, "%s: feature %s: %s", path, id, ct_ctx_errmsg(ctx));
+            } else {
+                char *attrs = raw_attributes(ctx, l, f);
+                const GEOSGeometry *g = ct_feature_geom(ctx, f);
+                GEOSGeometry *gt = NULL;
+                ct_ctx_clear_error(ctx);
+                if (g && ct_transform_geom(ctx, t, g, &gt)) {
+                    ct_ctx_clear_error(ctx);
+                    st = reject(r, source, id, "coordinates cannot be transformed", attrs);
+                } else {
+                    st = put_feature(r, source, id, gt, values, attrs, keys_seen);
+                }
+                if (gt)
+                    GEOSGeom_destroy_r(h, gt);
+                free(attrs);
+            }
+            for (int c = 0; c < 16; c++)
+                free(values[c]);
+            if (!st && (++k & 1023) == 0 && total > 0)
+                st = ct_progress(ctx, (r->isrc + (double)k / (double)total) / r->nsrc, source);
+        }
+    }
+    if (st && !strstr(ct_ctx_errmsg(ctx), source))
+        st = ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx));
+    long long removed = 0;
+    if (!st)
+        st = ct_sdi_remove_unseen(ctx, r->sdi, r->layer, source, &removed);
+    r->t.removed += removed;
+    if (!st && r->layer == CT_SDI_PARCELS)
+        st = check_coverage(r, source);
+    if (!st) {
+        char sum[65];
+        checksum(path, r->o, sum);
+        ct_sdi_source_info info = {
+            .name = source, .title = r->o->title, .path = path, .checksum = sum,
+            .source_crs = ct_crs_name(crs), .encoding = ct_encoding_name(enc), .licence = r->o->licence,
+            .features = r->t.loaded - before.loaded, .extent = {NAN, NAN, NAN, NAN},
+        };
+        double e[4];
+        if (ct_layer_extent(l, e) && (!t || !ct_transform_bounds(ctx, t, e, e)))
+            memcpy(info.extent, e, sizeof e);
+        st = ct_sdi_register_source(ctx, r->sdi, r->def->name, &info);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "source", json_object_new_string(path));
+        json_object_object_add(o, "encoding", json_object_new_string(ct_encoding_name(enc)));
+        json_object_object_add(o, "crs", json_object_new_string(ct_crs_name(crs)));
+        json_object_object_add(o, "read", json_object_new_int64(r->t.read - before.read));
+        json_object_object_add(o, "loaded", json_object_new_int64(r->t.loaded - before.loaded));
+        json_object_object_add(o, "rejected", json_object_new_int64(r->t.rejected - before.rejected));
+        json_object_object_add(o, "removed", json_object_new_int64(removed));
+        json_object_array_add(summary, o);
+    }
+    json_object_put(keys_seen);
+    free(map);
+    ct_transform_free(t);
+    ct_crs_free(crs);
+    ct_vsource_close(src);
+    return st;
+}
+
+/* admin crosswalk: a CSV with old_code and new_code columns (first line: names). */
+static ct_status ingest_crosswalk(run *r, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ct_error(r->ctx, CT_ERR_IO, "%s: %s", path, strerror(errno));
+    char line[1024];
+    int ln = 1, iold = -1, inew = -1;
+    ct_status st = CT_OK;
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        return ct_error(r->ctx, CT_ERR_FORMAT, "%s: empty", path);
+    }
+    char *save = NULL;
+    int col = 0;
+    for (char *tok = strtok_r(line, ",\r\n", &save); tok; tok = strtok_r(NULL, ",\r\n", &save), col++) {
+        if (!strcmp(tok, "old_code"))
+            iold = col;
+        if (!strcmp(tok, "new_code"))
+            inew = col;
+    }
+    if (iold < 0 || inew < 0) {
+        fclose(f);
+        return ct_error(r->ctx, CT_ERR_FORMAT, "%s:1: a crosswalk needs old_code and new_code columns", path);
+    }
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE admin_crosswalk SET v_to = %lld WHERE v_to IS NULL", r->sdi->version);
+    st = ct_sdi_exec(r->ctx, r->sdi, sql);
+    sqlite3_stmt *q = st ? NULL : ct_sdi_prepare(r->ctx, r->sdi, "INSERT INTO admin_crosswalk VALUES (?, ?, ?, NULL)");
+    while (q && !st && fgets(line, sizeof line, f)) {
+        ln++;
+        char *v[16] = {0};
+        int n = 0;
+        save = NULL;
+        for (char *tok = strtok_r(line, ",\r\n", &save); tok && n < 16; tok = strtok_r(NULL, ",\r\n", &save))
+            v[n++] = tok;
+        if (n <= iold || n <= inew) {
+            st = ct_error(r->ctx, CT_ERR_FORMAT, "%s:%d: expected at least %d columns", path, ln, (iold > inew ? iold : inew) + 1);
+            break;
+        }
+        sqlite3_reset(q);
+        sqlite3_bind_text(q, 1, v[iold], -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 2, v[inew], -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 3, r->sdi->version);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            st = ct_error(r->ctx, CT_ERR_DB, "%s:%d: cannot store the row", path, ln);
+        r->t.read++;
+        r->t.loaded++;
+    }
+    sqlite3_finalize(q);
+    fclose(f);
+    if (!q && !st)
+        st = CT_ERR_DB;
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* DEMs                                                                                      */
+
+static ct_status ingest_dem(run *r, const char *path, json_object *summary)
+{
+    ct_ctx *ctx = r->ctx;
+    ct_gdal_init();
+    const char *dot = strrchr(path, '.');
+    int xyz_points = dot && !strcasecmp(dot, ".xyz");
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.ingest-%d.tif", ct_sdi_path(r->sdi), (int)getpid());
+    ct_crs *crs = NULL;
+    ct_status st = CT_OK;
+    ct_gdal_errs e;
+    ct_gdal_errs_push(&e, ctx);
+    GDALDatasetH src = NULL, gridded = NULL;
+    char **argv = NULL;
+    char cell[64];
+    double cs = r->o->cell_size > 0 ? r->o->cell_size : 5.0;
+    snprintf(cell, sizeof cell, "%.10g", cs);
+
+    if (xyz_points) {
+        /* A survey of scattered "x y z" lines: read through an OGR VRT over the CSV driver and
+         * grid with GDAL's linear interpolation (a Delaunay triangulation), cell size cs. */
+        if (!r->o->srs) {
+            st = ct_error(ctx, CT_ERR_CRS, "%s: XYZ points carry no CRS; give it with --srs", path);
+            goto out;
+        }
+        char vrt[8192];
+        snprintf(vrt, sizeof vrt,
+                 "<OGRVRTDataSource><OGRVRTLayer name=\"points\"><SrcDataSource>CSV:%s</SrcDataSource>"
+                 "<SrcLayer>%.*s</SrcLayer>"
+                 "<OpenOptions><OOI key=\"SEPARATOR\">SPACE</OOI><OOI key=\"HEADERS\">NO</OOI></OpenOptions>"
+                 "<GeometryType>wkbPoint25D</GeometryType>"
+                 "<GeometryField encoding=\"PointFromColumns\" x=\"field_1\" y=\"field_2\" z=\"field_3\"/>"
+                 "</OGRVRTLayer></OGRVRTDataSource>", path, (int)(dot - base_name(path)), base_name(path));
+        GDALDatasetH pts = GDALOpenEx(vrt, GDAL_OF_VECTOR, NULL, NULL, NULL);
+        if (!pts) {
+            st = ct_error(ctx, CT_ERR_FORMAT, "%s: not \"x y z\" lines: %s", path, ct_gdal_errs_msg(&e, "unreadable"));
+            goto out;
+        }
+        OGREnvelope env;
+        OGR_L_GetExtent(GDALDatasetGetLayer(pts, 0), &env, TRUE);
+        char *gargv[] = {"-a", "linear:nodata=-9999", "-ot", "Float32", "-of", "MEM",
+                         "-txe", NULL, NULL, "-tye", NULL, NULL, "-tr", cell, cell, NULL};
+        char b[4][32];
+        /* snap the grid to multiples of the cell size, so that it lines up with other DEMs */
+        snprintf(b[0], 32, "%.10g", floor(env.MinX / cs) * cs);
+        snprintf(b[1], 32, "%.10g", ceil(env.MaxX / cs) * cs);
+        snprintf(b[2], 32, "%.10g", ceil(env.MaxY / cs) * cs);
+        snprintf(b[3], 32, "%.10g", floor(env.MinY / cs) * cs);
+        gargv[7] = b[0], gargv[8] = b[1], gargv[10] = b[2], gargv[11] = b[3];
+        /* -tr and -txe/-tye together need GDAL 3.2+; Debian 12 has 3.6 */
+        GDALGridOptions *go = GDALGridOptionsNew(gargv, NULL);
+        int usage = 0;
+        src = go ? GDALGrid("", pts, go, &usage) : NULL;
+        GDALGridOptionsFree(go);
+        GDALClose(pts);
+        if (!src) {
+            st = ct_error(ctx, CT_ERR_FORMAT, "%s: cannot grid the points: %s", path, ct_gdal_errs_msg(&e, "unknown reason"));
+            goto out;
+        }
+    } else {
+        src = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    }
+    if (!src) {
+        struct stat sb;
+        st = stat(path, &sb) ? ct_error(ctx, CT_ERR_IO, "%s: %s", path, strerror(errno))
+                             : ct_error(ctx, CT_ERR_FORMAT, "%s: not a raster GDAL can read: %s", path, ct_gdal_errs_msg(&e, "unknown format"));
+        goto out;
+    }
+    const char *wkt = GDALGetProjectionRef(src);
+    ct_crs *file_crs = NULL;
+    if (wkt && *wkt && ct_crs_from_wkt(ctx, wkt, &file_crs))
+        ct_ctx_clear_error(ctx);
+    st = source_crs(r, path, file_crs, &crs);
+    ct_crs_free(file_crs);
+    if (st)
+        goto out;
+    /* gdalwarp to the SDI CRS, then the COG driver: both stream by blocks. */
+    double gt[6];
+    GDALGetGeoTransform(src, gt);
+    argv = CSLAddString(argv, "-s_srs");
+    argv = CSLAddString(argv, ct_crs_wkt(crs));
+    argv = CSLAddString(argv, "-t_srs");
+    argv = CSLAddString(argv, ct_crs_wkt(ct_sdi_crs(r->sdi)));
+    argv = CSLAddString(argv, "-r");
+    argv = CSLAddString(argv, "bilinear");
+    argv = CSLAddString(argv, "-ot");
+    argv = CSLAddString(argv, "Float32");
+    argv = CSLAddString(argv, "-of");
+    argv = CSLAddString(argv, "VRT");
+    if (r->o->cell_size > 0 || !ct_crs_equal(crs, ct_sdi_crs(r->sdi))) {
+        argv = CSLAddString(argv, "-tr");
+        argv = CSLAddString(argv, r->o->cell_size > 0 ? cell : CPLSPrintf("%.10g", fabs(gt[1])));
+        argv = CSLAddString(argv, r->o->cell_size > 0 ? cell : CPLSPrintf("%.10g", fabs(gt[5])));
+        argv = CSLAddString(argv, "-tap");
+    }
+    if (!GDALGetRasterNoDataValue(GDALGetRasterBand(src, 1), NULL)) {
+        argv = CSLAddString(argv, "-dstnodata");
+        argv = CSLAddString(argv, "-9999");
+    }
+    GDALWarpAppOptions *wo = GDALWarpAppOptionsNew(argv, NULL);
+    int usage = 0;
+    gridded = GDALWarp("", NULL, 1, &src, wo, &usage);
+    GDALWarpAppOptionsFree(wo);
+    if (!gridded) {
+        st = ct_error(ctx, CT_ERR_CRS, "%s: cannot warp to the SDI CRS: %s", path, ct_gdal_errs_msg(&e, "unknown reason"));
+        goto out;
+    }
+    char **co = NULL;
+    co = CSLSetNameValue(co, "COMPRESS", "DEFLATE");
+    co = CSLSetNameValue(co, "PREDICTOR", "YES");
+    co = CSLSetNameValue(co, "BLOCKSIZE", "512");
+    co = CSLSetNameValue(co, "OVERVIEWS", "AUTO");
+    co = CSLSetNameValue(co, "RESAMPLING", "AVERAGE");
+    co = CSLSetNameValue(co, "NUM_THREADS", CPLSPrintf("%d", ct_ctx_threads(ctx)));
+    GDALDatasetH cog = GDALCreateCopy(GDALGetDriverByName("COG"), tmp, gridded, FALSE, co, NULL, NULL);
+    CSLDestroy(co);
+    if (!cog || (GDALClose(cog), e.failed)) {
+        st = ct_error(ctx, CT_ERR_IO, "%s: cannot write the COG: %s", tmp, ct_gdal_errs_msg(&e, "unknown reason"));
+        unlink(tmp);
+        goto out;
+    }
+    {
+        char sum[65];
+        checksum(path, r->o, sum);
+        ct_sdi_source_info info = {
+            .name = base_name(path), .title = r->o->title, .path = path, .checksum = sum,
+            .source_crs = ct_crs_name(crs), .encoding = NULL, .licence = r->o->licence, .features = 0,
+            .extent = {NAN, NAN, NAN, NAN},
+        };
+        double g2[6];
+        GDALGetGeoTransform(gridded, g2);
+        info.extent[0] = g2[0];
+        info.extent[3] = g2[3];
+        info.extent[2] = g2[0] + g2[1] * GDALGetRasterXSize(gridded);
+        info.extent[1] = g2[3] + g2[5] * GDALGetRasterYSize(gridded);
+        st = ct_sdi_register_raster(ctx, r->sdi, r->o->name ? r->o->name : "dem", tmp, &info);
+        if (st)
+            unlink(tmp);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "source", json_object_new_string(path));
+        json_object_object_add(o, "raster", json_object_new_string(r->o->name ? r->o->name : "dem"));
+        json_object_object_add(o, "size", json_object_new_string(CPLSPrintf("%dx%d", GDALGetRasterXSize(gridded), GDALGetRasterYSize(gridded))));
+        json_object_object_add(o, "crs", json_object_new_string(ct_crs_name(crs)));
+        json_object_array_add(summary, o);
+    }
+out:
+    if (gridded)
+        GDALClose(gridded);
+    if (src)
+        GDALClose(src);
+    ct_gdal_errs_pop(&e);
+    CSLDestroy(argv);
+    ct_crs_free(crs);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void print_summary(FILE *out, const ct_ingest_opts *o, const run *r, long long version, json_object *sources)
+{
+    if (o->json) {
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "sdi", json_object_new_string(o->sdi));
+        json_object_object_add(j, "kind", json_object_new_string(o->kind));
+        json_object_object_add(j, "version", version ? json_object_new_int64(version) : NULL);
+        json_object_object_add(j, "sources", json_object_get(sources));
+        json_object_object_add(j, "unchanged_sources", json_object_new_int64(r->t.skipped_sources));
+        json_object_object_add(j, "read", json_object_new_int64(r->t.read));
+        json_object_object_add(j, "loaded", json_object_new_int64(r->t.loaded));
+        json_object_object_add(j, "added", json_object_new_int64(r->t.added));
+        json_object_object_add(j, "changed", json_object_new_int64(r->t.changed));
+        json_object_object_add(j, "unchanged", json_object_new_int64(r->t.same));
+        json_object_object_add(j, "removed", json_object_new_int64(r->t.removed));
+        json_object_object_add(j, "repaired", json_object_new_int64(r->t.repaired));
+        json_object_object_add(j, "rejected", json_object_new_int64(r->t.rejected));
+        json_object_object_add(j, "rejected_by_reason", json_object_get(r->t.rejects));
+        json_object_object_add(j, "findings", json_object_get(r->t.findings));
+        fprintf(out, "%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(j);
+        return;
+    }
+    if (!version) {
+        fprintf(out, "%s: nothing to do: %lld source%s unchanged since last loaded\n", o->sdi, r->t.skipped_sources,
+                r->t.skipped_sources == 1 ? "" : "s");
+        return;
+    }
+    fprintf(out, "%s: version %lld: %s\n", o->sdi, version, o->kind);
+    if (!strcmp(o->kind, "dem")) {
+        for (size_t i = 0; i < json_object_array_length(sources); i++) {
+            json_object *x = json_object_array_get_idx(sources, i), *v;
+            json_object_object_get_ex(x, "raster", &v);
+            fprintf(out, "  raster %s", json_object_get_string(v));
+            json_object_object_get_ex(x, "size", &v);
+            fprintf(out, ": %s cells", json_object_get_string(v));
+            json_object_object_get_ex(x, "source", &v);
+            fprintf(out, " from %s\n", json_object_get_string(v));
+        }
+        return;
+    }
+    fprintf(out, "  read %lld, loaded %lld (added %lld, changed %lld, unchanged %lld), removed %lld\n", r->t.read,
+            r->t.loaded, r->t.added, r->t.changed, r->t.same, r->t.removed);
+    fprintf(out, "  repaired %lld, rejected %lld\n", r->t.repaired, r->t.rejected);
+    json_object_object_foreach(r->t.rejects, reason, n)
+        fprintf(out, "    rejected: %lld %s\n", (long long)json_object_get_int64(n), reason);
+    json_object_object_foreach(r->t.findings, kind, m)
+        fprintf(out, "    found: %lld %s\n", (long long)json_object_get_int64(m), kind);
+    if (r->t.skipped_sources)
+        fprintf(out, "  %lld source%s unchanged, skipped\n", r->t.skipped_sources, r->t.skipped_sources == 1 ? "" : "s");
+}
+
+ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
+{
+    int kind = ct_sdi_layer_by_name(o->kind);
+    int dem = !strcmp(o->kind, "dem");
+    if (kind < 0 && !dem)
+        return ct_error(ctx, CT_ERR_USAGE, "unknown kind '%s' (cadastral, planning, admin, dikes or dem)", o->kind);
+    if (!o->sdi)
+        return ct_error(ctx, CT_ERR_USAGE, "no SDI: give --sdi or set CT_SDI");
+    run r = {.ctx = ctx, .o = o, .layer = kind < 0 ? CT_SDI_PARCELS : (ct_sdi_layer)kind};
+    r.def = ct_sdi_layer_schema(r.layer);
+    r.t.rejects = json_object_new_object();
+    r.t.findings = json_object_new_object();
+    mapping m = {0};
+    json_object *sources = json_object_new_array();
+    long long version = 0;
+    ct_status st = ct_sdi_open(ctx, o->sdi, &r.sdi);
+    if (!st && o->mapping && !dem)
+        st = read_mapping(ctx, o->mapping, r.def, &m);
+    if (st)
+        goto out;
+    ct_sdi_area(r.sdi, r.area);
+
+    /* Leave out the sources that are unchanged since they were last loaded. */
+    const char **todo = calloc((size_t)o->nsources + 1, sizeof *todo);
+    int ntodo = 0;
+    const char *layer = dem ? "rasters" : r.def->name;
+    for (int i = 0; i < o->nsources; i++) {
+        struct stat sb;
+        if (stat(o->sources[i], &sb) != 0) {
+            st = ct_error(ctx, CT_ERR_IO, "%s: %s", o->sources[i], strerror(errno));
+            break;
+        }
+        char sum[65];
+        checksum(o->sources[i], o, sum);
+        char *old = ct_sdi_source_checksum(ctx, r.sdi, layer, base_name(o->sources[i]));
+        if (old && !strcmp(old, sum)) {
+            r.t.skipped_sources++;
+            ct_log(ctx, CT_LOG_INFO, "%s: unchanged since last loaded, skipped", o->sources[i]);
+        } else {
+            todo[ntodo++] = o->sources[i];
+        }
+        free(old);
+    }
+    if (!st && ntodo) {
+        st = ct_sdi_begin(ctx, r.sdi, o->command, o->kind, ntodo == 1 ? base_name(todo[0]) : "several", &version);
+        r.nsrc = ntodo;
+        for (int i = 0; !st && i < ntodo; i++) {
+            const char *dot = strrchr(todo[i], '.');
+            r.isrc = i;
+            if (dem)
+                st = ingest_dem(&r, todo[i], sources);
+            else if (r.layer == CT_SDI_ADMIN && dot && !strcasecmp(dot, ".csv"))
+                st = ingest_crosswalk(&r, todo[i]);
+            else
+                st = ingest_vector(&r, todo[i], &m, sources);
+            if (!st)
+                st = ct_progress(ctx, (double)(i + 1) / ntodo, base_name(todo[i]));
+        }
+        if (!st)
+            st = ct_sdi_commit(ctx, r.sdi);
+        else
+            ct_sdi_rollback(r.sdi);
+    }
+    free(todo);
+    if (!st)
+        print_summary(o->out ? o->out : stdout, o, &r, version, sources);
+    if (!st && r.t.rejected)
+        st = CT_REJECTED;
+out:
+    free_mapping(&m);
+    json_object_put(sources);
+    json_object_put(r.t.rejects);
+    json_object_put(r.t.findings);
+    ct_sdi_close(r.sdi);
+    return st;
+}

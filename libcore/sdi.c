@@ -1,0 +1,1234 @@
+/* sdi.c — the SDI store on SpatiaLite: schema, versions, change log, catalogue, undo. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <spatialite/gaiageo.h> /* spatialite.h needs it first */
+#include <spatialite.h>
+
+#include "ct/sdi.h"
+#include "ct/vector.h"
+#include "sdi_int.h"
+
+#define SCHEMA_VERSION "1"
+
+/* ---------------------------------------------------------------------------------------- */
+/* The schema                                                                                */
+
+static const ct_sdi_column parcel_cols[] = {
+    {"sheet", "TEXT", 0, "SoTo|SHBANDO|SO_TO|TOBANDO|SOHIEUTO|sheet|map_sheet", "map sheet number (tờ bản đồ)"},
+    {"parcel_no", "TEXT", 0, "SoThua|SHTHUA|SO_THUA|THUA|parcel|parcel_no", "parcel number in its sheet (số thửa)"},
+    {"legal_area", "REAL", 0, "DienTich|DIENTICH|DT_PHAPLY|DTPL|legal_area|area", "legal area, m²"},
+    {"landuse", "TEXT", 0, "MucDich|MDSD|KHMDSD|LOAIDAT|MaMDSD|landuse|land_use", "land-use code, TT 08/2024"},
+    {"landuse_src", "TEXT", 0, "", "land-use code as the source had it"},
+    {"owner", "TEXT", 1, "TenChu|CHUSUDUNG|TEN_CHU|ChuSuDung|owner", "owner name (restricted)"},
+    {"owner_id", "TEXT", 1, "CMND|CCCD|SoCMND|owner_id", "owner ID number (restricted)"},
+    {"address", "TEXT", 0, "DiaChi|DIACHI|DIA_CHI|address", "address"},
+    {"ward", "TEXT", 0, "MaXa|MAXA|MA_XA|ward", "ward code"},
+    {"drawn_area", "REAL", 0, "", "area of the geometry, m²"},
+};
+static const ct_sdi_column zone_cols[] = {
+    {"zone_id", "TEXT", 0, "MaKhu|MAKHU|MaO|zone_id|id", "zone identifier"},
+    {"name", "TEXT", 0, "TenKhu|TEN|name", "zone name"},
+    {"landuse", "TEXT", 0, "MaQH|MucDich|MDSD|QH_MDSD|KyHieu|landuse|land_use", "planned land-use code, TT 08/2024"},
+    {"landuse_src", "TEXT", 0, "", "planned code as the source had it"},
+    {"far", "REAL", 0, "HeSoSDD|HSSDD|far", "floor-area ratio"},
+    {"height_limit", "REAL", 0, "TangCao|TANGCAO|ChieuCao|height_limit", "height limit (floors or m, as the plan gives)"},
+    {"decision", "TEXT", 0, "QuyetDinh|QD|decision", "approving decision"},
+};
+static const ct_sdi_column admin_cols[] = {
+    {"code", "TEXT", 0, "MaPX|MaXa|MA_XA|MaDVHC|code|ma", "unit code"},
+    {"name", "TEXT", 0, "TenPX|TenXa|TEN_XA|TenDVHC|name|ten", "unit name"},
+    {"level", "TEXT", 0, "Cap|CapDVHC|level|loai", "phường, xã, quận, ..."},
+    {"parent", "TEXT", 0, "QuanHuyen|ThanhPho|Huyen|parent|district", "the unit it belongs to"},
+    {"new_code", "TEXT", 0, "MaPX2025|MaMoi|new_code", "the code of the unit it merged into on 1 July 2025"},
+    {"legal_area", "REAL", 0, "DienTich|area|legal_area", "official area, m² (as the source gives it)"},
+    {"valid_from", "TEXT", 0, "HieuLucTu|valid_from", "first day of validity (ISO date), NULL: always"},
+    {"valid_to", "TEXT", 0, "HieuLucDen|valid_to", "first day no longer valid (ISO date), NULL: still valid"},
+};
+static const ct_sdi_column dike_cols[] = {
+    {"dike_id", "TEXT", 0, "MaDe|MA_DE|dike_id|id", "dike identifier"},
+    {"name", "TEXT", 0, "Ten|TenDe|name", "name"},
+    {"crest", "REAL", 0, "CaoTrinh|CAODINH|DinhDe|crest|crest_m", "crest height, m above Hòn Dấu"},
+    {"status", "TEXT", 0, "TrangThai|TinhTrang|status", "condition as surveyed"},
+    {"length", "REAL", 0, "ChieuDai|length", "length as the source gives it, m"},
+};
+
+#define NCOL(a) ((int)(sizeof a / sizeof a[0]))
+static const ct_sdi_layer_def layers[CT_SDI_NLAYERS] = {
+    [CT_SDI_PARCELS] = {"parcels", "cadastral", "MULTIPOLYGON", parcel_cols, NCOL(parcel_cols), "Cadastral parcels (thửa đất)"},
+    [CT_SDI_ZONES] = {"planning_zones", "planning", "MULTIPOLYGON", zone_cols, NCOL(zone_cols), "Land-use planning zones (quy hoạch)"},
+    [CT_SDI_ADMIN] = {"admin_units", "admin", "MULTIPOLYGON", admin_cols, NCOL(admin_cols), "Administrative units (phường/xã)"},
+    [CT_SDI_DIKES] = {"dikes", "dikes", "MULTILINESTRING", dike_cols, NCOL(dike_cols), "Dikes and river embankments"},
+};
+
+const ct_sdi_layer_def *ct_sdi_layer_schema(ct_sdi_layer l) { return (unsigned)l < CT_SDI_NLAYERS ? &layers[l] : NULL; }
+
+int ct_sdi_layer_by_name(const char *name)
+{
+    for (int i = 0; i < CT_SDI_NLAYERS; i++)
+        if (!strcasecmp(name, layers[i].name) || !strcasecmp(name, layers[i].kind))
+            return i;
+    return -1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static ct_status db_fail(ct_ctx *ctx, ct_sdi *s, const char *what)
+{
+    return ct_error(ctx, CT_ERR_DB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+ct_status ct_sdi_exec(ct_ctx *ctx, ct_sdi *s, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        ct_status st = ct_error(ctx, CT_ERR_DB, "%s: %s (in: %.120s)", s->path, err ? err : "SQL error", sql);
+        sqlite3_free(err);
+        return st;
+    }
+    return CT_OK;
+}
+
+sqlite3_stmt *ct_sdi_prepare(ct_ctx *ctx, ct_sdi *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        ct_error(ctx, CT_ERR_DB, "%s: %s (in: %.120s)", s->path, sqlite3_errmsg(s->db), sql);
+        return NULL;
+    }
+    return st;
+}
+
+/* One integer from a query with optional text parameters; def when no row. */
+long long ct_sdi_query_int(ct_sdi *s, const char *sql, long long def)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = def;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static char *meta_get(ct_sdi *s, const char *key)
+{
+    sqlite3_stmt *st = NULL;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM sdi_meta WHERE key = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+static ct_status connect(ct_ctx *ctx, const char *path, int create, ct_sdi **out)
+{
+    ct_sdi *s = calloc(1, sizeof *s);
+    if (!s)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    s->path = strdup(path);
+    size_t n = strlen(path) + 16;
+    s->raster_dir = malloc(n);
+    snprintf(s->raster_dir, n, "%s.rasters", path);
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        ct_status st = ct_error(ctx, create ? CT_ERR_IO : CT_ERR_DB, "%s: cannot open: %s", path,
+                                s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        ct_sdi_close(s);
+        return st;
+    }
+    s->spatialite = spatialite_alloc_connection();
+    spatialite_init_ex(s->db, s->spatialite, 0);
+    /* A reader waits for a writer's commit rather than failing; WAL lets both run at once. */
+    sqlite3_busy_timeout(s->db, 30000);
+    *out = s;
+    return CT_OK;
+}
+
+ct_status ct_sdi_create(ct_ctx *ctx, const char *path, const ct_crs *crs, ct_sdi **out)
+{
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: already exists; ct-sdi init makes a new SDI", path);
+    ct_crs *own = NULL;
+    if (!crs) {
+        ct_status st = ct_crs_from_user(ctx, "vn2000:105", &own);
+        if (st)
+            return st;
+        crs = own;
+    }
+    int srid = ct_crs_epsg(crs);
+    if (!srid) {
+        ct_crs_free(own);
+        return ct_error(ctx, CT_ERR_CRS, "%s: the SDI CRS must have an EPSG code (%s has none)", path,
+                        ct_crs_name(crs));
+    }
+    /* Build the database under a temporary name and rename it: a failed init leaves nothing. */
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.init-%d", path, (int)getpid());
+    ct_sdi *s = NULL;
+    ct_status st = connect(ctx, tmp, 1, &s);
+    if (st) {
+        ct_crs_free(own);
+        return st;
+    }
+    char sql[8192];
+    st = ct_sdi_exec(ctx, s, "PRAGMA journal_mode=WAL; BEGIN; SELECT InitSpatialMetadata(0, 'NONE');");
+    if (!st) {
+        snprintf(sql, sizeof sql, "SELECT InsertEpsgSrid(%d);", srid);
+        st = ct_sdi_exec(ctx, s, sql);
+    }
+    if (!st && ct_sdi_query_int(s, "SELECT count(*) FROM spatial_ref_sys", 0) < 1)
+        st = ct_error(ctx, CT_ERR_CRS, "%s: SpatiaLite does not know EPSG:%d", path, srid);
+    if (!st)
+        st = ct_sdi_exec(ctx, s,
+            "CREATE TABLE sdi_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE sdi_version(version INTEGER PRIMARY KEY, time TEXT NOT NULL, command TEXT NOT NULL,"
+            " kind TEXT, source TEXT, added INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
+            " removed INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0,"
+            " repaired INTEGER NOT NULL DEFAULT 0, undoes INTEGER, undone_by INTEGER);"
+            "CREATE TABLE sdi_source(version INTEGER NOT NULL, layer TEXT NOT NULL, name TEXT NOT NULL,"
+            " title TEXT, path TEXT, checksum TEXT, source_crs TEXT, encoding TEXT, licence TEXT,"
+            " features INTEGER, minx REAL, miny REAL, maxx REAL, maxy REAL, PRIMARY KEY(layer, name, version));"
+            "CREATE TABLE sdi_change(version INTEGER NOT NULL, layer TEXT NOT NULL, fkey TEXT NOT NULL,"
+            " op TEXT NOT NULL CHECK (op IN ('add', 'change', 'remove')),"
+            " minx REAL, miny REAL, maxx REAL, maxy REAL);"
+            "CREATE INDEX sdi_change_version ON sdi_change(version);"
+            "CREATE TABLE sdi_reject(version INTEGER NOT NULL, layer TEXT NOT NULL, source TEXT NOT NULL,"
+            " source_id TEXT, reason TEXT NOT NULL, attributes TEXT);"
+            "CREATE TABLE sdi_report(version INTEGER NOT NULL, layer TEXT NOT NULL, source TEXT, fkey TEXT,"
+            " kind TEXT NOT NULL, value REAL, detail TEXT);"
+            "CREATE TABLE sdi_field(layer TEXT NOT NULL, field TEXT NOT NULL, type TEXT NOT NULL,"
+            " restricted INTEGER NOT NULL, description TEXT, PRIMARY KEY(layer, field));"
+            "CREATE TABLE sdi_raster(name TEXT NOT NULL, version INTEGER NOT NULL, file TEXT NOT NULL,"
+            " title TEXT, source TEXT, checksum TEXT, v_to INTEGER, PRIMARY KEY(name, version));"
+            "CREATE TABLE admin_crosswalk(old_code TEXT NOT NULL, new_code TEXT NOT NULL,"
+            " v_from INTEGER NOT NULL, v_to INTEGER);");
+    for (int l = 0; !st && l < CT_SDI_NLAYERS; l++) {
+        const ct_sdi_layer_def *d = &layers[l];
+        int n = snprintf(sql, sizeof sql,
+                         "CREATE TABLE %s(fid INTEGER PRIMARY KEY, fkey TEXT NOT NULL, v_from INTEGER NOT NULL,"
+                         " v_to INTEGER, source TEXT NOT NULL, source_id TEXT, digest TEXT NOT NULL", d->name);
+        for (int c = 0; c < d->ncolumns; c++)
+            n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s %s", d->columns[c].name, d->columns[c].sql_type);
+        snprintf(sql + n, sizeof sql - (size_t)n,
+                 ");"
+                 "SELECT AddGeometryColumn('%s', 'geom', %d, '%s', 'XY');"
+                 "SELECT CreateSpatialIndex('%s', 'geom');"
+                 "CREATE UNIQUE INDEX %s_key ON %s(fkey) WHERE v_to IS NULL;"
+                 "CREATE INDEX %s_source ON %s(source, v_to);"
+                 "CREATE INDEX %s_versions ON %s(v_from);"
+                 "CREATE VIEW %s_current AS SELECT * FROM %s WHERE v_to IS NULL;"
+                 "INSERT INTO views_geometry_columns(view_name, view_geometry, view_rowid, f_table_name,"
+                 " f_geometry_column, read_only) VALUES ('%s_current', 'geom', 'fid', '%s', 'geom', 1);",
+                 d->name, srid, d->geom_type, d->name, d->name, d->name, d->name, d->name, d->name, d->name,
+                 d->name, d->name, d->name, d->name);
+        st = ct_sdi_exec(ctx, s, sql);
+        sqlite3_stmt *fs = st ? NULL : ct_sdi_prepare(ctx, s, "INSERT INTO sdi_field VALUES (?, ?, ?, ?, ?)");
+        for (int c = 0; fs && c < d->ncolumns; c++) {
+            sqlite3_bind_text(fs, 1, d->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(fs, 2, d->columns[c].name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(fs, 3, d->columns[c].sql_type, -1, SQLITE_STATIC);
+            sqlite3_bind_int(fs, 4, d->columns[c].restricted);
+            sqlite3_bind_text(fs, 5, d->columns[c].description, -1, SQLITE_STATIC);
+            if (sqlite3_step(fs) != SQLITE_DONE)
+                st = db_fail(ctx, s, "cannot write the field list");
+            sqlite3_reset(fs);
+        }
+        sqlite3_finalize(fs);
+        if (!fs && !st)
+            st = CT_ERR_DB;
+    }
+    /* The city's box (the pre-2025 city outline, rounded outwards), in the SDI CRS. */
+    double area[4] = {105.20, 9.90, 105.87, 10.35};
+    char areatxt[128];
+    ct_crs *wgs = NULL;
+    ct_transform *t = NULL;
+    if (!st && !(st = ct_crs_from_user(ctx, "EPSG:4326", &wgs)) && !(st = ct_transform_new(ctx, wgs, crs, &t)))
+        st = ct_transform_bounds(ctx, t, area, area);
+    ct_transform_free(t);
+    ct_crs_free(wgs);
+    snprintf(areatxt, sizeof areatxt, "%.3f %.3f %.3f %.3f", area[0], area[1], area[2], area[3]);
+    if (!st) {
+        sqlite3_stmt *ms = ct_sdi_prepare(ctx, s, "INSERT INTO sdi_meta VALUES (?, ?)");
+        char sridtxt[16];
+        snprintf(sridtxt, sizeof sridtxt, "%d", srid);
+        const char *kv[][2] = {{"schema_version", SCHEMA_VERSION}, {"srid", sridtxt}, {"crs_name", ct_crs_name(crs)},
+                               {"crs_wkt", ct_crs_wkt(crs)}, {"area", areatxt}, {"created_by", "ctgis " CT_VERSION}};
+        for (size_t i = 0; ms && i < sizeof kv / sizeof kv[0]; i++) {
+            sqlite3_bind_text(ms, 1, kv[i][0], -1, SQLITE_STATIC);
+            sqlite3_bind_text(ms, 2, kv[i][1], -1, SQLITE_STATIC);
+            if (sqlite3_step(ms) != SQLITE_DONE)
+                st = db_fail(ctx, s, "cannot write metadata");
+            sqlite3_reset(ms);
+        }
+        sqlite3_finalize(ms);
+        if (!ms)
+            st = CT_ERR_DB;
+    }
+    if (!st)
+        st = ct_sdi_exec(ctx, s, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);");
+    ct_sdi_close(s);
+    ct_crs_free(own);
+    char side[4200];
+    if (!st && rename(tmp, path) != 0)
+        st = ct_error(ctx, CT_ERR_IO, "%s: %s", path, strerror(errno));
+    snprintf(side, sizeof side, "%s-wal", tmp);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", tmp);
+    unlink(side);
+    if (st) {
+        unlink(tmp);
+        return st;
+    }
+    return ct_sdi_open(ctx, path, out);
+}
+
+ct_status ct_sdi_open(ct_ctx *ctx, const char *path, ct_sdi **out)
+{
+    *out = NULL;
+    struct stat sb;
+    if (!strncmp(path, "PG:", 3))
+        return ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: PostGIS SDIs are not supported by this build yet", path);
+    if (stat(path, &sb) != 0)
+        return ct_error(ctx, CT_ERR_IO, "%s: %s", path, strerror(errno));
+    ct_sdi *s = NULL;
+    ct_status st = connect(ctx, path, 0, &s);
+    if (st)
+        return st;
+    char *ver = meta_get(s, "schema_version");
+    char *wkt = meta_get(s, "crs_wkt");
+    char *srid = meta_get(s, "srid");
+    char *area = meta_get(s, "area");
+    if (!ver || !wkt || !srid || !area || sscanf(area, "%lf %lf %lf %lf", &s->area[0], &s->area[1], &s->area[2], &s->area[3]) != 4)
+        st = ct_error(ctx, CT_ERR_DB, "%s: not a ctgis SDI (no sdi_meta); make one with ct-sdi init", path);
+    else if (strcmp(ver, SCHEMA_VERSION))
+        st = ct_error(ctx, CT_ERR_DB, "%s: SDI schema version %s, this ctgis reads %s", path, ver, SCHEMA_VERSION);
+    else
+        st = ct_crs_from_wkt(ctx, wkt, &s->crs);
+    if (!st) {
+        s->srid = atoi(srid);
+        st = ct_sdi_exec(ctx, s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;");
+    }
+    free(ver);
+    free(wkt);
+    free(srid);
+    free(area);
+    if (st) {
+        ct_sdi_close(s);
+        return st;
+    }
+    *out = s;
+    return CT_OK;
+}
+
+void ct_sdi_close(ct_sdi *s)
+{
+    if (!s)
+        return;
+    if (s->in_version)
+        ct_sdi_rollback(s);
+    for (int i = 0; i < SDI_NSTMT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    if (s->db)
+        sqlite3_close(s->db);
+    if (s->spatialite)
+        spatialite_cleanup_ex(s->spatialite);
+    ct_crs_free(s->crs);
+    free(s->path);
+    free(s->raster_dir);
+    free(s);
+}
+
+const char *ct_sdi_path(const ct_sdi *s) { return s->path; }
+const ct_crs *ct_sdi_crs(const ct_sdi *s) { return s->crs; }
+const char *ct_sdi_raster_dir(const ct_sdi *s) { return s->raster_dir; }
+void ct_sdi_area(const ct_sdi *s, double b[4]) { memcpy(b, s->area, sizeof s->area); }
+void *ct_sdi_db(ct_sdi *s) { return s->db; }
+
+long long ct_sdi_current_version(const ct_sdi *s)
+{
+    return ct_sdi_query_int((ct_sdi *)s, "SELECT max(version) FROM sdi_version", 0);
+}
+
+int ct_sdi_field_restricted(const ct_sdi *s, const char *layer, const char *field)
+{
+    sqlite3_stmt *st = NULL;
+    int r = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT restricted FROM sdi_field WHERE layer = ? AND field = ?", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
+        r = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Versions                                                                                  */
+
+ct_status ct_sdi_begin(ct_ctx *ctx, ct_sdi *s, const char *command, const char *kind, const char *source,
+                       long long *version)
+{
+    if (s->in_version)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: a version is already open", s->path);
+    /* IMMEDIATE takes the write lock now: two ingests queue instead of failing half-way. */
+    ct_status st = ct_sdi_exec(ctx, s, "BEGIN IMMEDIATE");
+    if (st)
+        return st;
+    s->version = ct_sdi_current_version(s) + 1;
+    time_t now = time(NULL);
+    char when[32];
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, "INSERT INTO sdi_version(version, time, command, kind, source) VALUES (?, ?, ?, ?, ?)");
+    if (!q) {
+        ct_sdi_exec(ctx, s, "ROLLBACK");
+        return CT_ERR_DB;
+    }
+    sqlite3_bind_int64(q, 1, s->version);
+    sqlite3_bind_text(q, 2, when, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, command ? command : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, source, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        st = db_fail(ctx, s, "cannot start a version");
+        ct_sdi_exec(ctx, s, "ROLLBACK");
+        return st;
+    }
+    memset(&s->counts, 0, sizeof s->counts);
+    s->in_version = 1;
+    s->npending = 0;
+    *version = s->version;
+    return CT_OK;
+}
+
+ct_status ct_sdi_commit(ct_ctx *ctx, ct_sdi *s)
+{
+    if (!s->in_version)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: no version is open", s->path);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "UPDATE sdi_version SET added = %lld, changed = %lld, removed = %lld, rejected = %lld,"
+             " repaired = %lld WHERE version = %lld",
+             s->counts.added, s->counts.changed, s->counts.removed, s->counts.rejected, s->counts.repaired,
+             s->version);
+    ct_status st = ct_sdi_exec(ctx, s, sql);
+    /* Rasters are moved into the folder before COMMIT under their final, versioned names: if
+     * the commit fails they are deleted again; a crash in between leaves only an orphan file
+     * that no catalogue row names. */
+    for (int i = 0; !st && i < s->npending; i++)
+        if (rename(s->pending[i].from, s->pending[i].to) != 0)
+            st = ct_error(ctx, CT_ERR_IO, "%s: cannot move into the SDI: %s", s->pending[i].to, strerror(errno));
+    if (!st)
+        st = ct_sdi_exec(ctx, s, "COMMIT");
+    if (st) {
+        for (int i = 0; i < s->npending; i++)
+            unlink(s->pending[i].to);
+        ct_sdi_rollback(s);
+        return st;
+    }
+    for (int i = 0; i < s->npending; i++) {
+        free(s->pending[i].from);
+        free(s->pending[i].to);
+    }
+    s->npending = 0;
+    s->in_version = 0;
+    return CT_OK;
+}
+
+void ct_sdi_rollback(ct_sdi *s)
+{
+    if (!s->in_version)
+        return;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    for (int i = 0; i < s->npending; i++) {
+        unlink(s->pending[i].from);
+        free(s->pending[i].from);
+        free(s->pending[i].to);
+    }
+    s->npending = 0;
+    s->in_version = 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Features                                                                                  */
+
+static sqlite3_stmt *stmt(ct_ctx *ctx, ct_sdi *s, int id, const char *sql)
+{
+    if (!s->stmt[id])
+        s->stmt[id] = ct_sdi_prepare(ctx, s, sql);
+    else
+        sqlite3_reset(s->stmt[id]);
+    if (s->stmt[id])
+        sqlite3_clear_bindings(s->stmt[id]);
+    return s->stmt[id];
+}
+
+static void envelope(ct_ctx *ctx, const GEOSGeometry *g, double b[4])
+{
+    GEOSContextHandle_t h = ct_geos(ctx);
+    b[0] = b[1] = HUGE_VAL;
+    b[2] = b[3] = -HUGE_VAL;
+    if (g && !GEOSisEmpty_r(h, g)) {
+        GEOSGeom_getXMin_r(h, g, &b[0]);
+        GEOSGeom_getYMin_r(h, g, &b[1]);
+        GEOSGeom_getXMax_r(h, g, &b[2]);
+        GEOSGeom_getYMax_r(h, g, &b[3]);
+    }
+}
+
+static ct_status log_change(ct_ctx *ctx, ct_sdi *s, const char *layer, const char *key, const char *op,
+                            const double b[4])
+{
+    sqlite3_stmt *q = stmt(ctx, s, SDI_STMT_CHANGE, "INSERT INTO sdi_change VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_int64(q, 1, s->version);
+    sqlite3_bind_text(q, 2, layer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 4, op, -1, SQLITE_STATIC);
+    for (int i = 0; i < 4; i++)
+        if (isfinite(b[i]))
+            sqlite3_bind_double(q, 5 + i, b[i]);
+    return sqlite3_step(q) == SQLITE_DONE ? CT_OK : db_fail(ctx, s, "cannot write the change log");
+}
+
+/* The fids this version put or confirmed, in a temporary table private to the connection:
+ * what a source no longer has is what ct_sdi_remove_unseen() removes. */
+static int ensure_seen_table(ct_ctx *ctx, ct_sdi *s)
+{
+    if (s->seen_version == s->version)
+        return 0;
+    if (ct_sdi_exec(ctx, s, "CREATE TEMP TABLE IF NOT EXISTS sdi_seen(fid INTEGER PRIMARY KEY); DELETE FROM sdi_seen;"))
+        return 1;
+    s->seen_version = s->version;
+    return 0;
+}
+
+static ct_status mark_seen(ct_ctx *ctx, ct_sdi *s, long long fid)
+{
+    if (ensure_seen_table(ctx, s))
+        return CT_ERR_DB;
+    sqlite3_stmt *q = stmt(ctx, s, SDI_STMT_SEEN, "INSERT OR IGNORE INTO sdi_seen VALUES (?)");
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_int64(q, 1, fid);
+    return sqlite3_step(q) == SQLITE_DONE ? CT_OK : db_fail(ctx, s, "cannot track a feature");
+}
+
+/* SHA-256 of the values and the geometry's WKB: equal digests mean an unchanged feature. */
+static void feature_digest(const ct_sdi_layer_def *d, const char *const *values, const unsigned char *wkb,
+                           size_t wkblen, char hex[65])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(m, EVP_sha256(), NULL);
+    for (int c = 0; c < d->ncolumns; c++) {
+        const char *v = values[c] ? values[c] : "\x1e";
+        EVP_DigestUpdate(m, v, strlen(v) + 1);
+    }
+    if (wkb)
+        EVP_DigestUpdate(m, wkb, wkblen);
+    EVP_DigestFinal_ex(m, md, &mdlen);
+    EVP_MD_CTX_free(m);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
+                     const GEOSGeometry *geom, const char *const *values, ct_sdi_op *op)
+{
+    const ct_sdi_layer_def *d = &layers[layer];
+    char sql[2048];
+    GEOSContextHandle_t h = ct_geos(ctx);
+    size_t wkblen = 0;
+    unsigned char *wkb = NULL;
+    if (geom) {
+        GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
+        GEOSWKBWriter_setOutputDimension_r(h, w, 2);
+        wkb = GEOSWKBWriter_write_r(h, w, geom, &wkblen);
+        GEOSWKBWriter_destroy_r(h, w);
+    }
+    char digest[65];
+    feature_digest(d, values, wkb, wkblen, digest);
+
+    /* the current feature under this key, if any */
+    snprintf(sql, sizeof sql,
+             "SELECT fid, digest, MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM %s"
+             " WHERE fkey = ? AND v_to IS NULL", d->name);
+    sqlite3_stmt *q = stmt(ctx, s, SDI_STMT_FIND + layer, sql);
+    ct_status st = CT_OK;
+    long long old_fid = -1;
+    double b[4], ob[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
+    envelope(ctx, geom, b);
+    if (!q) {
+        st = CT_ERR_DB;
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        old_fid = sqlite3_column_int64(q, 0);
+        if (!strcmp((const char *)sqlite3_column_text(q, 1), digest)) {
+            *op = CT_SDI_SAME;
+            st = mark_seen(ctx, s, old_fid);
+            goto out;
+        }
+        for (int i = 0; i < 4; i++)
+            if (sqlite3_column_type(q, 2 + i) != SQLITE_NULL)
+                ob[i] = sqlite3_column_double(q, 2 + i);
+    }
+    sqlite3_reset(q);
+    if (old_fid >= 0) {
+        snprintf(sql, sizeof sql, "UPDATE %s SET v_to = %lld WHERE fid = %lld", d->name, s->version, old_fid);
+        if ((st = ct_sdi_exec(ctx, s, sql)))
+            goto out;
+    }
+    int n = snprintf(sql, sizeof sql, "INSERT INTO %s(fkey, v_from, source, digest, geom", d->name);
+    for (int c = 0; c < d->ncolumns; c++)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", d->columns[c].name);
+    n += snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES (?, ?, ?, ?, CastToMulti(GeomFromWKB(?, %d))", s->srid);
+    for (int c = 0; c < d->ncolumns; c++)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, ", ?");
+    snprintf(sql + n, sizeof sql - (size_t)n, ")");
+    q = stmt(ctx, s, SDI_STMT_INSERT + layer, sql);
+    if (!q) {
+        st = CT_ERR_DB;
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, s->version);
+    sqlite3_bind_text(q, 3, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, digest, -1, SQLITE_STATIC);
+    if (wkb)
+        sqlite3_bind_blob(q, 5, wkb, (int)wkblen, SQLITE_STATIC);
+    for (int c = 0; c < d->ncolumns; c++) {
+        if (!values[c])
+            continue;
+        if (!strcmp(d->columns[c].sql_type, "REAL"))
+            sqlite3_bind_double(q, 6 + c, atof(values[c]));
+        else
+            sqlite3_bind_text(q, 6 + c, values[c], -1, SQLITE_STATIC);
+    }
+    if (sqlite3_step(q) != SQLITE_DONE) {
+        st = db_fail(ctx, s, "cannot write a feature");
+        goto out;
+    }
+    if ((st = mark_seen(ctx, s, sqlite3_last_insert_rowid(s->db))))
+        goto out;
+    for (int i = 0; i < 2; i++) {
+        b[i] = fmin(b[i], ob[i]);
+        b[i + 2] = fmax(b[i + 2], ob[i + 2]);
+    }
+    *op = old_fid >= 0 ? CT_SDI_CHANGED : CT_SDI_ADDED;
+    st = log_change(ctx, s, d->name, key, old_fid >= 0 ? "change" : "add", b);
+    if (!st) {
+        if (old_fid >= 0)
+            s->counts.changed++;
+        else
+            s->counts.added++;
+    }
+out:
+    if (wkb)
+        GEOSFree_r(h, wkb);
+    return st;
+}
+
+ct_status ct_sdi_remove_unseen(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, long long *removed)
+{
+    const ct_sdi_layer_def *d = &layers[layer];
+    char sql[1024];
+    *removed = 0;
+    if (ensure_seen_table(ctx, s))
+        return CT_ERR_DB;
+    snprintf(sql, sizeof sql,
+             "SELECT fid, fkey, MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM %s"
+             " WHERE source = ? AND v_to IS NULL AND v_from < %lld AND fid NOT IN (SELECT fid FROM sdi_seen)",
+             d->name, s->version);
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, sql);
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+    ct_status st = CT_OK;
+    long long n = 0;
+    while (!st && sqlite3_step(q) == SQLITE_ROW) {
+        double b[4];
+        for (int i = 0; i < 4; i++)
+            b[i] = sqlite3_column_type(q, 2 + i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2 + i);
+        st = log_change(ctx, s, d->name, (const char *)sqlite3_column_text(q, 1), "remove", b);
+        n++;
+    }
+    sqlite3_finalize(q);
+    if (!st && n) {
+        snprintf(sql, sizeof sql,
+                 "UPDATE %s SET v_to = %lld WHERE source = ? AND v_to IS NULL AND v_from < %lld"
+                 " AND fid NOT IN (SELECT fid FROM sdi_seen)", d->name, s->version, s->version);
+        q = ct_sdi_prepare(ctx, s, sql);
+        if (!q)
+            return CT_ERR_DB;
+        sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            st = db_fail(ctx, s, "cannot remove features");
+        sqlite3_finalize(q);
+    }
+    if (!st) {
+        s->counts.removed += n;
+        *removed = n;
+    }
+    return st;
+}
+
+ct_status ct_sdi_reject(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *source_id,
+                        const char *reason, const char *attributes)
+{
+    sqlite3_stmt *q = stmt(ctx, s, SDI_STMT_REJECT, "INSERT INTO sdi_reject VALUES (?, ?, ?, ?, ?, ?)");
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_int64(q, 1, s->version);
+    sqlite3_bind_text(q, 2, layers[layer].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, source_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, attributes, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        return db_fail(ctx, s, "cannot record a rejected feature");
+    s->counts.rejected++;
+    return CT_OK;
+}
+
+ct_status ct_sdi_report(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
+                        const char *kind, double value, const char *detail)
+{
+    sqlite3_stmt *q = stmt(ctx, s, SDI_STMT_REPORT, "INSERT INTO sdi_report VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_int64(q, 1, s->version);
+    sqlite3_bind_text(q, 2, layers[layer].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, kind, -1, SQLITE_STATIC);
+    if (isfinite(value))
+        sqlite3_bind_double(q, 6, value);
+    sqlite3_bind_text(q, 7, detail, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        return db_fail(ctx, s, "cannot record a finding");
+    if (!strcmp(kind, "repaired"))
+        s->counts.repaired++;
+    return CT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Catalogue and rasters                                                                     */
+
+ct_status ct_sdi_register_source(ct_ctx *ctx, ct_sdi *s, const char *layer, const ct_sdi_source_info *i)
+{
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s,
+        "INSERT INTO sdi_source VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_int64(q, 1, s->version);
+    sqlite3_bind_text(q, 2, layer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, i->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, i->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, i->path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, i->checksum, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, i->source_crs, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 8, i->encoding, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 9, i->licence, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 10, i->features);
+    for (int k = 0; k < 4; k++)
+        if (isfinite(i->extent[k]))
+            sqlite3_bind_double(q, 11 + k, i->extent[k]);
+    ct_status st = sqlite3_step(q) == SQLITE_DONE ? CT_OK : db_fail(ctx, s, "cannot write the catalogue");
+    sqlite3_finalize(q);
+    return st;
+}
+
+char *ct_sdi_source_checksum(ct_ctx *ctx, ct_sdi *s, const char *layer, const char *name)
+{
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s,
+        "SELECT checksum FROM sdi_source JOIN sdi_version USING (version) WHERE layer = ? AND name = ?"
+        " AND undone_by IS NULL ORDER BY version DESC LIMIT 1");
+    char *v = NULL;
+    if (!q)
+        return NULL;
+    sqlite3_bind_text(q, 1, layer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+        v = strdup((const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return v;
+}
+
+ct_status ct_sdi_register_raster(ct_ctx *ctx, ct_sdi *s, const char *name, const char *cog,
+                                 const ct_sdi_source_info *info)
+{
+    if (!s->in_version)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: no version is open", s->path);
+    if (s->npending == SDI_MAXPENDING)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: too many rasters in one version", s->path);
+    if (mkdir(s->raster_dir, 0777) != 0 && errno != EEXIST)
+        return ct_error(ctx, CT_ERR_IO, "%s: %s", s->raster_dir, strerror(errno));
+    char file[512], to[4096];
+    snprintf(file, sizeof file, "%s.v%lld.tif", name, s->version);
+    snprintf(to, sizeof to, "%s/%s", s->raster_dir, file);
+    char sql[512];
+    snprintf(sql, sizeof sql, "UPDATE sdi_raster SET v_to = %lld WHERE name = ? AND v_to IS NULL", s->version);
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, sql);
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    q = rc == SQLITE_DONE ? ct_sdi_prepare(ctx, s, "INSERT INTO sdi_raster VALUES (?, ?, ?, ?, ?, ?, NULL)") : NULL;
+    if (!q)
+        return rc == SQLITE_DONE ? CT_ERR_DB : db_fail(ctx, s, "cannot update the raster catalogue");
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, s->version);
+    sqlite3_bind_text(q, 3, file, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, info ? info->title : NULL, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, info ? info->path : NULL, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, info ? info->checksum : NULL, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return db_fail(ctx, s, "cannot write the raster catalogue");
+    s->pending[s->npending].from = strdup(cog);
+    s->pending[s->npending].to = strdup(to);
+    s->npending++;
+    if (info)
+        return ct_sdi_register_source(ctx, s, "rasters", info);
+    return CT_OK;
+}
+
+ct_status ct_sdi_raster_path(ct_ctx *ctx, ct_sdi *s, const char *name, char **path)
+{
+    *path = NULL;
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, "SELECT file FROM sdi_raster WHERE name = ? AND v_to IS NULL");
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        size_t n = strlen(s->raster_dir) + strlen((const char *)sqlite3_column_text(q, 0)) + 2;
+        *path = malloc(n);
+        snprintf(*path, n, "%s/%s", s->raster_dir, (const char *)sqlite3_column_text(q, 0));
+    }
+    sqlite3_finalize(q);
+    return *path ? CT_OK : ct_error(ctx, CT_ERR_INVALID, "%s: no raster named '%s'", s->path, name);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Undo                                                                                      */
+
+ct_status ct_sdi_undo(ct_ctx *ctx, ct_sdi *s, long long version, const char *command, long long *undo_version)
+{
+    char sql[2048];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_version WHERE version = %lld AND undone_by IS NULL AND undoes IS NULL", version);
+    if (ct_sdi_query_int(s, sql, 0) != 1)
+        return ct_error(ctx, CT_ERR_INVALID, "%s: version %lld does not exist, was undone already, or is itself an undo",
+                        s->path, version);
+    /* Refuse when a later version touched a feature this one touched. */
+    for (int l = 0; l < CT_SDI_NLAYERS; l++) {
+        const char *t = layers[l].name;
+        snprintf(sql, sizeof sql,
+                 "SELECT fkey FROM %s WHERE (v_from = %lld AND v_to IS NOT NULL) OR (v_to = %lld AND fkey IN"
+                 " (SELECT fkey FROM %s WHERE v_from > %lld)) LIMIT 1", t, version, version, t, version);
+        sqlite3_stmt *q = ct_sdi_prepare(ctx, s, sql);
+        if (!q)
+            return CT_ERR_DB;
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            ct_status st = ct_error(ctx, CT_ERR_INVALID, "%s: cannot undo version %lld: %s feature '%s' was changed again later;"
+                                    " undo the later versions first", s->path, version, t, sqlite3_column_text(q, 0));
+            sqlite3_finalize(q);
+            return st;
+        }
+        sqlite3_finalize(q);
+    }
+    char what[64];
+    snprintf(what, sizeof what, "version %lld", version);
+    ct_status st = ct_sdi_begin(ctx, s, command, "undo", what, undo_version);
+    long long u = *undo_version;
+    for (int l = 0; !st && l < CT_SDI_NLAYERS; l++) {
+        const ct_sdi_layer_def *d = &layers[l];
+        char cols[1024] = "fkey, source, source_id, digest, geom";
+        for (int c = 0; c < d->ncolumns; c++) {
+            strcat(cols, ", ");
+            strcat(cols, d->columns[c].name);
+        }
+        /* change log first: what the undo adds back, changes back, or removes */
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO sdi_change SELECT %lld, '%s', n.fkey, CASE WHEN o.fid IS NULL THEN 'remove' ELSE 'change' END,"
+                 " min(MbrMinX(n.geom), coalesce(MbrMinX(o.geom), 1e300)), min(MbrMinY(n.geom), coalesce(MbrMinY(o.geom), 1e300)),"
+                 " max(MbrMaxX(n.geom), coalesce(MbrMaxX(o.geom), -1e300)), max(MbrMaxY(n.geom), coalesce(MbrMaxY(o.geom), -1e300))"
+                 " FROM %s n LEFT JOIN %s o ON o.fkey = n.fkey AND o.v_to = %lld WHERE n.v_from = %lld AND n.v_to IS NULL;"
+                 "INSERT INTO sdi_change SELECT %lld, '%s', o.fkey, 'add', MbrMinX(o.geom), MbrMinY(o.geom), MbrMaxX(o.geom), MbrMaxY(o.geom)"
+                 " FROM %s o WHERE o.v_to = %lld AND o.fkey NOT IN (SELECT fkey FROM %s WHERE v_from = %lld);"
+                 "UPDATE %s SET v_to = %lld WHERE v_from = %lld AND v_to IS NULL;"
+                 "INSERT INTO %s(v_from, %s) SELECT %lld, %s FROM %s WHERE v_to = %lld;",
+                 u, d->name, d->name, d->name, version, version,
+                 u, d->name, d->name, version, d->name, version,
+                 d->name, u, version,
+                 d->name, cols, u, cols, d->name, version);
+        st = ct_sdi_exec(ctx, s, sql);
+    }
+    if (!st) {
+        snprintf(sql, sizeof sql,
+                 "UPDATE sdi_version SET undone_by = %lld WHERE version = %lld;"
+                 "UPDATE sdi_version SET undoes = %lld WHERE version = %lld;"
+                 "UPDATE sdi_raster SET v_to = %lld WHERE version = %lld AND v_to IS NULL;"
+                 "UPDATE sdi_raster SET v_to = NULL WHERE v_to = %lld AND name IN (SELECT name FROM sdi_raster WHERE version = %lld);"
+                 "UPDATE admin_crosswalk SET v_to = %lld WHERE v_from = %lld AND v_to IS NULL;",
+                 u, version, version, u, u, version, version, version, u, version);
+        st = ct_sdi_exec(ctx, s, sql);
+    }
+    if (!st) {
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_change WHERE version = %lld AND op = 'add'", u);
+        s->counts.added = ct_sdi_query_int(s, sql, 0);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_change WHERE version = %lld AND op = 'change'", u);
+        s->counts.changed = ct_sdi_query_int(s, sql, 0);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_change WHERE version = %lld AND op = 'remove'", u);
+        s->counts.removed = ct_sdi_query_int(s, sql, 0);
+        st = ct_sdi_commit(ctx, s);
+    } else {
+        ct_sdi_rollback(s);
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* ct-sdi commands                                                                           */
+
+static json_object *jstr(const unsigned char *s) { return s ? json_object_new_string((const char *)s) : NULL; }
+
+/* Rows of a query as a JSON array of objects, column names as keys. */
+static json_object *query_json(ct_ctx *ctx, ct_sdi *s, const char *sql, const char *bind, ct_status *st)
+{
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, sql);
+    json_object *a = json_object_new_array();
+    if (!q) {
+        *st = CT_ERR_DB;
+        return a;
+    }
+    if (bind)
+        sqlite3_bind_text(q, 1, bind, -1, SQLITE_STATIC);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        json_object *o = json_object_new_object();
+        for (int c = 0; c < sqlite3_column_count(q); c++) {
+            json_object *v = NULL;
+            switch (sqlite3_column_type(q, c)) {
+            case SQLITE_INTEGER: v = json_object_new_int64(sqlite3_column_int64(q, c)); break;
+            case SQLITE_FLOAT: v = json_object_new_double(sqlite3_column_double(q, c)); break;
+            case SQLITE_TEXT: v = jstr(sqlite3_column_text(q, c)); break;
+            default: break;
+            }
+            json_object_object_add(o, sqlite3_column_name(q, c), v);
+        }
+        json_object_array_add(a, o);
+    }
+    sqlite3_finalize(q);
+    return a;
+}
+
+static long long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+static ct_status cmd_status(ct_ctx *ctx, ct_sdi *s, json_object *doc)
+{
+    char sql[1024];
+    ct_status st = CT_OK;
+    json_object *ls = json_object_new_array();
+    for (int l = 0; l < CT_SDI_NLAYERS; l++) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "layer", json_object_new_string(layers[l].name));
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE v_to IS NULL", layers[l].name);
+        json_object_object_add(o, "features", json_object_new_int64(ct_sdi_query_int(s, sql, 0)));
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE v_to IS NOT NULL", layers[l].name);
+        json_object_object_add(o, "earlier_versions", json_object_new_int64(ct_sdi_query_int(s, sql, 0)));
+        snprintf(sql, sizeof sql, "SELECT count(DISTINCT source) FROM %s WHERE v_to IS NULL", layers[l].name);
+        json_object_object_add(o, "sources", json_object_new_int64(ct_sdi_query_int(s, sql, 0)));
+        snprintf(sql, sizeof sql, "SELECT max(v_from) FROM %s", layers[l].name);
+        long long lv = ct_sdi_query_int(s, sql, 0);
+        json_object_object_add(o, "last_version", lv ? json_object_new_int64(lv) : NULL);
+        json_object_array_add(ls, o);
+    }
+    json_object_object_add(doc, "layers", ls);
+    json_object_object_add(doc, "rasters", query_json(ctx, s,
+        "SELECT name, version, file, source FROM sdi_raster WHERE v_to IS NULL ORDER BY name", NULL, &st));
+    json_object_object_add(doc, "versions", json_object_new_int64(ct_sdi_query_int(s, "SELECT count(*) FROM sdi_version", 0)));
+    json_object_object_add(doc, "current_version", json_object_new_int64(ct_sdi_current_version(s)));
+    json_object_object_add(doc, "rejects", json_object_new_int64(ct_sdi_query_int(s, "SELECT count(*) FROM sdi_reject", 0)));
+    char wal[4200];
+    snprintf(wal, sizeof wal, "%s-wal", s->path);
+    long long rbytes = 0;
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, "SELECT file FROM sdi_raster");
+    while (q && sqlite3_step(q) == SQLITE_ROW) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", s->raster_dir, sqlite3_column_text(q, 0));
+        rbytes += file_size(p);
+    }
+    sqlite3_finalize(q);
+    json_object *sto = json_object_new_object();
+    json_object_object_add(sto, "database_bytes", json_object_new_int64(file_size(s->path) + file_size(wal)));
+    json_object_object_add(sto, "raster_bytes", json_object_new_int64(rbytes));
+    json_object_object_add(doc, "storage", sto);
+    return st;
+}
+
+static ct_status cmd_check(ct_ctx *ctx, ct_sdi *s, json_object *doc)
+{
+    char sql[1024];
+    ct_status st = CT_OK;
+    int problems = 0;
+    json_object *ls = json_object_new_array();
+    for (int l = 0; l < CT_SDI_NLAYERS; l++) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "layer", json_object_new_string(layers[l].name));
+        /* the R*Tree agrees with the table (SpatiaLite's own check) */
+        snprintf(sql, sizeof sql, "SELECT CheckSpatialIndex('%s', 'geom')", layers[l].name);
+        long long idx = ct_sdi_query_int(s, sql, -1);
+        json_object_object_add(o, "spatial_index", json_object_new_boolean(idx == 1));
+        problems += idx != 1;
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE v_to IS NULL AND ST_IsValid(geom) = 0", layers[l].name);
+        long long invalid = ct_sdi_query_int(s, sql, 0);
+        json_object_object_add(o, "invalid_geometries", json_object_new_int64(invalid));
+        problems += invalid > 0;
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT fkey FROM %s WHERE v_to IS NULL GROUP BY fkey HAVING count(*) > 1)",
+                 layers[l].name);
+        long long dup = ct_sdi_query_int(s, sql, 0);
+        json_object_object_add(o, "duplicate_keys", json_object_new_int64(dup));
+        problems += dup > 0;
+        snprintf(sql, sizeof sql,
+                 "SELECT kind, count(*) AS count, round(sum(value), 2) AS total FROM sdi_report r"
+                 " WHERE layer = '%s' AND EXISTS (SELECT 1 FROM sdi_version v WHERE v.version = r.version AND undone_by IS NULL)"
+                 " GROUP BY kind ORDER BY kind", layers[l].name);
+        json_object_object_add(o, "findings", query_json(ctx, s, sql, NULL, &st));
+        json_object_array_add(ls, o);
+    }
+    json_object_object_add(doc, "schema_version", json_object_new_string(SCHEMA_VERSION));
+    json_object_object_add(doc, "layers", ls);
+    json_object_object_add(doc, "problems", json_object_new_int(problems));
+    if (!st && problems)
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: %d problem%s found", s->path, problems, problems == 1 ? "" : "s");
+    return st;
+}
+
+static ct_status cmd_history(ct_ctx *ctx, ct_sdi *s, const ct_sdi_opts *o, json_object *doc)
+{
+    ct_status st = CT_OK;
+    if (!o->key) {
+        json_object_object_add(doc, "versions", query_json(ctx, s,
+            "SELECT version, time, command, kind, source, added, changed, removed, rejected, repaired, undoes, undone_by"
+            " FROM sdi_version ORDER BY version", NULL, &st));
+        return st;
+    }
+    int l = ct_sdi_layer_by_name(o->layer ? o->layer : "parcels");
+    if (l < 0)
+        return ct_error(ctx, CT_ERR_USAGE, "unknown layer '%s'", o->layer);
+    char sql[2048];
+    int n = snprintf(sql, sizeof sql, "SELECT v_from, v_to, source");
+    for (int c = 0; c < layers[l].ncolumns; c++)
+        if (!layers[l].columns[c].restricted)
+            n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", layers[l].columns[c].name);
+    snprintf(sql + n, sizeof sql - (size_t)n, ", round(ST_Area(geom), 2) AS geom_area FROM %s WHERE fkey = ? ORDER BY v_from",
+             layers[l].name);
+    json_object *rows = query_json(ctx, s, sql, o->key, &st);
+    if (!st && json_object_array_length(rows) == 0)
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: no %s feature with key '%s'", s->path, layers[l].name, o->key);
+    json_object_object_add(doc, "layer", json_object_new_string(layers[l].name));
+    json_object_object_add(doc, "key", json_object_new_string(o->key));
+    json_object_object_add(doc, "history", rows);
+    return st;
+}
+
+static ct_status cmd_export(ct_ctx *ctx, ct_sdi *s, const ct_sdi_opts *o, json_object *doc)
+{
+    if (o->nargs != 2)
+        return ct_error(ctx, CT_ERR_USAGE, "export needs LAYER OUTPUT");
+    int l = ct_sdi_layer_by_name(o->args[0]);
+    if (l < 0)
+        return ct_error(ctx, CT_ERR_USAGE, "unknown layer '%s'", o->args[0]);
+    const ct_sdi_layer_def *d = &layers[l];
+    for (int i = 0; i < o->ninclude; i++) {
+        int known = 0;
+        for (int c = 0; c < d->ncolumns; c++)
+            known |= !strcmp(d->columns[c].name, o->include[i]) && d->columns[c].restricted;
+        if (!known)
+            return ct_error(ctx, CT_ERR_USAGE, "--include %s: not a restricted field of %s", o->include[i], d->name);
+    }
+    ct_field_def fields[32];
+    int col[32], nf = 0;
+    fields[nf] = (ct_field_def){"key", CT_FIELD_STRING, 0, 0};
+    col[nf++] = -1;
+    for (int c = 0; c < d->ncolumns; c++) {
+        int keep = !d->columns[c].restricted;
+        for (int i = 0; i < o->ninclude; i++)
+            keep |= !strcmp(o->include[i], d->columns[c].name);
+        if (!keep)
+            continue;
+        fields[nf] = (ct_field_def){d->columns[c].name,
+                                    !strcmp(d->columns[c].sql_type, "REAL") ? CT_FIELD_REAL : CT_FIELD_STRING, 0, 0};
+        col[nf++] = c;
+    }
+    ct_vsink_opts so = {.driver = o->format, .layer = d->name,
+                        .gtype = l == CT_SDI_DIKES ? CT_GEOM_MULTILINE : CT_GEOM_MULTIPOLYGON,
+                        .crs = s->crs, .fields = fields, .nfields = nf};
+    ct_vsink *sink = NULL;
+    ct_status st = ct_vsink_create(ctx, o->args[1], &so, &sink);
+    if (st)
+        return st;
+    char sql[2048];
+    int n = snprintf(sql, sizeof sql, "SELECT fkey, AsBinary(geom)");
+    for (int c = 0; c < d->ncolumns; c++)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", d->columns[c].name);
+    snprintf(sql + n, sizeof sql - (size_t)n, " FROM %s WHERE v_to IS NULL ORDER BY fid", d->name);
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, sql);
+    GEOSContextHandle_t h = ct_geos(ctx);
+    GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
+    long long count = 0;
+    while (q && !st && sqlite3_step(q) == SQLITE_ROW) {
+        const char *vals[32];
+        for (int i = 0; i < nf; i++)
+            vals[i] = (const char *)sqlite3_column_text(q, col[i] < 0 ? 0 : 2 + col[i]);
+        GEOSGeometry *g = sqlite3_column_bytes(q, 1) > 0
+                              ? GEOSWKBReader_read_r(h, rd, sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1))
+                              : NULL;
+        st = ct_vsink_write(ctx, sink, g, vals);
+        if (g)
+            GEOSGeom_destroy_r(h, g);
+        count++;
+    }
+    GEOSWKBReader_destroy_r(h, rd);
+    if (!q && !st)
+        st = CT_ERR_DB;
+    sqlite3_finalize(q);
+    if (st)
+        ct_vsink_abort(sink);
+    else
+        st = ct_vsink_commit(ctx, sink);
+    json_object_object_add(doc, "layer", json_object_new_string(d->name));
+    json_object_object_add(doc, "output", json_object_new_string(o->args[1]));
+    json_object_object_add(doc, "features", json_object_new_int64(count));
+    return st;
+}
+
+/* A scalar as text: doubles rounded to what a person reads, the rest as json-c prints it. */
+static const char *scalar(json_object *x, char buf[64])
+{
+    if (!x)
+        return "-";
+    if (json_object_is_type(x, json_type_double)) {
+        snprintf(buf, 64, "%.10g", json_object_get_double(x));
+        return buf;
+    }
+    return json_object_get_string(x);
+}
+
+/* The text form of a command's result: one "key: value" line per scalar, tables as rows. */
+static void print_text(FILE *f, json_object *v, int depth)
+{
+    if (json_object_is_type(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            json_object *e = json_object_array_get_idx(v, i);
+            fprintf(f, "%*s", depth * 2, "");
+            int first = 1;
+            json_object_object_foreach(e, k, x) {
+                if (json_object_is_type(x, json_type_array)) {
+                    fputc('\n', f);
+                    print_text(f, x, depth + 1);
+                    continue;
+                }
+                char buf[64];
+                fprintf(f, "%s%s=%s", first ? "" : "  ", k, scalar(x, buf));
+                first = 0;
+            }
+            fputc('\n', f);
+        }
+        return;
+    }
+    json_object_object_foreach(v, key, val) {
+        if (json_object_is_type(val, json_type_array) || json_object_is_type(val, json_type_object)) {
+            fprintf(f, "%*s%s:\n", depth * 2, "", key);
+            print_text(f, val, depth + 1);
+        } else {
+            char buf[64];
+            fprintf(f, "%*s%s: %s\n", depth * 2, "", key, scalar(val, buf));
+        }
+    }
+}
+
+ct_status ct_sdi_run(ct_ctx *ctx, const ct_sdi_opts *o)
+{
+    FILE *out = o->out ? o->out : stdout;
+    if (!o->sdi)
+        return ct_error(ctx, CT_ERR_USAGE, "no SDI: give --sdi or set CT_SDI");
+    json_object *doc = json_object_new_object();
+    json_object_object_add(doc, "sdi", json_object_new_string(o->sdi));
+    json_object_object_add(doc, "command", json_object_new_string(o->command));
+    ct_sdi *s = NULL;
+    ct_status st;
+    if (!strcmp(o->command, "init")) {
+        ct_crs *crs = NULL;
+        st = o->srs ? ct_crs_from_user(ctx, o->srs, &crs) : CT_OK;
+        if (!st)
+            st = ct_sdi_create(ctx, o->sdi, crs, &s);
+        ct_crs_free(crs);
+        if (!st)
+            json_object_object_add(doc, "crs", json_object_new_string(ct_crs_name(s->crs)));
+    } else {
+        st = ct_sdi_open(ctx, o->sdi, &s);
+        if (st)
+            ;
+        else if (!strcmp(o->command, "status"))
+            st = cmd_status(ctx, s, doc);
+        else if (!strcmp(o->command, "check"))
+            st = cmd_check(ctx, s, doc);
+        else if (!strcmp(o->command, "history"))
+            st = cmd_history(ctx, s, o, doc);
+        else if (!strcmp(o->command, "export"))
+            st = cmd_export(ctx, s, o, doc);
+        else if (!strcmp(o->command, "undo")) {
+            char *end = NULL;
+            long long v = o->nargs == 1 ? strtoll(o->args[0], &end, 10) : 0;
+            long long u = 0;
+            if (!end || *end || v <= 0)
+                st = ct_error(ctx, CT_ERR_USAGE, "undo needs one VERSION number");
+            else
+                st = ct_sdi_undo(ctx, s, v, o->invocation, &u);
+            if (!st) {
+                json_object_object_add(doc, "undone", json_object_new_int64(v));
+                json_object_object_add(doc, "version", json_object_new_int64(u));
+            }
+        } else
+            st = ct_error(ctx, CT_ERR_USAGE, "unknown command '%s' (init, status, check, history, undo, export)", o->command);
+    }
+    /* check prints its findings even when it fails: that is its answer */
+    if (!st || (s && !strcmp(o->command, "check") && st == CT_ERR_INVALID)) {
+        if (o->json)
+            fprintf(out, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        else
+            print_text(out, doc, 0);
+    }
+    json_object_put(doc);
+    ct_sdi_close(s);
+    return st;
+}
