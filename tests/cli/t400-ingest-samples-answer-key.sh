@@ -6,7 +6,7 @@
 S="$CT_TOP/data-samples"
 KEY="$S/answer-key.json"
 [ -f "$KEY" ] || skip_all "no data-samples/answer-key.json (make samples)"
-plan 27
+plan 25
 
 sdi="$T/city.sqlite"
 q() { sqlite3 -batch -noheader "$sdi" "$@"; }

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to01.shp" ] || skip_all "no sample data (make samples)"
-plan 25
+plan 23
 
 sdi="$T/city.sqlite"
 q() { sqlite3 -batch -noheader "$sdi" "$@"; }
