@@ -24,7 +24,7 @@ SHARED_DATA ?= ../shared/data
 PKG_CONFIG ?= pkg-config
 
 # Every Debian 12 package the project needs, in one place: build, tests, verify and bench.
-DEB_PACKAGES = build-essential pkg-config perl mandoc jq \
+DEB_PACKAGES = build-essential pkg-config perl mandoc jq time \
 	libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev \
 	libspatialite-dev libsqlite3-dev sqlite3 libtiff-dev \
 	libcairo2-dev libpng-dev libdeflate-dev libwebp-dev \

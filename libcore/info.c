@@ -11,6 +11,7 @@
 #include "ct/crs.h"
 #include "ct/info.h"
 #include "ct/raster.h"
+#include "ct/sdi.h"
 #include "ct/text.h"
 #include "ct/vector.h"
 
@@ -47,6 +48,9 @@ static void add_warning(json_object *doc, const char *msg)
         w = json_object_new_array();
         json_object_object_add(doc, "warnings", w);
     }
+    for (size_t i = 0; i < json_object_array_length(w); i++)
+        if (!strcmp(json_object_get_string(json_object_array_get_idx(w, i)), msg))
+            return; /* said once for the dataset, not once per layer */
     json_object_array_add(w, json_object_new_string(msg));
 }
 
@@ -213,6 +217,31 @@ static ct_status describe_vector(ct_ctx *ctx, ct_vsource *src, const ct_info_opt
     return CT_OK;
 }
 
+/* A SpatiaLite file that is a ctgis SDI: its version, CRS and current feature counts. */
+static void describe_sdi(ct_ctx *ctx, const char *path, json_object *doc)
+{
+    ct_sdi *sdi = NULL;
+    if (ct_sdi_open(ctx, path, &sdi)) {
+        ct_ctx_clear_error(ctx); /* a plain SpatiaLite file */
+        return;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "version", json_object_new_int64(ct_sdi_current_version(sdi)));
+    json_object_object_add(o, "crs", json_object_new_string(ct_crs_name(ct_sdi_crs(sdi))));
+    json_object *layers;
+    json_object_object_get_ex(doc, "layers", &layers);
+    for (size_t i = 0; i < json_object_array_length(layers); i++) {
+        json_object *l = json_object_array_get_idx(layers, i), *name, *n;
+        json_object_object_get_ex(l, "name", &name);
+        const char *nm = json_object_get_string(name);
+        size_t len = strlen(nm);
+        if (len > 8 && !strcmp(nm + len - 8, "_current") && json_object_object_get_ex(l, "features", &n))
+            json_object_object_add(o, nm, json_object_new_int64(json_object_get_int64(n)));
+    }
+    json_object_object_add(doc, "sdi", o);
+    ct_sdi_close(sdi);
+}
+
 ct_status ct_info_describe(ct_ctx *ctx, const char *path, const ct_info_opts *opts, json_object **out)
 {
     *out = NULL;
@@ -233,8 +262,11 @@ ct_status ct_info_describe(ct_ctx *ctx, const char *path, const ct_info_opts *op
         snprintf(rmsg, sizeof rmsg, "%s", ct_ctx_errmsg(ctx));
         st = ct_vsource_open(ctx, path, &v);
         if (st == CT_OK) {
+            int sqlite = !strcmp(ct_vsource_driver(v), "SQLite");
             st = describe_vector(ctx, v, opts, doc);
             ct_vsource_close(v);
+            if (!st && sqlite)
+                describe_sdi(ctx, path, doc);
         } else if (st == CT_ERR_FORMAT) {
             /* Neither: quote the raster driver's reason when it had one (a truncated GeoTIFF
              * is a raster that failed, not "not a GIS file"). */
@@ -357,7 +389,13 @@ static void print_text(FILE *f, json_object *doc)
             }
         }
     }
-    json_object *w;
+    json_object *w, *sdi;
+    if (json_object_object_get_ex(doc, "sdi", &sdi)) {
+        fprintf(f, "SDI: version %lld, %s\n", (long long)num(sdi, "version", -1), str(sdi, "crs"));
+        json_object_object_foreach(sdi, k, x)
+            if (json_object_is_type(x, json_type_int) && strcmp(k, "version"))
+                fprintf(f, "  %s: %lld features\n", k, (long long)json_object_get_int64(x));
+    }
     if (json_object_object_get_ex(doc, "warnings", &w))
         for (size_t i = 0; i < json_object_array_length(w); i++)
             fprintf(f, "Warning: %s\n", json_object_get_string(json_object_array_get_idx(w, i)));

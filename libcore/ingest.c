@@ -295,7 +295,7 @@ static ct_status finding(run *r, const char *source, const char *key, const char
  * layer's columns and may be rewritten (land-use code, drawn area). key_base is the natural key.
  */
 static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeometry *geom, char **values,
-                             const char *attrs, json_object *keys_seen)
+                             const char *attrs)
 {
     ct_ctx *ctx = r->ctx;
     GEOSContextHandle_t h = ct_geos(ctx);
@@ -331,7 +331,7 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
          * digitising artefact rather than a parcel */
         double a = 0, perim = 0;
         GEOSArea_r(h, g, &a);
-        GEOSGeometry *ring = GEOSBoundary_r(h, g);
+        GEOSGeometry *ring = a < 50 ? GEOSBoundary_r(h, g) : NULL;
         if (ring)
             GEOSLength_r(h, ring, &perim), GEOSGeom_destroy_r(h, ring);
         if (a < 50 && perim > 0 && 2 * a / perim < 0.5) {
@@ -366,18 +366,16 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
         free(values[9]);
         values[9] = strdup(buf);
         snprintf(key, sizeof key, "%s/%s", values[0] ? values[0] : "", values[1] ? values[1] : "");
-        json_object *seen;
-        if (json_object_object_get_ex(keys_seen, key, &seen)) {
-            int nth = json_object_get_int(seen) + 1;
-            json_object_set_int(seen, nth);
+        if (ct_sdi_key_taken(ctx, r->sdi, r->layer, key)) {
+            char dup[300];
+            int nth = 2;
+            do
+                snprintf(dup, sizeof dup, "%.250s#%d", key, nth);
+            while (ct_sdi_key_taken(ctx, r->sdi, r->layer, dup) && ++nth < 1000);
             snprintf(detail, sizeof detail, "parcel number %s appears %d times in sheet %s", values[1], nth,
                      values[0] ? values[0] : "?");
-            char dup[300];
-            snprintf(dup, sizeof dup, "%.250s#%d", key, nth);
             finding(r, source, dup, "duplicate_number", NAN, detail);
             snprintf(key, sizeof key, "%s", dup);
-        } else {
-            json_object_object_add(keys_seen, key, json_object_new_int(1));
         }
         double legal = values[2] ? atof(values[2]) : NAN;
         double tol = r->o->area_tolerance > 0 ? r->o->area_tolerance : 0.05;
@@ -392,13 +390,11 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
             snprintf(key, sizeof key, "%s@%s", k ? k : id, values[6] ? values[6] : "");
         else
             snprintf(key, sizeof key, "%s", k && *k ? k : id);
-        json_object *seen;
-        if (json_object_object_get_ex(keys_seen, key, &seen)) {
+        if (ct_sdi_key_taken(ctx, r->sdi, r->layer, key)) {
             GEOSGeom_destroy_r(h, g);
             snprintf(detail, sizeof detail, "duplicate identifier '%s'", key);
             return reject(r, source, id, detail, attrs);
         }
-        json_object_object_add(keys_seen, key, json_object_new_int(1));
     }
 
     if (*repaired && (st = finding(r, source, key, "repaired", NAN, repaired))) {
@@ -652,7 +648,7 @@ static void face_label(void *item, void *user)
         fl->code = txt;
 }
 
-static ct_status ingest_dgn(run *r, const char *path, ct_layer *l, ct_transform *t, json_object *keys_seen)
+static ct_status ingest_dgn(run *r, const char *path, ct_layer *l, ct_transform *t)
 {
     ct_ctx *ctx = r->ctx;
     GEOSContextHandle_t h = ct_geos(ctx);
@@ -742,7 +738,7 @@ static ct_status ingest_dgn(run *r, const char *path, ct_layer *l, ct_transform 
         GEOSGeometry *g = NULL;
         st = ct_transform_geom(ctx, t, p, &g);
         if (!st)
-            st = put_feature(r, source, id, g, values, attrs, keys_seen);
+            st = put_feature(r, source, id, g, values, attrs);
         if (g)
             GEOSGeom_destroy_r(h, g);
         for (int c = 0; c < 16; c++)
@@ -856,13 +852,12 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
     if (!st && !dgn)
         st = map_fields(ctx, path, l, r->def, m, r->o, map);
 
-    json_object *keys_seen = json_object_new_object();
     tally before = r->t;
     if (!st && dgn) {
         if (r->layer != CT_SDI_PARCELS)
             st = ct_error(ctx, CT_ERR_USAGE, "%s: DGN sheets load as cadastral parcels only", path);
         else
-            st = ingest_dgn(r, path, l, t, keys_seen);
+            st = ingest_dgn(r, path, l, t);
     } else if (!st) {
         long long total = ct_layer_feature_count(l), k = 0;
         ct_feature *f;
@@ -893,7 +888,7 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
                     ct_ctx_clear_error(ctx);
                     st = reject(r, source, id, "coordinates cannot be transformed", attrs);
                 } else {
-                    st = put_feature(r, source, id, gt, values, attrs, keys_seen);
+                    st = put_feature(r, source, id, gt, values, attrs);
                 }
                 if (gt)
                     GEOSGeom_destroy_r(h, gt);
@@ -935,7 +930,6 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
         json_object_object_add(o, "removed", json_object_new_int64(removed));
         json_object_array_add(summary, o);
     }
-    json_object_put(keys_seen);
     free(map);
     ct_transform_free(t);
     ct_crs_free(crs);

@@ -14,9 +14,9 @@ int main(int argc, char **argv)
     };
     ct_cli cli = {
         .name = "ct-info",
-        .operands = "FILE ...",
-        .summary = "Describe raster and vector datasets: driver, size, CRS (VN-2000 zones named),\n"
-                   "extent, bands, layers, fields and the text encoding of their attributes.",
+        .operands = "FILE|SDI ...",
+        .summary = "Describe raster and vector datasets and SDIs: driver, size, CRS (VN-2000 zones\n"
+                   "named), extent, bands, layers, fields and the text encoding of their attributes.",
         .options = options,
         .min_operands = 1,
         .max_operands = -1,

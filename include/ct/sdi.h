@@ -135,6 +135,13 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *sdi, ct_sdi_layer layer, const char *s
                      ct_sdi_op *op);
 
 /**
+ * @return 1 when this version already put (or confirmed) a current feature of layer under key:
+ * a second feature with that key is a duplicate (ingest loads it as key#2). Uses no memory that
+ * grows with the source.
+ */
+int ct_sdi_key_taken(ct_ctx *ctx, ct_sdi *sdi, ct_sdi_layer layer, const char *key);
+
+/**
  * Removes the current features of source in layer that this version did not put: they were
  * dropped from the source. @return CT_OK and the count in *removed.
  */

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to03.shp" ] || skip_all "no sample data (make samples)"
-plan 24
+plan 26
 
 sdi="$T/city.sqlite"
 q() { sqlite3 -batch -noheader "$sdi" "$@"; }
@@ -66,4 +66,7 @@ is "$(jq -r '[.features[].properties.owner | select(. != null)] | length' "$T/o.
    "--include owner writes it, UTF-8"
 run ct-sdi --sdi "$sdi" --include address export parcels "$T/x.geojson"
 is $rc 2 "--include of a field that is not restricted: usage error"
+run ct-info --json "$sdi"
+is "$(jq -r '.sdi.version' "$T/out")" "$(q "SELECT max(version) FROM sdi_version")" "ct-info names the SDI's version"
+is "$(jq -r '.sdi.parcels_current' "$T/out")" "$before" "and its current parcels"
 exit $_failed
