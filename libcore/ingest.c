@@ -268,7 +268,15 @@ static char *raw_attributes(ct_ctx *ctx, ct_layer *l, ct_feature *f)
     return s;
 }
 
-static ct_status reject(run *r, const char *source, const char *id, const char *reason, const char *attrs)
+/* A feature's raw attributes for sdi_reject: given as text (DGN faces), or built from the OGR
+ * feature only when it is rejected — most features never need them. */
+typedef struct raw_attrs {
+    ct_layer *l;
+    ct_feature *f;
+    const char *text;
+} raw_attrs;
+
+static ct_status reject(run *r, const char *source, const char *id, const char *reason, const raw_attrs *a)
 {
     /* the summary groups reasons by what precedes their numbers ("sliver: 5.79 m², ...") */
     char group[128];
@@ -278,7 +286,10 @@ static ct_status reject(run *r, const char *source, const char *id, const char *
     count(r->t.rejects, group);
     r->t.rejected++;
     ct_log(r->ctx, CT_LOG_WARN, "%s: feature %s rejected: %s", source, id, reason);
-    return ct_sdi_reject(r->ctx, r->sdi, r->layer, source, id, reason, attrs);
+    char *built = a->text ? NULL : raw_attributes(r->ctx, a->l, a->f);
+    ct_status st = ct_sdi_reject(r->ctx, r->sdi, r->layer, source, id, reason, a->text ? a->text : built);
+    free(built);
+    return st;
 }
 
 static ct_status finding(run *r, const char *source, const char *key, const char *kind, double value,
@@ -295,7 +306,7 @@ static ct_status finding(run *r, const char *source, const char *key, const char
  * layer's columns and may be rewritten (land-use code, drawn area). key_base is the natural key.
  */
 static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeometry *geom, char **values,
-                             const char *attrs)
+                             const raw_attrs *attrs)
 {
     ct_ctx *ctx = r->ctx;
     GEOSContextHandle_t h = ct_geos(ctx);
@@ -315,7 +326,8 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
         return reject(r, source, id, "outside the city area", attrs);
 
     GEOSGeometry *g = GEOSGeom_clone_r(h, geom);
-    char repaired[200] = "", mapped[200] = "";
+    char repaired[200] = "", mapped[200] = "", mismatch[200] = "";
+    double mismatch_m2 = NAN;
     if (GEOSisValid_r(h, g) != 1) {
         char *why = GEOSisValidReason_r(h, g);
         snprintf(repaired, sizeof repaired, "%s", why ? why : "invalid");
@@ -366,23 +378,12 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
         free(values[9]);
         values[9] = strdup(buf);
         snprintf(key, sizeof key, "%s/%s", values[0] ? values[0] : "", values[1] ? values[1] : "");
-        if (ct_sdi_key_taken(ctx, r->sdi, r->layer, key)) {
-            char dup[300];
-            int nth = 2;
-            do
-                snprintf(dup, sizeof dup, "%.250s#%d", key, nth);
-            while (ct_sdi_key_taken(ctx, r->sdi, r->layer, dup) && ++nth < 1000);
-            snprintf(detail, sizeof detail, "parcel number %s appears %d times in sheet %s", values[1], nth,
-                     values[0] ? values[0] : "?");
-            finding(r, source, dup, "duplicate_number", NAN, detail);
-            snprintf(key, sizeof key, "%s", dup);
-        }
         double legal = values[2] ? atof(values[2]) : NAN;
         double tol = r->o->area_tolerance > 0 ? r->o->area_tolerance : 0.05;
         if (isfinite(legal) && legal > 0 && fabs(drawn - legal) > tol * legal) {
-            snprintf(detail, sizeof detail, "legal area %.1f m², drawn %.1f m² (%+.1f %%)", legal, drawn,
+            snprintf(mismatch, sizeof mismatch, "legal area %.1f m², drawn %.1f m² (%+.1f %%)", legal, drawn,
                      100 * (drawn - legal) / legal);
-            finding(r, source, key, "area_mismatch", drawn - legal, detail);
+            mismatch_m2 = drawn - legal;
         }
     } else {
         const char *k = values[0];
@@ -390,24 +391,34 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
             snprintf(key, sizeof key, "%s@%s", k ? k : id, values[6] ? values[6] : "");
         else
             snprintf(key, sizeof key, "%s", k && *k ? k : id);
-        if (ct_sdi_key_taken(ctx, r->sdi, r->layer, key)) {
-            GEOSGeom_destroy_r(h, g);
-            snprintf(detail, sizeof detail, "duplicate identifier '%s'", key);
-            return reject(r, source, id, detail, attrs);
-        }
     }
 
-    if (*repaired && (st = finding(r, source, key, "repaired", NAN, repaired))) {
-        GEOSGeom_destroy_r(h, g);
-        return st;
-    }
-    if (*mapped && (st = finding(r, source, key, "code_mapped", NAN, mapped))) {
-        GEOSGeom_destroy_r(h, g);
-        return st;
-    }
     ct_sdi_op op;
     st = ct_sdi_put(ctx, r->sdi, r->layer, source, key, g, (const char *const *)values, &op);
+    if (!st && op == CT_SDI_DUPLICATE && r->layer != CT_SDI_PARCELS) {
+        GEOSGeom_destroy_r(h, g);
+        snprintf(detail, sizeof detail, "duplicate identifier '%s'", key);
+        return reject(r, source, id, detail, attrs);
+    }
+    /* a parcel number a sheet already has: loaded as sheet/number#2 (#3, ...) and reported */
+    for (int nth = 2; !st && op == CT_SDI_DUPLICATE && nth < 1000; nth++) {
+        char dup[300];
+        snprintf(dup, sizeof dup, "%.250s#%d", key, nth);
+        st = ct_sdi_put(ctx, r->sdi, r->layer, source, dup, g, (const char *const *)values, &op);
+        if (!st && op != CT_SDI_DUPLICATE) {
+            snprintf(detail, sizeof detail, "parcel number %s appears %d times in sheet %s", values[1], nth,
+                     values[0] ? values[0] : "?");
+            snprintf(key, sizeof key, "%s", dup);
+            st = finding(r, source, key, "duplicate_number", NAN, detail);
+        }
+    }
     GEOSGeom_destroy_r(h, g);
+    if (!st && *repaired)
+        st = finding(r, source, key, "repaired", NAN, repaired);
+    if (!st && *mapped)
+        st = finding(r, source, key, "code_mapped", NAN, mapped);
+    if (!st && *mismatch)
+        st = finding(r, source, key, "area_mismatch", mismatch_m2, mismatch);
     if (st)
         return ct_error(ctx, st, "%s: feature %s: %s", source, id, ct_ctx_errmsg(ctx));
     r->t.loaded++;
@@ -724,7 +735,8 @@ static ct_status ingest_dgn(run *r, const char *path, ct_layer *l, ct_transform 
                      fl.second_number);
             snprintf(attrs, sizeof attrs, "{\"sheet\": \"%s\", \"numbers\": [\"%s\", \"%s\"]}", sheet, number, fl.second_number);
             r->t.read++;
-            st = reject(r, source, id, why, attrs);
+            raw_attrs ra = {.text = attrs};
+            st = reject(r, source, id, why, &ra);
             continue;
         }
         char *values[16] = {0};
@@ -738,7 +750,7 @@ static ct_status ingest_dgn(run *r, const char *path, ct_layer *l, ct_transform 
         GEOSGeometry *g = NULL;
         st = ct_transform_geom(ctx, t, p, &g);
         if (!st)
-            st = put_feature(r, source, id, g, values, attrs);
+            st = put_feature(r, source, id, g, values, &(raw_attrs){.text = attrs});
         if (g)
             GEOSGeom_destroy_r(h, g);
         for (int c = 0; c < 16; c++)
@@ -880,19 +892,18 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
             if (st) {
                 st = ct_error(ctx, st, "%s: feature %s: %s", path, id, ct_ctx_errmsg(ctx));
             } else {
-                char *attrs = raw_attributes(ctx, l, f);
+                raw_attrs attrs = {.l = l, .f = f};
                 const GEOSGeometry *g = ct_feature_geom(ctx, f);
                 GEOSGeometry *gt = NULL;
                 ct_ctx_clear_error(ctx);
                 if (g && ct_transform_geom(ctx, t, g, &gt)) {
                     ct_ctx_clear_error(ctx);
-                    st = reject(r, source, id, "coordinates cannot be transformed", attrs);
+                    st = reject(r, source, id, "coordinates cannot be transformed", &attrs);
                 } else {
-                    st = put_feature(r, source, id, gt, values, attrs);
+                    st = put_feature(r, source, id, gt, values, &attrs);
                 }
                 if (gt)
                     GEOSGeom_destroy_r(h, gt);
-                free(attrs);
             }
             for (int c = 0; c < 16; c++)
                 free(values[c]);

@@ -13,8 +13,8 @@ enum {
     SDI_STMT_SEEN,
     SDI_STMT_FIND,                              /* + layer */
     SDI_STMT_INSERT = SDI_STMT_FIND + CT_SDI_NLAYERS, /* + layer */
-    SDI_STMT_TAKEN = SDI_STMT_INSERT + CT_SDI_NLAYERS,  /* + layer */
-    SDI_STMT_RTREE = SDI_STMT_TAKEN + CT_SDI_NLAYERS,  /* + layer */
+    SDI_STMT_TAKEN = SDI_STMT_INSERT + CT_SDI_NLAYERS,
+    SDI_STMT_RTREE,                             /* + layer */
     SDI_NSTMT = SDI_STMT_RTREE + CT_SDI_NLAYERS
 };
 

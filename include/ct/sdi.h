@@ -122,24 +122,24 @@ ct_status ct_sdi_commit(ct_ctx *ctx, ct_sdi *sdi);
 void ct_sdi_rollback(ct_sdi *sdi);
 
 /** What ct_sdi_put() did. */
-typedef enum ct_sdi_op { CT_SDI_SAME = 0, CT_SDI_ADDED, CT_SDI_CHANGED } ct_sdi_op;
+typedef enum ct_sdi_op {
+    CT_SDI_SAME = 0,  /**< an identical current feature: left alone */
+    CT_SDI_ADDED,
+    CT_SDI_CHANGED,   /**< the current feature was superseded */
+    CT_SDI_DUPLICATE  /**< this version already put a feature under this key: nothing written */
+} ct_sdi_op;
 
 /**
  * Puts one feature of source into layer under the natural key `key` (unique among the current
  * features of the layer): values[] follow the layer schema's columns (NULL = null), geom is in
  * the SDI CRS. An identical current feature is left alone (CT_SDI_SAME); a different one is
  * superseded (CT_SDI_CHANGED); a new key is added. The change log records the bounding box.
+ * A key this version already put is a duplicate in the source (CT_SDI_DUPLICATE): the caller
+ * rejects it or puts it again under another key. No memory grows with the source.
  */
 ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *sdi, ct_sdi_layer layer, const char *source,
                      const char *key, const GEOSGeometry *geom, const char *const *values,
                      ct_sdi_op *op);
-
-/**
- * @return 1 when this version already put (or confirmed) a current feature of layer under key:
- * a second feature with that key is a duplicate (ingest loads it as key#2). Uses no memory that
- * grows with the source.
- */
-int ct_sdi_key_taken(ct_ctx *ctx, ct_sdi *sdi, ct_sdi_layer layer, const char *key);
 
 /**
  * Removes the current features of source in layer that this version did not put: they were
