@@ -98,7 +98,7 @@ $(B)/tests/headers.o: tests/unit/headers.c $(HEADERS)
 	$(say) CC $<
 	$(Q)$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude $(PKG_CFLAGS) -DGEOS_USE_ONLY_R_API -c -o $@ $<
 
-build-tests: all $(UNITS) $(B)/tests/headers.o
+build-tests: all $(UNITS) $(B)/tests/headers.o $(B)/gen-samples
 
 # The sample-data generator: a program of its own, linked against libctcore like a tool.
 SAMPLE_SRC = $(sort $(wildcard data-samples/*.c))
