@@ -4,6 +4,7 @@
 #include "ct/info.h"
 #include "ct/ingest.h"
 #include "ct/landuse.h"
+#include "ct/overlay.h"
 #include "ct/raster.h"
 #include "ct/sdi.h"
 #include "ct/text.h"

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# ct-overlay impact on a 4 x 2 depth grid (10 m cells) with four parcels and two ward layers that
+# cut the city differently: parcels by class of their maximum depth, land uses (old codes mapped),
+# deep parcels deepest first, ward totals that agree between the two layers and with the raster,
+# the Markdown summary and the PNG chart; no owner names; a failed run keeps the old report.
+. "$(dirname "$0")/lib.sh"
+plan 18
+
+cat >"$T/d.asc" <<'ASC'
+ncols 4
+nrows 2
+xllcorner 586000
+yllcorner 1109000
+cellsize 10
+NODATA_value -9999
+0 0.1 0.3 0.7
+1.5 0 -9999 2.5
+ASC
+gdal_translate -q -ot Float32 -a_srs EPSG:5897 "$T/d.asc" "$T/d.tif"
+hdr='{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::5897"}},"features":['
+box() { echo "{\"type\":\"Polygon\",\"coordinates\":[[[$1,$2],[$3,$2],[$3,$4],[$1,$4],[$1,$2]]]}"; }
+cat >"$T/parcels.geojson" <<JSON
+$hdr
+{"type":"Feature","properties":{"SoThua":1,"MucDich":"ODT","TenChu":"Nguyễn A"},"geometry":$(box 586000 1109010 586010 1109020)},
+{"type":"Feature","properties":{"SoThua":2,"MucDich":"BHK","TenChu":"Trần B"},"geometry":$(box 586010 1109010 586030 1109020)},
+{"type":"Feature","properties":{"SoThua":3,"MucDich":"LUC","TenChu":"Lê C"},"geometry":$(box 586030 1109000 586040 1109020)},
+{"type":"Feature","properties":{"SoThua":4,"MucDich":"CLN","TenChu":"Phạm D"},"geometry":$(box 586000 1109000 586030 1109010)}
+]}
+JSON
+cat >"$T/wards-a.geojson" <<JSON
+$hdr
+{"type":"Feature","properties":{"TenPX":"Phường Tây"},"geometry":$(box 586000 1109000 586020 1109020)},
+{"type":"Feature","properties":{"TenPX":"Phường Đông"},"geometry":$(box 586020 1109000 586040 1109020)}
+]}
+JSON
+cat >"$T/wards-b.geojson" <<JSON
+$hdr
+{"type":"Feature","properties":{"TenPX":"Phường Bắc"},"geometry":$(box 586000 1109010 586040 1109020)},
+{"type":"Feature","properties":{"TenPX":"Phường Nam"},"geometry":$(box 586000 1109000 586040 1109010)}
+]}
+JSON
+
+run ct-overlay impact --json -o "$T/rep" --wards "$T/wards-a.geojson" --wards "$T/wards-b.geojson" "$T/d.tif" "$T/parcels.geojson"
+ok $rc "exit 0"
+is "$(ls "$T/rep" | tr '\n' ' ')" "chart.png landuse.csv parcels-by-class.csv parcels-deep.csv summary.md wards-wards_a.csv wards-wards_b.csv " \
+   "the report's files"
+is "$(tail -n +2 "$T/rep/parcels-by-class.csv" | cut -d, -f1,2 | tr '\n' ' ')" "dry,1 0-0.2,0 0.2-0.5,1 0.5-1,0 >1,2 " \
+   "parcels by the class of their maximum depth"
+is "$(tail -n +2 "$T/rep/parcels-deep.csv" | cut -d, -f2,4,5 | tr '\n' ' ')" "3,LUC,2.5 4,CLN,1.5 " \
+   "deep parcels (> 0.5 m), deepest first"
+is "$(awk -F, '$1 == "HNK" { print $3, $4, $6 }' "$T/rep/landuse.csv")" "1 1 200" "BHK is reported as HNK: 1 parcel, flooded, 200 m²"
+is "$(awk -F, '$1 == "ODT" { print $3, $4, $6 }' "$T/rep/landuse.csv")" "1 0 0" "ODT: 1 parcel, dry"
+# columns: src_fid, TenPX, area, nodata_area, wet_area, wet_frac, then the four classes
+wa=$(awk -F, 'NR > 1 { s += $5 } END { print s }' "$T/rep/wards-wards_a.csv")
+wb=$(awk -F, 'NR > 1 { s += $5 } END { print s }' "$T/rep/wards-wards_b.csv")
+is "$wa $wb" "500 500" "flooded area: west + east = north + south = the raster's 5 wet cells"
+is "$(awk -F, '$2 == "Phường Đông" { print $3, $4, $5, $10 }' "$T/rep/wards-wards_a.csv")" "400 100 300 100" \
+   "east ward: 400 m², 100 m² of nodata, 300 m² flooded, 100 m² deeper than 1 m"
+# parcels by ward (the ward holding the parcel's centroid) and class of their maximum depth:
+# the last seven columns are parcels, parcels_wet and the four classes
+is "$(awk -F, 'NR > 1 { print $2 ":" $(NF - 5) "," $(NF - 4) "," $(NF - 3) "," $(NF - 2) "," $(NF - 1) "," $NF }' \
+      "$T/rep/wards-wards_a.csv" | tr '\n' ' ')" "Phường Tây:2,1,0,0,0,1 Phường Đông:2,2,0,1,0,1 " \
+   "parcels per ward and depth class (west/east)"
+is "$(awk -F, 'NR > 1 { s += $(NF - 5) } END { print s }' "$T/rep/wards-wards_b.csv")" 4 \
+   "north/south: every parcel in one ward"
+is "$(jq -c '[.parcels, .parcels_flooded, .parcels_deeper_than_threshold, .wards[0].wet_area, .wards[1].wet_area]' "$T/out")" \
+   "[4,3,2,500,500]" "JSON summary"
+like "$T/rep/summary.md" '^- \*\*3 parcels flooded\*\* of 4' "the summary counts flooded parcels"
+like "$T/rep/summary.md" '^\| Phường Đông \| 0\.03 \| 100\.0 % \|' "the summary's ward table: most flooded first, in hectares"
+is "$(head -c 8 "$T/rep/chart.png" | od -An -tx1 | tr -d ' \n')" "89504e470d0a1a0a" "chart.png is a PNG"
+! grep -rq "Nguyễn\|TenChu" "$T/rep"; ok $? "no owner name in any file of the report"
+
+# a run that fails (the parcels do not overlap the raster) leaves the old report as it was
+sed 's/58600/59600/g; s/58601/59601/g; s/58602/59602/g; s/58603/59603/g; s/58604/59604/g' "$T/parcels.geojson" >"$T/far.geojson"
+cp "$T/rep/summary.md" "$T/old.md"
+run ct-overlay impact -o "$T/rep" "$T/d.tif" "$T/far.geojson"
+is "$rc" 1 "no overlap: exit 1"
+cmp -s "$T/rep/summary.md" "$T/old.md"; ok $? "the previous report is untouched"
+run ct-overlay impact "$T/d.tif" "$T/parcels.geojson"
+is "$rc" 2 "impact without -o is a usage error"
+exit $_failed
