@@ -29,7 +29,7 @@ DEB_PACKAGES = build-essential pkg-config perl mandoc jq time \
 	libspatialite-dev libsqlite3-dev sqlite3 libtiff-dev \
 	libcairo2-dev libpng-dev libdeflate-dev libwebp-dev \
 	libjson-c-dev libutf8proc-dev libssl-dev libcmocka-dev \
-	grass-core postgresql-15-postgis-3
+	grass-core postgresql-15-postgis-3 python3-gdal
 
 PKGS = gdal proj geos spatialite libtiff-4 sqlite3 cairo libpng libdeflate libwebp json-c libutf8proc libcrypto
 
@@ -111,9 +111,12 @@ samples: deps
 	@$(MAKE) --no-print-directory all $(B)/gen-samples
 	$(B)/gen-samples data-samples
 
+# Node.js and npm run the reference PMTiles reader in the tests; a machine that has them from
+# elsewhere (NodeSource) keeps its own, as Debian's npm would conflict with it.
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done; \
+		command -v npm >/dev/null || echo nodejs npm); \
 	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEB_PACKAGES)) Debian packages are installed"; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		echo "deps: installing" $$missing; \

@@ -7,7 +7,9 @@
 #include "ct/overlay.h"
 #include "ct/raster.h"
 #include "ct/sdi.h"
+#include "ct/style.h"
 #include "ct/text.h"
+#include "ct/tile.h"
 #include "ct/vector.h"
 
 int headers_compile(void);
