@@ -1090,6 +1090,30 @@ static ct_status ingest_dem(run *r, const char *path, json_object *summary)
     argv = CSLAddString(argv, ct_crs_wkt(crs));
     argv = CSLAddString(argv, "-t_srs");
     argv = CSLAddString(argv, ct_crs_wkt(ct_sdi_crs(r->sdi)));
+    /* the operation itself, not only the two CRSs: given WKT with an EPSG authority, GDAL 3.6
+     * picks EPSG's default datum shift (EPSG:5194 in the delta) whatever TOWGS84 it carries */
+    ct_transform *ct = NULL;
+    if (!ct_crs_equal(crs, ct_sdi_crs(r->sdi))) {
+        double cx = gt[0] + gt[1] * GDALGetRasterXSize(src) / 2, cy = gt[3] + gt[5] * GDALGetRasterYSize(src) / 2;
+        if ((st = ct_transform_new(ctx, crs, ct_sdi_crs(r->sdi), &ct)) ||
+            (st = ct_transform_points(ctx, ct, 1, &cx, &cy, NULL))) {
+            ct_transform_free(ct);
+            st = ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx));
+            goto out;
+        }
+        /* ct_transform works in GIS order (lon, lat); gdalwarp's -ct takes the CRSs' own axis
+         * order, which is (lat, lon) for geographic CRSs: swap at the ends that need it */
+        const char *def = ct_transform_definition(ct);
+        const char *steps = strncmp(def, "proj=pipeline ", 14) ? NULL : def + 14;
+        char *pipe = CPLStrdup(CPLSPrintf("proj=pipeline %s%s%s%s",
+                                          ct_crs_is_geographic(crs) ? "step proj=axisswap order=2,1 " : "",
+                                          steps ? steps : "step ", steps ? "" : def,
+                                          ct_crs_is_geographic(ct_sdi_crs(r->sdi)) ? " step proj=axisswap order=2,1" : ""));
+        argv = CSLAddString(argv, "-ct");
+        argv = CSLAddString(argv, pipe);
+        CPLFree(pipe);
+        ct_transform_free(ct);
+    }
     argv = CSLAddString(argv, "-r");
     argv = CSLAddString(argv, "bilinear");
     argv = CSLAddString(argv, "-ot");
