@@ -31,9 +31,25 @@ step "ct-sdi status and check"
 
 step "ct-sdi export: parcels to GeoPackage, owner names left out"
 "$bin/ct-sdi" -q export parcels "$out/parcels.gpkg"
+step "ct-flood: the alarm levels BĐ I/II/III, the 2025 record and the record + 0.5 m sea-level rise"
+for sc in bd1 bd2 bd3 record-2025 record-2025-slr50; do
+    "$bin/ct-flood" -q run "flood/scenario-$sc.txt" -o "$out/flood/$sc"
+done
+cat "$out/flood/bd3/summary.csv"
+step "ct-flood: the first ten minutes of the spring tide with 100 mm of rain (the full 72 h is a long run)"
+"$bin/ct-flood" -q run flood/scenario-spring-tide-rain100.txt --set duration=10min --set output_interval=5min \
+    -o "$out/flood/tide"
+
+step "ct-overlay: flood impact of BĐ III per ward (2024 and 2025 units) and land use, plan conformance"
+"$bin/ct-overlay" impact -q -o "$out/impact-bd3" --wards admin/wards-2024.shp --wards admin/wards-2025.shp \
+    "$out/flood/bd3/depth-2.00.tif" cadastral/thuadat-to01.shp || [ $? = 3 ]
+cat "$out/impact-bd3/summary.md"
+"$bin/ct-overlay" conformance -q -o "$out/conflicts.gpkg" cadastral/thuadat-to01.shp planning/quy-hoach-phan-khu.shp || [ $? = 3 ]
+
 step "ct-tile: relief, parcels as vector tiles, land use and planning zones in TT 08/2024 colours"
 "$bin/ct-tile" -q -z 12-17 dem/dem-5m.tif "$out/relief.pmtiles"
 "$bin/ct-tile" -q -z 12-18 cadastral/thuadat-to01.shp "$out/parcels-to01.pmtiles"
 "$bin/ct-tile" -q -z 14-18 -s landuse-tt08 cadastral/thuadat-to01.shp "$out/landuse-to01"
 "$bin/ct-tile" -q -z 12-17 -s landuse-tt08 --class-field MaQH planning/quy-hoach-phan-khu.shp "$out/planning.mbtiles"
+"$bin/ct-tile" -q -z 12-17 --mode depth "$out/flood/bd3/depth-2.00.tif" "$out/depth-bd3.pmtiles"
 echo "demo: results in $out"

@@ -160,8 +160,10 @@ void gen_flood(void)
         snprintf(l3, sizeof l3, "slr_offset = %s", S[i].slr);
         char d[200];
         snprintf(d, sizeof d, "description = %s", S[i].desc);
+        /* the river and the canals (beds below 0 m) carry the water in, not the map's edges */
         const char *lines[] = {l0, "# Paths are relative to this file.", l1, "model = static",
-                               "dem = ../dem/dem-5m.tif", "dikes = ../dikes/dikes.shp", l2, l3, d, NULL};
+                               "dem = ../dem/dem-5m.tif", "dikes = ../dikes/dikes.shp", "sources = below",
+                               "source_below = 0.0", l2, l3, d, NULL};
         write_scenario(S[i].file, lines);
         json_object *e = json_object_new_object();
         json_object_object_add(e, "file", json_object_new_string(S[i].file));

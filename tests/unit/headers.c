@@ -1,6 +1,7 @@
 /* headers.c — compiles with only the public headers, as a program using libctcore would. */
 #include "ct/context.h"
 #include "ct/crs.h"
+#include "ct/flood.h"
 #include "ct/info.h"
 #include "ct/ingest.h"
 #include "ct/landuse.h"

@@ -1,0 +1,3165 @@
+/* flood.c — scenario files, the connected bathtub and the 2D local inertial model (ct-flood). */
+#include "ct/flood.h"
+#include "flood_int.h"
+#include "context_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <dirent.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cairo.h>
+#include <json-c/json.h>
+
+#include "ct/crs.h"
+#include "ct/vector.h"
+
+/* ---------------------------------------------------------------------------------------- */
+/* Scenario keys                                                                             */
+
+static const ct_skey skeys[] = {
+    {"name", CT_SKEY_TEXT, NULL, "a short name for the scenario, used in summaries"},
+    {"description", CT_SKEY_TEXT, NULL, "free text"},
+    {"model", CT_SKEY_CHOICE, "bathtub|simulate|static|dynamic", "which model runs when the command does not say (static = bathtub, dynamic = simulate)"},
+    {"dem", CT_SKEY_PATH, NULL, "ground elevation raster, metres above the Hon Dau datum"},
+    {"crs", CT_SKEY_TEXT, NULL, "CRS to assume for a DEM that has none (EPSG:n, vn2000:105, ...)"},
+    {"dikes", CT_SKEY_PATH, NULL, "vector layer of dike lines burned onto the DEM as crest heights"},
+    {"dike_crest_field", CT_SKEY_TEXT, NULL, "attribute holding the crest height (default crest or CaoTrinh; else the Z of the line)"},
+    {"dike_status_field", CT_SKEY_TEXT, NULL, "attribute whose value 'vỡ', 'broken' or 'breach' marks a broken dike, not burned (default TrangThai or status)"},
+    {"breaches", CT_SKEY_PATH, NULL, "vector layer of points, lines or polygons where dikes are broken"},
+    {"level", CT_SKEY_NUMLIST, NULL, "water level(s) at the sources, metres; bathtub: one output per level"},
+    {"slr_offset", CT_SKEY_NUMBER, NULL, "sea-level-rise offset added to every level and series value, metres"},
+    {"sources", CT_SKEY_CHOICE, "edges|below|layer|seeds", "where water enters (default: seeds, layer, below, then edges, whichever is given)"},
+    {"source_below", CT_SKEY_NUMBER, NULL, "cells whose ground is below this are sources (river and canal beds)"},
+    {"source_layer", CT_SKEY_PATH, NULL, "vector layer of source points, lines or polygons"},
+    {"seed", CT_SKEY_NUMLIST, NULL, "source points as x,y[,x,y...] in the DEM's CRS"},
+    {"connectivity", CT_SKEY_CHOICE, "8|4", "bathtub neighbourhood (default 8)"},
+    {"water_level_series", CT_SKEY_PATH, NULL, "CSV time,level_m at the sources (simulate)"},
+    {"initial_level", CT_SKEY_NUMBER, NULL, "simulate: start with water up to this level in every cell below it (a lake at rest)"},
+    {"rainfall_series", CT_SKEY_PATH, NULL, "CSV time,mm_per_h of uniform rain (simulate)"},
+    {"rainfall", CT_SKEY_NUMBER, NULL, "constant uniform rain, mm/h (simulate)"},
+    {"inflow", CT_SKEY_PATH, NULL, "inflow points: CSV x,y[,series] or a LISFLOOD-FP .bci file"},
+    {"inflow_series", CT_SKEY_PATH, NULL, "inflow hydrograph: CSV time,q_m2_per_s or a LISFLOOD-FP .bdy file"},
+    {"gauges", CT_SKEY_PATH, NULL, "gauge points: CSV name,x,y or a LISFLOOD-FP .stage file"},
+    {"manning", CT_SKEY_NUMBER, NULL, "Manning's n everywhere (default 0.035)"},
+    {"manning_raster", CT_SKEY_PATH, NULL, "Manning's n per cell (a raster on the DEM grid)"},
+    {"landuse", CT_SKEY_PATH, NULL, "land-use code raster on the DEM grid, with manning_table"},
+    {"manning_table", CT_SKEY_PATH, NULL, "CSV code,n mapping land-use codes to Manning's n"},
+    {"duration", CT_SKEY_DURATION, NULL, "simulated time (simulate), e.g. 72h"},
+    {"output_interval", CT_SKEY_DURATION, NULL, "time between depth snapshots and mass-balance lines"},
+    {"gauge_interval", CT_SKEY_DURATION, NULL, "time between gauge readings (default 60 s, at most output_interval)"},
+    {"checkpoint_interval", CT_SKEY_DURATION, NULL, "time between checkpoints for --resume (default: none)"},
+    {"scheme", CT_SKEY_CHOICE, "bates|qcentred", "momentum scheme: Bates et al. 2010 or q-centred de Almeida et al. 2012"},
+    {"theta", CT_SKEY_NUMBER, NULL, "q-centred weighting, 0.7-1 (default 0.9)"},
+    {"alpha", CT_SKEY_NUMBER, NULL, "CFL coefficient of the time step, 0.2-0.7 (default 0.7)"},
+    {"depth_threshold", CT_SKEY_NUMBER, NULL, "wet/dry depth, metres (default 0.001)"},
+    {"arrival_depth", CT_SKEY_NUMBER, NULL, "depth counted as flooded for arrival time and duration (default 0.1)"},
+    {"debris_factor", CT_SKEY_NUMBER, NULL, "FD2320 debris factor added to the hazard where depth > 0.25 m (default 0.5)"},
+    {"min_timestep", CT_SKEY_NUMBER, NULL, "a time step below this many seconds aborts the run as unstable (default 0.01)"},
+    {"output", CT_SKEY_PATH, NULL, "output folder"},
+};
+
+const ct_skey *ct_scenario_keys(int *n)
+{
+    *n = (int)(sizeof skeys / sizeof skeys[0]);
+    return skeys;
+}
+
+static const ct_skey *skey_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof skeys / sizeof skeys[0]; i++)
+        if (!strcmp(skeys[i].name, name))
+            return &skeys[i];
+    return NULL;
+}
+
+typedef struct sentry {
+    char *key, *value, *where, *resolved;
+} sentry;
+
+struct ct_scenario {
+    char *dir;
+    sentry *e;
+    int n, cap;
+};
+
+ct_scenario *ct_scenario_new(const char *dir)
+{
+    ct_scenario *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->dir = strdup(dir && *dir ? dir : ".");
+    if (!s->dir) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void ct_scenario_free(ct_scenario *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->n; i++) {
+        free(s->e[i].key);
+        free(s->e[i].value);
+        free(s->e[i].where);
+        free(s->e[i].resolved);
+    }
+    free(s->e);
+    free(s->dir);
+    free(s);
+}
+
+static sentry *sfind(const ct_scenario *s, const char *key)
+{
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->e[i].key, key))
+            return &s->e[i];
+    return NULL;
+}
+
+/* Parses a duration: a number of seconds, or a number followed by s, min, h or d. */
+int ct_flood_parse_duration(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || errno || !isfinite(x))
+        return 0;
+    while (isspace((unsigned char)*end))
+        end++;
+    double mul = 1;
+    if (!*end || !strcmp(end, "s") || !strcmp(end, "sec") || !strcmp(end, "seconds"))
+        mul = 1;
+    else if (!strcmp(end, "min") || !strcmp(end, "m"))
+        mul = 60;
+    else if (!strcmp(end, "h") || !strcmp(end, "hours"))
+        mul = 3600;
+    else if (!strcmp(end, "d") || !strcmp(end, "days"))
+        mul = 86400;
+    else
+        return 0;
+    *out = x * mul;
+    return 1;
+}
+
+static int parse_number(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || errno || !isfinite(x))
+        return 0;
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end)
+        return 0;
+    *out = x;
+    return 1;
+}
+
+/* Splits a number list on commas, semicolons and blanks. @return count, or -1 at a bad item
+ * (its text in bad[64]). v may be NULL to count only. */
+static int parse_numlist(const char *s, double *v, char bad[64])
+{
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        while (*p && (isspace((unsigned char)*p) || *p == ',' || *p == ';'))
+            p++;
+        if (!*p)
+            break;
+        const char *q = p;
+        while (*q && !isspace((unsigned char)*q) && *q != ',' && *q != ';')
+            q++;
+        char tok[64];
+        size_t len = (size_t)(q - p) < sizeof tok - 1 ? (size_t)(q - p) : sizeof tok - 1;
+        memcpy(tok, p, len);
+        tok[len] = 0;
+        double x;
+        if (!parse_number(tok, &x)) {
+            if (bad)
+                snprintf(bad, 64, "%s", tok);
+            return -1;
+        }
+        if (v)
+            v[n] = x;
+        n++;
+        p = q;
+    }
+    return n;
+}
+
+ct_status ct_scenario_set(ct_ctx *ctx, ct_scenario *s, const char *key, const char *value, const char *where)
+{
+    if (!where)
+        where = "--set";
+    const ct_skey *k = skey_find(key);
+    if (!k)
+        return ct_error(ctx, CT_ERR_FORMAT, "%s: unknown key '%s' (see ct-scenario(5))", where, key);
+    double x;
+    char bad[64];
+    switch (k->type) {
+    case CT_SKEY_NUMBER:
+        if (!parse_number(value, &x))
+            return ct_error(ctx, CT_ERR_INVALID, "%s: %s: '%s' is not a number", where, key, value);
+        break;
+    case CT_SKEY_INT:
+        if (!parse_number(value, &x) || x != floor(x))
+            return ct_error(ctx, CT_ERR_INVALID, "%s: %s: '%s' is not a whole number", where, key, value);
+        break;
+    case CT_SKEY_DURATION:
+        if (!ct_flood_parse_duration(value, &x) || x < 0)
+            return ct_error(ctx, CT_ERR_INVALID,
+                            "%s: %s: '%s' is not a duration (seconds, or a number with s, min, h or d)", where,
+                            key, value);
+        break;
+    case CT_SKEY_NUMLIST: {
+        int n = parse_numlist(value, NULL, bad);
+        if (n < 0)
+            return ct_error(ctx, CT_ERR_INVALID, "%s: %s: '%s' is not a number", where, key, bad);
+        if (n == 0)
+            return ct_error(ctx, CT_ERR_INVALID, "%s: %s: no numbers given", where, key);
+        break;
+    }
+    case CT_SKEY_CHOICE: {
+        size_t len = strlen(value);
+        const char *c = k->choices;
+        int found = 0;
+        while (c && *c) {
+            const char *bar = strchr(c, '|');
+            size_t cl = bar ? (size_t)(bar - c) : strlen(c);
+            if (cl == len && !strncmp(c, value, len))
+                found = 1;
+            c = bar ? bar + 1 : NULL;
+        }
+        if (!found)
+            return ct_error(ctx, CT_ERR_INVALID, "%s: %s: '%s' is not one of %s", where, key, value, k->choices);
+        break;
+    }
+    case CT_SKEY_PATH:
+    case CT_SKEY_TEXT:
+        if (!*value && k->type == CT_SKEY_PATH)
+            return ct_error(ctx, CT_ERR_INVALID, "%s: %s: empty path", where, key);
+        break;
+    }
+    sentry *e = sfind(s, key);
+    if (!e) {
+        if (s->n == s->cap) {
+            int cap = s->cap ? 2 * s->cap : 16;
+            sentry *ne = realloc(s->e, (size_t)cap * sizeof *ne);
+            if (!ne)
+                return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            s->e = ne;
+            s->cap = cap;
+        }
+        e = &s->e[s->n++];
+        memset(e, 0, sizeof *e);
+        e->key = strdup(key);
+    }
+    free(e->value);
+    free(e->where);
+    free(e->resolved);
+    e->value = strdup(value);
+    e->where = strdup(where);
+    e->resolved = NULL;
+    if (k->type == CT_SKEY_PATH) {
+        /* a file position means "relative to the scenario"; the command line means the shell's */
+        int from_file = strcmp(where, "--set") != 0 && strncmp(where, "--", 2) != 0;
+        if (value[0] == '/' || !from_file || !strcmp(s->dir, ".") || !strncmp(value, "/vsi", 4)) {
+            e->resolved = strdup(value);
+        } else {
+            size_t len = strlen(s->dir) + strlen(value) + 2;
+            e->resolved = malloc(len);
+            if (e->resolved)
+                snprintf(e->resolved, len, "%s/%s", s->dir, value);
+        }
+    }
+    if (!e->key || !e->value || !e->where || (k->type == CT_SKEY_PATH && !e->resolved))
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    return CT_OK;
+}
+
+ct_status ct_scenario_set_arg(ct_ctx *ctx, ct_scenario *s, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return ct_error(ctx, CT_ERR_USAGE, "--set: '%s' is not KEY=VALUE", arg);
+    char key[64];
+    size_t len = (size_t)(eq - arg);
+    while (len && isspace((unsigned char)arg[len - 1]))
+        len--;
+    if (len >= sizeof key)
+        return ct_error(ctx, CT_ERR_FORMAT, "--set: unknown key '%.*s'", (int)len, arg);
+    memcpy(key, arg, len);
+    key[len] = 0;
+    const char *v = eq + 1;
+    while (isspace((unsigned char)*v))
+        v++;
+    ct_status st = ct_scenario_set(ctx, s, key, v, "--set");
+    /* an unknown key typed on the command line is a usage error of the tool */
+    if (st == CT_ERR_FORMAT) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", ct_ctx_errmsg(ctx));
+        return ct_error(ctx, CT_ERR_USAGE, "%s", msg);
+    }
+    return st;
+}
+
+const char *ct_scenario_get(const ct_scenario *s, const char *key)
+{
+    sentry *e = sfind(s, key);
+    return e ? e->value : NULL;
+}
+
+const char *ct_scenario_path(const ct_scenario *s, const char *key)
+{
+    sentry *e = sfind(s, key);
+    return e ? (e->resolved ? e->resolved : e->value) : NULL;
+}
+
+const char *ct_scenario_where(const ct_scenario *s, const char *key)
+{
+    sentry *e = sfind(s, key);
+    return e ? e->where : "";
+}
+
+int ct_scenario_number(const ct_scenario *s, const char *key, double *v)
+{
+    sentry *e = sfind(s, key);
+    if (!e)
+        return 0;
+    const ct_skey *k = skey_find(key);
+    if (k && k->type == CT_SKEY_DURATION)
+        return ct_flood_parse_duration(e->value, v);
+    return parse_number(e->value, v);
+}
+
+ct_status ct_scenario_numlist(ct_ctx *ctx, const ct_scenario *s, const char *key, double **v, int *n)
+{
+    *v = NULL;
+    *n = 0;
+    sentry *e = sfind(s, key);
+    if (!e)
+        return CT_OK;
+    int cnt = parse_numlist(e->value, NULL, NULL);
+    if (cnt <= 0)
+        return ct_error(ctx, CT_ERR_INVALID, "%s: %s: not a list of numbers", e->where, key);
+    *v = malloc((size_t)cnt * sizeof **v);
+    if (!*v)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    *n = parse_numlist(e->value, *v, NULL);
+    return CT_OK;
+}
+
+ct_status ct_scenario_load(ct_ctx *ctx, const char *path, ct_scenario **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    char *dir = strdup(path);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash)
+        *slash = 0;
+    ct_scenario *s = ct_scenario_new(slash ? (dir[0] ? dir : "/") : ".");
+    free(dir);
+    if (!s) {
+        fclose(f);
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    }
+    char line[4096], where[1200];
+    int lineno = 0;
+    ct_status st = CT_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        snprintf(where, sizeof where, "%s:%d", path, lineno);
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            st = ct_error(ctx, CT_ERR_FORMAT, "%s: line longer than %zu bytes", where, sizeof line - 2);
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = 0;
+        char *p = line;
+        while (isspace((unsigned char)*p))
+            p++;
+        char *end = p + strlen(p);
+        while (end > p && isspace((unsigned char)end[-1]))
+            *--end = 0;
+        if (!*p)
+            continue;
+        if (lineno == 1 && !strncmp(p, "\xEF\xBB\xBF", 3))
+            p += 3;
+        char *eq = strchr(p, '=');
+        if (!eq) {
+            st = ct_error(ctx, CT_ERR_FORMAT, "%s: expected 'key = value', found '%s'", where, p);
+            break;
+        }
+        char *k = p, *ke = eq;
+        while (ke > k && isspace((unsigned char)ke[-1]))
+            ke--;
+        *ke = 0;
+        char *v = eq + 1;
+        while (isspace((unsigned char)*v))
+            v++;
+        if (!*k) {
+            st = ct_error(ctx, CT_ERR_FORMAT, "%s: a value with no key", where);
+            break;
+        }
+        if (sfind(s, k))
+            ct_log(ctx, CT_LOG_WARN, "%s: %s: set again (was set at %s); the last one counts", where, k,
+                   ct_scenario_where(s, k));
+        if ((st = ct_scenario_set(ctx, s, k, v, where)))
+            break;
+    }
+    if (!st && ferror(f))
+        st = ct_error(ctx, CT_ERR_IO, "%s: read error", path);
+    fclose(f);
+    if (st) {
+        ct_scenario_free(s);
+        return st;
+    }
+    *out = s;
+    return CT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Time series                                                                               */
+
+void ct_series_free(ct_series *s)
+{
+    if (!s)
+        return;
+    free(s->t);
+    free(s->v);
+    s->t = s->v = NULL;
+    s->n = 0;
+}
+
+double ct_series_at(const ct_series *s, double t)
+{
+    if (s->n == 0)
+        return 0;
+    if (t <= s->t[0])
+        return s->v[0];
+    if (t >= s->t[s->n - 1])
+        return s->v[s->n - 1];
+    int lo = 0, hi = s->n - 1;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (s->t[mid] <= t)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double f = (t - s->t[lo]) / (s->t[hi] - s->t[lo]);
+    return s->v[lo] + f * (s->v[hi] - s->v[lo]);
+}
+
+static ct_status series_push(ct_ctx *ctx, ct_series *s, int *cap, double t, double v)
+{
+    if (s->n == *cap) {
+        int nc = *cap ? 2 * *cap : 64;
+        double *nt = realloc(s->t, (size_t)nc * sizeof *nt);
+        if (nt)
+            s->t = nt;
+        double *nv = realloc(s->v, (size_t)nc * sizeof *nv);
+        if (nv)
+            s->v = nv;
+        if (!nt || !nv)
+            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        *cap = nc;
+    }
+    s->t[s->n] = t;
+    s->v[s->n] = v;
+    s->n++;
+    return CT_OK;
+}
+
+/* Splits a line into at most max fields on commas, semicolons, tabs and blanks. */
+static int split_fields(char *p, char **fld, int max)
+{
+    int n = 0;
+    while (*p && n < max) {
+        while (*p && (isspace((unsigned char)*p) || *p == ',' || *p == ';'))
+            p++;
+        if (!*p)
+            break;
+        fld[n++] = p;
+        while (*p && !isspace((unsigned char)*p) && *p != ',' && *p != ';')
+            p++;
+        if (*p)
+            *p++ = 0;
+    }
+    return n;
+}
+
+/* An ISO 8601 date-time (2025-10-05T00:15:00+07:00, a space for the T, seconds and zone
+ * optional, Z for UTC) as seconds since 1970 UTC. @return 1 when it is one. */
+static int parse_iso_time(const char *v, double *out)
+{
+    int Y, M, D, h = 0, mi = 0, n = 0;
+    double sec = 0;
+    if (sscanf(v, "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3 || n != 10)
+        return 0;
+    const char *p = v + 10;
+    if (*p == 'T' || *p == ' ') {
+        int k = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &k) != 2)
+            return 0;
+        p += 1 + k;
+        if (*p == ':') {
+            char *e;
+            sec = strtod(p + 1, &e);
+            p = e;
+        }
+    }
+    double off = 0;
+    if (*p == 'Z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh = 0, om = 0, k = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) < 1)
+            return 0;
+        off = (*p == '-' ? -1 : 1) * (oh * 3600.0 + om * 60.0);
+        p += 1 + (k ? k : 2);
+    }
+    if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 24 || mi > 59)
+        return 0;
+    /* days from civil (Howard Hinnant's algorithm) */
+    int y = Y - (M <= 2);
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (M + (M > 2 ? -3 : 9)) + 2) / 5 + D - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    double days = (double)era * 146097 + doe - 719468;
+    *out = days * 86400 + h * 3600.0 + mi * 60.0 + sec - off;
+    return 1;
+}
+
+ct_status ct_series_read(ct_ctx *ctx, const char *path, ct_series *out)
+{
+    int iso = -1; /* unknown yet; 1: ISO date-times, counted from the first row */
+    double t_first = 0;
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    char line[1024];
+    int lineno = 0, cap = 0, seen_data = 0;
+    ct_status st = CT_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = 0;
+        char *fld[4];
+        int nf = split_fields(line, fld, 4);
+        if (nf == 0)
+            continue;
+        double t, v;
+        int tok = 0;
+        if (nf >= 2 && iso != 1 && ct_flood_parse_duration(fld[0], &t))
+            tok = iso == -1 ? (iso = 0, 1) : 1;
+        else if (nf >= 2 && iso != 0 && parse_iso_time(fld[0], &t)) {
+            if (iso == -1)
+                t_first = t;
+            iso = 1;
+            t -= t_first;
+            tok = 1;
+        }
+        if (!tok || !parse_number(fld[1], &v)) {
+            if (!seen_data && lineno == 1)
+                continue; /* a header line */
+            st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: expected 'time,value', found '%s%s%s'", path, lineno, fld[0],
+                          nf > 1 ? "," : "", nf > 1 ? fld[1] : "");
+            break;
+        }
+        seen_data = 1;
+        if (out->n > 0 && t <= out->t[out->n - 1]) {
+            st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: time %g does not increase (previous %g): a time series must be "
+                          "strictly increasing in time", path, lineno, t, out->t[out->n - 1]);
+            break;
+        }
+        if ((st = series_push(ctx, out, &cap, t, v)))
+            break;
+    }
+    fclose(f);
+    if (!st && out->n == 0)
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: no 'time,value' lines", path);
+    if (st)
+        ct_series_free(out);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Small file helpers                                                                        */
+
+/* A text output written to PATH.tmp.PID and renamed into place by atext_commit(). */
+ct_status ct_flood_atext_open(ct_ctx *ctx, const char *path, ct_atext *a)
+{
+    snprintf(a->path, sizeof a->path, "%s", path);
+    snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, (long)getpid());
+    a->f = fopen(a->tmp, "w");
+    if (!a->f)
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", a->tmp, strerror(errno));
+    return CT_OK;
+}
+
+ct_status ct_flood_atext_commit(ct_ctx *ctx, ct_atext *a)
+{
+    if (!a->f)
+        return CT_OK;
+    int bad = ferror(a->f);
+    bad |= fclose(a->f) != 0;
+    a->f = NULL;
+    if (bad || rename(a->tmp, a->path)) {
+        unlink(a->tmp);
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", a->path, strerror(errno));
+    }
+    return CT_OK;
+}
+
+void ct_flood_atext_abort(ct_atext *a)
+{
+    if (a->f) {
+        fclose(a->f);
+        a->f = NULL;
+        unlink(a->tmp);
+    }
+}
+
+static ct_status make_dir(ct_ctx *ctx, const char *dir)
+{
+    struct stat sb;
+    if (!stat(dir, &sb))
+        return S_ISDIR(sb.st_mode) ? CT_OK : ct_error(ctx, CT_ERR_IO, "%s: not a folder", dir);
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) /* like mkdir -p */
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0777) && errno != EEXIST)
+                return ct_error(ctx, CT_ERR_IO, "%s: cannot create folder: %s", tmp, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(dir, 0777) && errno != EEXIST)
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot create folder: %s", dir, strerror(errno));
+    return CT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The domain: DEM on a north-up grid, with points and geometries mapped onto it             */
+
+typedef struct domain {
+    ct_grid *dem; /* Float32, NaN where there is no ground */
+    int w, h;
+    double gt[6];
+    double cell_area;
+    float zmin, zmax;
+    const ct_crs *crs;
+} domain;
+
+static void domain_free(domain *d) { ct_grid_free(d->dem); memset(d, 0, sizeof *d); }
+
+/* Loads the DEM: nodata becomes NaN; NaN cells that are not declared nodata, a rotated grid,
+ * a DEM without CRS (unless the scenario gives one) and a DEM with no valid cell are errors. */
+static ct_status domain_load(ct_ctx *ctx, const ct_scenario *s, domain *d)
+{
+    memset(d, 0, sizeof *d);
+    const char *path = ct_scenario_path(s, "dem");
+    if (!path)
+        return ct_error(ctx, CT_ERR_USAGE, "no DEM: give the key 'dem' in the scenario or --dem");
+    ct_status st = ct_grid_read(ctx, path, 1, CT_FLOAT32, &d->dem);
+    if (st)
+        return st;
+    d->w = ct_grid_width(d->dem);
+    d->h = ct_grid_height(d->dem);
+    ct_grid_get_geotransform(d->dem, d->gt);
+    if (d->gt[2] != 0 || d->gt[4] != 0 || d->gt[1] <= 0 || d->gt[5] >= 0) {
+        domain_free(d);
+        return ct_error(ctx, CT_ERR_INVALID, "%s: rotated or south-up grid: warp it north-up first (gdalwarp)", path);
+    }
+    if (fabs(fabs(d->gt[5]) - d->gt[1]) > 1e-6 * d->gt[1])
+        ct_log(ctx, CT_LOG_DEBUG, "%s: cells are not square (%g x %g)", path, d->gt[1], -d->gt[5]);
+    d->cell_area = d->gt[1] * -d->gt[5];
+    const char *crsdef = ct_scenario_get(s, "crs");
+    if (crsdef) {
+        ct_crs *c = NULL;
+        if ((st = ct_crs_from_user(ctx, crsdef, &c))) {
+            domain_free(d);
+            return ct_error(ctx, CT_ERR_CRS, "%s: crs: %s", ct_scenario_where(s, "crs"), ct_ctx_errmsg(ctx));
+        }
+        if (ct_grid_crs(d->dem) && !ct_crs_equal(ct_grid_crs(d->dem), c))
+            ct_log(ctx, CT_LOG_WARN, "%s: the DEM's CRS (%s) is replaced by the scenario's (%s)", path,
+                   ct_crs_name(ct_grid_crs(d->dem)), ct_crs_name(c));
+        ct_grid_set_crs(d->dem, c);
+        ct_crs_free(c);
+    }
+    d->crs = ct_grid_crs(d->dem);
+    if (!d->crs) {
+        domain_free(d);
+        return ct_error(ctx, CT_ERR_INVALID, "%s: the DEM has no CRS: assign one (gdal_edit.py -a_srs) or give the "
+                        "key 'crs' (e.g. --set crs=vn2000:105)", path);
+    }
+    double nd;
+    int has_nd = ct_grid_get_nodata(d->dem, &nd);
+    float *z = ct_grid_data(d->dem);
+    size_t n = (size_t)d->w * d->h, nan_cells = 0, first_nan = 0, valid = 0;
+    float zmin = INFINITY, zmax = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (has_nd && (z[i] == (float)nd || (isnan(nd) && isnan(z[i])))) {
+            z[i] = NAN;
+            continue;
+        }
+        if (!isfinite(z[i])) {
+            if (!nan_cells++)
+                first_nan = i;
+            continue;
+        }
+        valid++;
+        if (z[i] < zmin)
+            zmin = z[i];
+        if (z[i] > zmax)
+            zmax = z[i];
+    }
+    if (nan_cells) {
+        size_t w = (size_t)d->w;
+        domain_free(d);
+        return ct_error(ctx, CT_ERR_INVALID, "%s: %zu cells are NaN or infinite but not declared nodata (first at "
+                        "column %zu, row %zu): set a nodata value or fill them", path, nan_cells, first_nan % w,
+                        first_nan / w);
+    }
+    if (!valid) {
+        domain_free(d);
+        return ct_error(ctx, CT_ERR_INVALID, "%s: every cell is nodata", path);
+    }
+    ct_grid_set_nodata(d->dem, NAN);
+    d->zmin = zmin;
+    d->zmax = zmax;
+    return CT_OK;
+}
+
+/* The cell holding (x, y); 0 when it is off the grid. */
+static int domain_cell(const domain *d, double x, double y, int *col, int *row)
+{
+    double fc = (x - d->gt[0]) / d->gt[1], fr = (y - d->gt[3]) / d->gt[5];
+    if (!(fc >= 0 && fr >= 0 && fc < d->w && fr < d->h))
+        return 0;
+    *col = (int)fc;
+    *row = (int)fr;
+    return 1;
+}
+
+typedef void (*burn_fn)(void *user, int col, int row, double z);
+
+/* Visits every cell a segment passes through, 4-connected (a grid traversal after Amanatides
+ * & Woo 1987), with z interpolated along it. Coordinates in fractional cells. */
+static void burn_segment(const domain *d, double c0, double r0, double z0, double c1, double r1, double z1,
+                         burn_fn fn, void *u)
+{
+    int col = (int)floor(c0), row = (int)floor(r0);
+    int ec = (int)floor(c1), er = (int)floor(r1);
+    double dc = c1 - c0, dr = r1 - r0;
+    int sc = dc > 0 ? 1 : -1, sr = dr > 0 ? 1 : -1;
+    double tdc = dc != 0 ? fabs(1 / dc) : INFINITY, tdr = dr != 0 ? fabs(1 / dr) : INFINITY;
+    double tmc = dc != 0 ? (dc > 0 ? (col + 1 - c0) : (c0 - col)) * tdc : INFINITY;
+    double tmr = dr != 0 ? (dr > 0 ? (row + 1 - r0) : (r0 - row)) * tdr : INFINITY;
+    double t = 0;
+    for (int guard = 0; guard < 4 * (d->w + d->h) + 8; guard++) {
+        if (col >= 0 && row >= 0 && col < d->w && row < d->h)
+            fn(u, col, row, isnan(z0) ? NAN : z0 + t * (z1 - z0));
+        if (col == ec && row == er)
+            break;
+        if (tmc < tmr) {
+            t = tmc;
+            tmc += tdc;
+            col += sc;
+        } else {
+            t = tmr;
+            tmr += tdr;
+            row += sr;
+        }
+        if (t > 1)
+            break;
+    }
+}
+
+static ct_status burn_coords(ct_ctx *ctx, const domain *d, ct_transform *tr, const GEOSCoordSequence *cs,
+                             burn_fn fn, void *u)
+{
+    GEOSContextHandle_t gh = ct_geos(ctx);
+    unsigned int n = 0, dim = 2;
+    GEOSCoordSeq_getSize_r(gh, cs, &n);
+    GEOSCoordSeq_getDimensions_r(gh, cs, &dim);
+    if (n == 0)
+        return CT_OK;
+    double *x = malloc(3 * (size_t)n * sizeof *x);
+    if (!x)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    double *y = x + n, *z = y + n;
+    for (unsigned int i = 0; i < n; i++) {
+        GEOSCoordSeq_getX_r(gh, cs, i, &x[i]);
+        GEOSCoordSeq_getY_r(gh, cs, i, &y[i]);
+        z[i] = NAN;
+        if (dim > 2)
+            GEOSCoordSeq_getZ_r(gh, cs, i, &z[i]);
+    }
+    ct_status st = tr ? ct_transform_points(ctx, tr, n, x, y, NULL) : CT_OK;
+    if (!st) {
+        for (unsigned int i = 0; i < n; i++) {
+            x[i] = (x[i] - d->gt[0]) / d->gt[1];
+            y[i] = (y[i] - d->gt[3]) / d->gt[5];
+        }
+        if (n == 1)
+            burn_segment(d, x[0], y[0], z[0], x[0], y[0], z[0], fn, u);
+        for (unsigned int i = 0; i + 1 < n; i++)
+            burn_segment(d, x[i], y[i], z[i], x[i + 1], y[i + 1], z[i + 1], fn, u);
+    }
+    free(x);
+    return st;
+}
+
+/* Burns a geometry: points into their cell, lines along every cell they cross, polygons into
+ * every cell whose centre lies inside, and along their rings. */
+static ct_status burn_geom(ct_ctx *ctx, const domain *d, ct_transform *tr, const GEOSGeometry *g, burn_fn fn,
+                           void *u)
+{
+    GEOSContextHandle_t gh = ct_geos(ctx);
+    int type = GEOSGeomTypeId_r(gh, g);
+    ct_status st = CT_OK;
+    switch (type) {
+    case GEOS_POINT:
+    case GEOS_LINESTRING:
+    case GEOS_LINEARRING:
+        return burn_coords(ctx, d, tr, GEOSGeom_getCoordSeq_r(gh, g), fn, u);
+    case GEOS_POLYGON: {
+        if ((st = burn_geom(ctx, d, tr, GEOSGetExteriorRing_r(gh, g), fn, u)))
+            return st;
+        /* interior: cell centres, tested in the layer's CRS */
+        double xmin, ymin, xmax, ymax;
+        if (tr || !GEOSGeom_getXMin_r(gh, g, &xmin) || !GEOSGeom_getYMin_r(gh, g, &ymin) ||
+            !GEOSGeom_getXMax_r(gh, g, &xmax) || !GEOSGeom_getYMax_r(gh, g, &ymax)) {
+            if (tr)
+                ct_log(ctx, CT_LOG_WARN, "polygon interiors in another CRS than the DEM's are burned along "
+                       "their rings only: reproject the layer");
+            return CT_OK;
+        }
+        int c0 = (int)floor((xmin - d->gt[0]) / d->gt[1]), c1 = (int)ceil((xmax - d->gt[0]) / d->gt[1]);
+        int r0 = (int)floor((ymax - d->gt[3]) / d->gt[5]), r1 = (int)ceil((ymin - d->gt[3]) / d->gt[5]);
+        c0 = c0 < 0 ? 0 : c0;
+        r0 = r0 < 0 ? 0 : r0;
+        c1 = c1 > d->w ? d->w : c1;
+        r1 = r1 > d->h ? d->h : r1;
+        const GEOSPreparedGeometry *pg = GEOSPrepare_r(gh, g);
+        if (!pg)
+            return ct_error(ctx, CT_ERR_INVALID, "a polygon GEOS cannot prepare");
+        for (int r = r0; r < r1; r++)
+            for (int c = c0; c < c1; c++) {
+                double x = d->gt[0] + (c + 0.5) * d->gt[1], y = d->gt[3] + (r + 0.5) * d->gt[5];
+                GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(gh, x, y);
+                if (pt && GEOSPreparedIntersects_r(gh, pg, pt) == 1)
+                    fn(u, c, r, NAN);
+                GEOSGeom_destroy_r(gh, pt);
+            }
+        GEOSPreparedGeom_destroy_r(gh, pg);
+        return CT_OK;
+    }
+    default: {
+        int n = GEOSGetNumGeometries_r(gh, g);
+        for (int i = 0; i < n && !st; i++)
+            st = burn_geom(ctx, d, tr, GEOSGetGeometryN_r(gh, g, i), fn, u);
+        return st;
+    }
+    }
+}
+
+typedef ct_status (*feature_fn)(ct_ctx *ctx, ct_layer *l, ct_feature *f, const GEOSGeometry *g,
+                                ct_transform *tr, void *u);
+
+/* Calls fn for every feature with a geometry of the first layer of path; the transformation
+ * to the DEM's CRS is handed along (NULL when the CRSs agree). */
+static ct_status each_feature(ct_ctx *ctx, const domain *d, const char *path, feature_fn fn, void *u)
+{
+    ct_vsource *src = NULL;
+    ct_status st = ct_vsource_open(ctx, path, &src);
+    if (st)
+        return st;
+    if (ct_vsource_layer_count(src) < 1) {
+        ct_vsource_close(src);
+        return ct_error(ctx, CT_ERR_FORMAT, "%s: no layer", path);
+    }
+    ct_layer *l = ct_vsource_layer(src, 0);
+    ct_transform *tr = NULL;
+    const ct_crs *lc = ct_layer_crs(l);
+    if (lc && d->crs && !ct_crs_equal(lc, d->crs) && (st = ct_transform_new(ctx, lc, d->crs, &tr))) {
+        ct_vsource_close(src);
+        return st;
+    }
+    if (!lc)
+        ct_log(ctx, CT_LOG_WARN, "%s: no CRS: assumed to be the DEM's", path);
+    ct_feature *f;
+    while (!(st = ct_layer_next(ctx, l, &f)) && f) {
+        ct_ctx_clear_error(ctx);
+        const GEOSGeometry *g = ct_feature_geom(ctx, f);
+        if (!g) {
+            if (ct_ctx_status(ctx)) {
+                st = ct_error(ctx, CT_ERR_FORMAT, "%s: feature %lld: %s", path, ct_feature_fid(f), ct_ctx_errmsg(ctx));
+                break;
+            }
+            continue;
+        }
+        if ((st = fn(ctx, l, f, g, tr, u)))
+            break;
+    }
+    ct_transform_free(tr);
+    ct_vsource_close(src);
+    return st;
+}
+
+/* --- sources ---------------------------------------------------------------------------- */
+
+static void burn_mask(void *u, int col, int row, double z)
+{
+    (void)z;
+    ct_grid *m = u;
+    ((uint8_t *)ct_grid_data(m))[(size_t)row * ct_grid_width(m) + col] = 1;
+}
+
+typedef struct mask_ctx {
+    const domain *d;
+    ct_grid *m;
+} mask_ctx;
+
+static ct_status mask_feature(ct_ctx *ctx, ct_layer *l, ct_feature *f, const GEOSGeometry *g, ct_transform *tr,
+                              void *u)
+{
+    (void)l;
+    (void)f;
+    mask_ctx *mc = u;
+    return burn_geom(ctx, mc->d, tr, g, burn_mask, mc->m);
+}
+
+static ct_status layer_mask(ct_ctx *ctx, const domain *d, const char *path, ct_grid **out)
+{
+    *out = ct_grid_new(ctx, CT_BYTE, d->w, d->h);
+    if (!*out)
+        return ct_ctx_status(ctx);
+    mask_ctx mc = {d, *out};
+    ct_status st = each_feature(ctx, d, path, mask_feature, &mc);
+    if (st) {
+        ct_grid_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* Builds the Byte mask of source cells from the scenario ("sources" and its keys). */
+static ct_status sources_mask(ct_ctx *ctx, const ct_scenario *s, const domain *d, ct_grid **out)
+{
+    *out = NULL;
+    const char *kind = ct_scenario_get(s, "sources");
+    if (!kind)
+        kind = ct_scenario_get(s, "seed") ? "seeds"
+             : ct_scenario_get(s, "source_layer") ? "layer"
+             : ct_scenario_get(s, "source_below") ? "below" : "edges";
+    ct_status st = CT_OK;
+    ct_grid *m = NULL;
+    const float *z = ct_grid_cdata(d->dem);
+    if (!strcmp(kind, "layer")) {
+        const char *p = ct_scenario_path(s, "source_layer");
+        if (!p)
+            return ct_error(ctx, CT_ERR_USAGE, "%s: sources = layer, but no source_layer is given",
+                            ct_scenario_where(s, "sources"));
+        if ((st = layer_mask(ctx, d, p, &m)))
+            return st;
+    } else {
+        m = ct_grid_new(ctx, CT_BYTE, d->w, d->h);
+        if (!m)
+            return ct_ctx_status(ctx);
+        uint8_t *mm = ct_grid_data(m);
+        if (!strcmp(kind, "seeds")) {
+            double *xy = NULL;
+            int n = 0;
+            if ((st = ct_scenario_numlist(ctx, s, "seed", &xy, &n)))
+                goto fail;
+            if (n == 0 || n % 2) {
+                free(xy);
+                st = ct_error(ctx, CT_ERR_INVALID, "%s: seed: give x,y pairs", n ? ct_scenario_where(s, "seed") : "sources");
+                goto fail;
+            }
+            for (int i = 0; i < n; i += 2) {
+                int c, r;
+                if (!domain_cell(d, xy[i], xy[i + 1], &c, &r)) {
+                    st = ct_error(ctx, CT_ERR_INVALID, "%s: seed: point %.3f %.3f is off the DEM grid", ct_scenario_where(s, "seed"),
+                                  xy[i], xy[i + 1]);
+                    free(xy);
+                    goto fail;
+                }
+                mm[(size_t)r * d->w + c] = 1;
+            }
+            free(xy);
+        } else if (!strcmp(kind, "below")) {
+            double b;
+            if (!ct_scenario_number(s, "source_below", &b)) {
+                st = ct_error(ctx, CT_ERR_USAGE, "%s: sources = below, but no source_below is given", ct_scenario_where(s, "sources"));
+                goto fail;
+            }
+            size_t n = (size_t)d->w * d->h, cnt = 0;
+            for (size_t i = 0; i < n; i++)
+                if (z[i] < b) {
+                    mm[i] = 1;
+                    cnt++;
+                }
+            if (!cnt) {
+                st = ct_error(ctx, CT_ERR_INVALID, "%s: source_below: no cell of the DEM lies below %g m (lowest %g m)",
+                              ct_scenario_where(s, "source_below"), b, d->zmin);
+                goto fail;
+            }
+        } else { /* edges: every valid cell next to the grid edge or to a nodata cell */
+            for (int r = 0; r < d->h; r++)
+                for (int c = 0; c < d->w; c++) {
+                    size_t i = (size_t)r * d->w + c;
+                    if (isnan(z[i]))
+                        continue;
+                    int edge = r == 0 || c == 0 || r == d->h - 1 || c == d->w - 1;
+                    if (!edge)
+                        edge = isnan(z[i - 1]) || isnan(z[i + 1]) || isnan(z[i - d->w]) || isnan(z[i + d->w]);
+                    mm[i] = (uint8_t)edge;
+                }
+        }
+    }
+    *out = m;
+    return CT_OK;
+fail:
+    ct_grid_free(m);
+    return st;
+}
+
+/* --- dikes ------------------------------------------------------------------------------ */
+
+typedef struct dike_ctx {
+    const domain *d;
+    const char *path, *field;
+    int fidx, sidx;
+    long long skipped;
+    const uint8_t *breach;
+    double crest;
+    long long burned, broken;
+    float *z;
+} dike_ctx;
+
+static void burn_dike(void *u, int col, int row, double z)
+{
+    dike_ctx *dc = u;
+    size_t i = (size_t)row * dc->d->w + col;
+    double crest = !isnan(dc->crest) ? dc->crest : z;
+    if (isnan(dc->z[i]) || isnan(crest))
+        return;
+    if (dc->breach && dc->breach[i]) {
+        dc->broken++;
+        return;
+    }
+    if (crest > dc->z[i]) {
+        dc->z[i] = (float)crest;
+        dc->burned++;
+    }
+}
+
+static ct_status dike_feature(ct_ctx *ctx, ct_layer *l, ct_feature *f, const GEOSGeometry *g, ct_transform *tr,
+                              void *u)
+{
+    (void)l;
+    dike_ctx *dc = u;
+    dc->crest = NAN;
+    if (dc->sidx >= 0 && !ct_feature_is_null(f, dc->sidx)) {
+        char *stt = NULL;
+        if (ct_feature_text(ctx, f, dc->sidx, &stt) == CT_OK && stt &&
+            (!strcmp(stt, "vỡ") || !strcasecmp(stt, "broken") || !strcasecmp(stt, "breach"))) {
+            free(stt);
+            dc->skipped++;
+            return CT_OK;
+        }
+        free(stt);
+        ct_ctx_clear_error(ctx);
+    }
+    if (dc->fidx >= 0 && !ct_feature_is_null(f, dc->fidx))
+        dc->crest = ct_feature_double(f, dc->fidx);
+    if (isnan(dc->crest) && !GEOSHasZ_r(ct_geos(ctx), g))
+        return ct_error(ctx, CT_ERR_INVALID, "%s: feature %lld: no crest height (field '%s' missing or empty, and the "
+                        "line has no Z)", dc->path, ct_feature_fid(f), dc->field);
+    return burn_geom(ctx, dc->d, tr, g, burn_dike, dc);
+}
+
+/* Raises the DEM to the dikes' crests, except in breaches. */
+static ct_status burn_dikes(ct_ctx *ctx, const ct_scenario *s, domain *d, long long *cells)
+{
+    *cells = 0;
+    const char *path = ct_scenario_path(s, "dikes");
+    if (!path)
+        return CT_OK;
+    ct_grid *breach = NULL;
+    ct_status st;
+    const char *bp = ct_scenario_path(s, "breaches");
+    if (bp && (st = layer_mask(ctx, d, bp, &breach)))
+        return st;
+    dike_ctx dc = {.d = d, .path = path, .field = ct_scenario_get(s, "dike_crest_field"), .fidx = -1, .sidx = -1,
+                   .breach = breach ? ct_grid_cdata(breach) : NULL, .z = ct_grid_data(d->dem)};
+    if (!dc.field)
+        dc.field = "crest";
+    /* find the field on the first layer before streaming */
+    ct_vsource *src = NULL;
+    if ((st = ct_vsource_open(ctx, path, &src))) {
+        ct_grid_free(breach);
+        return st;
+    }
+    const char *sfield = ct_scenario_get(s, "dike_status_field");
+    if (ct_vsource_layer_count(src) > 0) {
+        ct_layer *l0 = ct_vsource_layer(src, 0);
+        dc.fidx = ct_layer_field_index(l0, dc.field);
+        if (dc.fidx < 0 && !ct_scenario_get(s, "dike_crest_field") && (dc.fidx = ct_layer_field_index(l0, "CaoTrinh")) >= 0)
+            dc.field = "CaoTrinh";
+        dc.sidx = ct_layer_field_index(l0, sfield ? sfield : "TrangThai");
+        if (dc.sidx < 0 && !sfield)
+            dc.sidx = ct_layer_field_index(l0, "status");
+        if (dc.sidx < 0 && sfield) {
+            ct_vsource_close(src);
+            ct_grid_free(breach);
+            return ct_error(ctx, CT_ERR_INVALID, "%s: dike_status_field: %s has no field '%s'",
+                            ct_scenario_where(s, "dike_status_field"), path, sfield);
+        }
+    }
+    ct_vsource_close(src);
+    if (dc.fidx < 0 && ct_scenario_get(s, "dike_crest_field")) {
+        ct_grid_free(breach);
+        return ct_error(ctx, CT_ERR_INVALID, "%s: dike_crest_field: %s has no field '%s'",
+                        ct_scenario_where(s, "dike_crest_field"), path, dc.field);
+    }
+    st = each_feature(ctx, d, path, dike_feature, &dc);
+    ct_grid_free(breach);
+    *cells = dc.burned;
+    if (!st)
+        ct_log(ctx, CT_LOG_INFO, "%s: %lld cells raised to dike crests, %lld left open in breaches, %lld broken "
+               "stretches skipped", path, dc.burned, dc.broken, dc.skipped);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Bathtub: priority-flood of the connection level                                          */
+
+/*
+ * Priority-flood (Barnes, Lehman & Mulla 2014, "Priority-Flood: an optimal depression-filling
+ * and watershed-labeling algorithm"), run from the sources instead of the DEM edges: a cell is
+ * labelled with L = max(z, L of the cell it was reached from) when it is first reached, taking
+ * cells in increasing L. Cells reached at the level of their parent (ground at or below it) go
+ * through a plain FIFO instead of the heap, which makes flat and sunken areas cheap. GRASS's
+ * r.lake grows one level at a time by repeated 3×3 scans; nothing in GDAL or GRASS computes
+ * this many-levels-at-once label, hence this code.
+ */
+typedef struct hitem {
+    float lev;
+    uint32_t idx;
+} hitem;
+
+typedef struct heap {
+    hitem *a;
+    size_t n, cap;
+} heap;
+
+static int heap_push(heap *h, float lev, uint32_t idx)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 1 << 16;
+        hitem *na = realloc(h->a, cap * sizeof *na);
+        if (!na)
+            return 0;
+        h->a = na;
+        h->cap = cap;
+    }
+    size_t i = h->n++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (h->a[p].lev <= lev)
+            break;
+        h->a[i] = h->a[p];
+        i = p;
+    }
+    h->a[i].lev = lev;
+    h->a[i].idx = idx;
+    return 1;
+}
+
+static hitem heap_pop(heap *h)
+{
+    hitem top = h->a[0], last = h->a[--h->n];
+    size_t i = 0, n = h->n;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && h->a[c + 1].lev < h->a[c].lev)
+            c++;
+        if (h->a[c].lev >= last.lev)
+            break;
+        h->a[i] = h->a[c];
+        i = c;
+    }
+    if (n)
+        h->a[i] = last;
+    return top;
+}
+
+ct_status ct_flood_connect_level(ct_ctx *ctx, const ct_grid *dem, const ct_grid *sources, ct_connectivity conn,
+                                 double max_level, ct_grid **out)
+{
+    *out = NULL;
+    int w = ct_grid_width(dem), hgt = ct_grid_height(dem);
+    if (ct_grid_dtype(dem) != CT_FLOAT32 || ct_grid_dtype(sources) != CT_BYTE || ct_grid_width(sources) != w ||
+        ct_grid_height(sources) != hgt)
+        return ct_error(ctx, CT_ERR_USAGE, "ct_flood_connect_level: a Float32 DEM and a Byte source mask of its size");
+    if ((size_t)w * hgt >= UINT32_MAX)
+        return ct_error(ctx, CT_ERR_UNSUPPORTED, "grid of %d x %d cells: more than 2^32 cells", w, hgt);
+    ct_grid *lg = ct_grid_new(ctx, CT_FLOAT32, w, hgt);
+    if (!lg)
+        return ct_ctx_status(ctx);
+    double gt[6];
+    ct_grid_get_geotransform(dem, gt);
+    ct_grid_set_geotransform(lg, gt);
+    ct_grid_set_crs(lg, ct_grid_crs(dem));
+    const float *z = ct_grid_cdata(dem);
+    const uint8_t *src = ct_grid_cdata(sources);
+    float *L = ct_grid_data(lg);
+    size_t n = (size_t)w * hgt;
+    for (size_t i = 0; i < n; i++)
+        L[i] = INFINITY;
+    /* cut-off: a cell floods at H when L < H, so cells with L >= max_level are never needed */
+    float cut = (float)max_level;
+    heap hp = {0};
+    uint32_t *fifo = NULL;
+    size_t fcap = 0, fhead = 0, ftail = 0; /* ring buffer */
+    ct_status st = CT_OK;
+    for (size_t i = 0; i < n; i++)
+        if (src[i] && !isnan(z[i]) && z[i] < cut) {
+            L[i] = z[i];
+            if (!heap_push(&hp, z[i], (uint32_t)i)) {
+                st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+        }
+    static const int d8r[8] = {-1, 0, 0, 1, -1, -1, 1, 1}, d8c[8] = {0, -1, 1, 0, -1, 1, -1, 1};
+    int nn = conn == CT_CONN4 ? 4 : 8;
+    size_t done = 0, next_report = 1 << 22;
+    for (;;) {
+        uint32_t idx;
+        float lev;
+        if (ftail != fhead) {
+            idx = fifo[fhead];
+            fhead = (fhead + 1) & (fcap - 1);
+            lev = L[idx];
+        } else if (hp.n) {
+            hitem it = heap_pop(&hp);
+            idx = it.idx;
+            lev = it.lev;
+        } else {
+            break;
+        }
+        int r = (int)(idx / (uint32_t)w), c = (int)(idx % (uint32_t)w);
+        for (int k = 0; k < nn; k++) {
+            int rr = r + d8r[k], cc = c + d8c[k];
+            if (rr < 0 || cc < 0 || rr >= hgt || cc >= w)
+                continue;
+            size_t j = (size_t)rr * w + cc;
+            if (L[j] != INFINITY || isnan(z[j]) || z[j] >= cut)
+                continue;
+            if (z[j] <= lev) {
+                L[j] = lev;
+                if (((ftail + 1) & (fcap - 1)) == fhead || fcap == 0) { /* grow the ring */
+                    size_t ncap = fcap ? fcap * 2 : 1 << 16;
+                    uint32_t *nf = malloc(ncap * sizeof *nf);
+                    if (!nf) {
+                        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+                        goto out;
+                    }
+                    size_t m = 0;
+                    for (size_t q = fhead; q != ftail; q = (q + 1) & (fcap - 1))
+                        nf[m++] = fifo[q];
+                    free(fifo);
+                    fifo = nf;
+                    fcap = ncap;
+                    fhead = 0;
+                    ftail = m;
+                }
+                fifo[ftail] = (uint32_t)j;
+                ftail = (ftail + 1) & (fcap - 1);
+            } else {
+                L[j] = z[j];
+                if (!heap_push(&hp, z[j], (uint32_t)j)) {
+                    st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+                    goto out;
+                }
+            }
+        }
+        if (++done == next_report) {
+            next_report += 1 << 22;
+            if ((st = ct_progress(ctx, 0.8 * (double)done / (double)n, "priority-flood")))
+                goto out;
+        }
+    }
+out:
+    free(hp.a);
+    free(fifo);
+    if (st) {
+        ct_grid_free(lg);
+        return st;
+    }
+    *out = lg;
+    return CT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Bathtub run                                                                               */
+
+typedef struct level_result {
+    double level;   /* the water level including the SLR offset */
+    double base;    /* as given */
+    long long cells;
+    double area_m2, volume_m3, max_depth;
+    char extent[1100], depth[1100];
+} level_result;
+
+static void level_label(char *buf, size_t len, double level)
+{
+    snprintf(buf, len, "%.2f", level);
+    if (strcmp(buf, "-0.00") == 0)
+        snprintf(buf, len, "0.00");
+}
+
+static void print_bathtub(FILE *out, const ct_flood_opts *opts, const char *name, const level_result *lr,
+                          int nl, const domain *d, double slr)
+{
+    if (opts->json) {
+        json_object *doc = json_object_new_object();
+        json_object_object_add(doc, "scenario", json_object_new_string(name));
+        json_object_object_add(doc, "model", json_object_new_string("bathtub"));
+        json_object_object_add(doc, "cell_area_m2", json_object_new_double(d->cell_area));
+        json_object_object_add(doc, "slr_offset_m", json_object_new_double(slr));
+        json_object *arr = json_object_new_array();
+        for (int i = 0; i < nl; i++) {
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "level_m", json_object_new_double(lr[i].level));
+            json_object_object_add(o, "cells", json_object_new_int64(lr[i].cells));
+            json_object_object_add(o, "area_m2", json_object_new_double(lr[i].area_m2));
+            json_object_object_add(o, "area_ha", json_object_new_double(lr[i].area_m2 / 1e4));
+            json_object_object_add(o, "volume_m3", json_object_new_double(lr[i].volume_m3));
+            json_object_object_add(o, "max_depth_m", json_object_new_double(lr[i].max_depth));
+            json_object_object_add(o, "extent", json_object_new_string(lr[i].extent));
+            if (lr[i].depth[0])
+                json_object_object_add(o, "depth", json_object_new_string(lr[i].depth));
+            json_object_array_add(arr, o);
+        }
+        json_object_object_add(doc, "levels", arr);
+        fprintf(out, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(doc);
+        return;
+    }
+    fprintf(out, "%-9s %12s %12s %14s %9s\n", "level_m", "cells", "area_ha", "volume_m3", "max_depth");
+    for (int i = 0; i < nl; i++)
+        fprintf(out, "%-9.3f %12lld %12.2f %14.1f %9.3f\n", lr[i].level, lr[i].cells, lr[i].area_m2 / 1e4,
+                lr[i].volume_m3, lr[i].max_depth);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_opts *opts, const char *outdir)
+{
+    double t0 = now();
+    domain d;
+    ct_grid *src = NULL, *L = NULL, *ext = NULL, *dep = NULL;
+    double *levels = NULL;
+    level_result *lr = NULL;
+    int nl = 0;
+    ct_atext sum = {0};
+    ct_stage *sg = calloc(1, sizeof *sg);
+    if (!sg)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    ct_status st = domain_load(ctx, s, &d);
+    if (st)
+        return st;
+    if ((st = ct_scenario_numlist(ctx, s, "level", &levels, &nl)))
+        goto out;
+    if (nl == 0) {
+        st = ct_error(ctx, CT_ERR_USAGE, "no water level: give the key 'level' (e.g. level = 1.80, 1.90, 2.00)");
+        goto out;
+    }
+    double slr = 0;
+    ct_scenario_number(s, "slr_offset", &slr);
+    const char *conn_s = ct_scenario_get(s, "connectivity");
+    ct_connectivity conn = conn_s && !strcmp(conn_s, "4") ? CT_CONN4 : CT_CONN8;
+    long long dike_cells;
+    if ((st = burn_dikes(ctx, s, &d, &dike_cells)))
+        goto out;
+    if ((st = sources_mask(ctx, s, &d, &src)))
+        goto out;
+    lr = calloc((size_t)nl, sizeof *lr);
+    if (!lr) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    double hmax = -INFINITY;
+    for (int i = 0; i < nl; i++) {
+        lr[i].base = levels[i];
+        lr[i].level = levels[i] + slr;
+        if (lr[i].level <= d.zmin) {
+            st = ct_error(ctx, CT_ERR_INVALID, "%s: level: %g m%s is below every cell of the DEM (lowest ground %.3f m): "
+                          "nothing can flood", ct_scenario_where(s, "level"), lr[i].level, slr != 0 ? " (with slr_offset)" : "",
+                          (double)d.zmin);
+            goto out;
+        }
+        if (lr[i].level > hmax)
+            hmax = lr[i].level;
+    }
+    double t1 = now();
+    if ((st = ct_flood_connect_level(ctx, d.dem, src, conn, hmax, &L)))
+        goto out;
+    ct_log(ctx, CT_LOG_DEBUG, "bathtub: inputs %.2f s, priority-flood %.2f s", t1 - t0, now() - t1);
+    t1 = now();
+    ct_grid_free(src);
+    src = NULL;
+    if ((st = ct_flood_stage_open(ctx, outdir, sg)))
+        goto out;
+    ext = ct_grid_new(ctx, CT_BYTE, d.w, d.h);
+    dep = opts->no_depth ? NULL : ct_grid_new(ctx, CT_FLOAT32, d.w, d.h);
+    if (!ext || (!opts->no_depth && !dep)) {
+        st = ct_ctx_status(ctx);
+        goto out;
+    }
+    ct_grid_set_geotransform(ext, d.gt);
+    ct_grid_set_crs(ext, d.crs);
+    ct_grid_set_nodata(ext, 255);
+    if (dep) {
+        ct_grid_set_geotransform(dep, d.gt);
+        ct_grid_set_crs(dep, d.crs);
+        ct_grid_set_nodata(dep, -9999);
+    }
+    const float *z = ct_grid_cdata(d.dem), *lv = ct_grid_cdata(L);
+    uint8_t *e = ct_grid_data(ext);
+    float *dp = dep ? ct_grid_data(dep) : NULL;
+    long long n = (long long)d.w * d.h;
+    /* DEFLATE level 1: per-level outputs dominate the run time, and level 6 shrinks these
+     * mostly-constant rasters by only a few per cent more */
+    ct_cog_opts cog = {.overview_resampling = "NEAREST", .level = 1};
+    for (int i = 0; i < nl; i++) {
+        float H = (float)lr[i].level;
+        double Hd = lr[i].level;
+        long long cells = 0;
+        double vol = 0, dmax = 0;
+        /* per-row partial sums combined in row order: the same bits whatever the thread count */
+        int nt = ct_ctx_threads(ctx);
+        double *rowvol = malloc((size_t)d.h * sizeof *rowvol);
+        if (!rowvol) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(+ : cells) reduction(max : dmax)
+        for (int r = 0; r < d.h; r++) {
+            double rv = 0;
+            for (long long k = (long long)r * d.w; k < (long long)(r + 1) * d.w; k++) {
+                if (isnan(z[k])) {
+                    e[k] = 255;
+                    if (dp)
+                        dp[k] = -9999;
+                    continue;
+                }
+                int wet = lv[k] < H;
+                e[k] = (uint8_t)wet;
+                float depth = wet ? (float)(Hd - z[k]) : 0.0f;
+                if (depth < 0) /* a dike cell raised above H can be wet only below its crest: never */
+                    depth = 0;
+                if (dp)
+                    dp[k] = depth;
+                cells += wet;
+                rv += depth;
+                if (depth > dmax)
+                    dmax = depth;
+            }
+            rowvol[r] = rv;
+        }
+        for (int r = 0; r < d.h; r++)
+            vol += rowvol[r];
+        free(rowvol);
+        lr[i].cells = cells;
+        lr[i].area_m2 = (double)cells * d.cell_area;
+        lr[i].volume_m3 = vol * d.cell_area;
+        lr[i].max_depth = dmax;
+        char lab[32];
+        level_label(lab, sizeof lab, lr[i].level);
+        char name[64];
+        snprintf(lr[i].extent, sizeof lr[i].extent, "%s/extent-%s.tif", outdir, lab);
+        snprintf(name, sizeof name, "extent-%s.tif", lab);
+        if ((st = ct_grid_write_cog(ctx, ext, ct_flood_stage_path(sg, name), &cog)))
+            goto out;
+        if (dp) {
+            snprintf(lr[i].depth, sizeof lr[i].depth, "%s/depth-%s.tif", outdir, lab);
+            snprintf(name, sizeof name, "depth-%s.tif", lab);
+            ct_cog_opts dcog = {.level = 1};
+            if ((st = ct_grid_write_cog(ctx, dep, ct_flood_stage_path(sg, name), &dcog)))
+                goto out;
+        }
+        if ((st = ct_progress(ctx, 0.8 + 0.2 * (i + 1) / nl, "writing levels")))
+            goto out;
+        (void)n;
+    }
+    if ((st = ct_flood_atext_open(ctx, ct_flood_stage_path(sg, "summary.csv"), &sum)))
+        goto out;
+    fprintf(sum.f, "level_m,level_given_m,slr_offset_m,cells,area_m2,area_ha,volume_m3,max_depth_m,extent,depth\n");
+    for (int i = 0; i < nl; i++) {
+        const char *eb = strrchr(lr[i].extent, '/'), *db = strrchr(lr[i].depth, '/');
+        fprintf(sum.f, "%.3f,%.3f,%.3f,%lld,%.1f,%.4f,%.1f,%.3f,%s,%s\n", lr[i].level, lr[i].base, slr, lr[i].cells,
+                lr[i].area_m2, lr[i].area_m2 / 1e4, lr[i].volume_m3, lr[i].max_depth, eb ? eb + 1 : lr[i].extent,
+                db ? db + 1 : "");
+    }
+    if ((st = ct_flood_atext_commit(ctx, &sum)))
+        goto out;
+    if ((st = ct_flood_stage_commit(ctx, sg)))
+        goto out;
+    ct_log(ctx, CT_LOG_DEBUG, "bathtub: %d levels written in %.2f s", nl, now() - t1);
+    {
+        const char *name = ct_scenario_get(s, "name");
+        print_bathtub(opts->out ? opts->out : stdout, opts, name ? name : "", lr, nl, &d, slr);
+    }
+out:
+    ct_flood_atext_abort(&sum);
+    ct_flood_stage_abort(sg);
+    free(sg);
+    free(levels);
+    free(lr);
+    ct_grid_free(src);
+    ct_grid_free(L);
+    ct_grid_free(ext);
+    ct_grid_free(dep);
+    domain_free(&d);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Staging: a run writes every output into a hidden folder beside them and moves them into  */
+/* place only when all are complete, so that a failed run leaves the previous results whole. */
+
+ct_status ct_flood_stage_open(ct_ctx *ctx, const char *outdir, ct_stage *sg)
+{
+    memset(sg, 0, sizeof *sg);
+    ct_status st = make_dir(ctx, outdir);
+    if (st)
+        return st;
+    snprintf(sg->outdir, sizeof sg->outdir, "%s", outdir);
+    snprintf(sg->dir, sizeof sg->dir, "%s/.ct-flood.%ld", outdir, (long)getpid());
+    if (mkdir(sg->dir, 0777) && errno != EEXIST)
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot create folder: %s", sg->dir, strerror(errno));
+    sg->open = 1;
+    return CT_OK;
+}
+
+const char *ct_flood_stage_path(ct_stage *sg, const char *name)
+{
+    int i = sg->n < CT_STAGE_MAX ? sg->n : CT_STAGE_MAX - 1;
+    for (int k = 0; k < sg->n; k++)
+        if (!strcmp(sg->names[k], name)) {
+            i = k;
+            break;
+        }
+    if (i == sg->n && sg->n < CT_STAGE_MAX) {
+        snprintf(sg->names[i], sizeof sg->names[i], "%s", name);
+        sg->n++;
+    }
+    snprintf(sg->buf, sizeof sg->buf, "%s/%s", sg->dir, name);
+    return sg->buf;
+}
+
+ct_status ct_flood_stage_commit(ct_ctx *ctx, ct_stage *sg)
+{
+    char a[1400], b[1400];
+    for (int i = 0; i < sg->n; i++) {
+        snprintf(a, sizeof a, "%s/%s", sg->dir, sg->names[i]);
+        snprintf(b, sizeof b, "%s/%s", sg->outdir, sg->names[i]);
+        struct stat sb;
+        if (stat(a, &sb))
+            continue;
+        if (rename(a, b)) {
+            ct_status st = ct_error(ctx, CT_ERR_IO, "%s: cannot move into place: %s", b, strerror(errno));
+            ct_flood_stage_abort(sg);
+            return st;
+        }
+    }
+    rmdir(sg->dir);
+    sg->open = 0;
+    return CT_OK;
+}
+
+void ct_flood_stage_abort(ct_stage *sg)
+{
+    if (!sg->open)
+        return;
+    char a[1400];
+    for (int i = 0; i < sg->n; i++) {
+        snprintf(a, sizeof a, "%s/%s", sg->dir, sg->names[i]);
+        unlink(a);
+        snprintf(a, sizeof a, "%s/%s.tmp.%ld", sg->dir, sg->names[i], (long)getpid());
+        unlink(a);
+    }
+    rmdir(sg->dir);
+    sg->open = 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
+{
+    if (opts->sdi) /* also set from $CT_SDI, so not an error */
+        ct_log(ctx, CT_LOG_WARN, "%s: reading from and registering in the SDI is not implemented yet: inputs are "
+               "files, outputs go to the output folder", opts->sdi);
+    ct_scenario *s = NULL;
+    ct_status st;
+    if (opts->scenario) {
+        if ((st = ct_scenario_load(ctx, opts->scenario, &s)))
+            return st;
+    } else if (!(s = ct_scenario_new(NULL))) {
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < opts->nset; i++)
+        if ((st = ct_scenario_set_arg(ctx, s, opts->set[i]))) {
+            ct_scenario_free(s);
+            return st;
+        }
+    ct_flood_model m = opts->model;
+    if (m == CT_FLOOD_FROM_SCENARIO) {
+        const char *mv = ct_scenario_get(s, "model");
+        if (!mv) {
+            ct_scenario_free(s);
+            return ct_error(ctx, CT_ERR_USAGE, "which model? name it (bathtub or simulate) or give the key 'model'");
+        }
+        m = !strcmp(mv, "simulate") || !strcmp(mv, "dynamic") ? CT_FLOOD_SIMULATE : CT_FLOOD_BATHTUB;
+    }
+    const char *outdir = opts->outdir ? opts->outdir : ct_scenario_path(s, "output");
+    if (!outdir)
+        outdir = ".";
+    if (m == CT_FLOOD_BATHTUB)
+        st = run_bathtub(ctx, s, opts, outdir);
+    else
+        st = ct_flood_simulate_run(ctx, s, opts, outdir);
+    ct_scenario_free(s);
+    return st;
+}
+
+
+/* ---------------------------------------------------------------------------------------- */
+/* Simulate: the local inertial model                                                        */
+
+#define SIM_TB 32          /* tile edge, cells */
+#define SIM_G 9.81f
+#define SIM_ZOFF 1.0e4f    /* ground given to nodata cells: a wall no flow crosses */
+
+typedef struct sim_point {
+    double x, y;
+    int col, row;
+    char name[64];
+    int series; /* index into the inflow series, -1 for gauges */
+} sim_point;
+
+typedef struct sim {
+    int w, h, ntx, nty, nt;
+    float dx, dy, cell_area;
+    float *z, *hh, *qx, *qy, *qxo, *qyo; /* qxo/qyo: previous fluxes for the q-centred scheme */
+    float *nsq;                          /* n² per cell; NULL: n2c everywhere */
+    float n2c;
+    float *maxh, *tmaxh, *maxv, *maxhaz, *arrival, *dur;
+    uint8_t *twet, *tact, *tprev, *tforce, *tneg;
+    size_t *work;
+    size_t nwork, capwork;
+    int *alist, nact;
+    long long nact_cells; /* cells in the active tiles */
+    double *tvol, *tclamp;
+    float *thmax;
+    /* parameters */
+    float thr, arr, debris, theta, alpha;
+    int qcentred;
+    double rain_mps; /* current rain, m/s */
+    long long nvalid;
+} sim;
+
+static void sim_free(sim *m)
+{
+    free(m->z); free(m->hh); free(m->qx); free(m->qy); free(m->qxo); free(m->qyo); free(m->nsq);
+    free(m->maxh); free(m->tmaxh); free(m->maxv); free(m->maxhaz); free(m->arrival); free(m->dur);
+    free(m->twet); free(m->tact); free(m->tprev); free(m->tforce); free(m->tneg); free(m->work); free(m->alist);
+    free(m->tvol); free(m->tclamp); free(m->thmax);
+    memset(m, 0, sizeof *m);
+}
+
+static float *falloc(size_t n, float v)
+{
+    float *p = malloc(n * sizeof *p);
+    if (p)
+        for (size_t i = 0; i < n; i++)
+            p[i] = v;
+    return p;
+}
+
+static ct_status sim_alloc(ct_ctx *ctx, sim *m, const domain *d, int qcentred)
+{
+    m->w = d->w;
+    m->h = d->h;
+    m->dx = (float)d->gt[1];
+    m->dy = (float)-d->gt[5];
+    m->cell_area = (float)d->cell_area;
+    m->ntx = (m->w + SIM_TB - 1) / SIM_TB;
+    m->nty = (m->h + SIM_TB - 1) / SIM_TB;
+    m->nt = m->ntx * m->nty;
+    size_t n = (size_t)m->w * m->h, nx = (size_t)(m->w + 1) * m->h, ny = (size_t)m->w * (m->h + 1);
+    m->z = falloc(n, 0);
+    m->hh = falloc(n, 0);
+    m->qx = falloc(nx, 0);
+    m->qy = falloc(ny, 0);
+    if (qcentred) {
+        m->qxo = falloc(nx, 0);
+        m->qyo = falloc(ny, 0);
+    }
+    m->maxh = falloc(n, 0);
+    m->tmaxh = falloc(n, -9999);
+    m->maxv = falloc(n, 0);
+    m->maxhaz = falloc(n, 0);
+    m->arrival = falloc(n, -9999);
+    m->dur = falloc(n, 0);
+    m->twet = calloc((size_t)m->nt, 1);
+    m->tact = calloc((size_t)m->nt, 1);
+    m->tprev = calloc((size_t)m->nt, 1);
+    m->tforce = calloc((size_t)m->nt, 1);
+    m->tneg = calloc((size_t)m->nt, 1);
+    m->alist = malloc((size_t)m->nt * sizeof *m->alist);
+    m->tvol = calloc((size_t)m->nt, sizeof *m->tvol);
+    m->tclamp = calloc((size_t)m->nt, sizeof *m->tclamp);
+    m->thmax = calloc((size_t)m->nt, sizeof *m->thmax);
+    if (!m->z || !m->hh || !m->qx || !m->qy || (qcentred && (!m->qxo || !m->qyo)) || !m->maxh || !m->tmaxh ||
+        !m->maxv || !m->maxhaz || !m->arrival || !m->dur || !m->twet || !m->tact || !m->tprev || !m->tforce || !m->tneg ||
+        !m->alist || !m->tvol || !m->tclamp || !m->thmax)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory for a %d x %d simulation", m->w, m->h);
+    const float *dz = ct_grid_cdata(d->dem);
+    for (size_t i = 0; i < n; i++) {
+        m->z[i] = isnan(dz[i]) ? SIM_ZOFF : dz[i];
+        m->nvalid += !isnan(dz[i]);
+    }
+    return CT_OK;
+}
+
+static inline int tile_of(const sim *m, int col, int row) { return (row / SIM_TB) * m->ntx + col / SIM_TB; }
+
+/* hf^(-7/3) = y^7 with y = hf^(-1/3) from a bit-level guess and three Newton steps (relative
+ * error below 1e-7, i.e. float rounding): multiplications only, cheaper than cbrtf() and a
+ * division, and the same bits on every x86-64 (ISO C mode: no FMA contraction). */
+static inline float pow_m73(float x)
+{
+    union {
+        float f;
+        uint32_t i;
+    } u = {x};
+    u.i = 0x54a2fa8cu - u.i / 3;
+    float y = u.f;
+    y = y * (4.0f / 3.0f - (1.0f / 3.0f) * x * y * y * y);
+    y = y * (4.0f / 3.0f - (1.0f / 3.0f) * x * y * y * y);
+    y = y * (4.0f / 3.0f - (1.0f / 3.0f) * x * y * y * y);
+    float y2 = y * y;
+    return y2 * y2 * y2 * y;
+}
+
+static inline float fmx(float a, float b) { return a > b ? a : b; } /* maxps, unlike fmaxf */
+
+static inline float face_q(float zl, float zr, float hl, float hr, float q0, float n2, float dt, float thr,
+                           float idx)
+{
+    float el = zl + hl, er = zr + hr;
+    float hf = fmx(el, er) - fmx(zl, zr);
+    if (!(hf > thr)) /* dry face; a branch: most faces of a flood plain are dry */
+        return 0.0f;
+    return (q0 - SIM_G * hf * dt * (er - el) * idx) / (1.0f + SIM_G * dt * n2 * fabsf(q0) * pow_m73(hf));
+}
+
+/* Fluxes on the faces a tile owns: its west faces (x) and north faces (y), interior included. */
+static void sim_flux_tile(sim *m, int t, float dt)
+{
+    int tr = t / m->ntx, tc = t % m->ntx;
+    int r0 = tr * SIM_TB, r1 = r0 + SIM_TB < m->h ? r0 + SIM_TB : m->h;
+    int c0 = tc * SIM_TB, c1 = c0 + SIM_TB < m->w ? c0 + SIM_TB : m->w;
+    const int w = m->w, qc = m->qcentred;
+    const float thr = m->thr, idx = 1.0f / m->dx, idy = 1.0f / m->dy, n2c = m->n2c;
+    const float theta = m->theta, side = 0.5f * (1.0f - m->theta);
+    const float *restrict z = m->z, *restrict h = m->hh, *restrict nsq = m->nsq;
+    float *restrict qx = m->qx, *restrict qy = m->qy;
+    const float *qxo = qc ? m->qxo : m->qx, *qyo = qc ? m->qyo : m->qy;
+    int cs = c0 > 0 ? c0 : 1;
+    for (int r = r0; r < r1; r++) {
+        const float *zr = z + (size_t)r * w, *hr = h + (size_t)r * w;
+        float *qr = qx + (size_t)r * (w + 1);
+        const float *qo = qxo + (size_t)r * (w + 1);
+        const float *nr = nsq ? nsq + (size_t)r * w : NULL;
+        if (qc) {
+#pragma omp simd
+            for (int c = cs; c < c1; c++) {
+                float q0 = theta * qo[c] + side * (qo[c - 1] + qo[c + 1]);
+                float n2 = nr ? 0.5f * (nr[c - 1] + nr[c]) : n2c;
+                qr[c] = face_q(zr[c - 1], zr[c], hr[c - 1], hr[c], q0, n2, dt, thr, idx);
+            }
+        } else if (nr) {
+#pragma omp simd
+            for (int c = cs; c < c1; c++)
+                qr[c] = face_q(zr[c - 1], zr[c], hr[c - 1], hr[c], qr[c], 0.5f * (nr[c - 1] + nr[c]), dt, thr, idx);
+        } else {
+#pragma omp simd
+            for (int c = cs; c < c1; c++)
+                qr[c] = face_q(zr[c - 1], zr[c], hr[c - 1], hr[c], qr[c], n2c, dt, thr, idx);
+        }
+    }
+    for (int r = r0 > 0 ? r0 : 1; r < r1; r++) {
+        const float *zu = z + (size_t)(r - 1) * w, *zd = z + (size_t)r * w;
+        const float *hu = h + (size_t)(r - 1) * w, *hd = h + (size_t)r * w;
+        float *qr = qy + (size_t)r * w;
+        const float *qo = qyo + (size_t)r * w;
+        const float *nu = nsq ? nsq + (size_t)(r - 1) * w : NULL, *nd = nsq ? nsq + (size_t)r * w : NULL;
+        if (qc) {
+#pragma omp simd
+            for (int c = c0; c < c1; c++) {
+                float q0 = theta * qo[c] + side * (qo[c - w] + qo[c + w]);
+                float n2 = nu ? 0.5f * (nu[c] + nd[c]) : n2c;
+                qr[c] = face_q(zu[c], zd[c], hu[c], hd[c], q0, n2, dt, thr, idy);
+            }
+        } else if (nu) {
+#pragma omp simd
+            for (int c = c0; c < c1; c++)
+                qr[c] = face_q(zu[c], zd[c], hu[c], hd[c], qr[c], 0.5f * (nu[c] + nd[c]), dt, thr, idy);
+        } else {
+#pragma omp simd
+            for (int c = c0; c < c1; c++)
+                qr[c] = face_q(zu[c], zd[c], hu[c], hd[c], qr[c], n2c, dt, thr, idy);
+        }
+    }
+}
+
+/* Continuity, rain and the running maxima of one tile; the tile's wet flag, deepest cell,
+ * stored volume (double, summed row by row in a fixed order) and a flag for negative depths. */
+static void sim_depth_tile(sim *m, int t, float dt, float tnew)
+{
+    int tr = t / m->ntx, tc = t % m->ntx;
+    int r0 = tr * SIM_TB, r1 = r0 + SIM_TB < m->h ? r0 + SIM_TB : m->h;
+    int c0 = tc * SIM_TB, c1 = c0 + SIM_TB < m->w ? c0 + SIM_TB : m->w;
+    const int w = m->w;
+    const float ax = dt / m->dx, ay = dt / m->dy, thr = m->thr, arr = m->arr, debris = m->debris;
+    const float rain = (float)(m->rain_mps * dt);
+    float hmax = 0;
+    double vol = 0;
+    int wet = 0, neg = 0;
+    for (int r = r0; r < r1; r++) {
+        float *restrict h = m->hh + (size_t)r * w;
+        const float *restrict z = m->z + (size_t)r * w;
+        const float *restrict qx = m->qx + (size_t)r * (w + 1);
+        const float *restrict qn = m->qy + (size_t)r * w, *restrict qs = qn + w;
+        float *restrict mh = m->maxh + (size_t)r * w, *restrict tm = m->tmaxh + (size_t)r * w;
+        float *restrict mv = m->maxv + (size_t)r * w, *restrict mz = m->maxhaz + (size_t)r * w;
+        float *restrict ar = m->arrival + (size_t)r * w, *restrict du = m->dur + (size_t)r * w;
+        float rv = 0, rmax = 0;
+        int rwet = 0, rneg = 0;
+#pragma omp simd reduction(max : rmax) reduction(+ : rv) reduction(max : rwet, rneg)
+        for (int c = c0; c < c1; c++) {
+            int valid = z[c] < SIM_ZOFF;
+            float hn = h[c] + ax * (qx[c] - qx[c + 1]) + ay * (qn[c] - qs[c]) + rain;
+            hn = valid ? hn : h[c];
+            h[c] = hn;
+            rneg = hn < 0 ? 1 : rneg;
+            float hp = fmx(hn, 0.0f);
+            rv += hp;
+            rmax = fmx(rmax, hp);
+            int deeper = hp > mh[c];
+            tm[c] = deeper ? tnew : tm[c];
+            mh[c] = deeper ? hp : mh[c];
+            int over = hp >= arr;
+            ar[c] = over && ar[c] < 0 ? tnew : ar[c];
+            du[c] += over ? dt : 0.0f;
+            int w1 = hp > thr;
+            rwet = w1 ? 1 : rwet;
+            w1 = hp > 0.01f; /* velocity and hazard where at least 1 cm deep: q/h of a film is noise */
+            float hs = fmx(hp, thr);
+            float vx = 0.5f * (qx[c] + qx[c + 1]) / hs, vy = 0.5f * (qn[c] + qs[c]) / hs;
+            float v = w1 ? sqrtf(vx * vx + vy * vy) : 0.0f;
+            mv[c] = fmx(mv[c], v);
+            float hz = w1 ? hp * (v + 0.5f) + (hp > 0.25f ? debris : 0.0f) : 0.0f;
+            mz[c] = fmx(mz[c], hz);
+        }
+        vol += rv;
+        hmax = fmx(hmax, rmax);
+        wet |= rwet;
+        neg |= rneg;
+    }
+    m->twet[t] = (uint8_t)wet;
+    m->thmax[t] = hmax;
+    m->tvol[t] = vol;
+    if (neg)
+        m->tneg[t] = 1;
+}
+
+/* Zeroes the faces a tile owns (when it leaves the active set, so that stale momentum does not
+ * come back when it is woken again). */
+static void sim_zero_tile(sim *m, int t)
+{
+    int tr = t / m->ntx, tc = t % m->ntx;
+    int r0 = tr * SIM_TB, r1 = r0 + SIM_TB < m->h ? r0 + SIM_TB : m->h;
+    int c0 = tc * SIM_TB, c1 = c0 + SIM_TB < m->w ? c0 + SIM_TB : m->w;
+    for (int r = r0; r < r1; r++) {
+        memset(m->qx + (size_t)r * (m->w + 1) + c0, 0, (size_t)(c1 - c0) * sizeof(float));
+        memset(m->qy + (size_t)r * m->w + c0, 0, (size_t)(c1 - c0) * sizeof(float));
+        if (m->qcentred) {
+            memset(m->qxo + (size_t)r * (m->w + 1) + c0, 0, (size_t)(c1 - c0) * sizeof(float));
+            memset(m->qyo + (size_t)r * m->w + c0, 0, (size_t)(c1 - c0) * sizeof(float));
+        }
+    }
+}
+
+/* The active set: wet tiles, their eight neighbours, and tiles with a boundary or inflow; all
+ * tiles while it rains. Listed in tile order. */
+static void sim_update_active(sim *m, int all)
+{
+    memcpy(m->tprev, m->tact, (size_t)m->nt);
+    memset(m->tact, 0, (size_t)m->nt);
+    for (int ty = 0; ty < m->nty; ty++)
+        for (int tx = 0; tx < m->ntx; tx++) {
+            int t = ty * m->ntx + tx;
+            if (all || m->tforce[t])
+                m->tact[t] = 1;
+            if (!m->twet[t])
+                continue;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int yy = ty + dy, xx = tx + dx;
+                    if (yy >= 0 && xx >= 0 && yy < m->nty && xx < m->ntx)
+                        m->tact[yy * m->ntx + xx] = 1;
+                }
+        }
+    m->nact = 0;
+    m->nact_cells = 0;
+    for (int t = 0; t < m->nt; t++) {
+        if (m->tact[t]) {
+            m->alist[m->nact++] = t;
+            int tr = t / m->ntx, tc = t % m->ntx;
+            int th = (tr + 1) * SIM_TB < m->h ? SIM_TB : m->h - tr * SIM_TB;
+            int tw = (tc + 1) * SIM_TB < m->w ? SIM_TB : m->w - tc * SIM_TB;
+            m->nact_cells += (long long)th * tw;
+        } else if (m->tprev[t]) {
+            sim_zero_tile(m, t);
+        }
+    }
+}
+
+static int work_push(sim *m, size_t i)
+{
+    if (m->nwork == m->capwork) {
+        size_t nc = m->capwork ? 2 * m->capwork : 1024;
+        size_t *nw = realloc(m->work, nc * sizeof *nw);
+        if (!nw)
+            return 0;
+        m->work = nw;
+        m->capwork = nc;
+    }
+    m->work[m->nwork++] = i;
+    return 1;
+}
+
+/*
+ * The explicit scheme can send more water out of a shallow cell than it holds (thin films on
+ * slopes). Such a cell's outgoing fluxes are scaled down so that it ends the step empty, the
+ * neighbours that received that water give it back, and any of them that goes negative in turn
+ * is treated the same way. Serial, in tile and cell order (deterministic); exactly conservative.
+ * Cells are rare, so the common step pays only for the flag test.
+ */
+static int sim_fix_negative(sim *m, float dt)
+{
+    const int w = m->w;
+    const float ax = dt / m->dx, ay = dt / m->dy;
+    m->nwork = 0;
+    for (int t = 0; t < m->nt; t++) {
+        if (!m->tneg[t])
+            continue;
+        m->tneg[t] = 0;
+        int tr = t / m->ntx, tc = t % m->ntx;
+        int r0 = tr * SIM_TB, r1 = r0 + SIM_TB < m->h ? r0 + SIM_TB : m->h;
+        int c0 = tc * SIM_TB, c1 = c0 + SIM_TB < m->w ? c0 + SIM_TB : m->w;
+        for (int r = r0; r < r1; r++)
+            for (int c = c0; c < c1; c++)
+                if (m->hh[(size_t)r * w + c] < 0 && !work_push(m, (size_t)r * w + c))
+                    return 0;
+    }
+    for (size_t wi = 0; wi < m->nwork; wi++) {
+        size_t i = m->work[wi];
+        float hn = m->hh[i];
+        if (hn >= 0)
+            continue;
+        int r = (int)(i / (size_t)w), c = (int)(i % (size_t)w);
+        size_t kw = (size_t)r * (w + 1) + c, ke = kw + 1, fn = i, fs = i + (size_t)w;
+        /* outgoing depth change per face, as continuity applied it */
+        float ow = m->qx[kw] < 0 ? -ax * m->qx[kw] : 0, oe = m->qx[ke] > 0 ? ax * m->qx[ke] : 0;
+        float on = m->qy[fn] < 0 ? -ay * m->qy[fn] : 0, os = m->qy[fs] > 0 ? ay * m->qy[fs] : 0;
+        float out = ow + oe + on + os;
+        if (out <= 0) { /* nothing left through a face: rounding; counted as clamped */
+            m->tclamp[tile_of(m, c, r)] -= hn;
+            m->hh[i] = 0;
+            continue;
+        }
+        float f = 1.0f + hn / out; /* the share of the outflow the cell could afford */
+        if (f < 0)
+            f = 0;
+        float back = 1.0f - f;
+        struct { float o; size_t nb; float *q; } fc[4] = {
+            {ow, i - 1, &m->qx[kw]}, {oe, i + 1, &m->qx[ke]}, {on, i - (size_t)w, &m->qy[fn]}, {os, i + (size_t)w, &m->qy[fs]}};
+        float given = 0;
+        for (int k = 0; k < 4; k++) {
+            if (fc[k].o <= 0)
+                continue;
+            *fc[k].q *= f;
+            float d = back * fc[k].o;
+            given += d;
+            /* the receiving cell gets that water back out of its depth (area ratio 1) */
+            m->hh[fc[k].nb] -= d;
+            if (m->hh[fc[k].nb] < 0 && !work_push(m, fc[k].nb))
+                return 0;
+        }
+        float rest = hn + given; /* ~0 but for rounding */
+        m->tclamp[tile_of(m, c, r)] -= rest;
+        m->hh[i] = 0;
+    }
+    return 1;
+}
+
+/* --- simulate inputs -------------------------------------------------------------------- */
+
+static int has_ext(const char *path, const char *ext)
+{
+    size_t a = strlen(path), b = strlen(ext);
+    return a >= b && !strcasecmp(path + a - b, ext);
+}
+
+/* Named inflow series: from a LISFLOOD-FP .bdy file (a comment line, then per series its name,
+ * "N seconds|minutes|hours", and N "value time" lines) or a CSV time,value (one series, named
+ * after the file). */
+typedef struct named_series {
+    char name[64];
+    ct_series s;
+} named_series;
+
+static ct_status read_bdy(ct_ctx *ctx, const char *path, named_series **out, int *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    if (!has_ext(path, ".bdy")) {
+        named_series *ns = calloc(1, sizeof *ns);
+        if (!ns)
+            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        ct_status st = ct_series_read(ctx, path, &ns->s);
+        if (st) {
+            free(ns);
+            return st;
+        }
+        snprintf(ns->name, sizeof ns->name, "*");
+        *out = ns;
+        *nout = 1;
+        return CT_OK;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    char line[512];
+    int lineno = 0, n = 0;
+    named_series *ns = NULL;
+    ct_status st = CT_OK;
+    if (!fgets(line, sizeof line, f)) /* the first line is a comment */
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: empty", path);
+    lineno = 1;
+    while (!st && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *fld[4];
+        int nf = split_fields(line, fld, 4);
+        if (nf == 0)
+            continue;
+        named_series *nn = realloc(ns, (size_t)(n + 1) * sizeof *nn);
+        if (!nn) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            break;
+        }
+        ns = nn;
+        memset(&ns[n], 0, sizeof ns[n]);
+        snprintf(ns[n].name, sizeof ns[n].name, "%s", fld[0]);
+        n++;
+        if (!fgets(line, sizeof line, f)) {
+            st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: series '%s' has no 'N units' line", path, lineno, ns[n - 1].name);
+            break;
+        }
+        lineno++;
+        nf = split_fields(line, fld, 4);
+        double cnt, unit = 1;
+        if (nf < 1 || !parse_number(fld[0], &cnt) || cnt < 1) {
+            st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: expected 'N seconds|minutes|hours'", path, lineno);
+            break;
+        }
+        if (nf > 1 && !strncmp(fld[1], "hour", 4))
+            unit = 3600;
+        else if (nf > 1 && !strncmp(fld[1], "min", 3))
+            unit = 60;
+        int cap = 0;
+        for (int i = 0; i < (int)cnt && !st; i++) {
+            if (!fgets(line, sizeof line, f)) {
+                st = ct_error(ctx, CT_ERR_INVALID, "%s: series '%s': %d of %d values", path, ns[n - 1].name, i, (int)cnt);
+                break;
+            }
+            lineno++;
+            double v, t;
+            nf = split_fields(line, fld, 4);
+            if (nf < 2 || !parse_number(fld[0], &v) || !parse_number(fld[1], &t)) {
+                st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: expected 'value time'", path, lineno);
+                break;
+            }
+            t *= unit;
+            if (ns[n - 1].s.n > 0 && t <= ns[n - 1].s.t[ns[n - 1].s.n - 1]) {
+                st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: time %g does not increase: a time series must be strictly "
+                              "increasing in time", path, lineno, t);
+                break;
+            }
+            st = series_push(ctx, &ns[n - 1].s, &cap, t, v);
+        }
+    }
+    fclose(f);
+    if (!st && n == 0)
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: no series", path);
+    if (st) {
+        for (int i = 0; i < n; i++)
+            ct_series_free(&ns[i].s);
+        free(ns);
+        return st;
+    }
+    *out = ns;
+    *nout = n;
+    return CT_OK;
+}
+
+/* Points: a LISFLOOD-FP .bci ("P x y QVAR name"), a .stage (count, then "x y" lines), or a CSV
+ * with x,y (inflow: optional third column, the series name) or name,x,y (gauges). */
+static ct_status read_points(ct_ctx *ctx, const char *key, const char *path, const domain *d, int gauges,
+                             sim_point **out, int *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    int stage = has_ext(path, ".stage"), bci = has_ext(path, ".bci");
+    char line[512];
+    int lineno = 0, n = 0;
+    sim_point *p = NULL;
+    ct_status st = CT_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = 0;
+        char *fld[6];
+        int nf = split_fields(line, fld, 6);
+        if (nf == 0 || (stage && lineno == 1 && nf == 1))
+            continue;
+        sim_point pt = {.series = -1};
+        double a, b;
+        if (bci) {
+            if (nf < 3 || strcmp(fld[0], "P") || !parse_number(fld[1], &pt.x) || !parse_number(fld[2], &pt.y)) {
+                st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: expected 'P x y QVAR name' (only point boundaries are read)",
+                              path, lineno);
+                break;
+            }
+            if (nf >= 5 && strcmp(fld[3], "QVAR")) {
+                st = ct_error(ctx, CT_ERR_UNSUPPORTED, "%s:%d: boundary type %s: only QVAR inflows are read", path, lineno,
+                              fld[3]);
+                break;
+            }
+            snprintf(pt.name, sizeof pt.name, "%s", nf >= 5 ? fld[4] : "*");
+        } else if (nf >= 2 && parse_number(fld[0], &a) && parse_number(fld[1], &b)) {
+            pt.x = a;
+            pt.y = b;
+            if (gauges)
+                snprintf(pt.name, sizeof pt.name, "G%d", n + 1);
+            else
+                snprintf(pt.name, sizeof pt.name, "%s", nf >= 3 ? fld[2] : "*");
+        } else if (gauges && nf >= 3 && parse_number(fld[1], &a) && parse_number(fld[2], &b)) {
+            pt.x = a;
+            pt.y = b;
+            snprintf(pt.name, sizeof pt.name, "%s", fld[0]);
+        } else {
+            if (lineno == 1)
+                continue; /* a header */
+            st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: expected %s", path, lineno, gauges ? "'name,x,y' or 'x y'" : "'x,y[,series]'");
+            break;
+        }
+        if (!domain_cell(d, pt.x, pt.y, &pt.col, &pt.row) || isnan(((const float *)ct_grid_cdata(d->dem))[(size_t)pt.row * d->w + pt.col])) {
+            st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: %s: point %.3f %.3f is off the DEM grid (or on a nodata cell)", path,
+                          lineno, key, pt.x, pt.y);
+            break;
+        }
+        sim_point *np = realloc(p, (size_t)(n + 1) * sizeof *np);
+        if (!np) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            break;
+        }
+        p = np;
+        p[n++] = pt;
+    }
+    fclose(f);
+    if (!st && n == 0)
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: %s: no points", path, key);
+    if (st) {
+        free(p);
+        return st;
+    }
+    *out = p;
+    *nout = n;
+    return CT_OK;
+}
+
+/* Manning's n²: constant, a raster on the DEM grid, or land-use codes through a CSV table. */
+static ct_status load_manning(ct_ctx *ctx, const ct_scenario *s, const domain *d, sim *m)
+{
+    double n = 0.035;
+    ct_scenario_number(s, "manning", &n);
+    if (!(n > 0 && n < 1))
+        return ct_error(ctx, CT_ERR_INVALID, "%s: manning: %g is not a Manning coefficient (0 < n < 1)",
+                        ct_scenario_where(s, "manning"), n);
+    m->n2c = (float)(n * n);
+    const char *rp = ct_scenario_path(s, "manning_raster"), *lu = ct_scenario_path(s, "landuse");
+    if (!rp && !lu)
+        return CT_OK;
+    ct_grid *g = NULL;
+    ct_status st = ct_grid_read(ctx, rp ? rp : lu, 1, rp ? CT_FLOAT32 : CT_FLOAT64, &g);
+    if (st)
+        return st;
+    if (ct_grid_width(g) != d->w || ct_grid_height(g) != d->h) {
+        ct_grid_free(g);
+        return ct_error(ctx, CT_ERR_INVALID, "%s: %d x %d cells, but the DEM has %d x %d: resample it onto the DEM grid",
+                        rp ? rp : lu, ct_grid_width(g), ct_grid_height(g), d->w, d->h);
+    }
+    size_t cells = (size_t)d->w * d->h;
+    m->nsq = falloc(cells, m->n2c);
+    if (!m->nsq) {
+        ct_grid_free(g);
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    }
+    if (rp) {
+        const float *v = ct_grid_cdata(g);
+        for (size_t i = 0; i < cells; i++)
+            if (isfinite(v[i]) && v[i] > 0 && v[i] < 1)
+                m->nsq[i] = v[i] * v[i];
+    } else {
+        const char *tp = ct_scenario_path(s, "manning_table");
+        if (!tp) {
+            ct_grid_free(g);
+            return ct_error(ctx, CT_ERR_USAGE, "%s: landuse needs a manning_table (CSV code,n)", ct_scenario_where(s, "landuse"));
+        }
+        ct_series tab; /* code -> n, read as a two-column table (codes must increase) */
+        if ((st = ct_series_read(ctx, tp, &tab))) {
+            ct_grid_free(g);
+            return st;
+        }
+        const double *v = ct_grid_cdata(g);
+        for (size_t i = 0; i < cells; i++) {
+            for (int k = 0; k < tab.n; k++)
+                if (tab.t[k] == v[i]) {
+                    m->nsq[i] = (float)(tab.v[k] * tab.v[k]);
+                    break;
+                }
+        }
+        ct_series_free(&tab);
+    }
+    ct_grid_free(g);
+    return CT_OK;
+}
+
+/* --- checkpoints ------------------------------------------------------------------------ */
+
+#define CKPT_MAGIC "CTFLOOD-CKPT-1\n"
+
+typedef struct sim_clock {
+    double t, next_out, next_gauge, next_ckpt;
+    long long steps;
+    double inflow, rain, bnd_in, bnd_out, storage0, clampsum, dt_last, dt_min_seen, cell_updates, solver_s;
+    int nrows_g, nrows_m;
+} sim_clock;
+
+typedef struct sim_rows {
+    double *g; /* rows of 1 + 2 * ngau: time, then depth and level per gauge */
+    int ng, cap_g, ngau;
+    double *mb; /* rows of MB_COLS */
+    int nm, cap_m;
+} sim_rows;
+
+enum { MB_COLS = 10 }; /* time, steps, dt, inflow, rain, bnd_in, bnd_out, storage, error, error_pct */
+
+static int rows_push(double **a, int *n, int *cap, int cols, const double *row)
+{
+    if (*n == *cap) {
+        int nc = *cap ? 2 * *cap : 256;
+        double *na = realloc(*a, (size_t)nc * cols * sizeof *na);
+        if (!na)
+            return 0;
+        *a = na;
+        *cap = nc;
+    }
+    memcpy(*a + (size_t)*n * cols, row, (size_t)cols * sizeof *row);
+    (*n)++;
+    return 1;
+}
+
+static int wr(FILE *f, const void *p, size_t sz, size_t n) { return fwrite(p, sz, n, f) == n; }
+static int rd(FILE *f, void *p, size_t sz, size_t n) { return fread(p, sz, n, f) == n; }
+
+/* The arrays of the state, in file order. */
+static int sim_arrays(sim *m, float **a[12], size_t len[12])
+{
+    size_t n = (size_t)m->w * m->h, nx = (size_t)(m->w + 1) * m->h, ny = (size_t)m->w * (m->h + 1);
+    int k = 0;
+    a[k] = &m->hh, len[k++] = n;
+    a[k] = &m->qx, len[k++] = nx;
+    a[k] = &m->qy, len[k++] = ny;
+    if (m->qcentred) {
+        a[k] = &m->qxo, len[k++] = nx;
+        a[k] = &m->qyo, len[k++] = ny;
+    }
+    a[k] = &m->maxh, len[k++] = n;
+    a[k] = &m->tmaxh, len[k++] = n;
+    a[k] = &m->maxv, len[k++] = n;
+    a[k] = &m->maxhaz, len[k++] = n;
+    a[k] = &m->arrival, len[k++] = n;
+    a[k] = &m->dur, len[k++] = n;
+    return k;
+}
+
+static ct_status ckpt_write(ct_ctx *ctx, const char *path, sim *m, const sim_clock *ck, const sim_rows *rw)
+{
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    sim_clock c = *ck;
+    c.nrows_g = rw->ng;
+    c.nrows_m = rw->nm;
+    int ok = wr(f, CKPT_MAGIC, 1, strlen(CKPT_MAGIC)) && wr(f, &m->w, sizeof m->w, 1) && wr(f, &m->h, sizeof m->h, 1) &&
+             wr(f, &m->qcentred, sizeof m->qcentred, 1) && wr(f, &rw->ngau, sizeof rw->ngau, 1) && wr(f, &c, sizeof c, 1);
+    float **a[12];
+    size_t len[12];
+    int na = sim_arrays(m, a, len);
+    for (int i = 0; ok && i < na; i++)
+        ok = wr(f, *a[i], sizeof(float), len[i]);
+    ok = ok && wr(f, m->twet, 1, (size_t)m->nt) && wr(f, m->tact, 1, (size_t)m->nt) &&
+         wr(f, m->thmax, sizeof *m->thmax, (size_t)m->nt) && wr(f, m->tclamp, sizeof *m->tclamp, (size_t)m->nt);
+    ok = ok && wr(f, rw->g, sizeof(double), (size_t)rw->ng * (1 + 2 * rw->ngau)) &&
+         wr(f, rw->mb, sizeof(double), (size_t)rw->nm * MB_COLS);
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path)) {
+        unlink(tmp);
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot write checkpoint: %s", path, strerror(errno));
+    }
+    return CT_OK;
+}
+
+static ct_status ckpt_read(ct_ctx *ctx, const char *path, sim *m, sim_clock *ck, sim_rows *rw)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ct_error(ctx, CT_ERR_IO, "%s: no checkpoint to resume from: %s", path, strerror(errno));
+    char magic[32] = {0};
+    int w, h, qc, ngau;
+    int ok = rd(f, magic, 1, strlen(CKPT_MAGIC)) && !strcmp(magic, CKPT_MAGIC) && rd(f, &w, sizeof w, 1) &&
+             rd(f, &h, sizeof h, 1) && rd(f, &qc, sizeof qc, 1) && rd(f, &ngau, sizeof ngau, 1) && rd(f, ck, sizeof *ck, 1);
+    if (!ok || w != m->w || h != m->h || qc != m->qcentred || ngau != rw->ngau) {
+        fclose(f);
+        return ct_error(ctx, CT_ERR_INVALID, "%s: the checkpoint is of another scenario (grid, scheme or gauges differ) "
+                        "or corrupt: run without --resume", path);
+    }
+    float **a[12];
+    size_t len[12];
+    int na = sim_arrays(m, a, len);
+    for (int i = 0; ok && i < na; i++)
+        ok = rd(f, *a[i], sizeof(float), len[i]);
+    ok = ok && rd(f, m->twet, 1, (size_t)m->nt) && rd(f, m->tact, 1, (size_t)m->nt) &&
+         rd(f, m->thmax, sizeof *m->thmax, (size_t)m->nt) && rd(f, m->tclamp, sizeof *m->tclamp, (size_t)m->nt);
+    int gcols = 1 + 2 * ngau;
+    for (int i = 0; ok && i < ck->nrows_g; i++) {
+        double row[1 + 2 * 256];
+        ok = gcols <= (int)(sizeof row / sizeof row[0]) && rd(f, row, sizeof(double), (size_t)gcols) &&
+             rows_push(&rw->g, &rw->ng, &rw->cap_g, gcols, row);
+    }
+    for (int i = 0; ok && i < ck->nrows_m; i++) {
+        double row[MB_COLS];
+        ok = rd(f, row, sizeof(double), MB_COLS) && rows_push(&rw->mb, &rw->nm, &rw->cap_m, MB_COLS, row);
+    }
+    fclose(f);
+    if (!ok)
+        return ct_error(ctx, CT_ERR_INVALID, "%s: truncated checkpoint: run without --resume", path);
+    return CT_OK;
+}
+
+/* --- gauge plot ------------------------------------------------------------------------- */
+
+/* Water level at every gauge against time, as a PNG (cairo): a plain line chart. */
+static ct_status plot_gauges(ct_ctx *ctx, const char *path, const sim_rows *rw, const sim_point *gau,
+                             const char *title)
+{
+    const int W = 1000, H = 600, L = 70, R = 150, T = 40, B = 50;
+    int cols = 1 + 2 * rw->ngau;
+    if (rw->ng < 2)
+        return CT_OK;
+    double t0 = rw->g[0], t1 = rw->g[(size_t)(rw->ng - 1) * cols], y0 = INFINITY, y1 = -INFINITY;
+    for (int i = 0; i < rw->ng; i++)
+        for (int k = 0; k < rw->ngau; k++) {
+            double v = rw->g[(size_t)i * cols + 2 + 2 * k];
+            if (v < y0)
+                y0 = v;
+            if (v > y1)
+                y1 = v;
+        }
+    if (!(y1 > y0))
+        y1 = y0 + 1;
+    double pad = 0.05 * (y1 - y0);
+    y0 -= pad;
+    y1 += pad;
+    cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
+    cairo_t *cr = cairo_create(sf);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_set_line_width(cr, 1);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_rectangle(cr, L, T, W - L - R, H - T - B);
+    cairo_stroke(cr);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, 12);
+    char buf[128];
+    double th = (t1 - t0) / 3600;
+    double step = th > 48 ? 12 : th > 12 ? 3 : th > 3 ? 1 : 0.25;
+    for (double x = 0; x <= th + 1e-9; x += step) {
+        double px = L + (W - L - R) * (x * 3600) / (t1 - t0);
+        cairo_move_to(cr, px, H - B);
+        cairo_line_to(cr, px, H - B + 5);
+        cairo_stroke(cr);
+        snprintf(buf, sizeof buf, "%g", x + t0 / 3600);
+        cairo_move_to(cr, px - 8, H - B + 18);
+        cairo_show_text(cr, buf);
+    }
+    double ys = pow(10, floor(log10((y1 - y0) / 5)));
+    for (double y = ceil(y0 / ys) * ys; y <= y1; y += ys) {
+        double py = H - B - (H - T - B) * (y - y0) / (y1 - y0);
+        cairo_move_to(cr, L - 5, py);
+        cairo_line_to(cr, L, py);
+        cairo_stroke(cr);
+        snprintf(buf, sizeof buf, "%.3g", y);
+        cairo_move_to(cr, 8, py + 4);
+        cairo_show_text(cr, buf);
+    }
+    cairo_move_to(cr, L + 250, H - 12);
+    cairo_show_text(cr, "time (h)");
+    cairo_move_to(cr, L, T - 15);
+    snprintf(buf, sizeof buf, "%s: water level at the gauges (m)", title && *title ? title : "ct-flood");
+    cairo_show_text(cr, buf);
+    static const double pal[8][3] = {{0.12, 0.47, 0.71}, {1, 0.5, 0.05}, {0.17, 0.63, 0.17}, {0.84, 0.15, 0.16},
+                                     {0.58, 0.4, 0.74}, {0.55, 0.34, 0.29}, {0.89, 0.47, 0.76}, {0.5, 0.5, 0.5}};
+    cairo_set_line_width(cr, 1.5);
+    for (int k = 0; k < rw->ngau; k++) {
+        cairo_set_source_rgb(cr, pal[k % 8][0], pal[k % 8][1], pal[k % 8][2]);
+        for (int i = 0; i < rw->ng; i++) {
+            const double *row = rw->g + (size_t)i * cols;
+            double px = L + (W - L - R) * (row[0] - t0) / (t1 - t0);
+            double py = H - B - (H - T - B) * (row[2 + 2 * k] - y0) / (y1 - y0);
+            if (i == 0)
+                cairo_move_to(cr, px, py);
+            else
+                cairo_line_to(cr, px, py);
+        }
+        cairo_stroke(cr);
+        cairo_move_to(cr, W - R + 15, T + 20 + 18 * k);
+        cairo_line_to(cr, W - R + 40, T + 20 + 18 * k);
+        cairo_stroke(cr);
+        cairo_move_to(cr, W - R + 45, T + 24 + 18 * k);
+        cairo_show_text(cr, gau[k].name);
+    }
+    cairo_destroy(cr);
+    cairo_surface_flush(sf);
+    cairo_status_t cs = cairo_surface_write_to_png(sf, path);
+    cairo_surface_destroy(sf);
+    if (cs != CAIRO_STATUS_SUCCESS)
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot write PNG: %s", path, cairo_status_to_string(cs));
+    return CT_OK;
+}
+
+/* --- the run ---------------------------------------------------------------------------- */
+
+static ct_status sim_write_grid(ct_ctx *ctx, const domain *d, const sim *m, const float *v, int mask_dry,
+                                const char *path)
+{
+    ct_grid *g = ct_grid_new(ctx, CT_FLOAT32, d->w, d->h);
+    if (!g)
+        return ct_ctx_status(ctx);
+    ct_grid_set_geotransform(g, d->gt);
+    ct_grid_set_crs(g, d->crs);
+    ct_grid_set_nodata(g, -9999);
+    float *o = ct_grid_data(g);
+    size_t n = (size_t)d->w * d->h;
+    for (size_t i = 0; i < n; i++)
+        o[i] = m->z[i] >= SIM_ZOFF ? -9999.0f : (mask_dry && m->maxh[i] <= m->thr) ? -9999.0f : v[i];
+    ct_status st = ct_grid_write_cog(ctx, g, path, NULL);
+    ct_grid_free(g);
+    return st;
+}
+
+static double sim_storage(const sim *m)
+{
+    double s = 0;
+    for (int r = 0; r < m->h; r++) {
+        double rs = 0;
+        const float *h = m->hh + (size_t)r * m->w;
+        const float *z = m->z + (size_t)r * m->w;
+        for (int c = 0; c < m->w; c++)
+            if (z[c] < SIM_ZOFF)
+                rs += h[c];
+        s += rs;
+    }
+    return s * m->cell_area;
+}
+
+static void sim_touch_cell(sim *m, size_t i)
+{
+    int t = tile_of(m, (int)(i % (size_t)m->w), (int)(i / (size_t)m->w));
+    if (m->hh[i] > m->thmax[t])
+        m->thmax[t] = m->hh[i];
+    if (m->hh[i] > m->thr)
+        m->twet[t] = 1;
+}
+
+ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_flood_opts *opts, const char *outdir)
+{
+    domain d;
+    sim m = {0};
+    named_series *ins = NULL;
+    int nins = 0, ninf = 0, ngau = 0, nb = 0;
+    sim_point *inf = NULL, *gau = NULL;
+    int *inf_series = NULL;
+    ct_series wl = {0}, rain = {0};
+    size_t *bcells = NULL;
+    ct_grid *bmask = NULL, *bmask_start = NULL;
+    sim_rows rw = {0};
+    sim_clock ck = {0};
+    ct_atext gcsv = {0}, mcsv = {0}, scsv = {0};
+    ct_stage *sg = calloc(1, sizeof *sg);
+    char ckpath[1200] = "";
+    int keep_partial = 0;
+    if (!sg)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    ct_status st = domain_load(ctx, s, &d);
+    if (st) {
+        free(sg);
+        return st;
+    }
+    long long dike_cells;
+    if ((st = burn_dikes(ctx, s, &d, &dike_cells)))
+        goto out;
+
+    /* parameters */
+    double duration, outint, gint = 60, ckint = 0, alpha = 0.7, theta = 0.9, thr = 0.001, arr = 0.1, debris = 0.5,
+                     dtmin = 0.01, slr = 0, rain_const = 0;
+    if (!ct_scenario_number(s, "duration", &duration) || duration <= 0) {
+        st = ct_error(ctx, CT_ERR_USAGE, "simulate: give a positive 'duration' (e.g. duration = 72h)");
+        goto out;
+    }
+    if (!ct_scenario_number(s, "output_interval", &outint))
+        outint = duration / 10;
+    if (outint <= 0) {
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: output_interval must be positive", ct_scenario_where(s, "output_interval"));
+        goto out;
+    }
+    ct_scenario_number(s, "gauge_interval", &gint);
+    if (gint > outint)
+        gint = outint;
+    ct_scenario_number(s, "checkpoint_interval", &ckint);
+    ct_scenario_number(s, "alpha", &alpha);
+    ct_scenario_number(s, "theta", &theta);
+    ct_scenario_number(s, "depth_threshold", &thr);
+    ct_scenario_number(s, "arrival_depth", &arr);
+    ct_scenario_number(s, "debris_factor", &debris);
+    ct_scenario_number(s, "min_timestep", &dtmin);
+    ct_scenario_number(s, "slr_offset", &slr);
+    ct_scenario_number(s, "rainfall", &rain_const);
+    if (!(alpha > 0 && alpha <= 1)) {
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: alpha: %g is an unstable setting: the explicit scheme needs 0 < alpha <= 1 "
+                      "(Courant condition; 0.7 is usual)", ct_scenario_where(s, "alpha"), alpha);
+        goto out;
+    }
+    if (!(theta >= 0.5 && theta <= 1)) {
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: theta: %g is outside 0.5-1", ct_scenario_where(s, "theta"), theta);
+        goto out;
+    }
+    if (!(thr > 0) || !(arr > 0) || rain_const < 0 || !(dtmin > 0)) {
+        st = ct_error(ctx, CT_ERR_INVALID, "depth_threshold, arrival_depth and min_timestep must be positive, rainfall "
+                      "not negative");
+        goto out;
+    }
+    const char *scheme = ct_scenario_get(s, "scheme");
+    int qcentred = scheme && !strcmp(scheme, "qcentred");
+
+    /* boundaries, inflows, rain, gauges */
+    const char *p;
+    if ((p = ct_scenario_path(s, "water_level_series")) && (st = ct_series_read(ctx, p, &wl)))
+        goto out;
+    double *lv = NULL;
+    int nlv = 0;
+    if ((st = ct_scenario_numlist(ctx, s, "level", &lv, &nlv)))
+        goto out;
+    double level_const = nlv > 0 ? lv[0] : NAN;
+    free(lv);
+    if (nlv > 1)
+        ct_log(ctx, CT_LOG_WARN, "%s: level: simulate uses one constant level; %g is taken", ct_scenario_where(s, "level"),
+               level_const);
+    int has_level = wl.n > 0 || nlv > 0;
+    if (has_level) {
+        if ((st = sources_mask(ctx, s, &d, &bmask)))
+            goto out;
+        const uint8_t *bm = ct_grid_cdata(bmask);
+        size_t n = (size_t)d.w * d.h;
+        for (size_t i = 0; i < n; i++)
+            nb += bm[i] != 0;
+        bcells = malloc((size_t)(nb ? nb : 1) * sizeof *bcells);
+        if (!bcells) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        nb = 0;
+        for (size_t i = 0; i < n; i++)
+            if (bm[i])
+                bcells[nb++] = i;
+        bmask_start = bmask; /* kept for the initial condition */
+        bmask = NULL;
+    }
+    if ((p = ct_scenario_path(s, "rainfall_series")) && (st = ct_series_read(ctx, p, &rain)))
+        goto out;
+    for (int i = 0; i < rain.n; i++)
+        if (rain.v[i] < 0) {
+            st = ct_error(ctx, CT_ERR_INVALID, "%s: negative rainfall %g mm/h at time %g", p, rain.v[i], rain.t[i]);
+            goto out;
+        }
+    if ((p = ct_scenario_path(s, "inflow"))) {
+        const char *sp = ct_scenario_path(s, "inflow_series");
+        if (!sp) {
+            st = ct_error(ctx, CT_ERR_USAGE, "%s: inflow needs an inflow_series", ct_scenario_where(s, "inflow"));
+            goto out;
+        }
+        if ((st = read_bdy(ctx, sp, &ins, &nins)) || (st = read_points(ctx, "inflow", p, &d, 0, &inf, &ninf)))
+            goto out;
+        inf_series = malloc((size_t)ninf * sizeof *inf_series);
+        if (!inf_series) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        for (int i = 0; i < ninf; i++) {
+            inf_series[i] = -1;
+            for (int k = 0; k < nins; k++)
+                if (!strcmp(inf[i].name, ins[k].name) || !strcmp(ins[k].name, "*") || !strcmp(inf[i].name, "*"))
+                    inf_series[i] = inf_series[i] < 0 ? k : inf_series[i];
+            if (inf_series[i] < 0) {
+                st = ct_error(ctx, CT_ERR_INVALID, "%s: inflow point %d names series '%s', which %s does not have", p, i + 1,
+                              inf[i].name, sp);
+                goto out;
+            }
+        }
+    } else if (ct_scenario_get(s, "inflow_series")) {
+        st = ct_error(ctx, CT_ERR_USAGE, "%s: inflow_series without inflow points", ct_scenario_where(s, "inflow_series"));
+        goto out;
+    }
+    if ((p = ct_scenario_path(s, "gauges")) && (st = read_points(ctx, "gauges", p, &d, 1, &gau, &ngau)))
+        goto out;
+    if (ngau > 256) {
+        st = ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: %d gauges: at most 256", p, ngau);
+        goto out;
+    }
+    if (!has_level && !ninf && !rain.n && rain_const == 0 && !ct_scenario_get(s, "initial_level")) {
+        st = ct_error(ctx, CT_ERR_USAGE, "simulate: no water enters: give a level or water_level_series, inflow points, "
+                      "or rain");
+        goto out;
+    }
+
+    /* state */
+    if ((st = sim_alloc(ctx, &m, &d, qcentred)) || (st = load_manning(ctx, s, &d, &m)))
+        goto out;
+    m.thr = (float)thr;
+    m.arr = (float)arr;
+    m.debris = (float)debris;
+    m.theta = (float)theta;
+    m.alpha = (float)alpha;
+    m.qcentred = qcentred;
+    for (int i = 0; i < nb; i++)
+        m.tforce[tile_of(&m, (int)(bcells[i] % (size_t)m.w), (int)(bcells[i] / (size_t)m.w))] = 1;
+    for (int i = 0; i < ninf; i++)
+        m.tforce[tile_of(&m, inf[i].col, inf[i].row)] = 1;
+    rw.ngau = ngau;
+
+    /* output folder: a fixed partial folder, kept by a killed or cancelled run for --resume */
+    if ((st = make_dir(ctx, outdir)))
+        goto out;
+    snprintf(sg->outdir, sizeof sg->outdir, "%s", outdir);
+    snprintf(sg->dir, sizeof sg->dir, "%s/.ct-flood.partial", outdir);
+    snprintf(ckpath, sizeof ckpath, "%s/checkpoint.bin", sg->dir);
+    if (opts->resume) {
+        if ((st = ckpt_read(ctx, ckpath, &m, &ck, &rw)))
+            goto out;
+        ct_log(ctx, CT_LOG_INFO, "resuming at t = %.1f s (step %lld)", ck.t, ck.steps);
+    } else {
+        char cmd[1400];
+        struct stat sb;
+        if (!stat(sg->dir, &sb)) { /* a stale partial run: start afresh */
+            snprintf(cmd, sizeof cmd, "%s", sg->dir);
+            DIR *dd = opendir(cmd);
+            struct dirent *de;
+            while (dd && (de = readdir(dd)))
+                if (de->d_name[0] != '.') {
+                    snprintf(cmd, sizeof cmd, "%s/%s", sg->dir, de->d_name);
+                    unlink(cmd);
+                }
+            if (dd)
+                closedir(dd);
+        }
+        ck.next_out = outint;
+        ck.next_gauge = 0;
+        ck.next_ckpt = ckint > 0 ? ckint : INFINITY;
+        ck.dt_min_seen = INFINITY;
+    }
+    if (mkdir(sg->dir, 0777) && errno != EEXIST) {
+        st = ct_error(ctx, CT_ERR_IO, "%s: cannot create folder: %s", sg->dir, strerror(errno));
+        goto out;
+    }
+    sg->open = 1;
+    if (!opts->resume) {
+        double il;
+        if (ct_scenario_number(s, "initial_level", &il)) {
+            for (size_t i = 0; i < (size_t)m.w * m.h; i++)
+                if (m.z[i] < SIM_ZOFF && il > m.z[i]) {
+                    m.hh[i] = (float)(il - m.z[i]);
+                    sim_touch_cell(&m, i);
+                }
+        } else if (nb && bmask_start) {
+            /* by default the run starts from the boundary's first level spread, bathtub-like, to
+             * the cells connected to it: rivers and canals full, not an empty channel that the
+             * first step would fill with a supercritical bore (which the local inertial
+             * equations do not model) */
+            double H0 = (wl.n ? ct_series_at(&wl, 0) : level_const) + slr;
+            ct_grid *L0 = NULL;
+            if ((st = ct_flood_connect_level(ctx, d.dem, bmask_start, CT_CONN4, H0, &L0)))
+                goto out;
+            const float *l0 = ct_grid_cdata(L0);
+            float fH0 = (float)H0;
+            for (size_t i = 0; i < (size_t)m.w * m.h; i++)
+                if (m.z[i] < SIM_ZOFF && l0[i] < fH0) {
+                    m.hh[i] = (float)(H0 - m.z[i]);
+                    sim_touch_cell(&m, i);
+                }
+            ct_grid_free(L0);
+        }
+        /* t = 0: the boundary cells at their level */
+        double H0 = (wl.n ? ct_series_at(&wl, 0) : level_const) + slr;
+        for (int i = 0; i < nb; i++) {
+            float hn = (float)(H0 - m.z[bcells[i]]);
+            m.hh[bcells[i]] = hn > 0 ? hn : 0;
+            sim_touch_cell(&m, bcells[i]);
+        }
+        ck.storage0 = sim_storage(&m);
+    }
+
+    /* the time loop */
+    int nthreads = ct_ctx_threads(ctx);
+    float dxy = m.dx < m.dy ? m.dx : m.dy;
+    double next_progress = ck.t;
+    const double eps = 1e-6;
+    double t_solver = now(), t_io = 0;
+    while (ck.t < duration - eps) {
+        float hmax = 0;
+        for (int t = 0; t < m.nt; t++)
+            if (m.thmax[t] > hmax || isnan(m.thmax[t]))
+                hmax = isnan(m.thmax[t]) ? NAN : m.thmax[t];
+        if (!isfinite(hmax) || hmax > 1e4f) {
+            st = ct_error(ctx, CT_ERR_INVALID, "unstable: depths became %s at t = %.1f s: lower alpha, or check the DEM "
+                          "and the inflows", isfinite(hmax) ? "absurd" : "NaN", ck.t);
+            goto out;
+        }
+        double dt = alpha * dxy / sqrt(SIM_G * (hmax > 0.01f ? hmax : 0.01));
+        if (dt < dtmin) {
+            st = ct_error(ctx, CT_ERR_INVALID, "unstable: the time step collapsed to %.3g s (min_timestep %g s) at t = %.1f s, "
+                          "with %.2f m of water: check the inflows and the DEM, or lower alpha", dt, dtmin, ck.t, hmax);
+            goto out;
+        }
+        double tev = duration;
+        if (ck.next_out < tev)
+            tev = ck.next_out;
+        if (ngau && ck.next_gauge < tev)
+            tev = ck.next_gauge;
+        if (ck.next_ckpt < tev)
+            tev = ck.next_ckpt;
+        if (ck.t + dt > tev)
+            dt = tev - ck.t;
+        int gauge_now = ngau && ck.next_gauge <= ck.t + eps;
+        if (!gauge_now || ck.t > 0 || opts->resume) {
+            m.rain_mps = (rain.n ? ct_series_at(&rain, ck.t + 0.5 * dt) : rain_const) / 3.6e6;
+            sim_update_active(&m, m.rain_mps > 0);
+            if (qcentred) {
+                float *tq = m.qx;
+                m.qx = m.qxo;
+                m.qxo = tq;
+                tq = m.qy;
+                m.qy = m.qyo;
+                m.qyo = tq;
+            }
+            float fdt = (float)dt, tnew = (float)(ck.t + dt);
+            /* a handful of tiles is not worth waking the team for (and a busy machine makes
+             * every barrier expensive) */
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && m.nact >= 4 * nthreads)
+            {
+#pragma omp for schedule(dynamic, 4)
+                for (int a = 0; a < m.nact; a++)
+                    sim_flux_tile(&m, m.alist[a], fdt);
+#pragma omp for schedule(dynamic, 4)
+                for (int a = 0; a < m.nact; a++)
+                    sim_depth_tile(&m, m.alist[a], fdt, tnew);
+            }
+            if (!sim_fix_negative(&m, fdt)) {
+                st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            ck.rain += m.rain_mps * dt * m.cell_area * (double)m.nvalid;
+            for (int i = 0; i < ninf; i++) {
+                double q = ct_series_at(&ins[inf_series[i]].s, ck.t + 0.5 * dt) * m.dx; /* m²/s per unit width */
+                size_t c = (size_t)inf[i].row * m.w + inf[i].col;
+                m.hh[c] += (float)(q * dt / m.cell_area);
+                ck.inflow += q * dt;
+                sim_touch_cell(&m, c);
+            }
+            if (nb) {
+                double H = (wl.n ? ct_series_at(&wl, ck.t + dt) : level_const) + slr;
+                for (int i = 0; i < nb; i++) {
+                    size_t c = bcells[i];
+                    float hn = (float)(H - m.z[c]);
+                    hn = hn > 0 ? hn : 0;
+                    double dv = ((double)hn - m.hh[c]) * m.cell_area;
+                    if (dv > 0)
+                        ck.bnd_in += dv;
+                    else
+                        ck.bnd_out -= dv;
+                    m.hh[c] = hn;
+                    sim_touch_cell(&m, c);
+                }
+            }
+            ck.t += dt;
+            ck.steps++;
+            ck.cell_updates += (double)m.nact_cells;
+            ck.dt_last = dt;
+            if (dt < ck.dt_min_seen && ck.t < tev - eps)
+                ck.dt_min_seen = dt;
+        }
+        if (ngau && ck.next_gauge <= ck.t + eps) {
+            double row[1 + 2 * 256];
+            row[0] = ck.t;
+            for (int k = 0; k < ngau; k++) {
+                size_t c = (size_t)gau[k].row * m.w + gau[k].col;
+                row[1 + 2 * k] = m.hh[c];
+                row[2 + 2 * k] = m.hh[c] + m.z[c];
+            }
+            if (!rows_push(&rw.g, &rw.ng, &rw.cap_g, 1 + 2 * ngau, row)) {
+                st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            ck.next_gauge += gint;
+        }
+        if (ck.next_out <= ck.t + eps || ck.t >= duration - eps) {
+            double clamp = 0;
+            for (int t = 0; t < m.nt; t++)
+                clamp += m.tclamp[t];
+            clamp *= m.cell_area;
+            double stor = sim_storage(&m), in = ck.inflow + ck.rain + ck.bnd_in;
+            double err = stor - ck.storage0 - (in - ck.bnd_out) - clamp;
+            double row[MB_COLS] = {ck.t, (double)ck.steps, ck.dt_last, ck.inflow, ck.rain, ck.bnd_in, ck.bnd_out, stor,
+                                   err, in > 0 ? 100 * err / in : 0};
+            if (!rows_push(&rw.mb, &rw.nm, &rw.cap_m, MB_COLS, row)) {
+                st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            char name[64];
+            snprintf(name, sizeof name, "depth-%07.0fs.tif", ck.t);
+            ct_grid *g = ct_grid_new(ctx, CT_FLOAT32, d.w, d.h);
+            if (!g) {
+                st = ct_ctx_status(ctx);
+                goto out;
+            }
+            ct_grid_set_geotransform(g, d.gt);
+            ct_grid_set_crs(g, d.crs);
+            ct_grid_set_nodata(g, -9999);
+            float *o = ct_grid_data(g);
+            for (size_t i = 0; i < (size_t)d.w * d.h; i++)
+                o[i] = m.z[i] >= SIM_ZOFF ? -9999.0f : m.hh[i];
+            char sp[1400];
+            snprintf(sp, sizeof sp, "%s/%s", sg->dir, name);
+            /* the snapshot's own progress would make the run's bar jump back and forth */
+            ct_progress_fn pf = ctx->progress;
+            ctx->progress = NULL;
+            double tw0 = now();
+            st = ct_grid_write_cog(ctx, g, sp, NULL);
+            t_io += now() - tw0;
+            ctx->progress = pf;
+            ct_grid_free(g);
+            if (st)
+                goto out;
+            while (ck.next_out <= ck.t + eps)
+                ck.next_out += outint;
+        }
+        if (ck.next_ckpt <= ck.t + eps && ck.t < duration - eps) {
+            ck.next_ckpt += ckint; /* saved advanced, so that a resumed run does not stop here again */
+            if ((st = ckpt_write(ctx, ckpath, &m, &ck, &rw)))
+                goto out;
+            ct_log(ctx, CT_LOG_DEBUG, "checkpoint at t = %.1f s", ck.t);
+        }
+        if (ck.t >= next_progress) {
+            next_progress = ck.t + duration / 100;
+            if ((st = ct_progress(ctx, ck.t / duration, "simulating"))) {
+                keep_partial = 1;
+                goto out;
+            }
+        }
+    }
+
+    ck.solver_s += now() - t_solver - t_io;
+    /* the maxima, the tables and the plot */
+    {
+        struct {
+            const char *name;
+            const float *v;
+            int mask;
+        } outs[] = {{"max_depth.tif", m.maxh, 0},     {"max_velocity.tif", m.maxv, 0}, {"time_of_max.tif", m.tmaxh, 1},
+                    {"arrival_time.tif", m.arrival, 0}, {"duration.tif", m.dur, 0},   {"hazard.tif", m.maxhaz, 0}};
+        char sp[1400];
+        for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+            snprintf(sp, sizeof sp, "%s/%s", sg->dir, outs[i].name);
+            if ((st = sim_write_grid(ctx, &d, &m, outs[i].v, outs[i].mask, sp)))
+                goto out;
+        }
+        snprintf(sp, sizeof sp, "%s/mass_balance.csv", sg->dir);
+        if ((st = ct_flood_atext_open(ctx, sp, &mcsv)))
+            goto out;
+        fprintf(mcsv.f, "time_s,steps,dt_s,inflow_m3,rain_m3,boundary_in_m3,boundary_out_m3,storage_m3,error_m3,error_pct\n");
+        for (int i = 0; i < rw.nm; i++) {
+            const double *r = rw.mb + (size_t)i * MB_COLS;
+            fprintf(mcsv.f, "%.3f,%.0f,%.4f,%.3f,%.3f,%.3f,%.3f,%.3f,%.4f,%.6f\n", r[0], r[1], r[2], r[3], r[4], r[5], r[6],
+                    r[7], r[8], r[9]);
+        }
+        if ((st = ct_flood_atext_commit(ctx, &mcsv)))
+            goto out;
+        if (ngau) {
+            snprintf(sp, sizeof sp, "%s/gauges.csv", sg->dir);
+            if ((st = ct_flood_atext_open(ctx, sp, &gcsv)))
+                goto out;
+            fprintf(gcsv.f, "time_s");
+            for (int k = 0; k < ngau; k++)
+                fprintf(gcsv.f, ",%s_level_m", gau[k].name);
+            for (int k = 0; k < ngau; k++)
+                fprintf(gcsv.f, ",%s_depth_m", gau[k].name);
+            fputc('\n', gcsv.f);
+            int cols = 1 + 2 * ngau;
+            for (int i = 0; i < rw.ng; i++) {
+                const double *r = rw.g + (size_t)i * cols;
+                fprintf(gcsv.f, "%.1f", r[0]);
+                for (int k = 0; k < ngau; k++)
+                    fprintf(gcsv.f, ",%.4f", r[2 + 2 * k]);
+                for (int k = 0; k < ngau; k++)
+                    fprintf(gcsv.f, ",%.4f", r[1 + 2 * k]);
+                fputc('\n', gcsv.f);
+            }
+            if ((st = ct_flood_atext_commit(ctx, &gcsv)))
+                goto out;
+            snprintf(sp, sizeof sp, "%s/gauges_summary.csv", sg->dir);
+            if ((st = ct_flood_atext_open(ctx, sp, &scsv)))
+                goto out;
+            fprintf(scsv.f, "gauge,x,y,ground_m,peak_level_m,time_of_peak_s,arrival_time_s,max_depth_m\n");
+            for (int k = 0; k < ngau; k++) {
+                double pk = -INFINITY, tpk = 0, tarr = -1, dmax = 0;
+                for (int i = 0; i < rw.ng; i++) {
+                    const double *r = rw.g + (size_t)i * cols;
+                    if (r[2 + 2 * k] > pk) {
+                        pk = r[2 + 2 * k];
+                        tpk = r[0];
+                    }
+                    if (tarr < 0 && r[1 + 2 * k] >= arr)
+                        tarr = r[0];
+                    if (r[1 + 2 * k] > dmax)
+                        dmax = r[1 + 2 * k];
+                }
+                size_t c = (size_t)gau[k].row * m.w + gau[k].col;
+                fprintf(scsv.f, "%s,%.3f,%.3f,%.4f,%.4f,%.1f,", gau[k].name, gau[k].x, gau[k].y, m.z[c], pk, tpk);
+                if (tarr >= 0)
+                    fprintf(scsv.f, "%.1f", tarr);
+                fprintf(scsv.f, ",%.4f\n", dmax);
+            }
+            if ((st = ct_flood_atext_commit(ctx, &scsv)))
+                goto out;
+            snprintf(sp, sizeof sp, "%s/gauges.png", sg->dir);
+            if ((st = plot_gauges(ctx, sp, &rw, gau, ct_scenario_get(s, "name"))))
+                goto out;
+        }
+    }
+    /* move everything into place */
+    unlink(ckpath);
+    {
+        DIR *dd = opendir(sg->dir);
+        struct dirent *de;
+        char a[1400], b[1400];
+        while (dd && (de = readdir(dd))) {
+            if (de->d_name[0] == '.')
+                continue;
+            snprintf(a, sizeof a, "%s/%s", sg->dir, de->d_name);
+            snprintf(b, sizeof b, "%s/%s", outdir, de->d_name);
+            if (rename(a, b)) {
+                st = ct_error(ctx, CT_ERR_IO, "%s: cannot move into place: %s", b, strerror(errno));
+                break;
+            }
+        }
+        if (dd)
+            closedir(dd);
+        if (st)
+            goto out;
+        rmdir(sg->dir);
+        sg->open = 0;
+    }
+    {
+        FILE *o = opts->out ? opts->out : stdout;
+        const double *last = rw.nm ? rw.mb + (size_t)(rw.nm - 1) * MB_COLS : NULL;
+        double wetmax = 0;
+        long long flooded = 0;
+        for (size_t i = 0; i < (size_t)m.w * m.h; i++)
+            if (m.z[i] < SIM_ZOFF && m.maxh[i] >= m.arr) {
+                flooded++;
+                if (m.maxh[i] > wetmax)
+                    wetmax = m.maxh[i];
+            }
+        if (opts->json) {
+            json_object *doc = json_object_new_object();
+            const char *name = ct_scenario_get(s, "name");
+            json_object_object_add(doc, "scenario", json_object_new_string(name ? name : ""));
+            json_object_object_add(doc, "model", json_object_new_string("simulate"));
+            json_object_object_add(doc, "scheme", json_object_new_string(qcentred ? "qcentred" : "bates"));
+            json_object_object_add(doc, "duration_s", json_object_new_double(duration));
+            json_object_object_add(doc, "steps", json_object_new_int64(ck.steps));
+            json_object_object_add(doc, "min_dt_s", json_object_new_double(isfinite(ck.dt_min_seen) ? ck.dt_min_seen : 0));
+            json_object_object_add(doc, "cell_updates", json_object_new_double(ck.cell_updates));
+            json_object_object_add(doc, "solver_s", json_object_new_double(ck.solver_s));
+            json_object_object_add(doc, "cell_updates_per_s",
+                                   json_object_new_double(ck.solver_s > 0 ? ck.cell_updates / ck.solver_s : 0));
+            json_object_object_add(doc, "mean_active_cells",
+                                   json_object_new_double(ck.steps ? ck.cell_updates / (double)ck.steps : 0));
+            json_object_object_add(doc, "flooded_cells", json_object_new_int64(flooded));
+            json_object_object_add(doc, "flooded_area_ha", json_object_new_double(flooded * m.cell_area / 1e4));
+            json_object_object_add(doc, "max_depth_m", json_object_new_double(wetmax));
+            if (last) {
+                json_object_object_add(doc, "inflow_m3", json_object_new_double(last[3]));
+                json_object_object_add(doc, "rain_m3", json_object_new_double(last[4]));
+                json_object_object_add(doc, "boundary_in_m3", json_object_new_double(last[5]));
+                json_object_object_add(doc, "boundary_out_m3", json_object_new_double(last[6]));
+                json_object_object_add(doc, "storage_m3", json_object_new_double(last[7]));
+                json_object_object_add(doc, "mass_error_m3", json_object_new_double(last[8]));
+                json_object_object_add(doc, "mass_error_pct", json_object_new_double(last[9]));
+            }
+            json_object *ga = json_object_new_array();
+            int cols = 1 + 2 * ngau;
+            for (int k = 0; k < ngau; k++) {
+                double pk = -INFINITY, tpk = 0, tarr = -1;
+                for (int i = 0; i < rw.ng; i++) {
+                    const double *r = rw.g + (size_t)i * cols;
+                    if (r[2 + 2 * k] > pk) {
+                        pk = r[2 + 2 * k];
+                        tpk = r[0];
+                    }
+                    if (tarr < 0 && r[1 + 2 * k] >= arr)
+                        tarr = r[0];
+                }
+                json_object *go = json_object_new_object();
+                json_object_object_add(go, "name", json_object_new_string(gau[k].name));
+                json_object_object_add(go, "peak_level_m", json_object_new_double(pk));
+                json_object_object_add(go, "time_of_peak_s", json_object_new_double(tpk));
+                json_object_object_add(go, "arrival_time_s", tarr >= 0 ? json_object_new_double(tarr) : NULL);
+                json_object_array_add(ga, go);
+            }
+            json_object_object_add(doc, "gauges", ga);
+            fprintf(o, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+            json_object_put(doc);
+        } else {
+            fprintf(o, "simulated %.0f s in %lld steps (%s scheme); flooded (>= %.2f m) %.2f ha, deepest %.3f m\n",
+                    duration, ck.steps, qcentred ? "q-centred" : "Bates", arr, flooded * m.cell_area / 1e4, wetmax);
+            if (last)
+                fprintf(o, "mass balance: in %.1f m3 (inflow %.1f, rain %.1f, boundary %.1f), out %.1f m3, stored %.1f m3, "
+                        "error %.3g m3 (%.4f %% of inflow)\n", last[3] + last[4] + last[5], last[3], last[4], last[5],
+                        last[6], last[7], last[8], last[9]);
+        }
+    }
+out:
+    ct_flood_atext_abort(&gcsv);
+    ct_flood_atext_abort(&mcsv);
+    ct_flood_atext_abort(&scsv);
+    if (st == CT_ERR_CANCELLED)
+        keep_partial = 1;
+    if (sg->open && !keep_partial) {
+        /* a failed run leaves nothing half-written; a cancelled one keeps its checkpoint */
+        DIR *dd = opendir(sg->dir);
+        struct dirent *de;
+        char a[1400];
+        while (dd && (de = readdir(dd)))
+            if (de->d_name[0] != '.') {
+                snprintf(a, sizeof a, "%s/%s", sg->dir, de->d_name);
+                unlink(a);
+            }
+        if (dd)
+            closedir(dd);
+        rmdir(sg->dir);
+    }
+    free(sg);
+    free(rw.g);
+    free(rw.mb);
+    free(bcells);
+    ct_grid_free(bmask);
+    ct_grid_free(bmask_start);
+    free(inf);
+    free(inf_series);
+    free(gau);
+    for (int i = 0; i < nins; i++)
+        ct_series_free(&ins[i].s);
+    free(ins);
+    ct_series_free(&wl);
+    ct_series_free(&rain);
+    sim_free(&m);
+    domain_free(&d);
+    return st;
+}
