@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <gdal.h>
 #include <json-c/json.h>
 
 #include "ct/crs.h"
@@ -268,11 +269,13 @@ ct_status ct_info_describe(ct_ctx *ctx, const char *path, const ct_info_opts *op
             if (!st && sqlite)
                 describe_sdi(ctx, path, doc);
         } else if (st == CT_ERR_FORMAT) {
-            /* Neither: quote the raster driver's reason when it had one (a truncated GeoTIFF
-             * is a raster that failed, not "not a GIS file"). */
-            const char *why = strchr(rmsg, ':');
-            st = ct_error(ctx, CT_ERR_FORMAT, "%s: not a raster or vector dataset GDAL can read%s",
-                          path, why && strstr(why, "TIFF") ? why : "");
+            /* Neither opened: a file some driver recognises is a broken dataset of that kind (a
+             * truncated GeoTIFF, a shapefile without its .dbf) and its reader's reason is the
+             * one to give; otherwise it is no GIS file at all. */
+            if (GDALIdentifyDriverEx(path, GDAL_OF_RASTER, NULL, NULL))
+                st = ct_error(ctx, CT_ERR_FORMAT, "%s", rmsg);
+            else if (!GDALIdentifyDriverEx(path, GDAL_OF_VECTOR, NULL, NULL))
+                st = ct_error(ctx, CT_ERR_FORMAT, "%s: not a raster or vector dataset GDAL can read", path);
         }
     }
     if (st) {

@@ -344,8 +344,10 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
         double a = 0, perim = 0;
         GEOSArea_r(h, g, &a);
         GEOSGeometry *ring = a < 50 ? GEOSBoundary_r(h, g) : NULL;
-        if (ring)
-            GEOSLength_r(h, ring, &perim), GEOSGeom_destroy_r(h, ring);
+        if (ring) {
+            GEOSLength_r(h, ring, &perim);
+            GEOSGeom_destroy_r(h, ring);
+        }
         if (a < 50 && perim > 0 && 2 * a / perim < 0.5) {
             snprintf(detail, sizeof detail, "sliver: %.2f m², mean width %.2f m", a, 2 * a / perim);
             GEOSGeom_destroy_r(h, g);
@@ -483,8 +485,10 @@ static ct_status check_sheet(run *r, const char *source, const char *sheet, shee
                 continue;
             GEOSGeometry *x = GEOSIntersection_r(h, sp->g[i], sp->g[j]);
             double a = 0;
-            if (x)
-                GEOSArea_r(h, x, &a), GEOSGeom_destroy_r(h, x);
+            if (x) {
+                GEOSArea_r(h, x, &a);
+                GEOSGeom_destroy_r(h, x);
+            }
             if (a < 0.01)
                 continue; /* below survey precision */
             snprintf(detail, sizeof detail, "overlaps %s by %.2f m²", sp->key[j], a);
@@ -1147,7 +1151,9 @@ static ct_status ingest_dem(run *r, const char *path, json_object *summary)
     co = CSLSetNameValue(co, "NUM_THREADS", CPLSPrintf("%d", ct_ctx_threads(ctx)));
     GDALDatasetH cog = GDALCreateCopy(GDALGetDriverByName("COG"), tmp, gridded, FALSE, co, NULL, NULL);
     CSLDestroy(co);
-    if (!cog || (GDALClose(cog), e.failed)) {
+    if (cog)
+        GDALClose(cog); /* flushes the last tiles: a full disk shows here */
+    if (!cog || e.failed) {
         st = ct_error(ctx, CT_ERR_IO, "%s: cannot write the COG: %s", tmp, ct_gdal_errs_msg(&e, "unknown reason"));
         unlink(tmp);
         goto out;
