@@ -2607,6 +2607,34 @@ static char *vector_layers_json(const vdata *d, int minz, int maxz)
 }
 
 /* ct_tile_run for vector input. */
+/* The zoom range of a vector run: the options', else from the zoom where the data fits one tile
+ * up to default_max; refused when out of range or, unless --force, when it makes too many tiles. */
+static ct_status vector_zooms(ct_ctx *ctx, const ct_tile_opts *o, const double merc[4], int default_max,
+                              ct_tile_summary *sum, int *minz_out, int *maxz_out)
+{
+    int zfit = (int)floor(log2(2 * CT_MERC_HALF / fmax(fmax(merc[2] - merc[0], merc[3] - merc[1]), 1)));
+    zfit = zfit < 0 ? 0 : zfit > 16 ? 16 : zfit;
+    int minz = o->minzoom >= 0 ? o->minzoom : zfit, maxz = o->maxzoom >= 0 ? o->maxzoom : default_max;
+    if (o->minzoom >= 0 && o->maxzoom < 0 && maxz < minz)
+        maxz = minz;
+    if (o->maxzoom >= 0 && o->minzoom < 0 && minz > maxz)
+        minz = maxz;
+    *minz_out = minz;
+    *maxz_out = maxz;
+    if (minz < 0 || maxz > 30 || minz > maxz)
+        return ct_error(ctx, CT_ERR_USAGE, "zoom range %d-%d: zooms go from 0 to 30, minimum first", minz, maxz);
+    uint64_t total = ct_tile_count(merc, minz, maxz);
+    sum->tiles_in_range = total;
+    if (total > CT_TILE_MAX_TILES && !o->force) {
+        char a[40], b[40];
+        format_count(total, a, sizeof a);
+        format_count(CT_TILE_MAX_TILES, b, sizeof b);
+        return ct_error(ctx, CT_ERR_USAGE, "%s: zooms %d-%d would make %s tiles (more than %s): "
+                        "narrow the zoom range, or give --force", o->input, minz, maxz, a, b);
+    }
+    return CT_OK;
+}
+
 static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, sink *S, ct_tile_summary *sum, double ll[4],
                          char **layers_json, int *minz_out, int *maxz_out, double t0)
 {
@@ -2622,29 +2650,11 @@ static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, sink *S, ct_tile_su
     if ((st = vread(ctx, o->input, &d, merc, ll, &sum->features, o->fields, o->nfields)))
         goto out;
     /* zooms: from the one where everything fits in a tile, to 16 */
-    int zfit = (int)floor(log2(2 * CT_MERC_HALF / fmax(fmax(merc[2] - merc[0], merc[3] - merc[1]), 1)));
-    zfit = zfit < 0 ? 0 : zfit > 16 ? 16 : zfit;
-    int minz = o->minzoom >= 0 ? o->minzoom : zfit, maxz = o->maxzoom >= 0 ? o->maxzoom : 16;
-    if (o->minzoom >= 0 && o->maxzoom < 0 && maxz < minz)
-        maxz = minz;
-    if (o->maxzoom >= 0 && o->minzoom < 0 && minz > maxz)
-        minz = maxz;
+    int minz, maxz;
+    if ((st = vector_zooms(ctx, o, merc, 16, sum, &minz, &maxz)))
+        goto out;
     *minz_out = minz;
     *maxz_out = maxz;
-    if (minz < 0 || maxz > 30 || minz > maxz) {
-        st = ct_error(ctx, CT_ERR_USAGE, "zoom range %d-%d: zooms go from 0 to 30, minimum first", minz, maxz);
-        goto out;
-    }
-    uint64_t total = ct_tile_count(merc, minz, maxz);
-    sum->tiles_in_range = total;
-    if (total > CT_TILE_MAX_TILES && !o->force) {
-        char a[40], b[40];
-        format_count(total, a, sizeof a);
-        format_count(CT_TILE_MAX_TILES, b, sizeof b);
-        st = ct_error(ctx, CT_ERR_USAGE, "%s: zooms %d-%d would make %s tiles (more than %s): "
-                      "narrow the zoom range, or give --force", o->input, minz, maxz, a, b);
-        goto out;
-    }
     *layers_json = vector_layers_json(&d, minz, maxz);
     for (int i = 0; i < nthreads; i++)
         gh[i] = GEOS_init_r();
@@ -2916,29 +2926,11 @@ static ct_status run_draw(ct_ctx *ctx, const ct_tile_opts *o, sink *S, ct_tile_s
             }
     }
     free(fld);
-    int zfit = (int)floor(log2(2 * CT_MERC_HALF / fmax(fmax(merc[2] - merc[0], merc[3] - merc[1]), 1)));
-    zfit = zfit < 0 ? 0 : zfit > 16 ? 16 : zfit;
-    int minz = o->minzoom >= 0 ? o->minzoom : zfit, maxz = o->maxzoom >= 0 ? o->maxzoom : 17;
-    if (o->minzoom >= 0 && o->maxzoom < 0 && maxz < minz)
-        maxz = minz;
-    if (o->maxzoom >= 0 && o->minzoom < 0 && minz > maxz)
-        minz = maxz;
+    int minz, maxz;
+    if ((st = vector_zooms(ctx, o, merc, 17, sum, &minz, &maxz)))
+        goto out;
     *minz_out = minz;
     *maxz_out = maxz;
-    if (minz < 0 || maxz > 30 || minz > maxz) {
-        st = ct_error(ctx, CT_ERR_USAGE, "zoom range %d-%d: zooms go from 0 to 30, minimum first", minz, maxz);
-        goto out;
-    }
-    uint64_t total = ct_tile_count(merc, minz, maxz);
-    sum->tiles_in_range = total;
-    if (total > CT_TILE_MAX_TILES && !o->force) {
-        char a[40], b[40];
-        format_count(total, a, sizeof a);
-        format_count(CT_TILE_MAX_TILES, b, sizeof b);
-        st = ct_error(ctx, CT_ERR_USAGE, "%s: zooms %d-%d would make %s tiles (more than %s): "
-                      "narrow the zoom range, or give --force", o->input, minz, maxz, a, b);
-        goto out;
-    }
     for (int i = 0; i < nthreads; i++)
         gh[i] = GEOS_init_r();
     int level = o->level ? o->level : 6, quality = o->quality ? o->quality : 80;
