@@ -18,6 +18,7 @@
 #include "ct/landuse.h"
 #include "ct/overlay.h"
 #include "ct/raster.h"
+#include "ct/sdi.h"
 #include "ct/vector.h"
 #include "raster_int.h"
 #include <cpl_conv.h>
@@ -594,20 +595,6 @@ ct_status ct_zonal_grid(ct_ctx *ctx, const GEOSGeometry *g, const ct_grid *grid,
 /* ---------------------------------------------------------------------------------------- */
 /* Restricted fields.                                                                        */
 
-int ct_overlay_field_restricted(const char *name)
-{
-    /* Owner names and identity-document numbers of Vietnamese cadastral data. */
-    static const char *const names[] = {
-        "TenChu", "Ten_Chu", "TenChuSD", "ChuSuDung", "Chu_SD", "ChuSD", "ChuSH", "TenChuSH", "HoTen",
-        "Ho_Ten", "HoTenChu", "CMND", "SoCMND", "CCCD", "SoCCCD", "CMT", "SoCMT", "SoDinhDanh",
-        "DinhDanh", "SoGiayTo", "GiayToTuyThan", "owner", "owner_name",
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcasecmp(name, names[i]))
-            return 1;
-    return 0;
-}
-
 /* A value that looks like a CMND (9 digits) or CCCD (12 digits) number. */
 static int looks_like_id(const char *s)
 {
@@ -847,7 +834,7 @@ static ct_status player_fields(ct_ctx *ctx, player *p, const char *const *fields
         return CT_OK;
     }
     for (int i = 0; i < nf; i++) {
-        if (ct_overlay_field_restricted(ct_layer_field_name(p->layer, i)) ||
+        if (ct_sdi_field_personal(ct_layer_field_name(p->layer, i)) ||
             (p->restricted_guess && p->restricted_guess[i])) {
             ct_log(ctx, CT_LOG_INFO, "%s: field %s is restricted (personal data): not copied; name it "
                    "with --field to copy it", p->path, ct_layer_field_name(p->layer, i));
@@ -2109,7 +2096,7 @@ static int label_field(ct_layer *l)
     int nf = ct_layer_field_count(l), first = -1;
     for (int i = 0; i < nf; i++) {
         const char *n = ct_layer_field_name(l, i);
-        if (ct_layer_field_type(l, i) != CT_FIELD_STRING || ct_overlay_field_restricted(n))
+        if (ct_layer_field_type(l, i) != CT_FIELD_STRING || ct_sdi_field_personal(n))
             continue;
         if (!strncasecmp(n, "Ten", 3) || strcasestr(n, "name"))
             return i;

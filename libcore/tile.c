@@ -27,6 +27,7 @@
 
 #include "ct/crs.h"
 #include "ct/raster.h"
+#include "ct/sdi.h"
 #include "ct/tile.h"
 #include "ct/vector.h"
 #include "raster_int.h"
@@ -2080,11 +2081,7 @@ static int keep_field(const char *name, const char *const *fields, int nfields)
                 return 1;
         return 0;
     }
-    static const char *const personal[] = {CT_TILE_PERSONAL_FIELDS};
-    for (size_t i = 0; i < sizeof personal / sizeof *personal; i++)
-        if (!strcasecmp(personal[i], name))
-            return 0;
-    return 1;
+    return !ct_sdi_field_personal(name);
 }
 
 static ct_status vread(ct_ctx *ctx, const char *path, vdata *d, double merc[4], double ll[4], uint64_t *nfeat,

@@ -83,7 +83,7 @@
  * -----------------
  * Owner names and identity numbers (TenChu, ChuSuDung, HoTen, CMND, CCCD ... and string fields
  * whose values look like 9- or 12-digit ID numbers) are never copied to any output unless named
- * in fields[]. ct_overlay_field_restricted() says which names are.
+ * in fields[]. ct_sdi_field_personal() (ct/sdi.h) says which names are.
  *
  * SDI (not yet): when this module was written the SDI module was not ready. A layer or raster
  * operand of the form "sdi:NAME" (with ct_common_opts.sdi) and an output table in the SDI are
@@ -143,9 +143,6 @@ typedef struct ct_zonal_stats {
  */
 ct_status ct_zonal_grid(ct_ctx *ctx, const GEOSGeometry *g, const ct_grid *grid,
                         const ct_zonal_params *p, ct_zonal_stats *out);
-
-/** @return 1 when a field of that name holds personal data (owner names, ID numbers). */
-int ct_overlay_field_restricted(const char *name);
 
 typedef enum ct_overlay_mode {
     CT_OVERLAY_ZONAL = 1, /**< rasters × polygons */

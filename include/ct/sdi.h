@@ -202,6 +202,14 @@ ct_status ct_sdi_raster_path(ct_ctx *ctx, ct_sdi *sdi, const char *name, char **
 ct_status ct_sdi_undo(ct_ctx *ctx, ct_sdi *sdi, long long version, const char *command,
                       long long *undo_version);
 
+/**
+ * @return 1 when a field of that name holds personal data (owner names, ID numbers) wherever it
+ * comes from: the SDI's restricted columns (owner, owner_id), the source names they are mapped
+ * from (TenChu, ChuSuDung, CMND, CCCD, ...), and other names cadastral exports use for them.
+ * Case-insensitive. Every tool leaves such fields out of its outputs unless an option names them.
+ */
+int ct_sdi_field_personal(const char *name);
+
 /** @return 1 when field of layer is restricted (personal data). */
 int ct_sdi_field_restricted(const ct_sdi *sdi, const char *layer, const char *field);
 

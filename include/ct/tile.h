@@ -39,7 +39,7 @@
  * left out at that zoom. Limits per tile: 200 000 features and 500 KB per layer; features over
  * them are left out and counted in features_dropped. Attributes: those named in opts.fields,
  * or else every attribute except personal data — until the SDI marks restricted fields, the
- * cadastral owner and identity fields CT_TILE_PERSONAL_FIELDS are never written unless named
+ * cadastral owner and identity fields (ct_sdi_field_personal() in ct/sdi.h) are never written unless named
  * explicitly; text is decoded to UTF-8 (ct/text.h). Tiles
  * are gzip-compressed in MBTiles and PMTiles, plain .pbf in a folder (with metadata.json);
  * metadata carries `vector_layers`.
@@ -214,9 +214,6 @@ typedef struct ct_tile_summary {
 
 /** Attribute names (case-insensitive) treated as personal data in vector tiles unless named in
  *  ct_tile_opts.fields: owner, address and identity-card fields of Vietnamese cadastral data. */
-#define CT_TILE_PERSONAL_FIELDS \
-    "TenChu", "ChuSuDung", "ChuSoHuu", "HoTen", "DiaChi", "DiaChiChu", "CMND", "SoCMND", "CCCD", "SoCCCD", "SoDinhDanh"
-
 /** Above this many tiles ct_tile_run() refuses to start unless force is set. */
 #define CT_TILE_MAX_TILES 100000000ull
 

@@ -13,6 +13,7 @@
 
 #include "ct/crs.h"
 #include "ct/overlay.h"
+#include "ct/sdi.h"
 #include "ct/raster.h"
 #include "ct/vector.h"
 
@@ -383,12 +384,15 @@ static void test_partition_totals(void **state)
 static void test_restricted_and_errors(void **state)
 {
     (void)state;
-    assert_true(ct_overlay_field_restricted("TenChu"));
-    assert_true(ct_overlay_field_restricted("chususdung") == 0);
-    assert_true(ct_overlay_field_restricted("ChuSuDung"));
-    assert_true(ct_overlay_field_restricted("cccd"));
-    assert_false(ct_overlay_field_restricted("SoThua"));
-    assert_false(ct_overlay_field_restricted("GhiChu"));
+    assert_true(ct_sdi_field_personal("TenChu"));
+    assert_true(ct_sdi_field_personal("chususdung") == 0);
+    assert_true(ct_sdi_field_personal("ChuSuDung"));
+    assert_true(ct_sdi_field_personal("cccd"));
+    assert_false(ct_sdi_field_personal("SoThua"));
+    assert_false(ct_sdi_field_personal("GhiChu"));
+    assert_true(ct_sdi_field_personal("owner"));    /* the SDI's own restricted columns */
+    assert_true(ct_sdi_field_personal("OWNER_ID"));
+    assert_false(ct_sdi_field_personal("address"));
     ct_ctx *ctx = ct_ctx_new();
     GEOSGeometry *g = wkt(ctx, "POLYGON((0 0,1 0,1 1,0 0))");
     double f[4], rot[6] = {0, 1, 0.1, 0, 0, -1};
