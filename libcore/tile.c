@@ -2580,6 +2580,90 @@ static int cmp_tpair(const void *a, const void *b)
     return p->f < q->f ? -1 : p->f > q->f;
 }
 
+/* The tiles of one zoom that vector features touch: (tile id, feature) pairs sorted by tile, so
+ * that tile t has the features fidx[start[t] .. start[t + 1]) in input order (layers stay
+ * grouped). The buffers are reused from zoom to zoom. */
+typedef struct tile_groups {
+    tpair *pairs;
+    size_t npairs, cap;
+    size_t *start, *fidx;
+    size_t ntiles;
+} tile_groups;
+
+static ct_status group_tiles(ct_ctx *ctx, const char *output, const vdata *d, int z, double bufm, tile_groups *g)
+{
+    g->npairs = 0;
+    for (size_t i = 0; i < d->nf; i++) {
+        double b[4] = {d->F[i].b[0] - bufm, d->F[i].b[1] - bufm, d->F[i].b[2] + bufm, d->F[i].b[3] + bufm};
+        uint32_t r[4];
+        ct_tile_range(b, z, r);
+        for (uint32_t ty = r[1]; ty <= r[3]; ty++)
+            for (uint32_t tx = r[0]; tx <= r[2]; tx++) {
+                if (g->npairs == g->cap) {
+                    size_t nc = g->cap ? g->cap * 2 : 65536;
+                    tpair *np = realloc(g->pairs, nc * sizeof *np);
+                    if (!np)
+                        return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", output);
+                    g->pairs = np;
+                    g->cap = nc;
+                }
+                g->pairs[g->npairs++] = (tpair){ct_pmtiles_id(z, tx, ty), i};
+            }
+    }
+    qsort(g->pairs, g->npairs, sizeof *g->pairs, cmp_tpair);
+    free(g->start);
+    free(g->fidx);
+    g->start = malloc((g->npairs + 1) * sizeof *g->start);
+    g->fidx = malloc((g->npairs + 1) * sizeof *g->fidx);
+    if (!g->start || !g->fidx)
+        return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", output);
+    g->ntiles = 0;
+    for (size_t i = 0; i < g->npairs; i++) {
+        if (!i || g->pairs[i].id != g->pairs[i - 1].id)
+            g->start[g->ntiles++] = i;
+        g->fidx[i] = g->pairs[i].f;
+    }
+    g->start[g->ntiles] = g->npairs;
+    return CT_OK;
+}
+
+static void tile_groups_free(tile_groups *g)
+{
+    free(g->pairs);
+    free(g->start);
+    free(g->fidx);
+}
+
+/* Stores the tiles one zoom made, in tile order, frees them, and reports progress. */
+static ct_status store_tiles(ct_ctx *ctx, sink *S, ct_tile_summary *sum, int z, int minz, int maxz,
+                             const tile_groups *g, vtile_res *res, uint64_t *done, double t0)
+{
+    ct_status st = CT_OK;
+    for (size_t t = 0; t < g->ntiles; t++) {
+        int zz;
+        uint32_t tx, ty;
+        ct_pmtiles_zxy(g->pairs[g->start[t]].id, &zz, &tx, &ty);
+        if (res[t].failed && st == CT_OK)
+            st = ct_error(ctx, CT_ERR_NOMEM, "tile %d/%u/%u: out of memory", z, tx, ty);
+        if (res[t].data && st == CT_OK) {
+            st = sink_put(ctx, S, z, tx, ty, res[t].data, res[t].len);
+            sum->tiles_written++;
+        } else if (!res[t].data)
+            sum->tiles_empty++;
+        sum->features_dropped += res[t].dropped;
+        free(res[t].data);
+    }
+    *done += g->ntiles;
+    if (st == CT_OK) {
+        double el = now_s() - t0;
+        char what[96];
+        snprintf(what, sizeof what, "zoom %d: %llu tiles, %.0f tiles/s", z, (unsigned long long)*done,
+                 *done / (el > 0 ? el : 1e-9));
+        st = ct_progress(ctx, (double)(z - minz + 1) / (maxz - minz + 1) * 0.98, what);
+    }
+    return st;
+}
+
 /* The vector_layers JSON of the metadata. */
 static char *vector_layers_json(const vdata *d, int minz, int maxz)
 {
@@ -2638,8 +2722,7 @@ static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, sink *S, ct_tile_su
     vdata d = {0};
     double merc[4];
     ct_status st;
-    tpair *pairs = NULL;
-    size_t npairs = 0, cappairs = 0;
+    tile_groups g = {0};
     int nthreads = ct_ctx_threads(ctx);
     GEOSContextHandle_t *gh = calloc((size_t)nthreads, sizeof *gh);
     if (!gh)
@@ -2657,86 +2740,25 @@ static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, sink *S, ct_tile_su
         gh[i] = GEOS_init_r();
     uint64_t done = 0;
     for (int z = minz; z <= maxz && st == CT_OK; z++) {
-        /* (tile, feature) pairs of this zoom from the feature boxes plus the buffer */
-        npairs = 0;
         double tsz = 2 * CT_MERC_HALF / (double)(1ull << z), bufm = tsz * MVT_BUFFER / MVT_EXTENT;
-        for (size_t i = 0; i < d.nf; i++) {
-            double b[4] = {d.F[i].b[0] - bufm, d.F[i].b[1] - bufm, d.F[i].b[2] + bufm, d.F[i].b[3] + bufm};
-            uint32_t r[4];
-            ct_tile_range(b, z, r);
-            for (uint32_t ty = r[1]; ty <= r[3]; ty++)
-                for (uint32_t tx = r[0]; tx <= r[2]; tx++) {
-                    if (npairs == cappairs) {
-                        size_t nc = cappairs ? cappairs * 2 : 65536;
-                        tpair *np = realloc(pairs, nc * sizeof *np);
-                        if (!np) {
-                            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
-                            goto out;
-                        }
-                        pairs = np;
-                        cappairs = nc;
-                    }
-                    pairs[npairs++] = (tpair){ct_pmtiles_id(z, tx, ty), i};
-                }
-        }
-        qsort(pairs, npairs, sizeof *pairs, cmp_tpair);
-        /* tiles: runs of one id */
-        size_t ntiles = 0;
-        size_t *start = malloc((npairs + 1) * sizeof *start);
-        size_t *fidx = malloc((npairs + 1) * sizeof *fidx);
-        vtile_res *res = NULL;
-        if (!start || !fidx) {
-            free(start);
-            free(fidx);
-            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
+        if ((st = group_tiles(ctx, o->output, &d, z, bufm, &g)))
             goto out;
-        }
-        for (size_t i = 0; i < npairs; i++) {
-            if (!i || pairs[i].id != pairs[i - 1].id)
-                start[ntiles++] = i;
-            fidx[i] = pairs[i].f; /* features in input order within a tile: layers stay grouped */
-        }
-        start[ntiles] = npairs;
-        res = calloc(ntiles + 1, sizeof *res);
+        vtile_res *res = calloc(g.ntiles + 1, sizeof *res);
         if (!res) {
-            free(start);
-            free(fidx);
             st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
             goto out;
         }
         int gz = S->kind != CT_SINK_DIR;
 #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 4)
-        for (size_t t = 0; t < ntiles; t++) {
+        for (size_t t = 0; t < g.ntiles; t++) {
             int zz;
             uint32_t tx, ty;
-            ct_pmtiles_zxy(pairs[start[t]].id, &zz, &tx, &ty);
-            mvt_tile(gh[omp_get_thread_num()], &d, z, tx, ty, fidx + start[t], start[t + 1] - start[t], gz, &res[t]);
+            ct_pmtiles_zxy(g.pairs[g.start[t]].id, &zz, &tx, &ty);
+            mvt_tile(gh[omp_get_thread_num()], &d, z, tx, ty, g.fidx + g.start[t], g.start[t + 1] - g.start[t], gz,
+                     &res[t]);
         }
-        for (size_t t = 0; t < ntiles; t++) {
-            int zz;
-            uint32_t tx, ty;
-            ct_pmtiles_zxy(pairs[start[t]].id, &zz, &tx, &ty);
-            if (res[t].failed && st == CT_OK)
-                st = ct_error(ctx, CT_ERR_NOMEM, "tile %d/%u/%u: out of memory", z, tx, ty);
-            if (res[t].data && st == CT_OK) {
-                st = sink_put(ctx, S, z, tx, ty, res[t].data, res[t].len);
-                sum->tiles_written++;
-            } else if (!res[t].data)
-                sum->tiles_empty++;
-            sum->features_dropped += res[t].dropped;
-            free(res[t].data);
-        }
-        done += ntiles;
+        st = store_tiles(ctx, S, sum, z, minz, maxz, &g, res, &done, t0);
         free(res);
-        free(start);
-        free(fidx);
-        if (st == CT_OK) {
-            double el = now_s() - t0;
-            char what[96];
-            snprintf(what, sizeof what, "zoom %d: %llu tiles, %.0f tiles/s", z, (unsigned long long)done,
-                     done / (el > 0 ? el : 1e-9));
-            st = ct_progress(ctx, (double)(z - minz + 1) / (maxz - minz + 1) * 0.98, what);
-        }
     }
     if (sum->features_dropped)
         ct_log(ctx, CT_LOG_WARN, "%s: %llu feature pieces left out of tiles over the limits (%d features, %d bytes per layer)",
@@ -2746,7 +2768,7 @@ out:
         if (gh[i])
             GEOS_finish_r(gh[i]);
     free(gh);
-    free(pairs);
+    tile_groups_free(&g);
     vdata_free(ctx, &d);
     return st;
 }
@@ -2872,8 +2894,7 @@ static ct_status run_draw(ct_ctx *ctx, const ct_tile_opts *o, sink *S, ct_tile_s
     double merc[4];
     ct_status st;
     const ct_tile_style *sty = o->style;
-    tpair *pairs = NULL;
-    size_t npairs = 0, cappairs = 0;
+    tile_groups g = {0};
     ct_rgba *fill = NULL;
     int nthreads = ct_ctx_threads(ctx);
     GEOSContextHandle_t *gh = calloc((size_t)nthreads, sizeof *gh);
@@ -2933,95 +2954,42 @@ static ct_status run_draw(ct_ctx *ctx, const ct_tile_opts *o, sink *S, ct_tile_s
     int level = o->level ? o->level : 6, quality = o->quality ? o->quality : 80;
     uint64_t done = 0;
     for (int z = minz; z <= maxz && st == CT_OK; z++) {
-        npairs = 0;
         double px_m = 2 * CT_MERC_HALF / ((double)TS * (double)(1ull << z));
         double bufm = (fmax(sty->outline_width, sty->line_width) / 2 + 1) * px_m;
-        for (size_t i = 0; i < d.nf; i++) {
-            double b[4] = {d.F[i].b[0] - bufm, d.F[i].b[1] - bufm, d.F[i].b[2] + bufm, d.F[i].b[3] + bufm};
-            uint32_t r[4];
-            ct_tile_range(b, z, r);
-            for (uint32_t ty = r[1]; ty <= r[3]; ty++)
-                for (uint32_t tx = r[0]; tx <= r[2]; tx++) {
-                    if (npairs == cappairs) {
-                        size_t nc = cappairs ? cappairs * 2 : 65536;
-                        tpair *np = realloc(pairs, nc * sizeof *np);
-                        if (!np) {
-                            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
-                            goto out;
-                        }
-                        pairs = np;
-                        cappairs = nc;
-                    }
-                    pairs[npairs++] = (tpair){ct_pmtiles_id(z, tx, ty), i};
-                }
-        }
-        qsort(pairs, npairs, sizeof *pairs, cmp_tpair);
-        size_t ntiles = 0;
-        size_t *start = malloc((npairs + 1) * sizeof *start), *fidx = malloc((npairs + 1) * sizeof *fidx);
-        vtile_res *res = NULL;
-        if (start && fidx) {
-            for (size_t i = 0; i < npairs; i++) {
-                if (!i || pairs[i].id != pairs[i - 1].id)
-                    start[ntiles++] = i;
-                fidx[i] = pairs[i].f;
-            }
-            start[ntiles] = npairs;
-            res = calloc(ntiles + 1, sizeof *res);
-        }
+        if ((st = group_tiles(ctx, o->output, &d, z, bufm, &g)))
+            goto out;
+        vtile_res *res = calloc(g.ntiles + 1, sizeof *res);
         if (!res) {
-            free(start);
-            free(fidx);
             st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
             goto out;
         }
 #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 2)
-        for (size_t t = 0; t < ntiles; t++) {
+        for (size_t t = 0; t < g.ntiles; t++) {
             int zz;
             uint32_t tx, ty;
-            ct_pmtiles_zxy(pairs[start[t]].id, &zz, &tx, &ty);
+            ct_pmtiles_zxy(g.pairs[g.start[t]].id, &zz, &tx, &ty);
             uint8_t *img = malloc((size_t)TS * TS * 4);
             if (!img) {
                 res[t].failed = 1;
                 continue;
             }
-            draw_tile(gh[omp_get_thread_num()], &d, sty, fill, z, tx, ty, fidx + start[t], start[t + 1] - start[t], img);
+            draw_tile(gh[omp_get_thread_num()], &d, sty, fill, z, tx, ty, g.fidx + g.start[t], g.start[t + 1] - g.start[t],
+                      img);
             if (!rgba_empty(img, (size_t)TS * TS)) {
                 res[t].data = encode_tile(img, o->format, quality, level, &res[t].len);
                 res[t].failed = !res[t].data;
             }
             free(img);
         }
-        for (size_t t = 0; t < ntiles; t++) {
-            int zz;
-            uint32_t tx, ty;
-            ct_pmtiles_zxy(pairs[start[t]].id, &zz, &tx, &ty);
-            if (res[t].failed && st == CT_OK)
-                st = ct_error(ctx, CT_ERR_NOMEM, "tile %d/%u/%u: out of memory", z, tx, ty);
-            if (res[t].data && st == CT_OK) {
-                st = sink_put(ctx, S, z, tx, ty, res[t].data, res[t].len);
-                sum->tiles_written++;
-            } else if (!res[t].data)
-                sum->tiles_empty++;
-            free(res[t].data);
-        }
-        done += ntiles;
+        st = store_tiles(ctx, S, sum, z, minz, maxz, &g, res, &done, t0);
         free(res);
-        free(start);
-        free(fidx);
-        if (st == CT_OK) {
-            double el = now_s() - t0;
-            char what[96];
-            snprintf(what, sizeof what, "zoom %d: %llu tiles, %.0f tiles/s", z, (unsigned long long)done,
-                     done / (el > 0 ? el : 1e-9));
-            st = ct_progress(ctx, (double)(z - minz + 1) / (maxz - minz + 1) * 0.98, what);
-        }
     }
 out:
     for (int i = 0; i < nthreads; i++)
         if (gh[i])
             GEOS_finish_r(gh[i]);
     free(gh);
-    free(pairs);
+    tile_groups_free(&g);
     free(fill);
     vdata_free(ctx, &d);
     return st;
