@@ -102,20 +102,6 @@ static const char *base_name(const char *path)
 /* ---------------------------------------------------------------------------------------- */
 /* Field mapping                                                                             */
 
-/* Does name appear in the '|'-separated alias list (case-insensitive)? */
-static int alias_match(const char *aliases, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *a = aliases; a && *a;) {
-        const char *bar = strchr(a, '|');
-        size_t len = bar ? (size_t)(bar - a) : strlen(a);
-        if (len == n && !strncasecmp(a, name, n))
-            return 1;
-        a = bar ? bar + 1 : NULL;
-    }
-    return 0;
-}
-
 /* A mapping file: "column = SourceField" lines, '#' comments. Returns the source field for a
  * column, or NULL. Errors name the file and line. */
 typedef struct mapping {
@@ -190,7 +176,7 @@ static ct_status map_fields(ct_ctx *ctx, const char *path, ct_layer *l, const ct
                 for (int k = 0; k < m->n; k++)
                     if (!strcmp(m->column[k], col) && !strcasecmp(m->field[k], name))
                         map[i] = c;
-            } else if (alias_match(d->columns[c].aliases, name)) {
+            } else if (ct_sdi_alias_match(d->columns[c].aliases, name)) {
                 map[i] = c;
             }
         }

@@ -376,8 +376,7 @@ long long ct_sdi_current_version(const ct_sdi *s)
     return ct_sdi_query_int((ct_sdi *)s, "SELECT max(version) FROM sdi_version", 0);
 }
 
-/* Does name appear in the '|'-separated list (case-insensitive)? */
-static int in_aliases(const char *aliases, const char *name)
+int ct_sdi_alias_match(const char *aliases, const char *name)
 {
     size_t n = strlen(name);
     for (const char *a = aliases; a && *a;) {
@@ -395,12 +394,12 @@ int ct_sdi_field_personal(const char *name)
     /* names of owner and identity fields in cadastral exports beyond the schema's own aliases */
     static const char *const more = "Ten_Chu|TenChuSD|TenChuSH|Chu_SD|ChuSD|ChuSH|ChuSoHuu|HoTen|Ho_Ten|HoTenChu|"
                                     "DiaChiChu|SoCCCD|CMT|SoCMT|SoDinhDanh|DinhDanh|SoGiayTo|GiayToTuyThan|owner_name";
-    if (in_aliases(more, name))
+    if (ct_sdi_alias_match(more, name))
         return 1;
     for (int l = 0; l < CT_SDI_NLAYERS; l++)
         for (int c = 0; c < layers[l].ncolumns; c++)
             if (layers[l].columns[c].restricted &&
-                (!strcasecmp(layers[l].columns[c].name, name) || in_aliases(layers[l].columns[c].aliases, name)))
+                (!strcasecmp(layers[l].columns[c].name, name) || ct_sdi_alias_match(layers[l].columns[c].aliases, name)))
                 return 1;
     return 0;
 }

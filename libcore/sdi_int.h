@@ -44,5 +44,7 @@ struct ct_sdi {
 ct_status ct_sdi_exec(ct_ctx *ctx, ct_sdi *s, const char *sql);
 sqlite3_stmt *ct_sdi_prepare(ct_ctx *ctx, ct_sdi *s, const char *sql);
 long long ct_sdi_query_int(ct_sdi *s, const char *sql, long long def);
+/* Does name appear in a column's '|'-separated alias list (case-insensitive)? */
+int ct_sdi_alias_match(const char *aliases, const char *name);
 
 #endif
