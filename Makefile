@@ -66,7 +66,7 @@ SONAME    = libctcore.so.0
 
 all: $(B)/lib/libctcore.a $(B)/lib/libctcore.so $(TOOLS)
 
-$(B)/%.o: %.c $(HEADERS) $(wildcard libcore/*_int.h)
+$(B)/%.o: %.c $(HEADERS) $(wildcard libcore/*_int.h) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(say) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<

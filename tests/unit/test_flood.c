@@ -11,42 +11,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "ct/crs.h"
 #include "ct/flood.h"
 #include "ct/raster.h"
 
-static char dir[64];
-
 static int setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/ct-test-flood-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
-
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return scratch_make("flood");
 }
 
 static void test_scenario_values(void **state)
 {
     (void)state;
     ct_ctx *ctx = ct_ctx_new();
-    const char *p = write_file("alarm.scn", "# Cần Thơ alarm levels\n"
+    const char *p = scratch_file("alarm.scn", "# Cần Thơ alarm levels\n"
                                             "name = alarm levels  # trailing comment\n"
                                             "model = bathtub\n"
                                             "dem = dem/ninhkieu.tif\n"
@@ -108,7 +88,7 @@ static void test_scenario_errors(void **state)
     };
     ct_ctx *ctx = ct_ctx_new();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *p = write_file("bad.scn", cases[i].text);
+        const char *p = scratch_file("bad.scn", cases[i].text);
         ct_scenario *s = (ct_scenario *)1;
         assert_int_equal(ct_scenario_load(ctx, p, &s), cases[i].st);
         assert_null(s);
@@ -133,7 +113,7 @@ static void test_series(void **state)
     (void)state;
     ct_ctx *ctx = ct_ctx_new();
     ct_series s;
-    const char *p = write_file("tide.csv", "time,level_m\n0,1.0\n1h,2.0\n7200,1.5\n");
+    const char *p = scratch_file("tide.csv", "time,level_m\n0,1.0\n1h,2.0\n7200,1.5\n");
     assert_int_equal(ct_series_read(ctx, p, &s), CT_OK);
     assert_int_equal(s.n, 3);
     assert_true(ct_series_at(&s, -5) == 1.0);
@@ -141,7 +121,7 @@ static void test_series(void **state)
     assert_true(fabs(ct_series_at(&s, 5400) - 1.75) < 1e-12);
     assert_true(ct_series_at(&s, 1e6) == 1.5);
     ct_series_free(&s);
-    p = write_file("bad.csv", "time,level_m\n0,1.0\n3600,2.0\n1800,1.5\n");
+    p = scratch_file("bad.csv", "time,level_m\n0,1.0\n3600,2.0\n1800,1.5\n");
     assert_int_equal(ct_series_read(ctx, p, &s), CT_ERR_INVALID);
     char want[300];
     snprintf(want, sizeof want, "%s:4: time 1800 does not increase", p);
@@ -251,10 +231,10 @@ static void test_simulate_resume(void **state)
     snprintf(path, sizeof path, "%s/dem.tif", dir);
     assert_int_equal(ct_grid_write_cog(ctx, dem, path, NULL), CT_OK);
     ct_grid_free(dem);
-    write_file("q.csv", "time,q\n0,0\n300,3\n1800,3\n3600,0\n");
-    write_file("in.csv", "x,y\n586105,1109325\n");
-    write_file("g.csv", "name,x,y\nG1,586105,1109325\nG2,586505,1109205\n");
-    const char *scn = write_file("r.scn", "model = simulate\ndem = dem.tif\ninflow = in.csv\ninflow_series = q.csv\n"
+    scratch_file("q.csv", "time,q\n0,0\n300,3\n1800,3\n3600,0\n");
+    scratch_file("in.csv", "x,y\n586105,1109325\n");
+    scratch_file("g.csv", "name,x,y\nG1,586105,1109325\nG2,586505,1109205\n");
+    const char *scn = scratch_file("r.scn", "model = simulate\ndem = dem.tif\ninflow = in.csv\ninflow_series = q.csv\n"
                                           "gauges = g.csv\nduration = 1h\noutput_interval = 15min\n"
                                           "checkpoint_interval = 5min\n");
     char full[300], part[300];
@@ -294,5 +274,5 @@ int main(void)
         cmocka_unit_test(test_series), cmocka_unit_test(test_connect_level), cmocka_unit_test(test_key_table),
         cmocka_unit_test(test_simulate_resume),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, scratch_remove);
 }

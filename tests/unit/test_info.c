@@ -10,27 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "ct/crs.h"
 #include "ct/info.h"
 #include "ct/raster.h"
 #include "ct/text.h"
 #include "ct/vector.h"
 
-static char dir[64];
-
 static int setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/ct-test-info-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return scratch_make("info");
 }
 
 static json_object *get(json_object *o, const char *path)
@@ -145,5 +135,5 @@ int main(void)
         cmocka_unit_test(test_raster_document),
         cmocka_unit_test(test_vector_document),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, scratch_remove);
 }

@@ -11,27 +11,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "ct/sdi.h"
 #include "ct/vector.h"
 
-static char dir[64], path[128];
+static char path[128];
 
 static int setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/ct-test-sdi-XXXXXX");
-    if (!mkdtemp(dir))
+    if (scratch_make("sdi"))
         return -1;
     snprintf(path, sizeof path, "%s/city.sqlite", dir);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
 }
 
 static GEOSGeometry *square(ct_ctx *ctx, double x, double y, double side)
@@ -210,5 +202,5 @@ int main(void)
         cmocka_unit_test(test_rasters),
         cmocka_unit_test(test_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, scratch_remove);
 }

@@ -18,26 +18,16 @@
 #include <gdal.h>
 #include <ogr_srs_api.h>
 
+#include "scratch.h"
 #include "ct/crs.h"
 #include "ct/style.h"
 #include "ct/tile.h"
-
-static char dir[64];
 
 static int setup(void **state)
 {
     (void)state;
     GDALAllRegister();
-    strcpy(dir, "/tmp/ct-test-tile-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return scratch_make("tile");
 }
 
 /* ---- tile maths ---- */
@@ -271,22 +261,12 @@ static void test_png_types(void **state)
 
 /* ---- styles ---- */
 
-static char *write_file(const char *name, const char *text)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
 static void test_style_parse(void **state)
 {
     (void)state;
     ct_ctx *ctx = ct_ctx_new();
     ct_tile_style *s = NULL;
-    const char *p = write_file("a.style", "# test\nname test\nstop 0 #000000\nstop 10 #FF8000 # orange\n"
+    const char *p = scratch_file("a.style", "# test\nname test\nstop 0 #000000\nstop 10 #FF8000 # orange\n"
                                           "below transparent\nhillshade 0.5 315 45 2\n");
     assert_int_equal(ct_style_load(ctx, p, &s), CT_OK);
     assert_string_equal(s->name, "test");
@@ -304,15 +284,15 @@ static void test_style_parse(void **state)
     ct_style_free(s);
 
     /* an unknown key names the file and the line */
-    p = write_file("bad.style", "name x\nstop 0 #000000\ncolour-ramp 3\n");
+    p = scratch_file("bad.style", "name x\nstop 0 #000000\ncolour-ramp 3\n");
     assert_int_equal(ct_style_load(ctx, p, &s), CT_ERR_FORMAT);
     assert_non_null(strstr(ct_ctx_errmsg(ctx), "bad.style:3: unknown key 'colour-ramp'"));
-    p = write_file("order.style", "stop 5 #000000\nstop 1 #FFFFFF\n");
+    p = scratch_file("order.style", "stop 5 #000000\nstop 1 #FFFFFF\n");
     assert_int_equal(ct_style_load(ctx, p, &s), CT_ERR_FORMAT);
     assert_non_null(strstr(ct_ctx_errmsg(ctx), "order.style:2:"));
 
     /* GDAL color-relief: VALUE R G B [A], commas, nv */
-    p = write_file("relief.txt", "0 0 0 255\n100,200,100,0\nnv 0 0 0 0\n");
+    p = scratch_file("relief.txt", "0 0 0 255\n100,200,100,0\nnv 0 0 0 0\n");
     assert_int_equal(ct_style_load(ctx, p, &s), CT_OK);
     assert_int_equal(s->nstops, 2);
     c = ct_tile_style_colour(s, 50);
@@ -320,7 +300,7 @@ static void test_style_parse(void **state)
     assert_int_equal(c.g, 50);
     assert_int_equal(c.b, 128);
     ct_style_free(s);
-    p = write_file("pct.txt", "0% 0 0 0\n100% 255 255 255\n");
+    p = scratch_file("pct.txt", "0% 0 0 0\n100% 255 255 255\n");
     assert_int_equal(ct_style_load(ctx, p, &s), CT_ERR_FORMAT);
     assert_non_null(strstr(ct_ctx_errmsg(ctx), "pct.txt:1: percentages"));
     ct_ctx_free(ctx);
@@ -371,7 +351,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 static ct_tile_style *flat_style(ct_ctx *ctx)
 {
     ct_tile_style *s = NULL;
-    const char *p = write_file("flat.style", "stop 0 #000000\nstop 4 #C86420\nnodata transparent\n");
+    const char *p = scratch_file("flat.style", "stop 0 #000000\nstop 4 #C86420\nnodata transparent\n");
     assert_int_equal(ct_style_load(ctx, p, &s), CT_OK);
     return s;
 }
@@ -450,7 +430,7 @@ static void test_run_official_shift(void **state)
     make_dem(dem, 101, 101, 586000, 1110000, 1, f_hot);
     ct_ctx *ctx = ct_ctx_new();
     ct_tile_style *s = NULL;
-    const char *p = write_file("hot.style", "interpolate discrete\nstop 0 #00000000\nstop 5 #FF0000\n");
+    const char *p = scratch_file("hot.style", "interpolate discrete\nstop 0 #00000000\nstop 5 #FF0000\n");
     assert_int_equal(ct_style_load(ctx, p, &s), CT_OK);
     ct_tile_opts o = {.input = dem, .output = out, .style = s, .minzoom = 20, .maxzoom = 20,
                       .resampling = CT_RESAMPLE_NEAREST};
@@ -521,7 +501,7 @@ static void test_run_threads_same_bytes(void **state)
     make_dem(dem, 600, 500, 585000, 1111000, 5, f_wave);
     ct_ctx *ctx = ct_ctx_new();
     ct_tile_style *s = NULL;
-    const char *p = write_file("wave.style", "stop 0 #204060\nstop 3 #F0E0A0\nhillshade 0.6 315 45 5\n");
+    const char *p = scratch_file("wave.style", "stop 0 #204060\nstop 3 #F0E0A0\nhillshade 0.6 315 45 5\n");
     assert_int_equal(ct_style_load(ctx, p, &s), CT_OK);
     ct_tile_opts o = {.input = dem, .output = a, .style = s, .minzoom = 11, .maxzoom = 16};
     ct_ctx_set_threads(ctx, 1);
@@ -650,5 +630,5 @@ int main(void)
         cmocka_unit_test(test_run_atomic),
         cmocka_unit_test(test_run_refuses_billions),
     };
-    return cmocka_run_group_tests_name("tile", tests, setup, teardown);
+    return cmocka_run_group_tests_name("tile", tests, setup, scratch_remove);
 }

@@ -10,25 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "ct/crs.h"
 #include "ct/text.h"
 #include "ct/vector.h"
 
-static char dir[64];
-
 static int setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/ct-test-vector-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return scratch_make("vector");
 }
 
 /* Number of entries in dir, ".", ".." excluded: a commit or abort must leave no temp folder. */
@@ -232,5 +222,5 @@ int main(void)
         cmocka_unit_test(test_abort_and_replace),
         cmocka_unit_test(test_open_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, scratch_remove);
 }
