@@ -22,6 +22,8 @@
 #include <json-c/json.h>
 
 #include "ct/crs.h"
+#include "ct/raster.h"
+#include "ct/sdi.h"
 #include "ct/vector.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -277,7 +279,7 @@ ct_status ct_scenario_set(ct_ctx *ctx, ct_scenario *s, const char *key, const ch
     if (k->type == CT_SKEY_PATH) {
         /* a file position means "relative to the scenario"; the command line means the shell's */
         int from_file = strcmp(where, "--set") != 0 && strncmp(where, "--", 2) != 0;
-        if (value[0] == '/' || !from_file || !strcmp(s->dir, ".") || !strncmp(value, "/vsi", 4)) {
+        if (value[0] == '/' || !from_file || !strcmp(s->dir, ".") || !strncmp(value, "/vsi", 4) || ct_sdi_ref(value)) {
             e->resolved = strdup(value);
         } else {
             size_t len = strlen(s->dir) + strlen(value) + 2;
@@ -1630,11 +1632,155 @@ void ct_flood_stage_abort(ct_stage *sg)
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* --- the SDI: inputs named sdi:NAME, results registered ----------------------------------- */
+
+/* Points every "sdi:NAME" path of the scenario at the SDI's layer or raster; with an SDI, the
+ * DEM and the dikes default to the SDI's. */
+static ct_status sdi_inputs(ct_ctx *ctx, ct_scenario *s, ct_sdi *sdi)
+{
+    ct_status st = CT_OK;
+    if (sdi && !ct_scenario_get(s, "dem"))
+        st = ct_scenario_set(ctx, s, "dem", "sdi:dem", "--sdi");
+    if (!st && sdi && !ct_scenario_get(s, "dikes"))
+        st = ct_scenario_set(ctx, s, "dikes", "sdi:dikes", "--sdi");
+    for (int i = 0; !st && i < s->n; i++) {
+        sentry *e = &s->e[i];
+        const char *name = ct_sdi_ref(e->value);
+        if (!name || skey_find(e->key)->type != CT_SKEY_PATH)
+            continue;
+        if (!sdi)
+            return ct_error(ctx, CT_ERR_USAGE, "%s: %s: '%s' names an SDI input: give the SDI with --sdi", e->where,
+                            e->key, e->value);
+        ct_sdi_input in;
+        if ((st = ct_sdi_resolve(ctx, sdi, name, &in))) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", ct_ctx_errmsg(ctx));
+            return ct_error(ctx, st, "%s: %s: %s", e->where, e->key, why);
+        }
+        free(e->resolved);
+        e->resolved = in.path;
+        in.path = NULL;
+        ct_sdi_input_free(&in);
+    }
+    return st;
+}
+
+/* The run's name in the SDI: letters, digits, '-' and '_' (it becomes part of file names). */
+static ct_status run_name(ct_ctx *ctx, const ct_flood_opts *opts, char *buf, size_t len)
+{
+    const char *base = opts->run;
+    size_t n;
+    if (base) {
+        n = strlen(base);
+    } else if (opts->scenario) {
+        base = strrchr(opts->scenario, '/') ? strrchr(opts->scenario, '/') + 1 : opts->scenario;
+        const char *dot = strrchr(base, '.');
+        n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    } else {
+        base = "flood";
+        n = 5;
+    }
+    if (n == 0 || n >= len)
+        return ct_error(ctx, CT_ERR_USAGE, "--run: give the run a name of 1 to %zu characters", len - 1);
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)base[i]) && base[i] != '-' && base[i] != '_')
+            return ct_error(ctx, CT_ERR_USAGE, "'%.*s' cannot name a run in the SDI (letters, digits, - and _ only): "
+                            "give one with --run", (int)n, base);
+    snprintf(buf, len, "%.*s", (int)n, base);
+    return CT_OK;
+}
+
+/* Registers one output file of the run as raster "<run>.<product>", catalogued with its extent
+ * in the SDI's CRS (the change log gives ct-tile the area to redraw). Missing files (no depth
+ * with --no-depth) are skipped. */
+static ct_status register_output(ct_ctx *ctx, ct_sdi *sdi, const char *run, const char *title, const char *outdir,
+                                 const char *product, int *count)
+{
+    char file[1400], name[256];
+    snprintf(file, sizeof file, "%s/%s.tif", outdir, product);
+    snprintf(name, sizeof name, "%s.%s", run, product);
+    struct stat sb;
+    if (stat(file, &sb) != 0)
+        return CT_OK;
+    ct_raster *r = NULL;
+    ct_status st = ct_raster_open(ctx, file, &r);
+    if (st)
+        return st;
+    double gt[6], box[4], ext[4] = {NAN, NAN, NAN, NAN};
+    ct_raster_geotransform(r, gt);
+    box[0] = gt[0];
+    box[2] = gt[0] + gt[1] * ct_raster_width(r);
+    box[1] = gt[3] + gt[5] * ct_raster_height(r);
+    box[3] = gt[3];
+    ct_transform *tr = NULL;
+    if (ct_raster_crs(r) && !ct_crs_equal(ct_raster_crs(r), ct_sdi_crs(sdi))) {
+        if (!(st = ct_transform_new(ctx, ct_raster_crs(r), ct_sdi_crs(sdi), &tr)))
+            st = ct_transform_bounds(ctx, tr, box, ext);
+        ct_transform_free(tr);
+    } else {
+        memcpy(ext, box, sizeof ext);
+    }
+    char full[512];
+    snprintf(full, sizeof full, "%s: %s", title, product);
+    ct_sdi_source_info info = {
+        .name = name,
+        .title = full,
+        .path = file,
+        .source_crs = ct_raster_crs(r) ? ct_crs_name(ct_raster_crs(r)) : NULL,
+        .features = 1,
+        .extent = {ext[0], ext[1], ext[2], ext[3]},
+    };
+    if (!st)
+        st = ct_sdi_add_raster(ctx, sdi, name, file, &info);
+    ct_raster_close(r);
+    if (!st)
+        (*count)++;
+    return st;
+}
+
+/* Registers the rasters of a finished run in one version of the SDI. */
+static ct_status sdi_register(ct_ctx *ctx, ct_sdi *sdi, const ct_scenario *s, const ct_flood_opts *opts,
+                              ct_flood_model m, const char *outdir, const char *run)
+{
+    long long version;
+    ct_status st = ct_sdi_begin(ctx, sdi, opts->invocation, "flood", run, &version);
+    if (st)
+        return st;
+    const char *title = ct_scenario_get(s, "name") ? ct_scenario_get(s, "name") : run;
+    int count = 0;
+    if (m == CT_FLOOD_BATHTUB) {
+        double *levels = NULL, slr = 0;
+        int nl = 0;
+        ct_scenario_number(s, "slr_offset", &slr);
+        st = ct_scenario_numlist(ctx, s, "level", &levels, &nl);
+        for (int i = 0; !st && i < nl; i++) {
+            char lab[32], product[64];
+            level_label(lab, sizeof lab, levels[i] + slr);
+            snprintf(product, sizeof product, "depth-%s", lab);
+            if (!(st = register_output(ctx, sdi, run, title, outdir, product, &count))) {
+                snprintf(product, sizeof product, "extent-%s", lab);
+                st = register_output(ctx, sdi, run, title, outdir, product, &count);
+            }
+        }
+        free(levels);
+    } else {
+        static const char *const products[] = {"max_depth", "max_velocity", "time_of_max", "arrival_time", "duration",
+                                               "hazard"};
+        for (size_t i = 0; !st && i < sizeof products / sizeof products[0]; i++)
+            st = register_output(ctx, sdi, run, title, outdir, products[i], &count);
+    }
+    if (!st)
+        st = ct_sdi_commit(ctx, sdi);
+    else
+        ct_sdi_rollback(sdi);
+    if (!st)
+        ct_log(ctx, CT_LOG_INFO, "%s: %d rasters of run '%s' registered as version %lld", ct_sdi_path(sdi), count, run,
+               version);
+    return st;
+}
+
 ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 {
-    if (opts->sdi) /* also set from $CT_SDI, so not an error */
-        ct_log(ctx, CT_LOG_WARN, "%s: reading from and registering in the SDI is not implemented yet: inputs are "
-               "files, outputs go to the output folder", opts->sdi);
     ct_scenario *s = NULL;
     ct_status st;
     if (opts->scenario) {
@@ -1660,10 +1806,19 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
     const char *outdir = opts->outdir ? opts->outdir : ct_scenario_path(s, "output");
     if (!outdir)
         outdir = ".";
-    if (m == CT_FLOOD_BATHTUB)
-        st = run_bathtub(ctx, s, opts, outdir);
-    else
-        st = ct_flood_simulate_run(ctx, s, opts, outdir);
+    ct_sdi *sdi = NULL;
+    char run[64];
+    if (opts->sdi && !(st = run_name(ctx, opts, run, sizeof run)))
+        st = ct_sdi_open(ctx, opts->sdi, &sdi);
+    if (!st)
+        st = sdi_inputs(ctx, s, sdi);
+    if (!st)
+        st = m == CT_FLOOD_BATHTUB ? run_bathtub(ctx, s, opts, outdir) : ct_flood_simulate_run(ctx, s, opts, outdir);
+    /* the outputs are complete in their folder before the SDI learns of them: a failed
+     * registration leaves the SDI as it was and the files in place */
+    if (!st && sdi)
+        st = sdi_register(ctx, sdi, s, opts, m, outdir, run);
+    ct_sdi_close(sdi);
     ct_scenario_free(s);
     return st;
 }
