@@ -55,8 +55,9 @@ static const ct_skey skeys[] = {
     {"gauges", CT_SKEY_PATH, NULL, "gauge points: CSV name,x,y or a LISFLOOD-FP .stage file"},
     {"manning", CT_SKEY_NUMBER, NULL, "Manning's n everywhere (default 0.035)"},
     {"manning_raster", CT_SKEY_PATH, NULL, "Manning's n per cell (a raster on the DEM grid)"},
-    {"landuse", CT_SKEY_PATH, NULL, "land-use code raster on the DEM grid, with manning_table"},
+    {"landuse", CT_SKEY_PATH, NULL, "land use, with manning_table: a code raster on the DEM grid, or a polygon layer such as sdi:parcels"},
     {"manning_table", CT_SKEY_PATH, NULL, "CSV code,n mapping land-use codes to Manning's n"},
+    {"landuse_field", CT_SKEY_TEXT, NULL, "the land-use code field of a landuse layer (default landuse, MucDich, MaQH, MDSD or LoaiDat)"},
     {"duration", CT_SKEY_DURATION, NULL, "simulated time (simulate), e.g. 72h"},
     {"output_interval", CT_SKEY_DURATION, NULL, "time between depth snapshots and mass-balance lines"},
     {"gauge_interval", CT_SKEY_DURATION, NULL, "time between gauge readings (default 60 s, at most output_interval)"},
@@ -1604,7 +1605,7 @@ ct_status ct_flood_stage_commit(ct_ctx *ctx, ct_stage *sg)
         struct stat sb;
         if (stat(a, &sb))
             continue;
-        if (rename(a, b)) {
+        if (ct_raster_replace(a, b)) {
             ct_status st = ct_error(ctx, CT_ERR_IO, "%s: cannot move into place: %s", b, strerror(errno));
             ct_flood_stage_abort(sg);
             return st;
@@ -2398,6 +2399,119 @@ static ct_status read_points(ct_ctx *ctx, const char *key, const char *path, con
 }
 
 /* Manning's n²: constant, a raster on the DEM grid, or land-use codes through a CSV table. */
+/* The manning_table: code,n lines (a header line and '#' comments allowed). Codes are text —
+ * the TT 08/2024 codes of a land-use layer — or numbers, for a land-use raster. */
+typedef struct code_table {
+    char (*code)[16];
+    double *n;
+    int len;
+} code_table;
+
+static void code_table_free(code_table *t)
+{
+    free(t->code);
+    free(t->n);
+    memset(t, 0, sizeof *t);
+}
+
+static ct_status code_table_read(ct_ctx *ctx, const char *path, code_table *t)
+{
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ct_error(ctx, CT_ERR_IO, "%s: %s", path, strerror(errno));
+    char line[256];
+    int no = 0, cap = 0;
+    ct_status st = CT_OK;
+    while (!st && fgets(line, sizeof line, f)) {
+        no++;
+        char *fld[3];
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = 0;
+        int nf = split_fields(line, fld, 3);
+        if (nf == 0)
+            continue;
+        double n;
+        if (nf != 2 || !parse_number(fld[1], &n)) {
+            if (t->len == 0 && nf == 2)
+                continue; /* the header */
+            st = ct_error(ctx, CT_ERR_FORMAT, "%s:%d: expected code,n", path, no);
+        } else if (!(n > 0 && n < 1) || strlen(fld[0]) >= sizeof t->code[0]) {
+            st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: '%s,%s' is not a land-use code and a Manning coefficient "
+                          "(0 < n < 1)", path, no, fld[0], fld[1]);
+        } else {
+            if (t->len == cap) {
+                cap = cap ? 2 * cap : 32;
+                void *c = realloc(t->code, (size_t)cap * sizeof *t->code), *v = c ? realloc(t->n, (size_t)cap * sizeof *t->n) : NULL;
+                if (c)
+                    t->code = c;
+                if (!v) {
+                    st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                t->n = v;
+            }
+            snprintf(t->code[t->len], sizeof t->code[0], "%s", fld[0]);
+            t->n[t->len++] = n;
+        }
+    }
+    fclose(f);
+    if (!st && t->len == 0)
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: no code,n lines", path);
+    if (st)
+        code_table_free(t);
+    return st;
+}
+
+/* Land-use polygons (a vector layer such as sdi:parcels) burned into n² by their code. */
+typedef struct landuse_burn {
+    const domain *d;
+    sim *m;
+    const code_table *tab;
+    const char *path, *field;
+    int fi;          /* the code's field in the layer, looked up at the first feature */
+    float n2;        /* of the feature being burned */
+    long long unknown;
+    char first_unknown[16];
+} landuse_burn;
+
+static void burn_n2(void *u, int col, int row, double z)
+{
+    (void)z;
+    landuse_burn *lb = u;
+    lb->m->nsq[(size_t)row * lb->m->w + col] = lb->n2;
+}
+
+static ct_status landuse_feature(ct_ctx *ctx, ct_layer *l, ct_feature *f, const GEOSGeometry *g, ct_transform *tr,
+                                 void *u)
+{
+    landuse_burn *lb = u;
+    if (lb->fi < 0) {
+        /* the SDI's column, then the names of the cadastral and planning exports */
+        static const char *const names[] = {"landuse", "MucDich", "MaQH", "MDSD", "LoaiDat"};
+        if (lb->field)
+            lb->fi = ct_layer_field_index(l, lb->field);
+        for (size_t k = 0; !lb->field && lb->fi < 0 && k < sizeof names / sizeof names[0]; k++)
+            lb->fi = ct_layer_field_index(l, names[k]);
+        if (lb->fi < 0)
+            return ct_error(ctx, CT_ERR_INVALID, "%s: no land-use code field %s%s", lb->path,
+                            lb->field ? lb->field : "(landuse, MucDich, MaQH, MDSD, LoaiDat)",
+                            lb->field ? "" : ": name it with the key landuse_field");
+    }
+    const char *code = ct_feature_is_null(f, lb->fi) ? "" : ct_feature_raw(f, lb->fi);
+    int k = 0;
+    while (k < lb->tab->len && strcmp(lb->tab->code[k], code))
+        k++;
+    if (k == lb->tab->len) {
+        if (!lb->unknown++)
+            snprintf(lb->first_unknown, sizeof lb->first_unknown, "%s", code);
+        return CT_OK; /* keeps the default n */
+    }
+    lb->n2 = (float)(lb->tab->n[k] * lb->tab->n[k]);
+    return burn_geom(ctx, lb->d, tr, g, burn_n2, lb);
+}
+
 static ct_status load_manning(ct_ctx *ctx, const ct_scenario *s, const domain *d, sim *m)
 {
     double n = 0.035;
@@ -2409,49 +2523,67 @@ static ct_status load_manning(ct_ctx *ctx, const ct_scenario *s, const domain *d
     const char *rp = ct_scenario_path(s, "manning_raster"), *lu = ct_scenario_path(s, "landuse");
     if (!rp && !lu)
         return CT_OK;
-    ct_grid *g = NULL;
-    ct_status st = ct_grid_read(ctx, rp ? rp : lu, 1, rp ? CT_FLOAT32 : CT_FLOAT64, &g);
+    size_t cells = (size_t)d->w * d->h;
+    code_table tab = {0};
+    const char *tp = ct_scenario_path(s, "manning_table");
+    if (!rp && !tp)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: landuse needs a manning_table (CSV code,n)", ct_scenario_where(s, "landuse"));
+    ct_status st = rp ? CT_OK : code_table_read(ctx, tp, &tab);
     if (st)
         return st;
-    if (ct_grid_width(g) != d->w || ct_grid_height(g) != d->h) {
-        ct_grid_free(g);
-        return ct_error(ctx, CT_ERR_INVALID, "%s: %d x %d cells, but the DEM has %d x %d: resample it onto the DEM grid",
-                        rp ? rp : lu, ct_grid_width(g), ct_grid_height(g), d->w, d->h);
-    }
-    size_t cells = (size_t)d->w * d->h;
     m->nsq = falloc(cells, m->n2c);
     if (!m->nsq) {
-        ct_grid_free(g);
+        code_table_free(&tab);
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
     }
-    if (rp) {
+    /* a land-use layer: its polygons burned by code, the rest of the grid keeps 'manning' */
+    ct_raster *probe = NULL;
+    if (!rp && (strstr(lu, "|layername=") || ct_raster_open(ctx, lu, &probe) != CT_OK)) {
+        ct_ctx_clear_error(ctx);
+        landuse_burn lb = {.d = d, .m = m, .tab = &tab, .path = lu, .field = ct_scenario_get(s, "landuse_field"), .fi = -1};
+        st = each_feature(ctx, d, lu, landuse_feature, &lb);
+        if (!st && lb.unknown)
+            ct_log(ctx, CT_LOG_WARN, "%s: %lld polygons have codes not in %s (first '%s'): they keep manning = %g", lu,
+                   lb.unknown, tp, lb.first_unknown, n);
+        code_table_free(&tab);
+        return st;
+    }
+    ct_raster_close(probe);
+    ct_grid *g = NULL;
+    if ((st = ct_grid_read(ctx, rp ? rp : lu, 1, rp ? CT_FLOAT32 : CT_FLOAT64, &g))) {
+        code_table_free(&tab);
+        return st;
+    }
+    if (ct_grid_width(g) != d->w || ct_grid_height(g) != d->h) {
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: %d x %d cells, but the DEM has %d x %d: resample it onto the DEM grid",
+                      rp ? rp : lu, ct_grid_width(g), ct_grid_height(g), d->w, d->h);
+    } else if (rp) {
         const float *v = ct_grid_cdata(g);
         for (size_t i = 0; i < cells; i++)
             if (isfinite(v[i]) && v[i] > 0 && v[i] < 1)
                 m->nsq[i] = v[i] * v[i];
     } else {
-        const char *tp = ct_scenario_path(s, "manning_table");
-        if (!tp) {
-            ct_grid_free(g);
-            return ct_error(ctx, CT_ERR_USAGE, "%s: landuse needs a manning_table (CSV code,n)", ct_scenario_where(s, "landuse"));
+        /* numeric codes: the table's codes read as numbers */
+        double *num = malloc((size_t)tab.len * sizeof *num);
+        if (!num) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        } else {
+            for (int k = 0; k < tab.len; k++)
+                if (!parse_number(tab.code[k], &num[k]))
+                    num[k] = NAN;
+            const double *v = ct_grid_cdata(g);
+            for (size_t i = 0; i < cells; i++)
+                for (int k = 0; k < tab.len; k++)
+                    if (num[k] == v[i]) {
+                        m->nsq[i] = (float)(tab.n[k] * tab.n[k]);
+                        break;
+                    }
+            free(num);
         }
-        ct_series tab; /* code -> n, read as a two-column table (codes must increase) */
-        if ((st = ct_series_read(ctx, tp, &tab))) {
-            ct_grid_free(g);
-            return st;
-        }
-        const double *v = ct_grid_cdata(g);
-        for (size_t i = 0; i < cells; i++) {
-            for (int k = 0; k < tab.n; k++)
-                if (tab.t[k] == v[i]) {
-                    m->nsq[i] = (float)(tab.v[k] * tab.v[k]);
-                    break;
-                }
-        }
-        ct_series_free(&tab);
     }
+    code_table_free(&tab);
     ct_grid_free(g);
-    return CT_OK;
+    return st;
 }
 
 /* --- checkpoints ------------------------------------------------------------------------ */
@@ -3198,7 +3330,7 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
                 continue;
             snprintf(a, sizeof a, "%s/%s", sg->dir, de->d_name);
             snprintf(b, sizeof b, "%s/%s", outdir, de->d_name);
-            if (rename(a, b)) {
+            if (ct_raster_replace(a, b)) {
                 st = ct_error(ctx, CT_ERR_IO, "%s: cannot move into place: %s", b, strerror(errno));
                 break;
             }
