@@ -1766,7 +1766,7 @@ ct_status ct_overlay_run(ct_ctx *ctx, const ct_overlay_opts *opts)
     ct_sdi *sdi = NULL;
     ct_status st;
     if (uses_sdi(opts)) {
-        if (!opts->sdi)
+        if (!opts->sdi || !*opts->sdi)
             return ct_error(ctx, CT_ERR_USAGE, "%s: name the SDI with --sdi or $CT_SDI",
                             opts->run ? "--run" : opts->table ? "--table" : "an sdi: operand");
         if ((st = ct_sdi_open(ctx, opts->sdi, &sdi)))
