@@ -1540,8 +1540,10 @@ static void zresult_free(zresult *r)
     memset(r, 0, sizeof *r);
 }
 
-/* valid_on: keep only the units valid on that date (player_valid_on()); NULL: every feature */
-static ct_status zonal_compute(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, const char *valid_on, zresult *R)
+/* valid_on: keep only the units valid on that date (player_valid_on()); NULL: every feature.
+ * lenient: a layer that misses every raster is a warning, not an error (a default layer). */
+static ct_status zonal_compute(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, const char *valid_on,
+                               int lenient, zresult *R)
 {
     memset(R, 0, sizeof *R);
     if (o->nrasters < 1 || !o->rasters || !o->polygons)
@@ -1612,7 +1614,9 @@ static ct_status zonal_compute(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sd
         if (!any && P->poly_ring[i + 1] > P->poly_ring[i])
             R->outside++;
     }
-    if (np > 0 && R->overlapping == 0) {
+    if (np > 0 && R->overlapping == 0 && lenient) {
+        ct_log(ctx, CT_LOG_WARN, "%s: no polygon overlaps %s: reported with no flooded area", P->path, rs[0].path);
+    } else if (np > 0 && R->overlapping == 0) {
         st = ct_error(ctx, CT_ERR_INVALID, "%s: no polygon overlaps %s%s: check the CRSs and extents; "
                       "nothing written", P->path, rs[0].path, nr > 1 ? " or the other rasters" : "");
         goto out;
@@ -1632,7 +1636,7 @@ out:
 static ct_status zonal_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, FILE *out)
 {
     zresult R;
-    ct_status st = zonal_compute(ctx, o, sdi, NULL, &R);
+    ct_status st = zonal_compute(ctx, o, sdi, NULL, 0, &R);
     if (st)
         return st;
     names nm = {0};
@@ -2864,6 +2868,7 @@ typedef struct unitset {
     const char *path;     /* operand: a file or "sdi:admin_units" */
     const char *valid_on; /* only the units valid on this date; NULL: all */
     int zones;            /* planning zones: no land use per unit */
+    int lenient;          /* a default of the SDI: may miss the raster (a warning) */
     char file[160];       /* "wards-wards_a", "ward-2024", "zones" */
     char tname[160];      /* table suffix: "wards_wards_a", "ward_2024", "zones" */
 } unitset;
@@ -3054,7 +3059,7 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
     po.rasters = &in->raster;
     po.nrasters = 1;
     po.polygons = in->parcels;
-    if ((st = zonal_compute(ctx, &po, sdi, NULL, &PR)))
+    if ((st = zonal_compute(ctx, &po, sdi, NULL, 0, &PR)))
         goto out;
     const zparams *z = &PR.z;
     double cell = fabs(PR.rs[0].gt[1] * PR.rs[0].gt[5]);
@@ -3139,7 +3144,7 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         wo.layer_srs = NULL;
         wo.fields = NULL;
         wo.nfields = 0;
-        if ((st = zonal_compute(ctx, &wo, sdi, us1->valid_on, &u->W)) || (st = unit_labels(ctx, u)))
+        if ((st = zonal_compute(ctx, &wo, sdi, us1->valid_on, us1->lenient, &u->W)) || (st = unit_labels(ctx, u)))
             goto out;
         if ((st = assign_wards(ctx, &PR.P, &u->W.P, pward)))
             goto out;
@@ -3757,12 +3762,14 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         snprintf(units[nu].tname, sizeof units[nu].tname, "wards_%s", stem);
     }
     if (!o->nwards && sdi) {
-        units[nu++] = (unitset){.path = "sdi:admin_units", .valid_on = "2025-06-30", .file = "ward-2024", .tname = "ward_2024"};
-        units[nu++] = (unitset){.path = "sdi:admin_units", .valid_on = "2025-07-01", .file = "ward-2025", .tname = "ward_2025"};
+        units[nu++] = (unitset){.path = "sdi:admin_units", .valid_on = "2025-06-30", .lenient = 1, .file = "ward-2024",
+                                .tname = "ward_2024"};
+        units[nu++] = (unitset){.path = "sdi:admin_units", .valid_on = "2025-07-01", .lenient = 1, .file = "ward-2025",
+                                .tname = "ward_2025"};
     }
     if (o->zones || sdi)
-        units[nu++] = (unitset){.path = o->zones ? o->zones : "sdi:planning_zones", .zones = 1, .file = "zones",
-                                .tname = "zones"};
+        units[nu++] = (unitset){.path = o->zones ? o->zones : "sdi:planning_zones", .zones = 1, .lenient = !o->zones,
+                                .file = "zones", .tname = "zones"};
     if (o->table && (!*o->table || strspn(o->table, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(o->table) ||
                      strlen(o->table) > 64)) {
         st = ct_error(ctx, CT_ERR_USAGE, "--table '%s': a table name prefix is lower-case letters, digits and _",

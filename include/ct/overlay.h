@@ -98,7 +98,8 @@
  * product). Its defaults then come from the SDI: parcels sdi:parcels (use field landuse),
  * zones sdi:planning_zones, and for wards the ward-level units of admin_units (level NULL or
  * not a district, province or city) split by validity: "ward_2024", valid on 2025-06-30, and
- * "ward_2025", valid on 2025-07-01 (the merger of 1 July 2025).
+ * "ward_2025", valid on 2025-07-01 (the merger of 1 July 2025). A default layer that misses
+ * the raster is reported with no flooded area (a warning), not an error.
  * Result tables are written in one SDI version (kind "overlay"; all or nothing):
  *   zonal with table: the output rows as table `table` (no CSV on out unless output is given)
  *   impact with run or table: PREFIX_ward_2024 ... (one per ward layer, "PREFIX_wards_NAME" for
