@@ -2977,7 +2977,20 @@ out:
     return st;
 }
 
-/* The fids and labels of a unit layer's kept features. */
+/* The identifier field of a unit layer (the SDI's zone_id or code, a shapefile's MaKhu or
+ * MaPX), -1 when none: zones often share a name ("Vùng sản xuất lúa chất lượng cao"). */
+static int code_field(ct_layer *l)
+{
+    static const char *const ids[] = {"zone_id", "code", "MaKhu", "MaPX"};
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+        int i = ct_layer_field_index(l, ids[k]);
+        if (i >= 0)
+            return i;
+    }
+    return -1;
+}
+
+/* The fids and labels ("CODE NAME", or what there is) of a unit layer's kept features. */
 static ct_status unit_labels(ct_ctx *ctx, unitres *u)
 {
     player *P = &u->W.P;
@@ -2986,22 +2999,29 @@ static ct_status unit_labels(ct_ctx *ctx, unitres *u)
     u->label = calloc(n + 1, sizeof *u->label);
     if (!u->fid || !u->label)
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-    int lf = label_field(P->layer);
+    int lf = label_field(P->layer), cf = code_field(P->layer);
     ct_layer_rewind(P->layer);
     ct_status st = CT_OK;
     for (size_t i = 0; i < n && !st; i++) {
         ct_feature *ft;
         if ((st = player_next(ctx, P, &ft)) || !ft)
             break;
-        char *t = NULL, b[32];
+        char *name = NULL, *code = NULL, b[32];
         u->fid[i] = ct_feature_fid(ft);
-        if (lf < 0 || ct_feature_is_null(ft, lf) || ct_feature_text(ctx, ft, lf, &t) != CT_OK) {
-            ct_ctx_clear_error(ctx);
+        if (lf >= 0 && !ct_feature_is_null(ft, lf) && ct_feature_text(ctx, ft, lf, &name) != CT_OK)
+            name = NULL;
+        if (cf >= 0 && cf != lf && !ct_feature_is_null(ft, cf) && ct_feature_text(ctx, ft, cf, &code) != CT_OK)
+            code = NULL;
+        ct_ctx_clear_error(ctx);
+        if (!name && !code)
             snprintf(b, sizeof b, "#%lld", u->fid[i]);
-            t = strdup(b);
-        }
-        if (!(u->label[i] = t))
+        size_t len = (name ? strlen(name) : 0) + (code ? strlen(code) : 0) + 34;
+        if ((u->label[i] = malloc(len)))
+            snprintf(u->label[i], len, "%s%s%s", code ? code : "", code && name ? " " : "", name ? name : code ? "" : b);
+        else
             st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        free(name);
+        free(code);
     }
     return st;
 }
@@ -3448,24 +3468,26 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
             goto out;
     }
 
-    /* charts: the first ward layer, the planning zones */
-    int first_ward = -1, zones = -1;
-    for (int w = 0; w < in->nunits; w++) {
-        if (in->units[w].zones && zones < 0)
-            zones = w;
-        if (!in->units[w].zones && first_ward < 0)
+    /* charts: chart.png for the first ward layer, chart-NAME.png for the others and the zones */
+    int first_ward = -1;
+    for (int w = 0; w < in->nunits && first_ward < 0; w++)
+        if (!in->units[w].zones)
             first_ward = w;
-    }
     const char *rb = strrchr(in->raster, '/');
     rb = rb ? rb + 1 : in->raster;
-    for (int pass = 0; pass < 2; pass++) {
-        int w = pass ? zones : first_ward;
-        if (w < 0 || !U[w].W.P.npoly)
+    for (int w = 0; w < in->nunits; w++) {
+        if (!U[w].W.P.npoly)
             continue;
+        const char *what = in->units[w].zones ? "planning zone" : "ward";
         char cp[4096];
-        snprintf(cp, sizeof cp, "%s/%s", in->dir, pass ? "chart-zones.png" : "chart.png");
-        snprintf(title, sizeof title, "Flooded area by %s and depth class: %s", pass ? "planning zone" : "ward", rb);
-        if ((st = impact_chart(ctx, cp, z, U[w].order, U[w].W.P.npoly, &U[w].W, title, pass ? "planning zone" : "ward")))
+        if (w == first_ward)
+            snprintf(cp, sizeof cp, "%s/chart.png", in->dir);
+        else
+            snprintf(cp, sizeof cp, "%s/chart-%s.png", in->dir, in->units[w].file);
+        snprintf(title, sizeof title, "Flooded area by %s and depth class: %s%s%s%s", what, rb,
+                 in->units[w].valid_on ? " (units of " : "", in->units[w].valid_on ? in->units[w].valid_on : "",
+                 in->units[w].valid_on ? ")" : "");
+        if ((st = impact_chart(ctx, cp, z, U[w].order, U[w].W.P.npoly, &U[w].W, title, what)))
             goto out;
     }
 
@@ -3535,8 +3557,9 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         }
         if (w == first_ward)
             fprintf(f, "\n![Flooded area by ward and depth class](chart.png)\n");
-        if (w == zones)
-            fprintf(f, "\n![Flooded area by planning zone and depth class](chart-zones.png)\n");
+        else
+            fprintf(f, "\n![Flooded area by %s and depth class](chart-%s.png)\n",
+                    in->units[w].zones ? "planning zone" : "ward", in->units[w].file);
         if (u->nlu) {
             fprintf(f, "\nFlooded land by use in the five most flooded of these wards, five largest uses each (the "
                        "parts of parcels inside each ward; `landuse-%s.csv` has every ward and code):\n\n| ward | code | land use | flooded (ha) |\n"

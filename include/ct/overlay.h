@@ -84,7 +84,7 @@
  *   parcels-deep.csv     the parcels whose maximum depth exceeds threshold, deepest first
  *   summary.md           a short Markdown report for decision makers
  *   chart.png            flooded area by ward (first ward layer) and depth class (cairo);
- *   chart-zones.png      the same by planning zone
+ *   chart-NAME.png       the same for the other ward layers and the zones (chart-zones.png)
  * Depth classes, the wet level and the copied fields are those of the zonal mode.
  *
  * The SDI

@@ -47,7 +47,7 @@ sed 's/"TenPX"/"TenKhu"/' "$T/wards-b.geojson" >"$T/zones.geojson"
 run ct-overlay impact --json -o "$T/rep" --wards "$T/wards-a.geojson" --wards "$T/wards-b.geojson" \
     --zones "$T/zones.geojson" "$T/d.tif" "$T/parcels.geojson"
 ok $rc "exit 0"
-is "$(ls "$T/rep" | tr '\n' ' ')" "chart-zones.png chart.png landuse-wards-wards_a.csv landuse-wards-wards_b.csv landuse.csv \
+is "$(ls "$T/rep" | tr '\n' ' ')" "chart-wards-wards_b.png chart-zones.png chart.png landuse-wards-wards_a.csv landuse-wards-wards_b.csv landuse.csv \
 parcels-by-class.csv parcels-deep.csv summary.md wards-wards_a.csv wards-wards_a.geojson wards-wards_b.csv \
 wards-wards_b.geojson zones.csv zones.geojson " "the report's files"
 is "$(tail -n +2 "$T/rep/parcels-by-class.csv" | cut -d, -f1,2 | tr '\n' ' ')" "dry,1 0-0.2,0 0.2-0.5,1 0.5-1,0 >1,2 " \

@@ -30,7 +30,7 @@ is "$(q "SELECT count(*) FROM parcels_current")" 1779 "the SDI holds the sheet's
 run ct-overlay -q --json impact --run bd3 -o "$T/sdi"
 is $rc 0 "impact --run bd3: exit 0"
 cp "$T/out" "$T/sdi.json"
-is "$(ls "$T/sdi" | tr '\n' ' ')" "chart-zones.png chart.png landuse-ward-2024.csv landuse-ward-2025.csv landuse.csv \
+is "$(ls "$T/sdi" | tr '\n' ' ')" "chart-ward-2025.png chart-zones.png chart.png landuse-ward-2024.csv landuse-ward-2025.csv landuse.csv \
 parcels-by-class.csv parcels-deep.csv summary.md ward-2024.csv ward-2024.geojson ward-2025.csv ward-2025.geojson zones.csv \
 zones.geojson " "the report's files: wards of both eras and the planning zones"
 is "$(jq -c '[.wards[] | [.name, .units]], .zones.units' "$T/sdi.json" | tr '\n' ' ')" \
