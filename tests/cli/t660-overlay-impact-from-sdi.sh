@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to01.shp" ] || skip_all "no sample data (make samples)"
-plan 28
+plan 29
 
 export CT_SDI="$T/city.sqlite"
 q() { sqlite3 -batch -noheader "$CT_SDI" "$@"; }
@@ -90,6 +90,13 @@ run ct-overlay -q --json zonal --table zones_bd3 sdi:bd3.depth-2.00 sdi:planning
 is "$rc $(q "SELECT count(*) FROM zones_bd3")" "0 285" "zonal --table: one row per zone"
 near "$(q "SELECT sum(wet_area) FROM zones_bd3")" "$(q "SELECT sum(wet_area) FROM impact_bd3_zones")" 1e-6 \
    "zonal and impact agree on the zones' flooded area"
+
+# conformance from the SDI (its landuse columns) finds the same conflicts as from the files
+run ct-overlay -q --json conformance sdi:parcels sdi:planning_zones
+cf() { jq -c '[.conflicting_parcels, (.conflict_area_by_planned_use | map_values(. * 1e3 | round))]' "$1"; }
+cp "$T/out" "$T/cs.json"
+ct-overlay -q --json conformance "$S/cadastral/thuadat-to01.shp" "$S/planning/quy-hoach-phan-khu.shp" >"$T/cf.json"
+is "$(cf "$T/cs.json")" "$(cf "$T/cf.json")" "conformance of sdi:parcels x sdi:planning_zones = of the files"
 
 # failed runs write nothing
 before="$(q "SELECT max(version), count(*) FROM sdi_table WHERE v_to IS NULL")"
