@@ -3207,8 +3207,9 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         }
         if (in->prefix)
             table_name(tname, sizeof tname, in->prefix, in->units[w].tname);
-        snprintf(title, sizeof title, "flood impact of %s per %s of %s", in->raster,
-                 in->units[w].zones ? "planning zone" : "ward", in->units[w].path);
+        snprintf(title, sizeof title, "flood impact of %s per %s of %s%s%s", in->raster,
+                 in->units[w].zones ? "planning zone" : "ward", in->units[w].path,
+                 in->units[w].valid_on ? " valid on " : "", in->units[w].valid_on ? in->units[w].valid_on : "");
         if ((st = rtab_open(ctx, &rt, in->dir, in->units[w].file, &nm, 1, W->crs, sdi, in->prefix ? tname : NULL, title)))
             goto out;
         if (in->prefix)
@@ -3279,8 +3280,9 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         snprintf(suffix, sizeof suffix, "landuse_%s", in->units[w].tname);
         if (in->prefix)
             table_name(tname, sizeof tname, in->prefix, suffix);
-        snprintf(title, sizeof title, "flooded area of %s by land use within each unit of %s", in->raster,
-                 in->units[w].path);
+        snprintf(title, sizeof title, "flooded area of %s by land use within each ward of %s%s%s", in->raster,
+                 in->units[w].path, in->units[w].valid_on ? " valid on " : "",
+                 in->units[w].valid_on ? in->units[w].valid_on : "");
         if ((st = rtab_open(ctx, &rt, in->dir, file, &nm, 0, NULL, sdi, in->prefix ? tname : NULL, title)))
             goto out;
         if (in->prefix)
