@@ -12,7 +12,7 @@
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to03.shp" ] || skip_all "no sample data (make samples)"
 command -v cs2cs >/dev/null || skip_all "cs2cs (proj-bin) not installed"
-plan 26
+plan 28
 
 sdi="$T/city.sqlite"
 export CT_SDI="$sdi"
@@ -38,6 +38,7 @@ is "$(sqlite3 "$T/p.mbtiles" "SELECT group_concat(name || '=' || value, ' ') FRO
    "input=sdi:parcels sdi_version=$v1" "MBTiles metadata rows input and sdi_version"
 run ct-tile -q -z 12-14 sdi:dem "$T/dem"
 ok $rc "sdi:dem as relief tiles"
+ct-tile -q -z 14-17 --name p sdi:parcels "$T/p.pmtiles"
 cp -r "$T/p" "$T/p0"
 cp -r "$T/dem" "$T/dem0"
 
@@ -101,6 +102,10 @@ diff -r -x metadata.json "$T/full" "$T/p" >/dev/null; ok $? "the nightly result 
 run ct-tile -q --json sdi:parcels "$T/p.mbtiles"
 is "$(jq .tiles_made "$T/out")" "$made" "MBTiles: the same tiles made"
 is "$(sqlite3 "$T/p.mbtiles" "SELECT value FROM metadata WHERE name = 'sdi_version'")" "$v2" "MBTiles: the new version"
+run ct-tile -q --json --name p sdi:parcels "$T/p.pmtiles"
+is "$(jq .tiles_made "$T/out")" "$made" "PMTiles: the same tiles made"
+ct-tile -q --full -z 14-17 --name p sdi:parcels "$T/f.pmtiles"
+cmp -s "$T/f.pmtiles" "$T/p.pmtiles"; ok $? "PMTiles: the nightly archive is byte-identical to a --full run's"
 
 # a raster: the parcel change leaves it alone; a re-registered DEM remakes it
 run ct-tile -q --json sdi:dem "$T/dem"
