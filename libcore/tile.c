@@ -901,6 +901,7 @@ typedef struct tileset_meta {
     const char *vector_layers; /* MVT: {"vector_layers": [...]} as JSON text, else NULL */
     int minzoom, maxzoom;
     double bounds[4]; /* degrees */
+    const char *shard;     /* "K/N" for a shard, else NULL */
     const char *input;     /* an "sdi:NAME" input, else NULL */
     long long sdi_version; /* with input: the SDI version the tiles were made from */
 } tileset_meta;
@@ -1124,6 +1125,8 @@ static ct_status pm_write(ct_ctx *ctx, sink *s, const tileset_meta *m, FILE *out
         json_object_object_add(j, "input", json_object_new_string(m->input));
         json_object_object_add(j, "sdi_version", json_object_new_int64(m->sdi_version));
     }
+    if (m->shard)
+        json_object_object_add(j, "shard", json_object_new_string(m->shard));
     if (m->vector_layers) {
         json_object *vl = json_tokener_parse(m->vector_layers), *arr;
         if (vl && json_object_object_get_ex(vl, "vector_layers", &arr))
@@ -1226,7 +1229,7 @@ static ct_status mb_meta(ct_ctx *ctx, sink *s, const tileset_meta *m)
     struct {
         const char *k;
         char v[160];
-    } kv[12];
+    } kv[13];
     int n = 0;
 #define KV(key, ...) (kv[n].k = key, snprintf(kv[n].v, sizeof kv[n].v, __VA_ARGS__), n++)
     KV("name", "%s", m->name);
@@ -1246,6 +1249,8 @@ static ct_status mb_meta(ct_ctx *ctx, sink *s, const tileset_meta *m)
         KV("input", "%s", m->input);
         KV("sdi_version", "%lld", m->sdi_version);
     }
+    if (m->shard)
+        KV("shard", "%s", m->shard);
 #undef KV
     for (int i = 0; i < n + (m->vector_layers != NULL); i++) {
         sqlite3_bind_text(st, 1, i < n ? kv[i].k : "json", -1, SQLITE_STATIC);
@@ -1370,6 +1375,8 @@ static ct_status sink_commit(ct_ctx *ctx, sink *s, const tileset_meta *m)
             json_object_object_add(j, "input", json_object_new_string(m->input));
             json_object_object_add(j, "sdi_version", json_object_new_int64(m->sdi_version));
         }
+        if (m->shard)
+            json_object_object_add(j, "shard", json_object_new_string(m->shard));
         char f[4096];
         snprintf(f, sizeof f, "%s/metadata.json", s->tmp);
         int rc = json_object_to_file_ext(f, j, JSON_C_TO_STRING_PRETTY);
@@ -1394,7 +1401,7 @@ typedef struct oldset {
     ct_tile_sink_kind kind;
     const char *path;
     long long sdi_version;
-    char *input, *format, *vector_layers;
+    char *input, *format, *vector_layers, *shard, *name, *description, *attribution;
     int minzoom, maxzoom;
     double bounds[4];
     sqlite3 *db;
@@ -1411,6 +1418,10 @@ static void oldset_close(oldset *o)
     free(o->input);
     free(o->format);
     free(o->vector_layers);
+    free(o->shard);
+    free(o->name);
+    free(o->description);
+    free(o->attribution);
     memset(o, 0, sizeof *o);
 }
 
@@ -1448,6 +1459,18 @@ static void old_meta_kv(oldset *o, const char *k, const char *v)
     } else if (!strcmp(k, "format")) {
         free(o->format);
         o->format = strdup(v);
+    } else if (!strcmp(k, "shard")) {
+        free(o->shard);
+        o->shard = strdup(v);
+    } else if (!strcmp(k, "name")) {
+        free(o->name);
+        o->name = strdup(v);
+    } else if (!strcmp(k, "description")) {
+        free(o->description);
+        o->description = strdup(v);
+    } else if (!strcmp(k, "attribution")) {
+        free(o->attribution);
+        o->attribution = strdup(v);
     } else if (!strcmp(k, "minzoom"))
         o->minzoom = atoi(v);
     else if (!strcmp(k, "maxzoom"))
@@ -3268,6 +3291,19 @@ static ct_status vector_zooms(ct_ctx *ctx, const ct_tile_opts *o, const double m
     return CT_OK;
 }
 
+/* The shard of a tile (ct/tile.h): a hash of its ancestor two zooms above maxz (or itself). */
+static int shard_of(int z, uint32_t x, uint32_t y, int minz, int maxz, int n)
+{
+    int za = maxz - 2 > minz ? maxz - 2 : minz;
+    if (z > za) {
+        x >>= z - za;
+        y >>= z - za;
+        z = za;
+    }
+    uint64_t h = ct_pmtiles_id(z, x, y) * 0x9E3779B97F4A7C15ull;
+    return (int)((h >> 32) % (uint64_t)n);
+}
+
 /* ---- Incremental runs (see ct/tile.h) ---- */
 
 typedef struct incr {
@@ -3465,7 +3501,8 @@ static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S, 
             int zz;
             uint32_t tx, ty;
             ct_pmtiles_zxy(g.pairs[g.start[t]].id, &zz, &tx, &ty);
-            if (in->on && !dirty_has(&in->dirty, z, tx, ty)) {
+            if ((in->on && !dirty_has(&in->dirty, z, tx, ty)) ||
+                (o->shard_n > 0 && shard_of(z, tx, ty, minz, maxz, o->shard_n) != o->shard_k)) {
                 res[t].skip = 1;
                 continue;
             }
@@ -3683,7 +3720,8 @@ static ct_status run_draw(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S,
             int zz;
             uint32_t tx, ty;
             ct_pmtiles_zxy(g.pairs[g.start[t]].id, &zz, &tx, &ty);
-            if (in->on && !dirty_has(&in->dirty, z, tx, ty)) {
+            if ((in->on && !dirty_has(&in->dirty, z, tx, ty)) ||
+                (o->shard_n > 0 && shard_of(z, tx, ty, minz, maxz, o->shard_n) != o->shard_k)) {
                 res[t].skip = 1;
                 continue;
             }
@@ -3860,7 +3898,7 @@ static ct_status sdi_setup(ct_ctx *ctx, const ct_tile_opts *o, const char *name,
             ext = "pbf";
     } else
         oo->input = sin->path;
-    if (o->full)
+    if (o->full || o->shard_n > 0) /* a shard is always made whole */
         return CT_OK;
     ct_tile_sink_kind kind = o->sink ? o->sink : ends_with(o->output, ".mbtiles") ? CT_SINK_MBTILES
                                             : ends_with(o->output, ".pmtiles") ? CT_SINK_PMTILES : CT_SINK_DIR;
@@ -3952,6 +3990,10 @@ ct_status ct_tile_run(ct_ctx *ctx, const ct_tile_opts *o)
         st = ct_error(ctx, CT_ERR_USAGE, "%s: WebP quality must be 1-100 and PNG level 1-12", o->output);
         goto out;
     }
+    if (o->shard_n < 0 || (o->shard_n > 0 && (o->shard_k < 0 || o->shard_k >= o->shard_n))) {
+        st = ct_error(ctx, CT_ERR_USAGE, "%s: shard %d/%d: give K/N with 0 <= K < N", o->output, o->shard_k, o->shard_n);
+        goto out;
+    }
     int vector = o->mode == CT_TILE_MVT;
     oo = *o;
     if (sdiname) {
@@ -3998,11 +4040,19 @@ ct_status ct_tile_run(ct_ctx *ctx, const ct_tile_opts *o)
             m.maxzoom = maxz;
             m.vector_layers = layers;
             meta_bounds(m.bounds, ll);
+            char shard[48];
+            snprintf(shard, sizeof shard, "%d/%d", o->shard_k, o->shard_n);
+            m.shard = o->shard_n > 0 ? shard : NULL;
             st = sink_commit(ctx, &S, &m);
         }
         free(layers);
         if (st == CT_OK)
             st = ct_progress(ctx, 1.0, "done");
+        goto out;
+    }
+    if (o->shard_n > 0) {
+        st = ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: --shard: raster pyramids are not sharded (their lower zooms are "
+                      "averaged across blocks)", o->input);
         goto out;
     }
     J.o = o;
@@ -4193,5 +4243,206 @@ out:
     if (cache_old && GDALGetCacheMax64() != cache_old)
         GDALSetCacheMax64(cache_old);
     ct_gdal_errs_pop(&ge);
+    return st;
+}
+
+/* ======================================================================================== */
+/* Merging shards                                                                            */
+
+typedef struct mentry {
+    uint64_t id, ref, len;
+    int part;
+} mentry;
+
+typedef struct merge_ctx {
+    mentry *e;
+    size_t n, cap;
+    int part;
+} merge_ctx;
+
+static ct_status collect_tile(ct_ctx *ctx, void *user, int z, uint32_t x, uint32_t y, const uint8_t *data, size_t len,
+                              const char *file, uint64_t ref)
+{
+    (void)data;
+    (void)file;
+    merge_ctx *m = user;
+    if (m->n == m->cap) {
+        size_t nc = m->cap ? 2 * m->cap : 4096;
+        mentry *ne = realloc(m->e, nc * sizeof *ne);
+        if (!ne)
+            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        m->e = ne;
+        m->cap = nc;
+    }
+    m->e[m->n++] = (mentry){ct_pmtiles_id(z, x, y), ref, len, m->part};
+    return CT_OK;
+}
+
+static int cmp_mentry(const void *a, const void *b)
+{
+    const mentry *p = a, *q = b;
+    return p->id < q->id ? -1 : p->id > q->id;
+}
+
+/* The bytes of one tile of part o. */
+static ct_status part_tile(ct_ctx *ctx, oldset *o, sqlite3_stmt *q, const mentry *e, uint8_t **buf, size_t *cap)
+{
+    int z;
+    uint32_t x, y;
+    ct_pmtiles_zxy(e->id, &z, &x, &y);
+    if (e->len > *cap) {
+        free(*buf);
+        *cap = e->len;
+        if (!(*buf = malloc(*cap)))
+            return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->path);
+    }
+    if (o->kind == CT_SINK_PMTILES) {
+        if (!pread_all(o->fd, *buf, e->len, o->pm_data_off + (e->ref & ~PM_OLD)))
+            return ct_error(ctx, CT_ERR_IO, "%s: cannot read tile %d/%u/%u: %s", o->path, z, x, y, strerror(errno));
+        return CT_OK;
+    }
+    if (o->kind == CT_SINK_MBTILES) {
+        sqlite3_reset(q);
+        sqlite3_bind_int(q, 1, z);
+        sqlite3_bind_int64(q, 2, x);
+        sqlite3_bind_int64(q, 3, ct_tile_tms_row(z, y));
+        if (sqlite3_step(q) != SQLITE_ROW || (size_t)sqlite3_column_bytes(q, 0) != e->len)
+            return ct_error(ctx, CT_ERR_FORMAT, "%s: cannot read tile %d/%u/%u: %s", o->path, z, x, y,
+                            sqlite3_errmsg(o->db));
+        memcpy(*buf, sqlite3_column_blob(q, 0), e->len);
+        return CT_OK;
+    }
+    char f[4096];
+    snprintf(f, sizeof f, "%s/%d/%u/%u.%s", o->path, z, x, y, o->format);
+    FILE *fp = fopen(f, "rb");
+    size_t got = fp ? fread(*buf, 1, e->len, fp) : 0;
+    if (fp)
+        fclose(fp);
+    return got == e->len ? CT_OK : ct_error(ctx, CT_ERR_IO, "%s: cannot read %s: %s", o->path, f, strerror(errno));
+}
+
+ct_status ct_tile_merge(ct_ctx *ctx, const ct_tile_merge_opts *mo)
+{
+    double t0 = now_s();
+    ct_status st = CT_OK;
+    ct_tile_summary sum = {.sdi_version = -1, .since = -1};
+    sink S = {0};
+    merge_ctx mc = {0};
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    int np = mo ? mo->nparts : 0;
+    oldset *P = np > 0 ? calloc((size_t)np, sizeof *P) : NULL;
+    sqlite3_stmt **Q = np > 0 ? calloc((size_t)np, sizeof *Q) : NULL;
+    char *seen = np > 0 ? calloc((size_t)np, 1) : NULL;
+    if (!mo || !mo->output || np < 1) {
+        st = ct_error(ctx, CT_ERR_USAGE, "ct-tile merge: an output and the shards are needed");
+        goto out;
+    }
+    if (!P || !Q || !seen) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", mo->output);
+        goto out;
+    }
+    S.kind = ends_with(mo->output, ".mbtiles") ? CT_SINK_MBTILES : ends_with(mo->output, ".pmtiles") ? CT_SINK_PMTILES
+                                                                                                   : CT_SINK_DIR;
+    for (int i = 0; i < np && st == CT_OK; i++) {
+        const char *p = mo->parts[i];
+        ct_tile_sink_kind k = ends_with(p, ".mbtiles") ? CT_SINK_MBTILES : ends_with(p, ".pmtiles") ? CT_SINK_PMTILES
+                                                                                                  : CT_SINK_DIR;
+        if ((st = oldset_open(ctx, p, k, &P[i])))
+            break;
+        int sk = -1, sn = -1;
+        if (!P[i].exists || !P[i].shard || sscanf(P[i].shard, "%d/%d", &sk, &sn) != 2 || !P[i].format) {
+            st = ct_error(ctx, CT_ERR_USAGE, "%s: not a shard that ct-tile --shard made", p);
+            break;
+        }
+        if (k != S.kind) {
+            st = ct_error(ctx, CT_ERR_USAGE, "%s: a shard of another kind than %s (merge into the same kind)", p,
+                          mo->output);
+            break;
+        }
+        if (sn != np || sk < 0 || sk >= np || seen[sk] ||
+            (i && (strcmp(P[i].format, P[0].format) || P[i].minzoom != P[0].minzoom || P[i].maxzoom != P[0].maxzoom ||
+                   (P[i].input ? !P[0].input || strcmp(P[i].input, P[0].input) : P[0].input != NULL) ||
+                   P[i].sdi_version != P[0].sdi_version))) {
+            st = ct_error(ctx, CT_ERR_USAGE, "%s: shard %s does not fit: %d shards given%s", p, P[i].shard, np,
+                          sk >= 0 && sk < np && seen[sk] ? ", this one twice"
+                                                        : i ? ", or its format, zooms or input differ from the first's" : "");
+            break;
+        }
+        seen[sk] = 1;
+        if (k == CT_SINK_MBTILES &&
+            sqlite3_prepare_v2(P[i].db, "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
+                               -1, &Q[i], NULL) != SQLITE_OK) {
+            st = ct_error(ctx, CT_ERR_FORMAT, "%s: %s", p, sqlite3_errmsg(P[i].db));
+            break;
+        }
+        mc.part = i;
+        st = oldset_each(ctx, &P[i], collect_tile, &mc);
+    }
+    if (st)
+        goto out;
+    /* in tile-id order: the order in which a vector run stores its tiles */
+    qsort(mc.e, mc.n, sizeof *mc.e, cmp_mentry);
+    S.path = mo->output;
+    S.ext = P[0].format;
+    if ((st = sink_open(ctx, &S)))
+        goto out;
+    for (size_t i = 0; i < mc.n && st == CT_OK; i++) {
+        const mentry *e = &mc.e[i];
+        int z;
+        uint32_t x, y;
+        ct_pmtiles_zxy(e->id, &z, &x, &y);
+        if (i && e->id == mc.e[i - 1].id) {
+            st = ct_error(ctx, CT_ERR_USAGE, "%s: tile %d/%u/%u is also in %s: not shards of one run",
+                          mo->parts[e->part], z, x, y, mo->parts[mc.e[i - 1].part]);
+            break;
+        }
+        if ((st = part_tile(ctx, &P[e->part], Q[e->part], e, &buf, &cap)) == CT_OK)
+            st = sink_put(ctx, &S, z, x, y, buf, e->len);
+        if (st == CT_OK && (i & 4095) == 4095)
+            st = ct_progress(ctx, (double)i / mc.n * 0.98, "merging");
+    }
+    if (st == CT_OK) {
+        tileset_meta m = {0};
+        m.name = P[0].name ? P[0].name : S.path;
+        m.description = P[0].description;
+        m.attribution = P[0].attribution;
+        m.format = S.ext;
+        m.minzoom = P[0].minzoom;
+        m.maxzoom = P[0].maxzoom;
+        m.vector_layers = P[0].vector_layers;
+        m.input = P[0].input;
+        m.sdi_version = P[0].sdi_version;
+        memcpy(m.bounds, P[0].bounds, sizeof m.bounds);
+        st = sink_commit(ctx, &S, &m);
+    }
+    if (st == CT_OK)
+        st = ct_progress(ctx, 1.0, "done");
+out:
+    sum.minzoom = np > 0 && P ? P[0].minzoom : 0;
+    sum.maxzoom = np > 0 && P ? P[0].maxzoom : 0;
+    if (np > 0 && P)
+        memcpy(sum.bounds, P[0].bounds, sizeof sum.bounds);
+    sum.tiles_written = S.written;
+    sum.tiles_unique = S.unique;
+    sum.bytes = S.bytes;
+    sum.sink = sink_name(S.kind ? S.kind : CT_SINK_DIR);
+    const char *fmt = np > 0 && P && P[0].format ? P[0].format : "";
+    sum.format = !strcmp(fmt, "pbf") ? "pbf" : !strcmp(fmt, "webp") ? "webp" : "png"; /* static strings */
+    sum.threads = 1;
+    sum.seconds = now_s() - t0;
+    if (mo && mo->summary)
+        *mo->summary = sum;
+    sink_abort(&S);
+    for (int i = 0; i < np && P; i++) {
+        if (Q && Q[i])
+            sqlite3_finalize(Q[i]);
+        oldset_close(&P[i]);
+    }
+    free(P);
+    free(Q);
+    free(seen);
+    free(mc.e);
+    free(buf);
     return st;
 }

@@ -63,7 +63,7 @@ int main(int argc, char **argv)
     ct_tile_summary sum = {0};
     const char *zoom = NULL, *mode = NULL, *style = NULL, *format = NULL, *sinkname = NULL, *resampling = NULL;
     int force = 0;
-    const char *since = NULL;
+    const char *since = NULL, *shard = NULL;
     ct_strlist fields = {0};
     const ct_option options[] = {
         {CT_OPT_STRING, 'z', "zoom", &zoom, "MIN-MAX", "zoom range, e.g. 10-16 (default: from the raster)"},
@@ -83,18 +83,19 @@ int main(int argc, char **argv)
         {CT_OPT_FLAG, 0, "force", &force, NULL, "make more than 100 million tiles"},
         {CT_OPT_STRING, 0, "since", &since, "VERSION", "sdi: input: remake the tiles changed after VERSION (default: OUTPUT's)"},
         {CT_OPT_FLAG, 0, "full", &o.full, NULL, "sdi: input: make every tile, not only the changed ones"},
+        {CT_OPT_STRING, 0, "shard", &shard, "K/N", "vector input: make shard K (0 to N-1) of N, for merge"},
         {CT_OPT_END, 0, NULL, NULL, NULL, NULL},
     };
     ct_cli cli = {
         .name = "ct-tile",
-        .operands = "INPUT OUTPUT",
+        .operands = "INPUT OUTPUT | merge OUTPUT SHARD...",
         .summary = "Make a map tile pyramid in Web Mercator: a DEM as hypsometric colour with hillshade,\n"
                    "flood depth with a depth ramp, an RGB raster, or vector layers as MVT, into a\n"
-                   "{z}/{x}/{y} folder, an MBTiles or a PMTiles file.",
+                   "{z}/{x}/{y} folder, an MBTiles or a PMTiles file; merge puts shards together.",
         .options = options,
         .shared = CT_CLI_THREADS | CT_CLI_SDI,
         .min_operands = 2,
-        .max_operands = 2,
+        .max_operands = -1,
     };
     ct_ctx *ctx = ct_ctx_new();
     if (!ctx)
@@ -123,8 +124,27 @@ int main(int argc, char **argv)
         o.resampling = (ct_tile_resampling)v;
     if (st)
         goto end;
+    if (!strcmp(cli.operand[0], "merge")) {
+        if (cli.noperands < 3) {
+            st = ct_error(ctx, CT_ERR_USAGE, "merge: expected OUTPUT SHARD...");
+            goto end;
+        }
+        ct_tile_merge_opts mo = {cli.operand[1], (const char *const *)cli.operand + 2, cli.noperands - 2, &sum};
+        o.output = mo.output;
+        st = ct_tile_merge(ctx, &mo);
+        goto report;
+    }
+    if (cli.noperands != 2) {
+        st = ct_error(ctx, CT_ERR_USAGE, "unexpected operand '%s'", cli.operand[2]);
+        goto end;
+    }
     o.input = cli.operand[0];
     o.output = cli.operand[1];
+    if (shard && (sscanf(shard, "%d/%d%n", &o.shard_k, &o.shard_n, &v) != 2 || shard[v] || o.shard_n < 1 ||
+                  o.shard_k < 0 || o.shard_k >= o.shard_n)) {
+        st = ct_error(ctx, CT_ERR_USAGE, "--shard %s: give K/N with 0 <= K < N", shard);
+        goto end;
+    }
     o.sdi = cli.common.sdi;
     if (since) {
         char *end;
@@ -153,6 +173,7 @@ int main(int argc, char **argv)
         o.style = sty;
     }
     st = ct_tile_run(ctx, &o);
+report:
     if (st == CT_OK && cli.common.json) {
         json_object *j = ct_tile_summary_json(&sum);
         json_object_object_add(j, "output", json_object_new_string(o.output));

@@ -246,6 +246,8 @@ typedef struct ct_tile_opts {
                                      version touch; 0: the version OUTPUT records */
     int full;                   /**< SDI inputs: make every tile even when OUTPUT could be
                                      updated */
+    int shard_k, shard_n;       /**< shard_n > 0: make only shard shard_k (0 ≤ k < n) of the
+                                     vector tiles, for ct_tile_merge() (see below) */
     int band;                   /**< band of a DEM/depth raster; 0 means 1 */
     const char *output;         /**< folder, *.mbtiles or *.pmtiles */
     ct_tile_sink_kind sink;
@@ -283,6 +285,27 @@ typedef struct ct_tile_opts {
  * On any failure the old tileset at OUTPUT is left as it was and no temporary file remains.
  */
 ct_status ct_tile_run(ct_ctx *ctx, const ct_tile_opts *opts);
+
+/*
+ * Shards: a vector run with shard_n = N makes only the tiles of shard k — a tile belongs to the
+ * shard that a hash of its ancestor two zooms above the maximum (itself, higher up) picks, so
+ * that the tiles of one area stay together and every tile is in exactly one shard — and
+ * records "k/N" as `shard` in the metadata. ct_tile_merge() puts N such parts (all of one
+ * sink kind and format, N = their number, each k once) into one tileset: the same bytes as the
+ * unsharded run, because every sink's layout depends only on the tiles (PMTiles clusters by
+ * tile id, MBTiles gets them in tile-id order as a vector run stores them). Raster pyramids
+ * are not sharded: their lower zooms are averaged across blocks.
+ */
+typedef struct ct_tile_merge_opts {
+    const char *output;
+    const char *const *parts;
+    int nparts;
+    ct_tile_summary *summary; /**< filled when not NULL */
+} ct_tile_merge_opts;
+
+/** Merges shards (see above). CT_ERR_USAGE naming a part that is not a shard of the same run,
+ *  or when one is missing; the output is published atomically as ct_tile_run's. */
+ct_status ct_tile_merge(ct_ctx *ctx, const ct_tile_merge_opts *opts);
 
 struct json_object;
 /** The summary as a JSON object (release with json_object_put()). */
