@@ -3326,8 +3326,13 @@ static ct_status incr_build(ct_ctx *ctx, incr *in, int minz, int maxz, double a,
 
 static void xml_escaped(FILE *f, const char *s)
 {
-    for (; *s; s++)
-        fputs(*s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '"' ? "&quot;" : (char[]){*s, 0}, f);
+    for (; *s; s++) {
+        const char *ent = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '"' ? "&quot;" : NULL;
+        if (ent)
+            fputs(ent, f);
+        else
+            fputc(*s, f);
+    }
 }
 
 /* The OGR VRT that reads an SDI layer's current features as a layer named after it, with a
