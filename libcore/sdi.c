@@ -1341,9 +1341,10 @@ ct_status ct_sdi_resolve(ct_ctx *ctx, ct_sdi *s, const char *name, ct_sdi_input 
     memset(in, 0, sizeof *in);
     int l = ct_sdi_layer_by_name(name);
     if (l >= 0) {
-        char layer[128];
+        char layer[128], spec[4400];
         snprintf(layer, sizeof layer, "%s_current", layers[l].name);
-        in->path = strdup(s->path);
+        snprintf(spec, sizeof spec, "%s|layername=%s", s->path, layer);
+        in->path = strdup(spec);
         in->layer = strdup(layer);
         if (!in->path || !in->layer) {
             ct_sdi_input_free(in);

@@ -213,7 +213,8 @@ const char *ct_sdi_ref(const char *arg);
 
 /** What an SDI name resolves to. */
 typedef struct ct_sdi_input {
-    char *path;  /**< the dataset to open with OGR (the SDI itself) or the raster's COG */
+    char *path;  /**< for a layer, "SDI|layername=LAYER" as ct_vsource_open() takes it; for a
+                      raster, its COG */
     char *layer; /**< the OGR layer of a feature layer ("parcels_current"); NULL for a raster */
 } ct_sdi_input;
 

@@ -211,9 +211,20 @@ static void test_reading(void **state)
     assert_string_equal(ct_sdi_ref("sdi:parcels"), "parcels");
     ct_sdi_input in;
     assert_int_equal(ct_sdi_resolve(ctx, s, "cadastral", &in), CT_OK);
-    assert_string_equal(in.path, path);
     assert_string_equal(in.layer, "parcels_current");
+    /* what ct_vsource_open() opens: that view alone, with the parcels of test_versions */
+    ct_vsource *src = NULL;
+    assert_int_equal(ct_vsource_open(ctx, in.path, &src), CT_OK);
+    assert_int_equal(ct_vsource_layer_count(src), 1);
+    assert_string_equal(ct_layer_name(ct_vsource_layer(src, 0)), "parcels_current");
+    assert_int_equal(ct_layer_feature_count(ct_vsource_layer(src, 0)),
+                     count(s, "SELECT count(*) FROM parcels WHERE v_to IS NULL"));
+    ct_vsource_close(src);
     ct_sdi_input_free(&in);
+    char bad[200];
+    snprintf(bad, sizeof bad, "%s|layername=roads", path);
+    assert_int_equal(ct_vsource_open(ctx, bad, &src), CT_ERR_FORMAT);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "no layer named 'roads'"));
     assert_int_equal(ct_sdi_resolve(ctx, s, "dem", &in), CT_OK);
     assert_null(in.layer);
     assert_non_null(strstr(in.path, ".rasters/dem.v"));
