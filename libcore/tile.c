@@ -3311,7 +3311,8 @@ typedef struct incr {
     dirty_set dirty;
     oldset old;
     const ct_sdi *sdi;      /* SDI layer inputs */
-    const char *sdi_path, *sdi_view, *sdi_layer;
+    const char *sdi_view, *sdi_layer;
+    char sdi_path[4096];    /* the dataset OGR opens (ct_sdi_resolve's path without "|layername=") */
     const ct_crs *sdi_crs;
 } incr;
 
@@ -3893,7 +3894,9 @@ static ct_status sdi_setup(ct_ctx *ctx, const ct_tile_opts *o, const char *name,
     if (sin->layer) {
         const ct_sdi_layer_def *def = ct_sdi_layer_schema((ct_sdi_layer)ct_sdi_layer_by_name(name));
         in->sdi = *sdi;
-        in->sdi_path = sin->path;
+        const char *bar = strstr(sin->path, "|layername=");
+        snprintf(in->sdi_path, sizeof in->sdi_path, "%.*s", bar ? (int)(bar - sin->path) : (int)strlen(sin->path),
+                 sin->path);
         in->sdi_view = sin->layer;
         in->sdi_layer = def->name;
         in->sdi_crs = ct_sdi_crs(*sdi);
