@@ -2666,7 +2666,8 @@ static ct_status vread(ct_ctx *ctx, const vsrc *vs, vdata *d, double merc[4], do
         ct_transform *t = NULL;
         if ((st = ct_transform_new(ctx, crs, merc_crs, &t)))
             goto out;
-        ct_layer_set_encoding(l, ct_layer_detect_encoding(ctx, l, 2000, NULL));
+        /* the SDI holds UTF-8 (ct-ingest decodes every source): no need to read features twice */
+        ct_layer_set_encoding(l, vs->sdi ? CT_ENC_UTF8 : ct_layer_detect_encoding(ctx, l, 2000, NULL));
         vlayer *L = &d->L[d->nl++];
         L->name = strdup(ct_layer_name(l));
         L->nf = ct_layer_field_count(l);
