@@ -3911,8 +3911,16 @@ static ct_status sdi_setup(ct_ctx *ctx, const ct_tile_opts *o, const char *name,
         return CT_OK;
     ct_tile_sink_kind kind = o->sink ? o->sink : ends_with(o->output, ".mbtiles") ? CT_SINK_MBTILES
                                             : ends_with(o->output, ".pmtiles") ? CT_SINK_PMTILES : CT_SINK_DIR;
-    if ((st = oldset_open(ctx, o->output, kind, &in->old)))
-        return st;
+    if (oldset_open(ctx, o->output, kind, &in->old) != CT_OK) {
+        /* something is there that is not a tileset ct-tile made: replaced by a full run */
+        ct_log(ctx, CT_LOG_WARN, "%s; every tile is made", ct_ctx_errmsg(ctx));
+        ct_ctx_clear_error(ctx);
+        oldset_close(&in->old);
+        if (o->since > 0)
+            return ct_error(ctx, CT_ERR_USAGE, "%s: --since %lld needs a tileset that ct-tile made there", o->output,
+                            o->since);
+        return CT_OK;
+    }
     oldset *old = &in->old;
     int same = old->exists && old->has_sdi && old->input && !strcmp(old->input, o->input) && old->format &&
                !strcmp(old->format, ext);

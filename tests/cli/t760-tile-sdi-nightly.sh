@@ -12,7 +12,7 @@
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to03.shp" ] || skip_all "no sample data (make samples)"
 command -v cs2cs >/dev/null || skip_all "cs2cs (proj-bin) not installed"
-plan 28
+plan 29
 
 sdi="$T/city.sqlite"
 export CT_SDI="$sdi"
@@ -119,4 +119,8 @@ diff -r -x metadata.json "$T/dem2" "$T/dem" >/dev/null && ! diff -r -x metadata.
 ok $? "re-registered DEM: its tiles made again, equal to tiles of the new file"
 run ct-tile --since 1 sdi:parcels "$T/other"
 is $rc 2 "--since without an earlier tileset there: usage error"
+echo "not a tileset" >"$T/junk.mbtiles"
+run ct-tile -z 14 sdi:parcels "$T/junk.mbtiles"
+is "$rc $(grep -c 'junk.mbtiles: not an MBTiles file.*every tile is made' "$T/err") $(sqlite3 "$T/junk.mbtiles" "SELECT value FROM metadata WHERE name = 'sdi_version'")" \
+   "0 1 $(q "SELECT max(version) FROM sdi_version")" "a file at OUTPUT that is no tileset: a warning, then a full run replaces it"
 exit $_failed
