@@ -3019,7 +3019,347 @@ static int kv_value(kv_table *t, const vval *v)
     return t->vh[j].idx;
 }
 
-enum { MVT_EXTENT = 4096, MVT_BUFFER = 64, MVT_MAX_FEATURES = 200000, MVT_MAX_LAYER_BYTES = 500000 };
+/* ---- Simplification per zoom that keeps shared edges shared ----
+ * GEOS 3.11 has no coverage simplifier (GEOSCoverageSimplifyVW came with 3.12) and its
+ * TopologyPreservingSimplify works on one geometry at a time, so two neighbours simplify their
+ * common edge differently. Here every polygon ring is cut at its nodes — the vertices where the
+ * set of rings that share a vertex changes (found by a hash of the (fid, ring) ids per vertex,
+ * so it does not depend on which features a partial read holds) — and each chain between two
+ * nodes is simplified by Douglas–Peucker in one canonical direction: both sides of a shared edge
+ * hold the same chain and keep the same vertices. A ring without nodes is cut at its smallest
+ * vertex and the vertex farthest from it. A feature that comes out invalid or collapsed has its
+ * vertices pinned and the zoom is simplified again, so that its neighbours keep them too. */
+
+typedef struct vkey {
+    double x, y;
+    uint64_t sig;
+    int used, pinned;
+} vkey;
+
+typedef struct vmap {
+    vkey *k;
+    size_t cap, n;
+} vmap;
+
+static uint64_t mix64(uint64_t v)
+{
+    v ^= v >> 33;
+    v *= 0xff51afd7ed558ccdull;
+    v ^= v >> 33;
+    v *= 0xc4ceb9fe1a85ec53ull;
+    return v ^ (v >> 33);
+}
+
+static vkey *vmap_get(vmap *m, double x, double y, int add)
+{
+    if (add && m->n * 2 >= m->cap) {
+        size_t nc = m->cap ? 2 * m->cap : 65536;
+        vkey *nk = calloc(nc, sizeof *nk);
+        if (!nk)
+            return NULL;
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->k[i].used) {
+                uint64_t bx, by;
+                memcpy(&bx, &m->k[i].x, 8);
+                memcpy(&by, &m->k[i].y, 8);
+                size_t j = mix64(bx ^ mix64(by)) & (nc - 1);
+                while (nk[j].used)
+                    j = (j + 1) & (nc - 1);
+                nk[j] = m->k[i];
+            }
+        free(m->k);
+        m->k = nk;
+        m->cap = nc;
+    }
+    if (!m->cap)
+        return NULL;
+    uint64_t bx, by;
+    memcpy(&bx, &x, 8);
+    memcpy(&by, &y, 8);
+    size_t j = mix64(bx ^ mix64(by)) & (m->cap - 1);
+    while (m->k[j].used && !(m->k[j].x == x && m->k[j].y == y))
+        j = (j + 1) & (m->cap - 1);
+    if (!m->k[j].used) {
+        if (!add)
+            return NULL;
+        m->k[j] = (vkey){x, y, 0, 1, 0};
+        m->n++;
+    }
+    return &m->k[j];
+}
+
+static int polygonal(GEOSContextHandle_t h, const GEOSGeometry *g)
+{
+    int t = GEOSGeomTypeId_r(h, g);
+    return t == GEOS_POLYGON || t == GEOS_MULTIPOLYGON;
+}
+
+/* Calls fn on every ring of polygonal g: ring number (exterior first, per polygon). */
+typedef int (*ring_fn)(void *user, const GEOSGeometry *ring, uint64_t rid);
+
+static int each_ring(GEOSContextHandle_t h, const GEOSGeometry *g, uint64_t base, ring_fn fn, void *user)
+{
+    int np = GEOSGeomTypeId_r(h, g) == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(h, g);
+    uint64_t r = 0;
+    for (int p = 0; p < np; p++) {
+        const GEOSGeometry *pg = np == 1 && GEOSGeomTypeId_r(h, g) == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, p);
+        int nh = GEOSGetNumInteriorRings_r(h, pg);
+        for (int k = -1; k < nh; k++)
+            if (!fn(user, k < 0 ? GEOSGetExteriorRing_r(h, pg) : GEOSGetInteriorRingN_r(h, pg, k), mix64(base + r++)))
+                return 0;
+    }
+    return 1;
+}
+
+typedef struct simp_ctx {
+    GEOSContextHandle_t h;
+    vmap m;
+    double tol;
+    double *xy;   /* one ring's vertices */
+    unsigned char *keep;
+    size_t cap;
+    int mode;     /* 0: count, 1: pin */
+    int oom;
+} simp_ctx;
+
+static int ring_load(simp_ctx *c, const GEOSGeometry *ring, size_t *n)
+{
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(c->h, ring);
+    unsigned int m = 0;
+    GEOSCoordSeq_getSize_r(c->h, cs, &m);
+    if (m + 1 > c->cap) {
+        double *nx = realloc(c->xy, 2 * (m + 1) * sizeof *nx);
+        unsigned char *nk = nx ? realloc(c->keep, m + 1) : NULL;
+        if (nx)
+            c->xy = nx;
+        if (!nk)
+            return c->oom = 1, 0;
+        c->keep = nk;
+        c->cap = m + 1;
+    }
+    for (unsigned int i = 0; i < m; i++)
+        GEOSCoordSeq_getXY_r(c->h, cs, i, &c->xy[2 * i], &c->xy[2 * i + 1]);
+    *n = m > 0 ? m - 1 : 0; /* without the closing vertex */
+    return 1;
+}
+
+static int ring_count(void *user, const GEOSGeometry *ring, uint64_t rid)
+{
+    simp_ctx *c = user;
+    size_t n;
+    if (!ring_load(c, ring, &n))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        vkey *k = vmap_get(&c->m, c->xy[2 * i], c->xy[2 * i + 1], 1);
+        if (!k)
+            return c->oom = 1, 0;
+        if (c->mode)
+            k->pinned = 1;
+        else
+            k->sig += rid;
+    }
+    return 1;
+}
+
+static int lexless(const double *a, const double *b) { return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1]); }
+
+/* Douglas–Peucker on the chain of vertices idx[0..n) (indices into xy), marking keep[]. */
+static void dp_chain(const double *xy, const size_t *idx, size_t n, double tol, unsigned char *keep, size_t *stack)
+{
+    keep[idx[0]] = keep[idx[n - 1]] = 1;
+    size_t sp = 0;
+    stack[sp++] = 0;
+    stack[sp++] = n - 1;
+    while (sp) {
+        size_t b = stack[--sp], a = stack[--sp];
+        const double *p = xy + 2 * idx[a], *q = xy + 2 * idx[b];
+        double dx = q[0] - p[0], dy = q[1] - p[1], L = hypot(dx, dy), best = -1;
+        size_t bi = 0;
+        for (size_t i = a + 1; i < b; i++) {
+            const double *r = xy + 2 * idx[i];
+            double d = L > 0 ? fabs(dy * (r[0] - p[0]) - dx * (r[1] - p[1])) / L : hypot(r[0] - p[0], r[1] - p[1]);
+            if (d > best) {
+                best = d;
+                bi = i;
+            }
+        }
+        if (best > tol) {
+            keep[idx[bi]] = 1;
+            stack[sp++] = a;
+            stack[sp++] = bi;
+            stack[sp++] = bi;
+            stack[sp++] = b;
+        }
+    }
+}
+
+/* The simplified ring, or NULL when it keeps every vertex or collapses (*bad). */
+static GEOSGeometry *simplify_ring(simp_ctx *c, const GEOSGeometry *ring, int *changed, int *bad)
+{
+    size_t n;
+    if (!ring_load(c, ring, &n) || n < 3)
+        return NULL;
+    uint64_t *sig = malloc(n * sizeof *sig);
+    unsigned char *node = calloc(n, 1);
+    size_t *idx = malloc((n + 1) * sizeof *idx), *stack = malloc(4 * (n + 1) * sizeof *stack);
+    GEOSGeometry *out = NULL;
+    if (!sig || !node || !idx || !stack) {
+        c->oom = 1;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        vkey *k = vmap_get(&c->m, c->xy[2 * i], c->xy[2 * i + 1], 0);
+        sig[i] = k ? k->sig : 0;
+        node[i] = k && k->pinned;
+    }
+    size_t nn = 0, first = 0;
+    for (size_t i = 0; i < n; i++) {
+        node[i] |= sig[i] != sig[(i + n - 1) % n] || sig[i] != sig[(i + 1) % n];
+        nn += node[i];
+    }
+    if (nn < 2) { /* cut at the smallest vertex and the one farthest from it */
+        size_t lo = 0, far = 0;
+        for (size_t i = 1; i < n; i++)
+            if (lexless(c->xy + 2 * i, c->xy + 2 * lo))
+                lo = i;
+        if (nn == 1)
+            for (size_t i = 0; i < n; i++)
+                if (node[i])
+                    lo = i;
+        double fd = -1;
+        for (size_t i = 0; i < n; i++) {
+            double d = hypot(c->xy[2 * i] - c->xy[2 * lo], c->xy[2 * i + 1] - c->xy[2 * lo + 1]);
+            if (d > fd || (d == fd && lexless(c->xy + 2 * i, c->xy + 2 * far))) {
+                fd = d;
+                far = i;
+            }
+        }
+        node[lo] = node[far] = 1;
+    }
+    while (!node[first])
+        first++;
+    memset(c->keep, 0, n);
+    /* chains from node to node, each in the direction that starts at its smaller end */
+    for (size_t s = 0; s < n;) {
+        size_t a = (first + s) % n, len = 1;
+        while (!node[(a + len) % n])
+            len++;
+        size_t m = 0;
+        for (size_t k = 0; k <= len; k++)
+            idx[m++] = (a + k) % n;
+        if (lexless(c->xy + 2 * idx[m - 1], c->xy + 2 * idx[0]))
+            for (size_t k = 0; k < m / 2; k++) {
+                size_t t = idx[k];
+                idx[k] = idx[m - 1 - k];
+                idx[m - 1 - k] = t;
+            }
+        dp_chain(c->xy, idx, m, c->tol, c->keep, stack);
+        s += len;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        kept += c->keep[i];
+    if (kept == n)
+        goto done;
+    if (kept < 3) {
+        *bad = 1;
+        goto done;
+    }
+    GEOSCoordSequence *cs = GEOSCoordSeq_create_r(c->h, (unsigned int)kept + 1, 2);
+    size_t j = 0;
+    for (size_t k = 0; cs && k < n; k++) {
+        size_t i = (first + k) % n;
+        if (c->keep[i])
+            GEOSCoordSeq_setXY_r(c->h, cs, (unsigned int)j++, c->xy[2 * i], c->xy[2 * i + 1]);
+    }
+    if (cs)
+        GEOSCoordSeq_setXY_r(c->h, cs, (unsigned int)j, c->xy[2 * first], c->xy[2 * first + 1]);
+    out = cs ? GEOSGeom_createLinearRing_r(c->h, cs) : NULL;
+    c->oom |= !out;
+    *changed = 1;
+done:
+    free(sig);
+    free(node);
+    free(idx);
+    free(stack);
+    return out;
+}
+
+static GEOSGeometry *simplify_polygon(simp_ctx *c, const GEOSGeometry *pg, int *changed, int *bad)
+{
+    int nh = GEOSGetNumInteriorRings_r(c->h, pg);
+    GEOSGeometry **holes = calloc((size_t)nh + 1, sizeof *holes), *shell;
+    const GEOSGeometry *ext = GEOSGetExteriorRing_r(c->h, pg);
+    shell = simplify_ring(c, ext, changed, bad);
+    if (!shell)
+        shell = GEOSGeom_clone_r(c->h, ext);
+    for (int k = 0; holes && k < nh; k++) {
+        const GEOSGeometry *r = GEOSGetInteriorRingN_r(c->h, pg, k);
+        holes[k] = simplify_ring(c, r, changed, bad);
+        if (!holes[k])
+            holes[k] = GEOSGeom_clone_r(c->h, r);
+    }
+    GEOSGeometry *p = holes && shell ? GEOSGeom_createPolygon_r(c->h, shell, holes, (unsigned int)nh) : NULL;
+    free(holes);
+    c->oom |= !p;
+    return p;
+}
+
+/* simp[i]: feature i simplified with tolerance tol (metres), or NULL when unchanged. */
+static int simplify_zoom(GEOSContextHandle_t h, const vdata *d, double tol, GEOSGeometry **simp)
+{
+    simp_ctx c = {.h = h, .tol = tol};
+    for (size_t i = 0; i < d->nf && !c.oom; i++)
+        if (polygonal(h, d->F[i].g))
+            each_ring(h, d->F[i].g, (uint64_t)d->F[i].fid << 16 ^ (uint64_t)d->F[i].layer << 56, ring_count, &c);
+    for (int pass = 0; pass < 4 && !c.oom; pass++) {
+        int again = 0;
+        for (size_t i = 0; i < d->nf && !c.oom; i++) {
+            if (simp[i])
+                GEOSGeom_destroy_r(h, simp[i]);
+            simp[i] = NULL;
+            const GEOSGeometry *g = d->F[i].g;
+            if (!polygonal(h, g))
+                continue;
+            int changed = 0, bad = 0, t = GEOSGeomTypeId_r(h, g);
+            int np = t == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(h, g);
+            GEOSGeometry **parts = calloc((size_t)np + 1, sizeof *parts);
+            for (int p = 0; parts && p < np; p++)
+                parts[p] = simplify_polygon(&c, t == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, p), &changed, &bad);
+            GEOSGeometry *s = !parts ? NULL : t == GEOS_POLYGON ? parts[0]
+                              : GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned int)np);
+            free(parts);
+            if (!s) {
+                c.oom = 1;
+                break;
+            }
+            if (!changed) {
+                GEOSGeom_destroy_r(h, s);
+                continue;
+            }
+            if (bad || GEOSisValid_r(h, s) != 1) {
+                /* pinned: this feature keeps its vertices, and its neighbours keep them too */
+                GEOSGeom_destroy_r(h, s);
+                c.mode = 1;
+                each_ring(h, g, 0, ring_count, &c);
+                c.mode = 0;
+                again = 1;
+                continue;
+            }
+            simp[i] = s;
+        }
+        if (!again)
+            break;
+    }
+    free(c.m.k);
+    free(c.xy);
+    free(c.keep);
+    return !c.oom;
+}
+
+/* MVT_SIMPLIFY: the Douglas–Peucker tolerance below the maximum zoom, in tile units (half a
+ * pixel of a 256-pixel tile) */
+enum { MVT_EXTENT = 4096, MVT_BUFFER = 64, MVT_MAX_FEATURES = 200000, MVT_MAX_LAYER_BYTES = 500000, MVT_SIMPLIFY = 8 };
 
 typedef struct vtile_res {
     uint8_t *data;
@@ -3030,8 +3370,8 @@ typedef struct vtile_res {
 } vtile_res;
 
 /* Encodes tile z/x/y from the features fidx[0..n) (sorted by layer, then input order). */
-static void mvt_tile(GEOSContextHandle_t h, const vdata *d, int z, uint32_t x, uint32_t y, const size_t *fidx,
-                     size_t n, int gz, vtile_res *res)
+static void mvt_tile(GEOSContextHandle_t h, const vdata *d, GEOSGeometry *const *simp, int z, uint32_t x, uint32_t y,
+                     const size_t *fidx, size_t n, int gz, vtile_res *res)
 {
     pbuf tile = {0};
     genc e = {0};
@@ -3055,9 +3395,9 @@ static void mvt_tile(GEOSContextHandle_t h, const vdata *d, int z, uint32_t x, u
                 continue;
             }
             GEOSGeometry *clip = NULL;
-            const GEOSGeometry *g = f->g;
+            const GEOSGeometry *g = simp && simp[fidx[i]] ? simp[fidx[i]] : f->g;
             if (f->b[0] < cb[0] || f->b[1] < cb[1] || f->b[2] > cb[2] || f->b[3] > cb[3]) {
-                clip = GEOSClipByRect_r(h, f->g, cb[0], cb[1], cb[2], cb[3]);
+                clip = GEOSClipByRect_r(h, g, cb[0], cb[1], cb[2], cb[3]);
                 if (!clip || GEOSisEmpty_r(h, clip)) {
                     if (clip)
                         GEOSGeom_destroy_r(h, clip);
@@ -3340,7 +3680,7 @@ static void xml_escaped(FILE *f, const char *s)
 /* The OGR VRT that reads an SDI layer's current features as a layer named after it, with a
  * spatial filter on the dirty tiles of zoom z (each widened by margin metres) in an incremental
  * run. @return a new string, NULL when out of memory or the boxes cannot be transformed. */
-static char *incr_vrt(ct_ctx *ctx, const incr *in, int z, double margin)
+static char *incr_vrt(ct_ctx *ctx, const incr *in, int z, double margin, const double *wide)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -3348,7 +3688,7 @@ static char *incr_vrt(ct_ctx *ctx, const incr *in, int z, double margin)
     if (!f)
         return NULL;
     int ok = 1;
-    size_t n = in->on && !in->dirty.all ? in->dirty.nids[z] : 0, nsrc = n > 64 ? 1 : n;
+    size_t n = wide ? 1 : in->on && !in->dirty.all ? in->dirty.nids[z] : 0, nsrc = n > 64 ? 1 : n;
     double all[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
     ct_crs *merc = NULL;
     ct_transform *t = NULL;
@@ -3359,9 +3699,13 @@ static char *incr_vrt(ct_ctx *ctx, const incr *in, int z, double margin)
         int zz;
         uint32_t x, y;
         double b[4];
-        ct_pmtiles_zxy(in->dirty.ids[z][i], &zz, &x, &y);
-        ct_tile_bounds(z, x, y, b);
-        b[0] -= margin, b[1] -= margin, b[2] += margin, b[3] += margin;
+        if (wide)
+            memcpy(b, wide, sizeof b);
+        else {
+            ct_pmtiles_zxy(in->dirty.ids[z][i], &zz, &x, &y);
+            ct_tile_bounds(z, x, y, b);
+            b[0] -= margin, b[1] -= margin, b[2] += margin, b[3] += margin;
+        }
         ok = ct_transform_bounds(ctx, t, b, box[i]) == CT_OK;
         for (int k = 0; k < 4; k++)
             all[k] = k < 2 ? fmin(all[k], box[i][k]) : fmax(all[k], box[i][k]);
@@ -3426,7 +3770,8 @@ static void incr_bounds(const incr *in, double merc[4], double ll[4], int nread)
  * dirty tiles of zoom minz (margin metres), none when nothing changed (*idle). Fixes the zoom
  * range and the bounds. */
 static ct_status vread_run(ct_ctx *ctx, const ct_tile_opts *o, incr *in, vdata *d, ct_tile_summary *sum,
-                           double ll[4], int default_max, double mg_a, double mg_b, int *minz, int *maxz, int *idle)
+                           double ll[4], int default_max, double mg_a, double mg_b, int simplify, int *minz, int *maxz,
+                           int *idle)
 {
     ct_status st;
     double merc[4];
@@ -3444,23 +3789,36 @@ static ct_status vread_run(ct_ctx *ctx, const ct_tile_opts *o, incr *in, vdata *
             return CT_OK;
         }
     }
-    char mem[96] = "";
-    if (in->sdi) {
-        /* ct_vsource_open reads files and /vsi paths: the VRT goes to GDAL's memory files */
-        static atomic_uint seq;
-        vrt = incr_vrt(ctx, in, *minz, mg_a + mg_b * 2 * CT_MERC_HALF / (double)(1ull << *minz));
-        if (!vrt)
-            return ct_error(ctx, CT_ERR_CRS, "%s: cannot place the changed area in the SDI's CRS", o->input);
-        snprintf(mem, sizeof mem, "/vsimem/ct-tile-%ld-%u.vrt", (long)getpid(), atomic_fetch_add(&seq, 1));
-        VSIFCloseL(VSIFileFromMemBuffer(mem, (GByte *)vrt, (vsi_l_offset)strlen(vrt), FALSE));
-        vs.path = mem;
+    /* an incremental MVT run reads twice: the features around the dirty tiles, then everything
+     * within their extent — their neighbours, without which the simplification would see other
+     * nodes than a full run (simplify_zoom) */
+    for (int pass = 0; pass < (in->on && !in->dirty.all && simplify ? 2 : 1); pass++) {
+        char mem[96] = "";
+        if (in->sdi) {
+            /* ct_vsource_open reads files and /vsi paths: the VRT goes to GDAL's memory files */
+            static atomic_uint seq;
+            if (pass) {
+                if (!d->nf)
+                    break;
+                vdata_free(ctx, d);
+                memset(d, 0, sizeof *d);
+                sum->features = 0;
+            }
+            vrt = incr_vrt(ctx, in, *minz, mg_a + mg_b * 2 * CT_MERC_HALF / (double)(1ull << *minz), pass ? merc : NULL);
+            if (!vrt)
+                return ct_error(ctx, CT_ERR_CRS, "%s: cannot place the changed area in the SDI's CRS", o->input);
+            snprintf(mem, sizeof mem, "/vsimem/ct-tile-%ld-%u.vrt", (long)getpid(), atomic_fetch_add(&seq, 1));
+            VSIFCloseL(VSIFileFromMemBuffer(mem, (GByte *)vrt, (vsi_l_offset)strlen(vrt), FALSE));
+            vs.path = mem;
+        }
+        st = vread(ctx, &vs, d, merc, ll, &sum->features);
+        if (*mem)
+            VSIUnlink(mem);
+        free(vrt);
+        vrt = NULL;
+        if (st)
+            return st;
     }
-    st = vread(ctx, &vs, d, merc, ll, &sum->features);
-    if (*mem)
-        VSIUnlink(mem);
-    free(vrt);
-    if (st)
-        return st;
     if (in->on) {
         incr_bounds(in, merc, ll, d->nf > 0);
         sum->tiles_in_range = ct_tile_count(merc, *minz, *maxz);
@@ -3475,13 +3833,14 @@ static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S, 
     vdata d = {0};
     ct_status st;
     tile_groups g = {0};
+    GEOSGeometry **simp = NULL; /* the features simplified for the zoom below maxz being made */
     int nthreads = ct_ctx_threads(ctx), idle = 0;
     GEOSContextHandle_t *gh = calloc((size_t)nthreads, sizeof *gh);
     if (!gh)
         return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
     /* zooms: from the one where everything fits in a tile, to 16 */
     int minz = 0, maxz = 0;
-    if ((st = vread_run(ctx, o, in, &d, sum, ll, 16, 0, (double)MVT_BUFFER / MVT_EXTENT, &minz, &maxz, &idle)))
+    if ((st = vread_run(ctx, o, in, &d, sum, ll, 16, 0, (double)MVT_BUFFER / MVT_EXTENT, 1, &minz, &maxz, &idle)))
         goto out;
     *minz_out = minz;
     *maxz_out = maxz;
@@ -3492,11 +3851,19 @@ static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S, 
     *layers_json = vector_layers_json(&d, minz, maxz);
     for (int i = 0; i < nthreads; i++)
         gh[i] = GEOS_init_r();
+    if (!(simp = calloc(d.nf + 1, sizeof *simp))) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
+        goto out;
+    }
     uint64_t done = 0;
     for (int z = minz; z <= maxz && st == CT_OK; z++) {
         double tsz = 2 * CT_MERC_HALF / (double)(1ull << z), bufm = tsz * MVT_BUFFER / MVT_EXTENT;
         if ((st = group_tiles(ctx, o->output, &d, z, bufm, &g)))
             goto out;
+        if (z < maxz && !simplify_zoom(ct_geos(ctx), &d, MVT_SIMPLIFY * tsz / MVT_EXTENT, simp)) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
+            goto out;
+        }
         vtile_res *res = calloc(g.ntiles + 1, sizeof *res);
         if (!res) {
             st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
@@ -3513,8 +3880,8 @@ static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S, 
                 res[t].skip = 1;
                 continue;
             }
-            mvt_tile(gh[omp_get_thread_num()], &d, z, tx, ty, g.fidx + g.start[t], g.start[t + 1] - g.start[t], gz,
-                     &res[t]);
+            mvt_tile(gh[omp_get_thread_num()], &d, z < maxz ? simp : NULL, z, tx, ty, g.fidx + g.start[t],
+                     g.start[t + 1] - g.start[t], gz, &res[t]);
         }
         st = store_tiles(ctx, S, sum, z, minz, maxz, &g, res, &done, t0);
         free(res);
@@ -3523,6 +3890,10 @@ static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S, 
         ct_log(ctx, CT_LOG_WARN, "%s: %llu feature pieces left out of tiles over the limits (%d features, %d bytes per layer)",
                o->output, (unsigned long long)sum->features_dropped, MVT_MAX_FEATURES, MVT_MAX_LAYER_BYTES);
 out:
+    for (size_t i = 0; simp && i < d.nf; i++)
+        if (simp[i])
+            GEOSGeom_destroy_r(ct_geos(ctx), simp[i]);
+    free(simp);
     for (int i = 0; i < nthreads; i++)
         if (gh[i])
             GEOS_finish_r(gh[i]);
@@ -3659,7 +4030,7 @@ static ct_status run_draw(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S,
     if (!gh)
         return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
     /* the margin of a drawn tile: half the widest line and a pixel (bufm below) */
-    if ((st = vread_run(ctx, o, in, &d, sum, ll, 17, 0, (fmax(sty->outline_width, sty->line_width) / 2 + 1) / TS,
+    if ((st = vread_run(ctx, o, in, &d, sum, ll, 17, 0, (fmax(sty->outline_width, sty->line_width) / 2 + 1) / TS, 0,
                         &minz, &maxz, &idle)))
         goto out;
     *minz_out = minz;

@@ -32,11 +32,15 @@
  * Vector tiles (CT_TILE_MVT, chosen for any input OGR reads and GDAL does not read as a raster):
  * every layer's features are moved to EPSG:3857 with ct_transform (official VN-2000 shift), then
  * for each zoom and tile clipped to the tile plus a buffer of 64/4096 (GEOSClipByRect) and
- * encoded as MVT 2.1 (extent 4096; protobuf written here — Debian has no C MVT encoder). The
- * simplification per zoom is the snapping of vertices to the 4096 grid followed by the removal
- * of repeated and exactly collinear vertices: it treats both sides of a shared edge alike, so
- * neighbouring polygons keep their common boundary; a ring that collapses below 3 vertices is
- * left out at that zoom. Limits per tile: 200 000 features and 500 KB per layer; features over
+ * encoded as MVT 2.1 (extent 4096; protobuf written here — Debian has no C MVT encoder). Below
+ * the maximum zoom polygons are simplified by Douglas–Peucker with a tolerance of 8/4096 of a
+ * tile (half a pixel) in a way that keeps shared edges shared: GEOS 3.11 has no coverage
+ * simplifier (GEOSCoverageSimplifyVW is 3.12) and TopologyPreservingSimplify treats each
+ * polygon alone, so every ring is cut at its nodes (where the set of rings sharing a vertex
+ * changes) and each chain between two nodes is simplified once, in one canonical direction,
+ * for both neighbours; a feature that would become invalid keeps its vertices, and so do its
+ * neighbours. Then vertices are snapped to the 4096 grid and repeated and exactly collinear
+ * ones removed; a ring that collapses below 3 vertices is left out at that zoom. Limits per tile: 200 000 features and 500 KB per layer; features over
  * them are left out and counted in features_dropped. Attributes: those named in opts.fields,
  * or else every attribute except personal data — until the SDI marks restricted fields, the
  * cadastral owner and identity fields (ct_sdi_field_personal() in ct/sdi.h) are never written unless named
