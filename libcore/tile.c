@@ -3113,7 +3113,7 @@ static int each_ring(GEOSContextHandle_t h, const GEOSGeometry *g, uint64_t base
 
 typedef struct simp_ctx {
     GEOSContextHandle_t h;
-    vmap m;
+    vmap *m;      /* shared; written only between the parallel passes */
     double tol;
     double *xy;   /* one ring's vertices */
     unsigned char *keep;
@@ -3150,7 +3150,7 @@ static int ring_count(void *user, const GEOSGeometry *ring, uint64_t rid)
     if (!ring_load(c, ring, &n))
         return 0;
     for (size_t i = 0; i < n; i++) {
-        vkey *k = vmap_get(&c->m, c->xy[2 * i], c->xy[2 * i + 1], 1);
+        vkey *k = vmap_get(c->m, c->xy[2 * i], c->xy[2 * i + 1], 1);
         if (!k)
             return c->oom = 1, 0;
         if (c->mode)
@@ -3208,7 +3208,7 @@ static GEOSGeometry *simplify_ring(simp_ctx *c, const GEOSGeometry *ring, int *c
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        vkey *k = vmap_get(&c->m, c->xy[2 * i], c->xy[2 * i + 1], 0);
+        vkey *k = vmap_get(c->m, c->xy[2 * i], c->xy[2 * i + 1], 0);
         sig[i] = k ? k->sig : 0;
         node[i] = k && k->pinned;
     }
@@ -3305,56 +3305,79 @@ static GEOSGeometry *simplify_polygon(simp_ctx *c, const GEOSGeometry *pg, int *
     return p;
 }
 
-/* simp[i]: feature i simplified with tolerance tol (metres), or NULL when unchanged. */
-static int simplify_zoom(GEOSContextHandle_t h, const vdata *d, double tol, GEOSGeometry **simp)
+/* Feature g simplified (NULL when unchanged; *bad when invalid or collapsed). */
+static GEOSGeometry *simplify_feature(simp_ctx *c, const GEOSGeometry *g, int *bad)
 {
-    simp_ctx c = {.h = h, .tol = tol};
-    for (size_t i = 0; i < d->nf && !c.oom; i++)
-        if (polygonal(h, d->F[i].g))
-            each_ring(h, d->F[i].g, (uint64_t)d->F[i].fid << 16 ^ (uint64_t)d->F[i].layer << 56, ring_count, &c);
-    for (int pass = 0; pass < 4 && !c.oom; pass++) {
-        int again = 0;
-        for (size_t i = 0; i < d->nf && !c.oom; i++) {
+    GEOSContextHandle_t h = c->h;
+    int changed = 0, t = GEOSGeomTypeId_r(h, g);
+    int np = t == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(h, g);
+    GEOSGeometry **parts = calloc((size_t)np + 1, sizeof *parts);
+    for (int p = 0; parts && p < np; p++)
+        parts[p] = simplify_polygon(c, t == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, p), &changed, bad);
+    GEOSGeometry *s = !parts ? NULL : t == GEOS_POLYGON ? parts[0]
+                      : GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned int)np);
+    free(parts);
+    c->oom |= !s;
+    if (s && (!changed || *bad || GEOSisValid_r(h, s) != 1)) {
+        *bad |= changed;
+        GEOSGeom_destroy_r(h, s);
+        s = NULL;
+    }
+    return s;
+}
+
+/* simp[i]: feature i simplified with tolerance tol (metres), or NULL when unchanged. Features
+ * are simplified in parallel (gh: one GEOS handle per thread) against the shared vertex map;
+ * the vertices of bad features are pinned between passes, so the result does not depend on
+ * the order or the thread count. */
+static int simplify_zoom(const vdata *d, double tol, GEOSGeometry **simp, GEOSContextHandle_t *gh, int nthreads)
+{
+    vmap m = {0};
+    int oom = 0;
+    simp_ctx *C = calloc((size_t)nthreads, sizeof *C);
+    unsigned char *bad = calloc(d->nf + 1, 1);
+    if (!C || !bad) {
+        free(C);
+        free(bad);
+        return 0;
+    }
+    for (int t = 0; t < nthreads; t++)
+        C[t] = (simp_ctx){.h = gh[t], .m = &m, .tol = tol};
+    for (size_t i = 0; i < d->nf && !C[0].oom; i++)
+        if (polygonal(gh[0], d->F[i].g))
+            each_ring(gh[0], d->F[i].g, (uint64_t)d->F[i].fid << 16 ^ (uint64_t)d->F[i].layer << 56, ring_count, &C[0]);
+    for (int pass = 0; pass < 8 && !C[0].oom; pass++) {
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 256)
+        for (size_t i = 0; i < d->nf; i++) {
+            simp_ctx *c = &C[omp_get_thread_num()];
             if (simp[i])
-                GEOSGeom_destroy_r(h, simp[i]);
+                GEOSGeom_destroy_r(c->h, simp[i]);
             simp[i] = NULL;
-            const GEOSGeometry *g = d->F[i].g;
-            if (!polygonal(h, g))
-                continue;
-            int changed = 0, bad = 0, t = GEOSGeomTypeId_r(h, g);
-            int np = t == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(h, g);
-            GEOSGeometry **parts = calloc((size_t)np + 1, sizeof *parts);
-            for (int p = 0; parts && p < np; p++)
-                parts[p] = simplify_polygon(&c, t == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, p), &changed, &bad);
-            GEOSGeometry *s = !parts ? NULL : t == GEOS_POLYGON ? parts[0]
-                              : GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned int)np);
-            free(parts);
-            if (!s) {
-                c.oom = 1;
-                break;
-            }
-            if (!changed) {
-                GEOSGeom_destroy_r(h, s);
-                continue;
-            }
-            if (bad || GEOSisValid_r(h, s) != 1) {
-                /* pinned: this feature keeps its vertices, and its neighbours keep them too */
-                GEOSGeom_destroy_r(h, s);
-                c.mode = 1;
-                each_ring(h, g, 0, ring_count, &c);
-                c.mode = 0;
-                again = 1;
-                continue;
-            }
-            simp[i] = s;
+            int b = 0;
+            if (polygonal(c->h, d->F[i].g))
+                simp[i] = simplify_feature(c, d->F[i].g, &b);
+            bad[i] = (unsigned char)b;
         }
+        int again = 0;
+        C[0].mode = 1; /* pin: these features keep their vertices, and their neighbours keep them too */
+        for (size_t i = 0; i < d->nf; i++)
+            if (bad[i]) {
+                each_ring(gh[0], d->F[i].g, 0, ring_count, &C[0]);
+                again = 1;
+            }
+        C[0].mode = 0;
         if (!again)
             break;
     }
-    free(c.m.k);
-    free(c.xy);
-    free(c.keep);
-    return !c.oom;
+    for (int t = 0; t < nthreads; t++) {
+        oom |= C[t].oom;
+        free(C[t].xy);
+        free(C[t].keep);
+    }
+    free(m.k);
+    free(C);
+    free(bad);
+    return !oom;
 }
 
 /* MVT_SIMPLIFY: the Douglas–Peucker tolerance below the maximum zoom, in tile units (half a
@@ -3860,7 +3883,7 @@ static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S, 
         double tsz = 2 * CT_MERC_HALF / (double)(1ull << z), bufm = tsz * MVT_BUFFER / MVT_EXTENT;
         if ((st = group_tiles(ctx, o->output, &d, z, bufm, &g)))
             goto out;
-        if (z < maxz && !simplify_zoom(ct_geos(ctx), &d, MVT_SIMPLIFY * tsz / MVT_EXTENT, simp)) {
+        if (z < maxz && !simplify_zoom(&d, MVT_SIMPLIFY * tsz / MVT_EXTENT, simp, gh, nthreads)) {
             st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
             goto out;
         }
