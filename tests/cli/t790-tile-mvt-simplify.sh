@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 py=/usr/bin/python3
 $py -c 'import osgeo' 2>/dev/null || skip_all "python3-gdal (osgeo) not installed"
-plan 8
+plan 9
 $py - "$T/wavy.gpkg" <<'PY'
 import random, sys
 from osgeo import ogr, osr
@@ -60,4 +60,7 @@ is "$p15 $h15" "1 0" "zoom 15: no gaps (the union is one polygon without holes)"
 ok $? "zoom 18 (several tiles, not simplified): valid, no overlaps"
 ct-tile -q -z 18 "$T/wavy.gpkg" "$T/only18"
 diff -r -x metadata.json "$T/only18/18" "$T/t/18" >/dev/null; ok $? "the maximum zoom is not simplified (same tiles as a run of zoom 18 alone)"
+ct-tile -q --threads 1 --name w -z 15-17 "$T/wavy.gpkg" "$T/t1.pmtiles"
+ct-tile -q --threads 3 --name w -z 15-17 "$T/wavy.gpkg" "$T/t3.pmtiles"
+cmp -s "$T/t1.pmtiles" "$T/t3.pmtiles"; ok $? "the same bytes with 1 and 3 threads"
 exit $_failed
