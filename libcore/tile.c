@@ -33,6 +33,10 @@
 #include "raster_int.h"
 
 #define TS 256 /* tile size in pixels */
+/* The default PNG DEFLATE level: libdeflate's 4 (greedy parsing) against 6 (lazy) measured on
+ * b700's relief tiles 8 % larger for 16 % less CPU in the whole run (deflate was a quarter of
+ * it); 2 was 19 % larger. */
+#define PNG_LEVEL 4
 
 /* ======================================================================================== */
 /* Tile maths                                                                                */
@@ -389,7 +393,7 @@ uint8_t *ct_png_encode(const uint8_t *rgba, int w, int h, int level, size_t *len
     static _Thread_local struct libdeflate_compressor *tl_comp;
     static _Thread_local int tl_level;
     if (level <= 0 || level > 12)
-        level = 6;
+        level = PNG_LEVEL;
     if (!tl_comp || tl_level != level) {
         libdeflate_free_compressor(tl_comp);
         tl_comp = libdeflate_alloc_compressor(level);
@@ -4115,7 +4119,7 @@ static ct_status run_draw(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S,
     free(fld);
     for (int i = 0; i < nthreads; i++)
         gh[i] = GEOS_init_r();
-    int level = o->level ? o->level : 6, quality = o->quality ? o->quality : 80;
+    int level = o->level ? o->level : PNG_LEVEL, quality = o->quality ? o->quality : 80;
     uint64_t done = 0;
     for (int z = minz; z <= maxz && st == CT_OK; z++) {
         double px_m = 2 * CT_MERC_HALF / ((double)TS * (double)(1ull << z));
@@ -4480,7 +4484,7 @@ ct_status ct_tile_run(ct_ctx *ctx, const ct_tile_opts *o)
     J.o = o;
     J.style = o->style;
     J.quality = o->quality ? o->quality : 80;
-    J.level = o->level ? o->level : 6;
+    J.level = o->level ? o->level : PNG_LEVEL;
     J.ralg = o->resampling == CT_RESAMPLE_CUBIC ? GRA_Cubic : o->resampling == CT_RESAMPLE_NEAREST ? GRA_NearestNeighbour
                                                                                                   : GRA_Bilinear;
     if ((st = prepare(ctx, o, &J, ll, &aminz, &amaxz)))

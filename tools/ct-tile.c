@@ -72,7 +72,7 @@ int main(int argc, char **argv)
         {CT_OPT_INT, 'b', "band", &o.band, "N", "band of a DEM or depth raster (default 1)"},
         {CT_OPT_STRING, 'f', "format", &format, "FMT", "png or webp (default png)"},
         {CT_OPT_INT, 0, "quality", &o.quality, "Q", "WebP quality 1-100 (default 80)"},
-        {CT_OPT_INT, 0, "level", &o.level, "N", "PNG compression level 1-12 (default 6)"},
+        {CT_OPT_INT, 0, "level", &o.level, "N", "PNG compression level 1-12 (default 4)"},
         {CT_OPT_STRING, 'r', "resampling", &resampling, "ALG", "bilinear, cubic or nearest (default bilinear)"},
         {CT_OPT_STRING, 0, "sink", &sinkname, "KIND", "dir, mbtiles or pmtiles (default: from OUTPUT)"},
         {CT_OPT_STRING, 0, "name", &o.name, "TEXT", "tileset name in the metadata"},
