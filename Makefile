@@ -29,9 +29,9 @@ DEB_PACKAGES = build-essential pkg-config perl mandoc jq time \
 	libspatialite-dev libsqlite3-dev sqlite3 libtiff-dev \
 	libcairo2-dev libpng-dev libdeflate-dev libwebp-dev \
 	libjson-c-dev libutf8proc-dev libssl-dev libcmocka-dev \
-	grass-core postgresql-15-postgis-3 python3-gdal
+	grass-core postgresql-15-postgis-3 libpq-dev python3-gdal
 
-PKGS = gdal proj geos spatialite libtiff-4 sqlite3 cairo libpng libdeflate libwebp json-c libutf8proc libcrypto
+PKGS = gdal proj geos spatialite libtiff-4 sqlite3 cairo libpng libdeflate libwebp json-c libutf8proc libcrypto libpq
 
 ifeq ($(V),1)
 Q =

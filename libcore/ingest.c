@@ -539,26 +539,28 @@ static ct_status check_coverage(run *r, const char *source)
 {
     ct_ctx *ctx = r->ctx;
     GEOSContextHandle_t h = ct_geos(ctx);
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, r->sdi,
-        "SELECT sheet, fkey, AsBinary(geom) FROM parcels WHERE source = ? AND v_to IS NULL ORDER BY sheet");
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT sheet, fkey, %s(geom) FROM parcels WHERE source = ? AND v_to IS NULL ORDER BY sheet",
+             r->sdi->sql->as_wkb);
+    sdi_stmt *q = ct_sdi_prepare(ctx, r->sdi, sql);
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+    sdi_bind_text(q, 1, source);
     GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
     sheet_parcels sp = {.repaired = json_object_new_object()};
     char sheet[64] = "";
-    sqlite3_stmt *rq = ct_sdi_prepare(ctx, r->sdi, "SELECT fkey FROM sdi_report WHERE version = ? AND source = ? AND kind = 'repaired'");
+    sdi_stmt *rq = ct_sdi_prepare(ctx, r->sdi, "SELECT fkey FROM sdi_report WHERE version = ? AND source = ? AND kind = 'repaired'");
     if (rq) {
-        sqlite3_bind_int64(rq, 1, r->sdi->version);
-        sqlite3_bind_text(rq, 2, source, -1, SQLITE_STATIC);
-        while (sqlite3_step(rq) == SQLITE_ROW)
-            json_object_object_add(sp.repaired, (const char *)sqlite3_column_text(rq, 0), NULL);
-        sqlite3_finalize(rq);
+        sdi_bind_int64(rq, 1, r->sdi->version);
+        sdi_bind_text(rq, 2, source);
+        while (sdi_step(rq) == SDI_ROW)
+            json_object_object_add(sp.repaired, sdi_column_text(rq, 0), NULL);
+        sdi_finalize(rq);
     }
     ct_status st = CT_OK;
     int rc;
-    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *sh = sqlite3_column_text(q, 0) ? (const char *)sqlite3_column_text(q, 0) : "";
+    while (!st && (rc = sdi_step(q)) == SDI_ROW) {
+        const char *sh = sdi_column_text(q, 0) ? sdi_column_text(q, 0) : "";
         if (sp.n && strcmp(sh, sheet))
             st = check_sheet(r, source, sheet, &sp);
         snprintf(sheet, sizeof sheet, "%s", sh);
@@ -567,8 +569,8 @@ static ct_status check_coverage(run *r, const char *source)
             sp.g = realloc(sp.g, sp.cap * sizeof *sp.g);
             sp.key = realloc(sp.key, sp.cap * sizeof *sp.key);
         }
-        sp.g[sp.n] = GEOSWKBReader_read_r(h, rd, sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2));
-        sp.key[sp.n] = strdup((const char *)sqlite3_column_text(q, 1));
+        sp.g[sp.n] = GEOSWKBReader_read_r(h, rd, sdi_column_blob(q, 2), sdi_column_bytes(q, 2));
+        sp.key[sp.n] = strdup(sdi_column_text(q, 1));
         if (sp.g[sp.n])
             sp.n++;
         else
@@ -584,7 +586,7 @@ static ct_status check_coverage(run *r, const char *source)
     free(sp.key);
     json_object_put(sp.repaired);
     GEOSWKBReader_destroy_r(h, rd);
-    sqlite3_finalize(q);
+    sdi_finalize(q);
     return st;
 }
 
@@ -966,7 +968,7 @@ static ct_status ingest_crosswalk(run *r, const char *path)
     char sql[256];
     snprintf(sql, sizeof sql, "UPDATE admin_crosswalk SET v_to = %lld WHERE v_to IS NULL", r->sdi->version);
     st = ct_sdi_exec(r->ctx, r->sdi, sql);
-    sqlite3_stmt *q = st ? NULL : ct_sdi_prepare(r->ctx, r->sdi, "INSERT INTO admin_crosswalk VALUES (?, ?, ?, NULL)");
+    sdi_stmt *q = st ? NULL : ct_sdi_prepare(r->ctx, r->sdi, "INSERT INTO admin_crosswalk VALUES (?, ?, ?, NULL)");
     while (q && !st && fgets(line, sizeof line, f)) {
         ln++;
         char *v[16] = {0};
@@ -978,16 +980,16 @@ static ct_status ingest_crosswalk(run *r, const char *path)
             st = ct_error(r->ctx, CT_ERR_FORMAT, "%s:%d: expected at least %d columns", path, ln, (iold > inew ? iold : inew) + 1);
             break;
         }
-        sqlite3_reset(q);
-        sqlite3_bind_text(q, 1, v[iold], -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(q, 2, v[inew], -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(q, 3, r->sdi->version);
-        if (sqlite3_step(q) != SQLITE_DONE)
+        sdi_reset(q);
+        sdi_bind_text(q, 1, v[iold]);
+        sdi_bind_text(q, 2, v[inew]);
+        sdi_bind_int64(q, 3, r->sdi->version);
+        if (sdi_step(q) != SDI_DONE)
             st = ct_error(r->ctx, CT_ERR_DB, "%s:%d: cannot store the row", path, ln);
         r->t.read++;
         r->t.loaded++;
     }
-    sqlite3_finalize(q);
+    sdi_finalize(q);
     fclose(f);
     if (!q && !st)
         st = CT_ERR_DB;
@@ -1004,7 +1006,8 @@ static ct_status ingest_dem(run *r, const char *path, json_object *summary)
     const char *dot = strrchr(path, '.');
     int xyz_points = dot && !strcasecmp(dot, ".xyz");
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.ingest-%d.tif", ct_sdi_path(r->sdi), (int)getpid());
+    /* written in the raster folder, where ct_sdi_commit() renames it: one file system */
+    snprintf(tmp, sizeof tmp, "%s/ingest-%d.tif", ct_sdi_raster_dir(r->sdi), (int)getpid());
     ct_crs *crs = NULL;
     ct_status st = CT_OK;
     ct_gdal_errs e;
@@ -1126,6 +1129,10 @@ static ct_status ingest_dem(run *r, const char *path, json_object *summary)
     GDALWarpAppOptionsFree(wo);
     if (!gridded) {
         st = ct_error(ctx, CT_ERR_CRS, "%s: cannot warp to the SDI CRS: %s", path, ct_gdal_errs_msg(&e, "unknown reason"));
+        goto out;
+    }
+    if (mkdir(ct_sdi_raster_dir(r->sdi), 0777) != 0 && errno != EEXIST) {
+        st = ct_error(ctx, CT_ERR_IO, "%s: %s", ct_sdi_raster_dir(r->sdi), strerror(errno));
         goto out;
     }
     char **co = NULL;

@@ -66,7 +66,7 @@ static void test_versions(void **state)
     ct_ctx *ctx = ct_ctx_new();
     ct_sdi *s = NULL;
     long long v;
-    assert_int_equal(ct_sdi_create(ctx, path, NULL, &s), CT_OK);
+    assert_int_equal(ct_sdi_create(ctx, path, NULL, NULL, &s), CT_OK);
     assert_int_equal(ct_crs_epsg(ct_sdi_crs(s)), 5897);
     assert_int_equal(ct_sdi_current_version(s), 0);
     double area[4];
@@ -175,7 +175,7 @@ static void test_errors(void **state)
     (void)state;
     ct_ctx *ctx = ct_ctx_new();
     ct_sdi *s = NULL;
-    assert_int_equal(ct_sdi_create(ctx, path, NULL, &s), CT_ERR_USAGE); /* exists */
+    assert_int_equal(ct_sdi_create(ctx, path, NULL, NULL, &s), CT_ERR_USAGE); /* exists */
     char other[160];
     snprintf(other, sizeof other, "%s/missing.sqlite", dir);
     assert_int_equal(ct_sdi_open(ctx, other, &s), CT_ERR_IO);
@@ -186,8 +186,11 @@ static void test_errors(void **state)
     sqlite3_close(db);
     assert_int_equal(ct_sdi_open(ctx, other, &s), CT_ERR_DB);
     assert_non_null(strstr(ct_ctx_errmsg(ctx), "not a ctgis SDI"));
-    assert_int_equal(ct_sdi_open(ctx, "PG:dbname=city", &s), CT_ERR_UNSUPPORTED);
+    /* a server that is not there: named, without the password of the connection string */
+    assert_int_equal(ct_sdi_open(ctx, "PG:host=/nonexistent-ctgis password=s3cret dbname=city", &s), CT_ERR_IO);
     assert_null(s);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "PG:host=/nonexistent-ctgis password=*** dbname=city: cannot connect"));
+    assert_null(strstr(ct_ctx_errmsg(ctx), "s3cret"));
     assert_int_equal(ct_sdi_layer_by_name("cadastral"), CT_SDI_PARCELS);
     assert_int_equal(ct_sdi_layer_by_name("planning_zones"), CT_SDI_ZONES);
     assert_int_equal(ct_sdi_layer_by_name("roads"), -1);
