@@ -545,6 +545,7 @@ static ct_status check_coverage(run *r, const char *source)
     sdi_stmt *q = ct_sdi_prepare(ctx, r->sdi, sql);
     if (!q)
         return CT_ERR_DB;
+    sdi_stream(q);
     sdi_bind_text(q, 1, source);
     GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
     sheet_parcels sp = {.repaired = json_object_new_object()};
@@ -558,7 +559,7 @@ static ct_status check_coverage(run *r, const char *source)
         sdi_finalize(rq);
     }
     ct_status st = CT_OK;
-    int rc;
+    int rc = SDI_DONE;
     while (!st && (rc = sdi_step(q)) == SDI_ROW) {
         const char *sh = sdi_column_text(q, 0) ? sdi_column_text(q, 0) : "";
         if (sp.n && strcmp(sh, sheet))
@@ -576,6 +577,9 @@ static ct_status check_coverage(run *r, const char *source)
         else
             free(sp.key[sp.n]);
     }
+    if (!st && rc == SDI_ERROR)
+        st = ct_error(ctx, CT_ERR_DB, "%s: cannot read the parcels of %s back: %s", ct_sdi_path(r->sdi), source,
+                      sdi_db_errmsg(&r->sdi->db));
     if (!st && sp.n)
         st = check_sheet(r, source, sheet, &sp);
     for (size_t i = 0; i < sp.n; i++) {

@@ -1298,10 +1298,13 @@ static ct_status cmd_export(ct_ctx *ctx, ct_sdi *s, const ct_sdi_opts *o, json_o
         n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", d->columns[c].name);
     snprintf(sql + n, sizeof sql - (size_t)n, " FROM %s WHERE v_to IS NULL ORDER BY fid", d->name);
     sdi_stmt *q = ct_sdi_prepare(ctx, s, sql);
+    if (q)
+        sdi_stream(q);
     GEOSContextHandle_t h = ct_geos(ctx);
     GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
     long long count = 0;
-    while (q && !st && sdi_step(q) == SDI_ROW) {
+    int rc = SDI_DONE;
+    while (q && !st && (rc = sdi_step(q)) == SDI_ROW) {
         const char *vals[32];
         for (int i = 0; i < nf; i++)
             vals[i] = sdi_column_text(q, col[i] < 0 ? 0 : 2 + col[i]);
@@ -1316,6 +1319,8 @@ static ct_status cmd_export(ct_ctx *ctx, ct_sdi *s, const ct_sdi_opts *o, json_o
     GEOSWKBReader_destroy_r(h, rd);
     if (!q && !st)
         st = CT_ERR_DB;
+    if (!st && rc == SDI_ERROR)
+        st = db_fail(ctx, s, "cannot read the layer");
     sdi_finalize(q);
     if (st)
         ct_vsink_abort(sink);

@@ -10,6 +10,9 @@
 
 #include "sdidb_int.h"
 
+/* rows a cursor fetches at a time: about a megabyte of parcels */
+enum { SDI_BATCH = 2000 };
+
 /* PostgreSQL type OIDs (pg_type.dat; stable since PostgreSQL 7) */
 enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
        OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700 };
@@ -29,6 +32,9 @@ struct sdi_stmt {
     int runs;
     PGresult *res;
     int row, nrows;  /* row < 0: not run since the last reset */
+    int stream;      /* read through a cursor (sdi_stream) */
+    char cursor[32]; /* the open cursor's name, "" when none */
+    int own_tx;      /* the cursor's transaction is its own */
     unsigned char *blob;
     size_t blobcap;
 };
@@ -266,11 +272,84 @@ static int pg_run(sdi_stmt *st)
     return st->nrows > 0 ? SDI_ROW : SDI_DONE;
 }
 
+void sdi_stream(sdi_stmt *st)
+{
+    st->stream = 1;
+}
+
+static void pg_close_cursor(sdi_stmt *st)
+{
+    if (!st->cursor[0])
+        return;
+    char sql[64];
+    snprintf(sql, sizeof sql, "CLOSE %s", st->cursor);
+    PQclear(PQexec(st->db->conn, sql));
+    if (st->own_tx)
+        PQclear(PQexec(st->db->conn, "COMMIT"));
+    st->own_tx = 0;
+    st->cursor[0] = 0;
+}
+
+static int pg_fetch(sdi_stmt *st)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "FETCH %d FROM %s", SDI_BATCH, st->cursor);
+    PQclear(st->res);
+    st->res = PQexec(st->db->conn, sql);
+    st->row = 0;
+    st->nrows = 0;
+    if (PQresultStatus(st->res) != PGRES_TUPLES_OK) {
+        pg_error(st->db, st->res);
+        pg_close_cursor(st);
+        return SDI_ERROR;
+    }
+    st->nrows = PQntuples(st->res);
+    if (st->nrows == 0) {
+        pg_close_cursor(st);
+        return SDI_DONE;
+    }
+    return SDI_ROW;
+}
+
+static int pg_open_cursor(sdi_stmt *st)
+{
+    sdi_db *db = st->db;
+    if (PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+        PQclear(PQexec(db->conn, "BEGIN"));
+        st->own_tx = 1;
+    }
+    snprintf(st->cursor, sizeof st->cursor, "ct_cursor_%u", ++db->serial);
+    size_t n = strlen(st->sql) + 64;
+    char *decl = malloc(n);
+    if (!decl)
+        return SDI_ERROR;
+    snprintf(decl, n, "DECLARE %s NO SCROLL CURSOR FOR %s", st->cursor, st->sql);
+    PGresult *r = PQexecParams(db->conn, decl, st->nparams, NULL, st->vals, st->lens, st->fmts, 0);
+    free(decl);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        pg_error(db, r);
+    PQclear(r);
+    if (!ok) {
+        if (st->own_tx)
+            PQclear(PQexec(db->conn, "ROLLBACK"));
+        st->own_tx = 0;
+        st->cursor[0] = 0;
+        return SDI_ERROR;
+    }
+    return pg_fetch(st);
+}
+
 int sdi_step(sdi_stmt *st)
 {
     if (st->lite) {
         int rc = sqlite3_step(st->lite);
         return rc == SQLITE_ROW ? SDI_ROW : rc == SQLITE_DONE ? SDI_DONE : SDI_ERROR;
+    }
+    if (st->stream) {
+        if (st->cursor[0] && ++st->row < st->nrows)
+            return SDI_ROW;
+        return st->cursor[0] ? pg_fetch(st) : pg_open_cursor(st);
     }
     /* like SQLite, a step after the last row runs the statement again */
     if (st->row < 0 || st->row >= st->nrows)
@@ -285,6 +364,7 @@ void sdi_reset(sdi_stmt *st)
         sqlite3_clear_bindings(st->lite);
         return;
     }
+    pg_close_cursor(st);
     PQclear(st->res);
     st->res = NULL;
     st->row = -1;
@@ -298,6 +378,8 @@ void sdi_finalize(sdi_stmt *st)
         return;
     if (st->lite)
         sqlite3_finalize(st->lite);
+    else
+        pg_close_cursor(st);
     PQclear(st->res);
     if (st->name[0] && st->db->conn) {
         char sql[64];

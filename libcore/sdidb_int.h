@@ -50,6 +50,10 @@ void sdi_bind_int64(sdi_stmt *st, int i, long long v);
 void sdi_bind_double(sdi_stmt *st, int i, double v);
 void sdi_bind_blob(sdi_stmt *st, int i, const void *v, size_t n);
 void sdi_bind_null(sdi_stmt *st, int i);
+/* Marks a query whose rows may not fit in memory: PostgreSQL reads them through a cursor, in
+ * batches (inside the open transaction, or one of its own); SQLite reads row by row anyway.
+ * Other statements may run between its steps. */
+void sdi_stream(sdi_stmt *st);
 int sdi_step(sdi_stmt *st);
 void sdi_reset(sdi_stmt *st);
 void sdi_finalize(sdi_stmt *st); /* NULL is a no-op */
