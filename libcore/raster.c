@@ -805,7 +805,7 @@ ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, con
                       ct_gdal_errs_msg(&e, "GDAL failed"));
         goto out;
     }
-    if (sync_file(tmp) != 0 || rename(tmp, path) != 0) {
+    if (sync_file(tmp) != 0 || ct_raster_replace(tmp, path) != 0) {
         st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
         goto out;
     }
@@ -821,4 +821,14 @@ out:
         GDALClose(mem);
     ct_gdal_errs_pop(&e);
     return st;
+}
+
+int ct_raster_replace(const char *from, const char *to)
+{
+    if (rename(from, to) != 0)
+        return -1;
+    char aux[4200];
+    snprintf(aux, sizeof aux, "%s.aux.xml", to);
+    unlink(aux);
+    return 0;
 }

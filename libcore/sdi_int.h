@@ -30,12 +30,15 @@ typedef struct sdi_dialect {
     const char *to_numeric;                /* what round(x, n) needs after x */
     const char *begin_write;               /* the transaction of one version */
     const char *index_ok;                  /* 1 when the spatial index of table %s is sound */
+    const char *relations;                 /* how many tables, views, indexes are named ? (any case) */
+    const char *insert_order;              /* the column giving sdi_change's rows in insertion order */
 } sdi_dialect;
 
 struct ct_sdi {
     sdi_db db;
     const sdi_dialect *sql;
     char *path;             /* for messages (a connection string without its password) */
+    char *target;           /* as given: what OGR opens */
     char *raster_dir;
     ct_crs *crs;
     int srid;
@@ -43,6 +46,7 @@ struct ct_sdi {
     int in_version;
     long long version;      /* the open version */
     long long seen_version; /* the version sdi_seen was cleared for */
+    long long puts;         /* features this version wrote (PostgreSQL: when to ANALYZE) */
     struct {
         long long added, changed, removed, rejected, repaired;
     } counts;
