@@ -115,6 +115,11 @@ const char *sdi_db_errmsg(const sdi_db *db)
     return db->err ? db->err : "no error";
 }
 
+long long sdi_db_last_rowid(const sdi_db *db)
+{
+    return db->lite ? sqlite3_last_insert_rowid(db->lite) : 0;
+}
+
 ct_status sdi_db_exec(ct_ctx *ctx, sdi_db *db, const char *sql)
 {
     if (db->pg) {

@@ -40,6 +40,8 @@ enum { SDI_NULL = 0, SDI_INTEGER, SDI_FLOAT, SDI_TEXT, SDI_BLOB };
 ct_status sdi_db_open(ct_ctx *ctx, sdi_db *db, const char *target, const char *name, int create);
 void sdi_db_close(sdi_db *db);
 const char *sdi_db_errmsg(const sdi_db *db);
+/* SQLite: the rowid of the last row inserted (PostgreSQL has INSERT ... RETURNING instead). */
+long long sdi_db_last_rowid(const sdi_db *db);
 /* Runs one or more ';'-separated statements without parameters; ctx NULL: quietly. */
 ct_status sdi_db_exec(ct_ctx *ctx, sdi_db *db, const char *sql);
 
