@@ -159,7 +159,10 @@ static const char *column_type(const char *type)
 /* The SDI's name in messages: a connection string loses its password. */
 static char *display_name(const char *target)
 {
-    char *d = strdup(target);
+    char *d = malloc(strlen(target) + 4); /* "***" may be longer than the password */
+    if (!d)
+        return NULL;
+    strcpy(d, target);
     char *p = strncmp(d, "PG:", 3) ? NULL : strstr(d, "password=");
     if (p) {
         char *end = p + 9;
@@ -181,6 +184,10 @@ static ct_status connect(ct_ctx *ctx, const char *target, const char *name, int 
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
     s->path = display_name(name);
     s->target = strdup(name);
+    if (!s->path || !s->target) {
+        ct_sdi_close(s);
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    }
     ct_status st = sdi_db_open(ctx, &s->db, target, s->path, create);
     if (st) {
         ct_sdi_close(s);

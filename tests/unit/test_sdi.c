@@ -322,6 +322,8 @@ static void test_errors(void **state)
     assert_null(s);
     assert_non_null(strstr(ct_ctx_errmsg(ctx), "PG:host=/nonexistent-ctgis password=*** dbname=city: cannot connect"));
     assert_null(strstr(ct_ctx_errmsg(ctx), "s3cret"));
+    assert_int_equal(ct_sdi_open(ctx, "PG:password=x host=/nonexistent-ctgis", &s), CT_ERR_IO);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "PG:password=*** host=/nonexistent-ctgis: cannot connect"));
     assert_int_equal(ct_sdi_layer_by_name("cadastral"), CT_SDI_PARCELS);
     assert_int_equal(ct_sdi_layer_by_name("planning_zones"), CT_SDI_ZONES);
     assert_int_equal(ct_sdi_layer_by_name("roads"), -1);
