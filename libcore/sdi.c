@@ -652,9 +652,13 @@ void ct_sdi_rollback(ct_sdi *s)
 
 static sdi_stmt *stmt(ct_ctx *ctx, ct_sdi *s, int id, const char *sql)
 {
-    if (!s->stmt[id])
+    if (!s->stmt[id]) {
         s->stmt[id] = ct_sdi_prepare(ctx, s, sql);
-    else
+        /* the per-feature INSERTs whose answer nobody reads: PostgreSQL gets them without a
+         * round trip each (an error shows at the next query, and the version fails) */
+        if (s->stmt[id] && (id == SDI_STMT_CHANGE || id == SDI_STMT_REJECT || id == SDI_STMT_REPORT || id == SDI_STMT_SEEN))
+            sdi_defer(s->stmt[id]);
+    } else
         sdi_reset(s->stmt[id]);
     return s->stmt[id];
 }
@@ -775,7 +779,12 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
         goto out;
     }
     sdi_bind_text(q, 1, key);
-    if (sdi_step(q) == SDI_ROW) {
+    int found = sdi_step(q);
+    if (found == SDI_ERROR) {
+        st = db_fail(ctx, s, "cannot look a feature up");
+        goto out;
+    }
+    if (found == SDI_ROW) {
         old_fid = sdi_column_int64(q, 0);
         if (was_seen(ctx, s, old_fid)) {
             *op = CT_SDI_DUPLICATE;

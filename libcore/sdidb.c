@@ -10,8 +10,9 @@
 
 #include "sdidb_int.h"
 
-/* rows a cursor fetches at a time: about a megabyte of parcels */
-enum { SDI_BATCH = 2000 };
+/* rows a cursor fetches at a time: about a megabyte of parcels; deferred statements sent
+ * before their answers are collected */
+enum { SDI_BATCH = 2000, SDI_PIPELINE = 512 };
 
 /* PostgreSQL type OIDs (pg_type.dat; stable since PostgreSQL 7) */
 enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
@@ -33,6 +34,7 @@ struct sdi_stmt {
     PGresult *res;
     int row, nrows;  /* row < 0: not run since the last reset */
     int stream;      /* read through a cursor (sdi_stream) */
+    int defer;       /* sent without waiting (sdi_defer) */
     char cursor[32]; /* the open cursor's name, "" when none */
     int own_tx;      /* the cursor's transaction is its own */
     unsigned char *blob;
@@ -41,6 +43,10 @@ struct sdi_stmt {
 
 static void pg_error(sdi_db *db, const PGresult *res)
 {
+    /* "current transaction is aborted": the error that aborted it is the one to report */
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (db->err && state && !strcmp(state, "25P02"))
+        return;
     const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *d = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     if (!m)
@@ -53,6 +59,37 @@ static void pg_error(sdi_db *db, const PGresult *res)
     size_t len = strlen(db->err);
     while (len && (db->err[len - 1] == '\n' || db->err[len - 1] == ' '))
         db->err[--len] = 0;
+}
+
+/* Collects the answers of the deferred statements and leaves pipeline mode; 1 when one of
+ * them failed (db->err says why). Every statement that waits for its answer comes after this. */
+static int pg_sync(sdi_db *db)
+{
+    if (!db->pipeline)
+        return 0;
+    int failed = PQpipelineSync(db->conn) != 1;
+    if (failed)
+        pg_error(db, NULL);
+    while (!failed || PQstatus(db->conn) == CONNECTION_OK) {
+        PGresult *r = PQgetResult(db->conn);
+        if (!r) { /* the end of one statement's results */
+            if (PQstatus(db->conn) != CONNECTION_OK)
+                break;
+            continue;
+        }
+        ExecStatusType es = PQresultStatus(r);
+        if (es == PGRES_FATAL_ERROR && !failed) {
+            pg_error(db, r);
+            failed = 1;
+        }
+        PQclear(r);
+        if (es == PGRES_PIPELINE_SYNC)
+            break;
+    }
+    PQexitPipelineMode(db->conn);
+    db->pipeline = 0;
+    db->pending = 0;
+    return failed;
 }
 
 /* Server notices (CREATE EXTENSION IF NOT EXISTS ...) are not for the user: libcore prints nothing. */
@@ -102,8 +139,10 @@ void sdi_db_close(sdi_db *db)
         sqlite3_close(db->lite);
     if (db->spatialite)
         spatialite_cleanup_ex(db->spatialite);
-    if (db->conn)
+    if (db->conn) {
+        pg_sync(db);
         PQfinish(db->conn);
+    }
     free(db->err);
     memset(db, 0, sizeof *db);
 }
@@ -123,6 +162,8 @@ long long sdi_db_last_rowid(const sdi_db *db)
 ct_status sdi_db_exec(ct_ctx *ctx, sdi_db *db, const char *sql)
 {
     if (db->pg) {
+        if (pg_sync(db))
+            return ctx ? ct_error(ctx, CT_ERR_DB, "%s: %s", db->name, db->err) : CT_ERR_DB;
         PGresult *res = PQexec(db->conn, sql);
         ExecStatusType es = PQresultStatus(res);
         ct_status st = CT_OK;
@@ -249,7 +290,11 @@ static int pg_run(sdi_stmt *st)
     sdi_db *db = st->db;
     PQclear(st->res);
     st->res = NULL;
-    if (st->runs == 1 && !st->name[0]) {
+    /* only a deferred statement already prepared goes into the pipeline without waiting; the
+     * others (and its own PREPARE) wait for the answers before them */
+    if (!(st->defer && st->name[0]) && pg_sync(db))
+        return SDI_ERROR;
+    if ((st->runs == 1 || st->defer) && !st->name[0]) {
         char name[32];
         snprintf(name, sizeof name, "ct_sdi_%u", ++db->serial);
         PGresult *p = PQprepare(db->conn, name, st->sql, st->nparams, NULL);
@@ -262,6 +307,20 @@ static int pg_run(sdi_stmt *st)
         memcpy(st->name, name, sizeof name);
     }
     st->runs++;
+    if (st->defer) {
+        if (!db->pipeline && PQenterPipelineMode(db->conn) != 1) {
+            pg_error(db, NULL);
+            return SDI_ERROR;
+        }
+        db->pipeline = 1;
+        if (PQsendQueryPrepared(db->conn, st->name, st->nparams, st->vals, st->lens, st->fmts, 0) != 1) {
+            pg_error(db, NULL);
+            return SDI_ERROR;
+        }
+        st->row = -1;
+        /* bounded: the answers are collected every SDI_PIPELINE statements */
+        return ++db->pending >= SDI_PIPELINE && pg_sync(db) ? SDI_ERROR : SDI_DONE;
+    }
     st->res = st->name[0] ? PQexecPrepared(db->conn, st->name, st->nparams, st->vals, st->lens, st->fmts, 0)
                           : PQexecParams(db->conn, st->sql, st->nparams, NULL, st->vals, st->lens, st->fmts, 0);
     ExecStatusType es = PQresultStatus(st->res);
@@ -282,12 +341,18 @@ void sdi_stream(sdi_stmt *st)
     st->stream = 1;
 }
 
+void sdi_defer(sdi_stmt *st)
+{
+    st->defer = 1;
+}
+
 static void pg_close_cursor(sdi_stmt *st)
 {
     if (!st->cursor[0])
         return;
     char sql[64];
     snprintf(sql, sizeof sql, "CLOSE %s", st->cursor);
+    pg_sync(st->db);
     PQclear(PQexec(st->db->conn, sql));
     if (st->own_tx)
         PQclear(PQexec(st->db->conn, "COMMIT"));
@@ -300,9 +365,14 @@ static int pg_fetch(sdi_stmt *st)
     char sql[64];
     snprintf(sql, sizeof sql, "FETCH %d FROM %s", SDI_BATCH, st->cursor);
     PQclear(st->res);
-    st->res = PQexec(st->db->conn, sql);
+    st->res = NULL;
     st->row = 0;
     st->nrows = 0;
+    if (pg_sync(st->db)) {
+        pg_close_cursor(st);
+        return SDI_ERROR;
+    }
+    st->res = PQexec(st->db->conn, sql);
     if (PQresultStatus(st->res) != PGRES_TUPLES_OK) {
         pg_error(st->db, st->res);
         pg_close_cursor(st);
@@ -319,6 +389,8 @@ static int pg_fetch(sdi_stmt *st)
 static int pg_open_cursor(sdi_stmt *st)
 {
     sdi_db *db = st->db;
+    if (pg_sync(db))
+        return SDI_ERROR;
     if (PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
         PQclear(PQexec(db->conn, "BEGIN"));
         st->own_tx = 1;
@@ -389,6 +461,7 @@ void sdi_finalize(sdi_stmt *st)
     if (st->name[0] && st->db->conn) {
         char sql[64];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
+        pg_sync(st->db);
         PQclear(PQexec(st->db->conn, sql));
     }
     free(st->sql);

@@ -27,6 +27,8 @@ typedef struct sdi_db {
     const char *name;  /* for messages: the SDI as the user named it, without a password */
     unsigned serial;   /* names of server-side prepared statements */
     char *err;         /* PostgreSQL: the last error */
+    int pipeline;      /* PostgreSQL: deferred statements are on their way */
+    int pending;       /* how many */
 } sdi_db;
 
 typedef struct sdi_stmt sdi_stmt;
@@ -56,6 +58,11 @@ void sdi_bind_null(sdi_stmt *st, int i);
  * batches (inside the open transaction, or one of its own); SQLite reads row by row anyway.
  * Other statements may run between its steps. */
 void sdi_stream(sdi_stmt *st);
+/* Marks a statement whose result nobody reads (an INSERT of the change log, say): PostgreSQL
+ * sends it without waiting for the answer (libpq's pipeline mode), which saves a round trip per
+ * feature; its step says SDI_DONE, and an error shows at the next statement that waits for its
+ * answer. SQLite runs it at once anyway. */
+void sdi_defer(sdi_stmt *st);
 int sdi_step(sdi_stmt *st);
 void sdi_reset(sdi_stmt *st);
 void sdi_finalize(sdi_stmt *st); /* NULL is a no-op */
