@@ -25,7 +25,16 @@
 
 static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
 
-static void gdal_register(void) { GDALAllRegister(); }
+static void gdal_register(void)
+{
+    /* The shapefile driver matches every .prj against the whole EPSG database (PROJ's
+     * identify): about half a second per file, for nothing, since ct_crs_from_wkt recognises
+     * the CRS itself (VN-2000 zones included, which the database lacks). Left to the user when
+     * set in the environment. */
+    if (!CPLGetConfigOption("USE_OSR_FIND_MATCHES", NULL))
+        CPLSetConfigOption("USE_OSR_FIND_MATCHES", "NO");
+    GDALAllRegister();
+}
 
 void ct_gdal_init(void) { pthread_once(&gdal_once, gdal_register); }
 
