@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,20 @@ static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
+}
+
+/* The context's message behind a prefix (file, feature). ct_error() formats into the buffer
+ * that holds the message, so the message is copied out first. */
+static ct_status wrap_error(ct_ctx *ctx, ct_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static ct_status wrap_error(ct_ctx *ctx, ct_status st, const char *fmt, ...)
+{
+    char why[1024], prefix[1024];
+    snprintf(why, sizeof why, "%s", ct_ctx_errmsg(ctx));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    return ct_error(ctx, st, "%s: %s", prefix, why);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -408,7 +423,7 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
     if (!st && *mismatch)
         st = finding(r, source, key, "area_mismatch", mismatch_m2, mismatch);
     if (st)
-        return ct_error(ctx, st, "%s: feature %s: %s", source, id, ct_ctx_errmsg(ctx));
+        return wrap_error(ctx, st, "%s: feature %s", source, id);
     r->t.loaded++;
     if (op == CT_SDI_SAME)
         r->t.same++;
@@ -796,7 +811,7 @@ static ct_status open_transform(ct_ctx *ctx, const char *path, const ct_crs *src
     if (ct_crs_equal(src, ct_sdi_crs(sdi)))
         return CT_OK;
     ct_status st = ct_transform_new(ctx, src, ct_sdi_crs(sdi), t);
-    return st ? ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx)) : CT_OK;
+    return st ? wrap_error(ctx, st, "%s", path) : CT_OK;
 }
 
 /* The source's CRS: the file's own, or --srs for a file that has none. A file whose CRS differs
@@ -908,7 +923,7 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
                     values[map[i]] = strdup(ct_feature_raw(f, i));
             }
             if (st) {
-                st = ct_error(ctx, st, "%s: feature %s: %s", path, id, ct_ctx_errmsg(ctx));
+                st = wrap_error(ctx, st, "%s: feature %s", path, id);
             } else {
                 raw_attrs attrs = {.l = l, .f = f};
                 const GEOSGeometry *g = ct_feature_geom(ctx, f);
@@ -930,7 +945,7 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
         }
     }
     if (st && !strstr(ct_ctx_errmsg(ctx), source))
-        st = ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx));
+        st = wrap_error(ctx, st, "%s", path);
     long long removed = 0;
     if (!st)
         st = ct_sdi_remove_unseen(ctx, r->sdi, r->layer, source, &removed);
@@ -1117,7 +1132,7 @@ static ct_status ingest_dem(run *r, const char *path, json_object *summary)
         if ((st = ct_transform_new(ctx, crs, ct_sdi_crs(r->sdi), &ct)) ||
             (st = ct_transform_points(ctx, ct, 1, &cx, &cy, NULL))) {
             ct_transform_free(ct);
-            st = ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx));
+            st = wrap_error(ctx, st, "%s", path);
             goto out;
         }
         /* ct_transform works in GIS order (lon, lat); gdalwarp's -ct takes the CRSs' own axis
