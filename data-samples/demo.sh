@@ -38,15 +38,18 @@ done
 cat "$out/flood/bd3/summary.csv"
 step "ct-flood: BĐ III on the SDI's DEM and dikes; every run's rasters are registered in the SDI"
 "$bin/ct-flood" -q bathtub --set sources=below --set source_below=0 --level 2.00 --run bd3-sdi -o "$out/flood/bd3-sdi"
-"$bin/ct-sdi" status --json | jq -r '.rasters[].name' 
+"$bin/ct-sdi" status --json | jq -r '.rasters[].name'
 step "ct-flood: the first ten minutes of the spring tide with 100 mm of rain (the full 72 h is a long run)"
 "$bin/ct-flood" -q run flood/scenario-spring-tide-rain100.txt --set duration=10min --set output_interval=5min \
     -o "$out/flood/tide" --run tide
 
-step "ct-overlay: flood impact of BĐ III per ward (2024 and 2025 units) and land use, plan conformance"
-"$bin/ct-overlay" impact -q -o "$out/impact-bd3" --wards admin/wards-2024.shp --wards admin/wards-2025.shp \
-    "$out/flood/bd3/depth-2.00.tif" cadastral/thuadat-to01.shp || [ $? = 3 ]
+step "ct-overlay: flood impact of run bd3 from the SDI: wards before and after 1 July 2025, planning zones, land use per ward; tables into the SDI"
+"$bin/ct-overlay" impact -q --run bd3 -o "$out/impact-bd3" || [ $? = 3 ]
 cat "$out/impact-bd3/summary.md"
+"$bin/ct-overlay" impact -q --run tide -o "$out/impact-tide" || [ $? = 3 ]
+"$bin/ct-overlay" zonal -q --table zones_record_2025 sdi:record-2025.depth-2.29 sdi:planning_zones
+"$bin/ct-sdi" status | grep 'name=impact_bd3_'
+step "ct-overlay: parcels of sheet 1 whose land use conflicts with the plan"
 "$bin/ct-overlay" conformance -q -o "$out/conflicts.gpkg" cadastral/thuadat-to01.shp planning/quy-hoach-phan-khu.shp || [ $? = 3 ]
 
 step "ct-tile: relief, parcels as vector tiles, land use and planning zones in TT 08/2024 colours"
