@@ -58,4 +58,15 @@ step "ct-tile: relief, parcels as vector tiles, land use and planning zones in T
 "$bin/ct-tile" -q -z 14-18 -s landuse-tt08 cadastral/thuadat-to01.shp "$out/landuse-to01"
 "$bin/ct-tile" -q -z 12-17 -s landuse-tt08 --class-field MaQH planning/quy-hoach-phan-khu.shp "$out/planning.mbtiles"
 "$bin/ct-tile" -q -z 12-17 --mode depth "$out/flood/bd3/depth-2.00.tif" "$out/depth-bd3.pmtiles"
+step "ct-tile: tiles from the SDI, then a nightly update after sheet 3 was re-surveyed"
+"$bin/ct-tile" -q -z 14-18 sdi:parcels "$out/parcels-sdi.pmtiles"
+"$bin/ct-tile" -q -z 12-15 sdi:dem "$out/relief-sdi.pmtiles"
+"$bin/ct-tile" -q --mode depth -z 12-15 sdi:bd3-sdi.depth-2.00 "$out/depth-bd3-sdi.pmtiles"
+mkdir -p "$out/resurvey"
+ogr2ogr -q -f "ESRI Shapefile" -lco ENCODING= "$out/resurvey/thuadat-to03.shp" cadastral/thuadat-to03.shp -oo ENCODING=
+ogrinfo -q "$out/resurvey/thuadat-to03.shp" -oo ENCODING= -dialect SQLite \
+    -sql "UPDATE \"thuadat-to03\" SET MucDich = 'TMD' WHERE SoThua = 10"
+"$bin/ct-ingest" -q cadastral "$out/resurvey/thuadat-to03.shp"
+"$bin/ct-tile" sdi:parcels "$out/parcels-sdi.pmtiles"   # only the tiles around parcel 3/10 are made again
+"$bin/ct-tile" sdi:dem "$out/relief-sdi.pmtiles"        # the DEM did not change: every tile kept
 echo "demo: results in $out"
