@@ -1653,11 +1653,8 @@ static ct_status sdi_inputs(ct_ctx *ctx, ct_scenario *s, ct_sdi *sdi)
             return ct_error(ctx, CT_ERR_USAGE, "%s: %s: '%s' names an SDI input: give the SDI with --sdi", e->where,
                             e->key, e->value);
         ct_sdi_input in;
-        if ((st = ct_sdi_resolve(ctx, sdi, name, &in))) {
-            char why[512];
-            snprintf(why, sizeof why, "%s", ct_ctx_errmsg(ctx));
-            return ct_error(ctx, st, "%s: %s: %s", e->where, e->key, why);
-        }
+        if ((st = ct_sdi_resolve(ctx, sdi, name, &in)))
+            return ct_error(ctx, st, "%s: %s: %s", e->where, e->key, ct_ctx_errmsg(ctx));
         free(e->resolved);
         e->resolved = in.path;
         in.path = NULL;

@@ -67,13 +67,7 @@ is "$(jq -r '[.features[].properties.owner | select(. != null)] | length' "$T/o.
    "--include owner writes it, UTF-8"
 run ct-sdi --sdi "$sdi" --include address export parcels "$T/x.geojson"
 is $rc 2 "--include of a field that is not restricted: usage error"
-if sdi_pg; then # ct-info describes files; ct-sdi status describes a database SDI
-    run ct-sdi --json --sdi "$sdi" status
-    is "$(jq -r '.current_version' "$T/out")" "$(q "SELECT max(version) FROM sdi_version")" "ct-sdi status names the SDI's version"
-    is "$(jq -r '.layers[] | select(.layer == "parcels") | .features' "$T/out")" "$before" "and its current parcels"
-else
-    run ct-info --json "$sdi"
-    is "$(jq -r '.sdi.version' "$T/out")" "$(q "SELECT max(version) FROM sdi_version")" "ct-info names the SDI's version"
-    is "$(jq -r '.sdi.parcels_current' "$T/out")" "$before" "and its current parcels"
-fi
+run ct-info --json "$sdi"
+is "$(jq -r '.sdi.version' "$T/out")" "$(q "SELECT max(version) FROM sdi_version")" "ct-info names the SDI's version"
+is "$(jq -r '.sdi.parcels_current' "$T/out")" "$before" "and its current parcels"
 exit $_failed
