@@ -1677,6 +1677,13 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 #define SIM_ZOFF 1.0e4f    /* ground given to nodata cells: a wall no flow crosses */
 #define SIM_PAR_CELLS 8192 /* fewer active cells than this in a step: one thread (a barrier costs more) */
 #define SIM_MAX_BANDS 64
+/* The kernels are built twice on x86-64, for SSE2 (every x86-64) and AVX2, and the loader
+ * picks one; without FMA contraction (ISO C mode) both give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CT_SIMD_CLONES
+#endif
 
 typedef struct sim_point {
     double x, y;
@@ -1899,7 +1906,7 @@ static inline __attribute__((always_inline)) void flux_y_row_k(sim *m, int r, fl
     }
 }
 
-static void flux_rows(sim *m, int r, float dt)
+CT_SIMD_CLONES static void flux_rows(sim *m, int r, float dt)
 {
     const int qc = m->qcentred, hasn = m->nsq != NULL;
     if (qc && hasn) {
@@ -1925,32 +1932,24 @@ static void flux_rows(sim *m, int r, float dt)
  * Continuity, rain and the running maxima of row r's active cells; the row's wet span,
  * deepest cell and flags for negative and absurd depths.
  *
- * Written with GCC's generic vector types (4 floats; SSE2 on x86-64, NEON elsewhere) because
+ * Written with GCC's generic vector types (8 floats: two SSE2 registers, or one AVX2 register in
+ * the clone for CPUs that have it; NEON elsewhere) because
  * the auto-vectoriser gives up on this loop: its running maxima become conditional stores and
  * its max/min reductions need SSE4.1 or -ffinite-math-only. Each lane does exactly the scalar
  * operations of depth_cell() in the same order (no FMA contraction in ISO C mode), so the
  * vector body and the scalar tail give the same bits as a scalar loop.
  */
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
+#define VL 8 /* lanes */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v8f_u __attribute__((vector_size(32), aligned(4), may_alias)); /* unaligned access */
 
-static inline v4f vld(const float *p)
-{
-    v4f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-static inline void vst(float *p, v4f v) { memcpy(p, &v, sizeof v); }
-static inline v4f vsel(v4i m, v4f a, v4f b) { return (v4f)(((v4i)a & m) | ((v4i)b & ~m)); }
-static inline v4i vseli(v4i m, v4i a, v4i b) { return (a & m) | (b & ~m); }
-static inline v4f vmax(v4f a, v4f b) { return vsel(a > b, a, b); }
-static inline v4f vsqrt(v4f a)
-{
-    v4f r;
-    for (int k = 0; k < 4; k++)
-        r[k] = sqrtf(a[k]);
-    return r;
-}
+/* macros, not functions: a function returning these types changes the ABI between the clones */
+#define VLD(p) (*(const v8f_u *)(p))
+#define VST(p, v) (*(v8f_u *)(p) = (v))
+#define VSEL(m, a, b) ((v8f)((((v8i)(a)) & (m)) | (((v8i)(b)) & ~(m))))
+#define VSELI(m, a, b) (((a) & (m)) | ((b) & ~(m)))
+#define VMAX(a, b) VSEL((a) > (b), (a), (b))
 
 typedef struct depth_par {
     float ax, ay, rain, thr, arr, debris, dt, tnew;
@@ -1994,7 +1993,7 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
     }
 }
 
-static void depth_row(sim *m, int r, float dt, float tnew)
+CT_SIMD_CLONES static void depth_row(sim *m, int r, float dt, float tnew)
 {
     const int w = m->w, lo = span_lo(m->act, r), hi = span_hi(m->act, r);
     if (lo >= hi) {
@@ -2006,46 +2005,49 @@ static void depth_row(sim *m, int r, float dt, float tnew)
     size_t o0 = (size_t)r * w;
     const depth_row_io o = {m->hh + o0, m->maxh + o0, m->tmaxh + o0, m->maxv + o0, m->maxhaz + o0, m->arrival + o0,
                             m->dur + o0, m->z + o0, m->qx + (size_t)r * (w + 1), m->qy + o0, m->qy + o0 + w};
-    const v4f zero = {0, 0, 0, 0}, zoff = zero + SIM_ZOFF, big = zero + 1e4f, thr = zero + p.thr, arr = zero + p.arr;
-    const v4f ax = zero + p.ax, ay = zero + p.ay, rain = zero + p.rain, half = zero + 0.5f, cm = zero + 0.01f;
-    const v4f quarter = zero + 0.25f, debris = zero + p.debris, tn = zero + tnew, vdt = zero + dt;
-    v4f rmaxv = zero;
-    v4i wlov = {INT_MAX, INT_MAX, INT_MAX, INT_MAX}, whiv = {0, 0, 0, 0}, negv = whiv, badv = whiv;
-    v4i col = {lo, lo + 1, lo + 2, lo + 3};
-    const v4i four = {4, 4, 4, 4}, one = {1, 1, 1, 1};
+    const v8f zero = {0, 0, 0, 0}, zoff = zero + SIM_ZOFF, big = zero + 1e4f, thr = zero + p.thr, arr = zero + p.arr;
+    const v8f ax = zero + p.ax, ay = zero + p.ay, rain = zero + p.rain, half = zero + 0.5f, cm = zero + 0.01f;
+    const v8f quarter = zero + 0.25f, debris = zero + p.debris, tn = zero + tnew, vdt = zero + dt;
+    v8f rmaxv = zero;
+    const v8i izero = {0}, one = izero + 1, step = izero + VL;
+    v8i wlov = izero + INT_MAX, whiv = izero, negv = izero, badv = izero, col;
+    for (int k = 0; k < VL; k++)
+        col[k] = lo + k;
     int c = lo;
-    for (; c + 4 <= hi; c += 4, col += four) {
-        v4f zc = vld(o.z + c), h0 = vld(o.h + c);
-        v4f qw = vld(o.qx + c), qe = vld(o.qx + c + 1), qn = vld(o.qn + c), qs = vld(o.qs + c);
-        v4f hn = h0 + ax * (qw - qe) + ay * (qn - qs) + rain;
-        hn = vsel(zc < zoff, hn, h0);
-        vst(o.h + c, hn);
+    for (; c + VL <= hi; c += VL, col += step) {
+        v8f zc = VLD(o.z + c), h0 = VLD(o.h + c);
+        v8f qw = VLD(o.qx + c), qe = VLD(o.qx + c + 1), qn = VLD(o.qn + c), qs = VLD(o.qs + c);
+        v8f hn = h0 + ax * (qw - qe) + ay * (qn - qs) + rain;
+        hn = VSEL(zc < zoff, hn, h0);
+        VST(o.h + c, hn);
         negv |= hn < zero;
         badv |= ~((hn < big) & (hn > -big));
-        v4i wt = ((zc + hn) - zc > thr) | (hn >= arr);
-        wlov = vseli(wt & (col < wlov), col, wlov);
-        whiv = vseli(wt, col + one, whiv);
-        v4f hp = vmax(hn, zero);
-        rmaxv = vmax(rmaxv, hp);
-        v4f mh = vld(o.mh + c);
-        v4i deeper = hp > mh;
-        vst(o.tm + c, vsel(deeper, tn, vld(o.tm + c)));
-        vst(o.mh + c, vsel(deeper, hp, mh));
-        v4i over = hp >= arr;
-        v4f ar = vld(o.ar + c);
-        vst(o.ar + c, vsel(over & (ar < zero), tn, ar));
-        vst(o.du + c, vld(o.du + c) + vsel(over, vdt, zero));
-        v4i w1 = hp > cm;
-        v4f hs = vmax(hp, thr);
-        v4f vx = half * (qw + qe) / hs, vy = half * (qn + qs) / hs;
-        v4f v = vsqrt(vx * vx + vy * vy);
-        vst(o.mv + c, vsel(w1, vmax(vld(o.mv + c), v), vld(o.mv + c)));
-        v4f hz = hp * (v + half) + vsel(hp > quarter, debris, zero);
-        vst(o.mz + c, vsel(w1, vmax(vld(o.mz + c), hz), vld(o.mz + c)));
+        v8i wt = ((zc + hn) - zc > thr) | (hn >= arr);
+        wlov = VSELI(wt & (col < wlov), col, wlov);
+        whiv = VSELI(wt, col + one, whiv);
+        v8f hp = VMAX(hn, zero);
+        rmaxv = VMAX(rmaxv, hp);
+        v8f mh = VLD(o.mh + c);
+        v8i deeper = hp > mh;
+        VST(o.tm + c, VSEL(deeper, tn, VLD(o.tm + c)));
+        VST(o.mh + c, VSEL(deeper, hp, mh));
+        v8i over = hp >= arr;
+        v8f ar = VLD(o.ar + c);
+        VST(o.ar + c, VSEL(over & (ar < zero), tn, ar));
+        VST(o.du + c, VLD(o.du + c) + VSEL(over, vdt, zero));
+        v8i w1 = hp > cm;
+        v8f hs = VMAX(hp, thr);
+        v8f vx = half * (qw + qe) / hs, vy = half * (qn + qs) / hs;
+        v8f v = vx * vx + vy * vy;
+        for (int k = 0; k < VL; k++)
+            v[k] = sqrtf(v[k]);
+        VST(o.mv + c, VSEL(w1, VMAX(VLD(o.mv + c), v), VLD(o.mv + c)));
+        v8f hz = hp * (v + half) + VSEL(hp > quarter, debris, zero);
+        VST(o.mz + c, VSEL(w1, VMAX(VLD(o.mz + c), hz), VLD(o.mz + c)));
     }
     float rmax = 0;
     int wlo = INT_MAX, whi = 0, neg = 0, bad = 0;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < VL; k++) {
         rmax = fmx(rmax, rmaxv[k]);
         wlo = wlov[k] < wlo ? wlov[k] : wlo;
         whi = whiv[k] > whi ? whiv[k] : whi;
