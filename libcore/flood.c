@@ -1932,17 +1932,17 @@ CT_SIMD_CLONES static void flux_rows(sim *m, int r, float dt)
  * Continuity, rain and the running maxima of row r's active cells; the row's wet span,
  * deepest cell and flags for negative and absurd depths.
  *
- * Written with GCC's generic vector types (8 floats: two SSE2 registers, or one AVX2 register in
- * the clone for CPUs that have it; NEON elsewhere) because
+ * Written with GCC's generic vector types (4 floats: one SSE2 register on any x86-64, VEX-coded in
+ * the AVX2 clone; NEON elsewhere; 8 lanes would be split into scalars without AVX) because
  * the auto-vectoriser gives up on this loop: its running maxima become conditional stores and
  * its max/min reductions need SSE4.1 or -ffinite-math-only. Each lane does exactly the scalar
  * operations of depth_cell() in the same order (no FMA contraction in ISO C mode), so the
  * vector body and the scalar tail give the same bits as a scalar loop.
  */
-#define VL 8 /* lanes */
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-typedef float v8f_u __attribute__((vector_size(32), aligned(4), may_alias)); /* unaligned access */
+#define VL 4 /* lanes: 16 bytes */
+typedef float v8f __attribute__((vector_size(16)));
+typedef int32_t v8i __attribute__((vector_size(16)));
+typedef float v8f_u __attribute__((vector_size(16), aligned(4), may_alias)); /* unaligned access */
 
 /* macros, not functions: a function returning these types changes the ABI between the clones */
 #define VLD(p) (*(const v8f_u *)(p))
