@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include <cairo.h>
+#include <cpl_conv.h>
+#include <cpl_string.h>
 #include <json-c/json.h>
 
 #include "ct/crs.h"
@@ -1330,6 +1332,157 @@ out:
     return CT_OK;
 }
 
+/*
+ * The bathtub run needs, for every cell, only the first of the asked levels that floods it,
+ * not its exact connection level: one flood fill per level, in increasing order, each
+ * starting from the cells where the previous one stopped (the shore: cells next to the water
+ * whose ground was too high). Every cell is labelled once and looked at from its neighbours
+ * only, by scanline fills instead of a priority queue: O(cells), where the priority-flood of
+ * ct_flood_connect_level() pays a heap operation per cell. Cell (i) floods at level k exactly
+ * when L(i) < H(k) (a path of ground below H(k) joins it to a source), so the result is the
+ * same; the order cells are visited in does not matter, hence neither do threads.
+ * lab[i] = k + 1 for the first level k (of H, increasing) that floods cell i, 0 if none.
+ */
+#define LAB_SHORE UINT16_MAX
+
+typedef struct cellstack {
+    uint32_t *a;
+    size_t n, cap;
+} cellstack;
+
+static int cs_push(cellstack *s, uint32_t v)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1 << 16;
+        uint32_t *na = realloc(s->a, cap * sizeof *na);
+        if (!na)
+            return 0;
+        s->a = na;
+        s->cap = cap;
+    }
+    s->a[s->n++] = v;
+    return 1;
+}
+
+static ct_status flood_levels(ct_ctx *ctx, const ct_grid *dem, const ct_grid *sources, ct_connectivity conn,
+                              const float *H, int nh, uint16_t **out)
+{
+    *out = NULL;
+    int w = ct_grid_width(dem), hgt = ct_grid_height(dem);
+    size_t n = (size_t)w * hgt;
+    if (n >= UINT32_MAX)
+        return ct_error(ctx, CT_ERR_UNSUPPORTED, "grid of %d x %d cells: more than 2^32 cells", w, hgt);
+    if (nh >= LAB_SHORE - 1)
+        return ct_error(ctx, CT_ERR_UNSUPPORTED, "%d levels: at most %d in one run", nh, LAB_SHORE - 2);
+    const float *z = ct_grid_cdata(dem);
+    const uint8_t *src = ct_grid_cdata(sources);
+    const float top = H[nh - 1];
+    const int diag = conn == CT_CONN4 ? 0 : 1;
+    uint16_t *lab = calloc(n, sizeof *lab);
+    cellstack seeds = {0}, shore = {0};
+    ct_status st = CT_OK;
+    if (!lab)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory for a %d x %d grid", w, hgt);
+    size_t done = 0, next_report = 1 << 22;
+    for (size_t i = 0; i < n; i++) /* sources: all start on the shore */
+        if (src[i] && z[i] < top) { /* false for NaN */
+            lab[i] = LAB_SHORE;
+            if (!cs_push(&shore, (uint32_t)i))
+                goto nomem;
+        }
+    /* a cell water at Hk can enter: not yet under water, ground below Hk (NaN is not) */
+#define OPEN(j) ((lab[j] == 0 || lab[j] == LAB_SHORE) && z[j] < Hk)
+    for (int k = 0; k < nh; k++) {
+        const float Hk = H[k];
+        const uint16_t lk = (uint16_t)(k + 1);
+        size_t keep = 0; /* the shore cells still too high stay for the next level */
+        for (size_t s = 0; s < shore.n; s++) {
+            uint32_t i = shore.a[s];
+            if (lab[i] != LAB_SHORE) /* reached from the water meanwhile */
+                continue;
+            if (z[i] < Hk) {
+                if (!cs_push(&seeds, i))
+                    goto nomem;
+            } else {
+                shore.a[keep++] = i;
+            }
+        }
+        shore.n = keep;
+        /* scanline fill: a seed grows into the whole run of its row, then the rows above and
+         * below are scanned along that run (one cell wider for 8 neighbours) for new seeds,
+         * one per run, and for shore cells */
+        while (seeds.n) {
+            uint32_t i = seeds.a[--seeds.n];
+            if (!OPEN(i))
+                continue;
+            int r = (int)(i / (uint32_t)w), c = (int)(i % (uint32_t)w);
+            const uint32_t row = (uint32_t)r * (uint32_t)w;
+            int a = c, b = c;
+            while (a > 0 && OPEN(row + a - 1))
+                a--;
+            while (b < w - 1 && OPEN(row + b + 1))
+                b++;
+            for (int x = a; x <= b; x++)
+                lab[row + x] = lk;
+            done += (size_t)(b - a + 1);
+            for (int e = 0; e < 2; e++) { /* the run's two ends */
+                int x = e ? b + 1 : a - 1;
+                if (x < 0 || x >= w)
+                    continue;
+                uint32_t j = row + (uint32_t)x;
+                if (!lab[j] && z[j] < top) {
+                    lab[j] = LAB_SHORE;
+                    if (!cs_push(&shore, j))
+                        goto nomem;
+                }
+            }
+            int x0 = a - diag > 0 ? a - diag : 0, x1 = b + diag < w - 1 ? b + diag : w - 1;
+            for (int dr = -1; dr <= 1; dr += 2) {
+                int rr = r + dr;
+                if (rr < 0 || rr >= hgt)
+                    continue;
+                const uint32_t orow = (uint32_t)rr * (uint32_t)w;
+                int in_run = 0;
+                for (int x = x0; x <= x1; x++) {
+                    uint32_t j = orow + (uint32_t)x;
+                    if (OPEN(j)) {
+                        if (!in_run && !cs_push(&seeds, j))
+                            goto nomem;
+                        in_run = 1;
+                        continue;
+                    }
+                    in_run = 0;
+                    if (!lab[j] && z[j] < top) {
+                        lab[j] = LAB_SHORE;
+                        if (!cs_push(&shore, j))
+                            goto nomem;
+                    }
+                }
+            }
+            if (done >= next_report) {
+                next_report += 1 << 22;
+                if ((st = ct_progress(ctx, 0.5 * (double)done / (double)n, "flood fill")))
+                    goto fail;
+            }
+        }
+    }
+#undef OPEN
+    for (size_t s = 0; s < shore.n; s++) /* never reached below the top level */
+        if (lab[shore.a[s]] == LAB_SHORE)
+            lab[shore.a[s]] = 0;
+    free(seeds.a);
+    free(shore.a);
+    *out = lab;
+    return CT_OK;
+nomem:
+    st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+fail:
+    free(seeds.a);
+    free(shore.a);
+    free(lab);
+    return st;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Bathtub run                                                                               */
 
@@ -1393,7 +1546,9 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
 {
     double t0 = now();
     domain d;
-    ct_grid *src = NULL, *L = NULL, *ext = NULL, *dep = NULL;
+    ct_grid *src = NULL, *ext = NULL, *dep = NULL;
+    uint16_t *flev = NULL;
+    float *hs = NULL;
     double *levels = NULL;
     level_result *lr = NULL;
     int nl = 0;
@@ -1424,7 +1579,6 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    double hmax = -INFINITY;
     for (int i = 0; i < nl; i++) {
         lr[i].base = levels[i];
         lr[i].level = levels[i] + slr;
@@ -1434,13 +1588,28 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
                           (double)d.zmin);
             goto out;
         }
-        if (lr[i].level > hmax)
-            hmax = lr[i].level;
+    }
+    /* the levels as the comparison sees them (float), increasing, without repeats */
+    int nhs = 0;
+    if (!(hs = malloc((size_t)nl * sizeof *hs))) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < nl; i++) {
+        float f = (float)lr[i].level;
+        int k = nhs;
+        while (k > 0 && hs[k - 1] > f)
+            k--;
+        if (k > 0 && hs[k - 1] == f)
+            continue;
+        memmove(hs + k + 1, hs + k, (size_t)(nhs - k) * sizeof *hs);
+        hs[k] = f;
+        nhs++;
     }
     double t1 = now();
-    if ((st = ct_flood_connect_level(ctx, d.dem, src, conn, hmax, &L)))
+    if ((st = flood_levels(ctx, d.dem, src, conn, hs, nhs, &flev)))
         goto out;
-    ct_log(ctx, CT_LOG_DEBUG, "bathtub: inputs %.2f s, priority-flood %.2f s", t1 - t0, now() - t1);
+    ct_log(ctx, CT_LOG_DEBUG, "bathtub: inputs %.2f s, flood fill %.2f s", t1 - t0, now() - t1);
     t1 = now();
     ct_grid_free(src);
     src = NULL;
@@ -1460,7 +1629,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         ct_grid_set_crs(dep, d.crs);
         ct_grid_set_nodata(dep, -9999);
     }
-    const float *z = ct_grid_cdata(d.dem), *lv = ct_grid_cdata(L);
+    const float *z = ct_grid_cdata(d.dem);
     uint8_t *e = ct_grid_data(ext);
     float *dp = dep ? ct_grid_data(dep) : NULL;
     long long n = (long long)d.w * d.h;
@@ -1469,6 +1638,9 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     ct_cog_opts cog = {.overview_resampling = "NEAREST", .level = 1};
     for (int i = 0; i < nl; i++) {
         float H = (float)lr[i].level;
+        int rank = 1; /* cells labelled 1..rank are under level H */
+        while (hs[rank - 1] != H)
+            rank++;
         double Hd = lr[i].level;
         long long cells = 0;
         double vol = 0, dmax = 0;
@@ -1489,7 +1661,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
                         dp[k] = -9999;
                     continue;
                 }
-                int wet = lv[k] < H;
+                int wet = flev[k] && flev[k] <= rank;
                 e[k] = (uint8_t)wet;
                 float depth = wet ? (float)(Hd - z[k]) : 0.0f;
                 if (depth < 0) /* a dike cell raised above H can be wet only below its crest: never */
@@ -1553,7 +1725,8 @@ out:
     free(levels);
     free(lr);
     ct_grid_free(src);
-    ct_grid_free(L);
+    free(flev);
+    free(hs);
     ct_grid_free(ext);
     ct_grid_free(dep);
     domain_free(&d);
@@ -1661,10 +1834,17 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
     const char *outdir = opts->outdir ? opts->outdir : ct_scenario_path(s, "output");
     if (!outdir)
         outdir = ".";
+    /* GDAL decodes the tiles of a compressed DEM on this many threads (GTiff, GDAL >= 3.6):
+     * reading an 8000 x 8000 DEFLATE DEM is otherwise the longest part of a bathtub run.
+     * Thread-local, so other threads' GDAL calls are not affected. */
+    char *old_nt = CPLStrdup(CPLGetThreadLocalConfigOption("GDAL_NUM_THREADS", NULL));
+    CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", CPLSPrintf("%d", ct_ctx_threads(ctx)));
     if (m == CT_FLOOD_BATHTUB)
         st = run_bathtub(ctx, s, opts, outdir);
     else
         st = ct_flood_simulate_run(ctx, s, opts, outdir);
+    CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", old_nt[0] ? old_nt : NULL);
+    CPLFree(old_nt);
     ct_scenario_free(s);
     return st;
 }
