@@ -33,12 +33,15 @@ step "ct-sdi export: parcels to GeoPackage, owner names left out"
 "$bin/ct-sdi" -q export parcels "$out/parcels.gpkg"
 step "ct-flood: the alarm levels BĐ I/II/III, the 2025 record and the record + 0.5 m sea-level rise"
 for sc in bd1 bd2 bd3 record-2025 record-2025-slr50; do
-    "$bin/ct-flood" -q run "flood/scenario-$sc.txt" -o "$out/flood/$sc"
+    "$bin/ct-flood" -q run "flood/scenario-$sc.txt" -o "$out/flood/$sc" --run "$sc"
 done
 cat "$out/flood/bd3/summary.csv"
+step "ct-flood: BĐ III on the SDI's DEM and dikes; every run's rasters are registered in the SDI"
+"$bin/ct-flood" -q bathtub --set sources=below --set source_below=0 --level 2.00 --run bd3-sdi -o "$out/flood/bd3-sdi"
+"$bin/ct-sdi" status --json | jq -r '.rasters[].name' 
 step "ct-flood: the first ten minutes of the spring tide with 100 mm of rain (the full 72 h is a long run)"
 "$bin/ct-flood" -q run flood/scenario-spring-tide-rain100.txt --set duration=10min --set output_interval=5min \
-    -o "$out/flood/tide"
+    -o "$out/flood/tide" --run tide
 
 step "ct-overlay: flood impact of BĐ III per ward (2024 and 2025 units) and land use, plan conformance"
 "$bin/ct-overlay" impact -q -o "$out/impact-bd3" --wards admin/wards-2024.shp --wards admin/wards-2025.shp \

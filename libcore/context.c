@@ -431,7 +431,7 @@ ct_status ct_cli_parse(ct_ctx *ctx, ct_cli *cli, int argc, char **argv)
         return CT_OK;
 
     if (!cli->common.sdi && (cli->shared & CT_CLI_SDI))
-        cli->common.sdi = getenv("CT_SDI");
+        cli->common.sdi = getenv("CT_SDI") && *getenv("CT_SDI") ? getenv("CT_SDI") : NULL; /* CT_SDI= unsets it */
     if (cli->noperands < cli->min_operands)
         return ct_error(ctx, CT_ERR_USAGE, "expected %s", cli->operands ? cli->operands : "operands");
     if (cli->max_operands >= 0 && cli->noperands > cli->max_operands)

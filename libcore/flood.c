@@ -25,6 +25,8 @@
 #include <json-c/json.h>
 
 #include "ct/crs.h"
+#include "ct/raster.h"
+#include "ct/sdi.h"
 #include "ct/vector.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -56,8 +58,9 @@ static const ct_skey skeys[] = {
     {"gauges", CT_SKEY_PATH, NULL, "gauge points: CSV name,x,y or a LISFLOOD-FP .stage file"},
     {"manning", CT_SKEY_NUMBER, NULL, "Manning's n everywhere (default 0.035)"},
     {"manning_raster", CT_SKEY_PATH, NULL, "Manning's n per cell (a raster on the DEM grid)"},
-    {"landuse", CT_SKEY_PATH, NULL, "land-use code raster on the DEM grid, with manning_table"},
+    {"landuse", CT_SKEY_PATH, NULL, "land use, with manning_table: a code raster on the DEM grid, or a polygon layer such as sdi:parcels"},
     {"manning_table", CT_SKEY_PATH, NULL, "CSV code,n mapping land-use codes to Manning's n"},
+    {"landuse_field", CT_SKEY_TEXT, NULL, "the land-use code field of a landuse layer (default landuse, MucDich, MaQH, MDSD or LoaiDat)"},
     {"duration", CT_SKEY_DURATION, NULL, "simulated time (simulate), e.g. 72h"},
     {"output_interval", CT_SKEY_DURATION, NULL, "time between depth snapshots and mass-balance lines"},
     {"gauge_interval", CT_SKEY_DURATION, NULL, "time between gauge readings (default 60 s, at most output_interval)"},
@@ -280,7 +283,7 @@ ct_status ct_scenario_set(ct_ctx *ctx, ct_scenario *s, const char *key, const ch
     if (k->type == CT_SKEY_PATH) {
         /* a file position means "relative to the scenario"; the command line means the shell's */
         int from_file = strcmp(where, "--set") != 0 && strncmp(where, "--", 2) != 0;
-        if (value[0] == '/' || !from_file || !strcmp(s->dir, ".") || !strncmp(value, "/vsi", 4)) {
+        if (value[0] == '/' || !from_file || !strcmp(s->dir, ".") || !strncmp(value, "/vsi", 4) || ct_sdi_ref(value)) {
             e->resolved = strdup(value);
         } else {
             size_t len = strlen(s->dir) + strlen(value) + 2;
@@ -1776,7 +1779,7 @@ ct_status ct_flood_stage_commit(ct_ctx *ctx, ct_stage *sg)
         struct stat sb;
         if (stat(a, &sb))
             continue;
-        if (rename(a, b)) {
+        if (ct_raster_replace(a, b)) {
             ct_status st = ct_error(ctx, CT_ERR_IO, "%s: cannot move into place: %s", b, strerror(errno));
             ct_flood_stage_abort(sg);
             return st;
@@ -1804,11 +1807,155 @@ void ct_flood_stage_abort(ct_stage *sg)
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* --- the SDI: inputs named sdi:NAME, results registered ----------------------------------- */
+
+/* Points every "sdi:NAME" path of the scenario at the SDI's layer or raster; with an SDI, the
+ * DEM and the dikes default to the SDI's. */
+static ct_status sdi_inputs(ct_ctx *ctx, ct_scenario *s, ct_sdi *sdi)
+{
+    ct_status st = CT_OK;
+    if (sdi && !ct_scenario_get(s, "dem"))
+        st = ct_scenario_set(ctx, s, "dem", "sdi:dem", "--sdi");
+    if (!st && sdi && !ct_scenario_get(s, "dikes"))
+        st = ct_scenario_set(ctx, s, "dikes", "sdi:dikes", "--sdi");
+    for (int i = 0; !st && i < s->n; i++) {
+        sentry *e = &s->e[i];
+        const char *name = ct_sdi_ref(e->value);
+        if (!name || skey_find(e->key)->type != CT_SKEY_PATH)
+            continue;
+        if (!sdi)
+            return ct_error(ctx, CT_ERR_USAGE, "%s: %s: '%s' names an SDI input: give the SDI with --sdi", e->where,
+                            e->key, e->value);
+        ct_sdi_input in;
+        if ((st = ct_sdi_resolve(ctx, sdi, name, &in))) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", ct_ctx_errmsg(ctx));
+            return ct_error(ctx, st, "%s: %s: %s", e->where, e->key, why);
+        }
+        free(e->resolved);
+        e->resolved = in.path;
+        in.path = NULL;
+        ct_sdi_input_free(&in);
+    }
+    return st;
+}
+
+/* The run's name in the SDI: letters, digits, '-' and '_' (it becomes part of file names). */
+static ct_status run_name(ct_ctx *ctx, const ct_flood_opts *opts, char *buf, size_t len)
+{
+    const char *base = opts->run;
+    size_t n;
+    if (base) {
+        n = strlen(base);
+    } else if (opts->scenario) {
+        base = strrchr(opts->scenario, '/') ? strrchr(opts->scenario, '/') + 1 : opts->scenario;
+        const char *dot = strrchr(base, '.');
+        n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    } else {
+        base = "flood";
+        n = 5;
+    }
+    if (n == 0 || n >= len)
+        return ct_error(ctx, CT_ERR_USAGE, "--run: give the run a name of 1 to %zu characters", len - 1);
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)base[i]) && base[i] != '-' && base[i] != '_')
+            return ct_error(ctx, CT_ERR_USAGE, "'%.*s' cannot name a run in the SDI (letters, digits, - and _ only): "
+                            "give one with --run", (int)n, base);
+    snprintf(buf, len, "%.*s", (int)n, base);
+    return CT_OK;
+}
+
+/* Registers one output file of the run as raster "<run>.<product>", catalogued with its extent
+ * in the SDI's CRS (the change log gives ct-tile the area to redraw). Missing files (no depth
+ * with --no-depth) are skipped. */
+static ct_status register_output(ct_ctx *ctx, ct_sdi *sdi, const char *run, const char *title, const char *outdir,
+                                 const char *product, int *count)
+{
+    char file[1400], name[256];
+    snprintf(file, sizeof file, "%s/%s.tif", outdir, product);
+    snprintf(name, sizeof name, "%s.%s", run, product);
+    struct stat sb;
+    if (stat(file, &sb) != 0)
+        return CT_OK;
+    ct_raster *r = NULL;
+    ct_status st = ct_raster_open(ctx, file, &r);
+    if (st)
+        return st;
+    double gt[6], box[4], ext[4] = {NAN, NAN, NAN, NAN};
+    ct_raster_geotransform(r, gt);
+    box[0] = gt[0];
+    box[2] = gt[0] + gt[1] * ct_raster_width(r);
+    box[1] = gt[3] + gt[5] * ct_raster_height(r);
+    box[3] = gt[3];
+    ct_transform *tr = NULL;
+    if (ct_raster_crs(r) && !ct_crs_equal(ct_raster_crs(r), ct_sdi_crs(sdi))) {
+        if (!(st = ct_transform_new(ctx, ct_raster_crs(r), ct_sdi_crs(sdi), &tr)))
+            st = ct_transform_bounds(ctx, tr, box, ext);
+        ct_transform_free(tr);
+    } else {
+        memcpy(ext, box, sizeof ext);
+    }
+    char full[512];
+    snprintf(full, sizeof full, "%s: %s", title, product);
+    ct_sdi_source_info info = {
+        .name = name,
+        .title = full,
+        .path = file,
+        .source_crs = ct_raster_crs(r) ? ct_crs_name(ct_raster_crs(r)) : NULL,
+        .features = 1,
+        .extent = {ext[0], ext[1], ext[2], ext[3]},
+    };
+    if (!st)
+        st = ct_sdi_add_raster(ctx, sdi, name, file, &info);
+    ct_raster_close(r);
+    if (!st)
+        (*count)++;
+    return st;
+}
+
+/* Registers the rasters of a finished run in one version of the SDI. */
+static ct_status sdi_register(ct_ctx *ctx, ct_sdi *sdi, const ct_scenario *s, const ct_flood_opts *opts,
+                              ct_flood_model m, const char *outdir, const char *run)
+{
+    long long version;
+    ct_status st = ct_sdi_begin(ctx, sdi, opts->invocation, "flood", run, &version);
+    if (st)
+        return st;
+    const char *title = ct_scenario_get(s, "name") ? ct_scenario_get(s, "name") : run;
+    int count = 0;
+    if (m == CT_FLOOD_BATHTUB) {
+        double *levels = NULL, slr = 0;
+        int nl = 0;
+        ct_scenario_number(s, "slr_offset", &slr);
+        st = ct_scenario_numlist(ctx, s, "level", &levels, &nl);
+        for (int i = 0; !st && i < nl; i++) {
+            char lab[32], product[64];
+            level_label(lab, sizeof lab, levels[i] + slr);
+            snprintf(product, sizeof product, "depth-%s", lab);
+            if (!(st = register_output(ctx, sdi, run, title, outdir, product, &count))) {
+                snprintf(product, sizeof product, "extent-%s", lab);
+                st = register_output(ctx, sdi, run, title, outdir, product, &count);
+            }
+        }
+        free(levels);
+    } else {
+        static const char *const products[] = {"max_depth", "max_velocity", "time_of_max", "arrival_time", "duration",
+                                               "hazard"};
+        for (size_t i = 0; !st && i < sizeof products / sizeof products[0]; i++)
+            st = register_output(ctx, sdi, run, title, outdir, products[i], &count);
+    }
+    if (!st)
+        st = ct_sdi_commit(ctx, sdi);
+    else
+        ct_sdi_rollback(sdi);
+    if (!st)
+        ct_log(ctx, CT_LOG_INFO, "%s: %d rasters of run '%s' registered as version %lld", ct_sdi_path(sdi), count, run,
+               version);
+    return st;
+}
+
 ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 {
-    if (opts->sdi) /* also set from $CT_SDI, so not an error */
-        ct_log(ctx, CT_LOG_WARN, "%s: reading from and registering in the SDI is not implemented yet: inputs are "
-               "files, outputs go to the output folder", opts->sdi);
     ct_scenario *s = NULL;
     ct_status st;
     if (opts->scenario) {
@@ -1834,17 +1981,26 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
     const char *outdir = opts->outdir ? opts->outdir : ct_scenario_path(s, "output");
     if (!outdir)
         outdir = ".";
+    ct_sdi *sdi = NULL;
+    char run[64];
+    if (opts->sdi && !(st = run_name(ctx, opts, run, sizeof run)))
+        st = ct_sdi_open(ctx, opts->sdi, &sdi);
+    if (!st)
+        st = sdi_inputs(ctx, s, sdi);
     /* GDAL decodes the tiles of a compressed DEM on this many threads (GTiff, GDAL >= 3.6):
      * reading an 8000 x 8000 DEFLATE DEM is otherwise the longest part of a bathtub run.
      * Thread-local, so other threads' GDAL calls are not affected. */
     char *old_nt = CPLStrdup(CPLGetThreadLocalConfigOption("GDAL_NUM_THREADS", NULL));
     CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", CPLSPrintf("%d", ct_ctx_threads(ctx)));
-    if (m == CT_FLOOD_BATHTUB)
-        st = run_bathtub(ctx, s, opts, outdir);
-    else
-        st = ct_flood_simulate_run(ctx, s, opts, outdir);
+    if (!st)
+        st = m == CT_FLOOD_BATHTUB ? run_bathtub(ctx, s, opts, outdir) : ct_flood_simulate_run(ctx, s, opts, outdir);
     CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", old_nt[0] ? old_nt : NULL);
     CPLFree(old_nt);
+    /* the outputs are complete in their folder before the SDI learns of them: a failed
+     * registration leaves the SDI as it was and the files in place */
+    if (!st && sdi)
+        st = sdi_register(ctx, sdi, s, opts, m, outdir, run);
+    ct_sdi_close(sdi);
     ct_scenario_free(s);
     return st;
 }
@@ -2595,6 +2751,119 @@ static ct_status read_points(ct_ctx *ctx, const char *key, const char *path, con
 }
 
 /* Manning's n²: constant, a raster on the DEM grid, or land-use codes through a CSV table. */
+/* The manning_table: code,n lines (a header line and '#' comments allowed). Codes are text —
+ * the TT 08/2024 codes of a land-use layer — or numbers, for a land-use raster. */
+typedef struct code_table {
+    char (*code)[16];
+    double *n;
+    int len;
+} code_table;
+
+static void code_table_free(code_table *t)
+{
+    free(t->code);
+    free(t->n);
+    memset(t, 0, sizeof *t);
+}
+
+static ct_status code_table_read(ct_ctx *ctx, const char *path, code_table *t)
+{
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ct_error(ctx, CT_ERR_IO, "%s: %s", path, strerror(errno));
+    char line[256];
+    int no = 0, cap = 0;
+    ct_status st = CT_OK;
+    while (!st && fgets(line, sizeof line, f)) {
+        no++;
+        char *fld[3];
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = 0;
+        int nf = split_fields(line, fld, 3);
+        if (nf == 0)
+            continue;
+        double n;
+        if (nf != 2 || !parse_number(fld[1], &n)) {
+            if (t->len == 0 && nf == 2)
+                continue; /* the header */
+            st = ct_error(ctx, CT_ERR_FORMAT, "%s:%d: expected code,n", path, no);
+        } else if (!(n > 0 && n < 1) || strlen(fld[0]) >= sizeof t->code[0]) {
+            st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: '%s,%s' is not a land-use code and a Manning coefficient "
+                          "(0 < n < 1)", path, no, fld[0], fld[1]);
+        } else {
+            if (t->len == cap) {
+                cap = cap ? 2 * cap : 32;
+                void *c = realloc(t->code, (size_t)cap * sizeof *t->code), *v = c ? realloc(t->n, (size_t)cap * sizeof *t->n) : NULL;
+                if (c)
+                    t->code = c;
+                if (!v) {
+                    st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                t->n = v;
+            }
+            snprintf(t->code[t->len], sizeof t->code[0], "%s", fld[0]);
+            t->n[t->len++] = n;
+        }
+    }
+    fclose(f);
+    if (!st && t->len == 0)
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: no code,n lines", path);
+    if (st)
+        code_table_free(t);
+    return st;
+}
+
+/* Land-use polygons (a vector layer such as sdi:parcels) burned into n² by their code. */
+typedef struct landuse_burn {
+    const domain *d;
+    sim *m;
+    const code_table *tab;
+    const char *path, *field;
+    int fi;          /* the code's field in the layer, looked up at the first feature */
+    float n2;        /* of the feature being burned */
+    long long unknown;
+    char first_unknown[16];
+} landuse_burn;
+
+static void burn_n2(void *u, int col, int row, double z)
+{
+    (void)z;
+    landuse_burn *lb = u;
+    lb->m->nsq[(size_t)row * lb->m->w + col] = lb->n2;
+}
+
+static ct_status landuse_feature(ct_ctx *ctx, ct_layer *l, ct_feature *f, const GEOSGeometry *g, ct_transform *tr,
+                                 void *u)
+{
+    landuse_burn *lb = u;
+    if (lb->fi < 0) {
+        /* the SDI's column, then the names of the cadastral and planning exports */
+        static const char *const names[] = {"landuse", "MucDich", "MaQH", "MDSD", "LoaiDat"};
+        if (lb->field)
+            lb->fi = ct_layer_field_index(l, lb->field);
+        for (size_t k = 0; !lb->field && lb->fi < 0 && k < sizeof names / sizeof names[0]; k++)
+            lb->fi = ct_layer_field_index(l, names[k]);
+        if (lb->fi < 0)
+            return ct_error(ctx, CT_ERR_INVALID, "%s: no land-use code field %s%s", lb->path,
+                            lb->field ? lb->field : "(landuse, MucDich, MaQH, MDSD, LoaiDat)",
+                            lb->field ? "" : ": name it with the key landuse_field");
+    }
+    const char *code = ct_feature_is_null(f, lb->fi) ? "" : ct_feature_raw(f, lb->fi);
+    int k = 0;
+    while (k < lb->tab->len && strcmp(lb->tab->code[k], code))
+        k++;
+    if (k == lb->tab->len) {
+        if (!lb->unknown++)
+            snprintf(lb->first_unknown, sizeof lb->first_unknown, "%s", code);
+        return CT_OK; /* keeps the default n */
+    }
+    lb->n2 = (float)(lb->tab->n[k] * lb->tab->n[k]);
+    return burn_geom(ctx, lb->d, tr, g, burn_n2, lb);
+}
+
 static ct_status load_manning(ct_ctx *ctx, const ct_scenario *s, const domain *d, sim *m)
 {
     double n = 0.035;
@@ -2606,49 +2875,67 @@ static ct_status load_manning(ct_ctx *ctx, const ct_scenario *s, const domain *d
     const char *rp = ct_scenario_path(s, "manning_raster"), *lu = ct_scenario_path(s, "landuse");
     if (!rp && !lu)
         return CT_OK;
-    ct_grid *g = NULL;
-    ct_status st = ct_grid_read(ctx, rp ? rp : lu, 1, rp ? CT_FLOAT32 : CT_FLOAT64, &g);
+    size_t cells = (size_t)d->w * d->h;
+    code_table tab = {0};
+    const char *tp = ct_scenario_path(s, "manning_table");
+    if (!rp && !tp)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: landuse needs a manning_table (CSV code,n)", ct_scenario_where(s, "landuse"));
+    ct_status st = rp ? CT_OK : code_table_read(ctx, tp, &tab);
     if (st)
         return st;
-    if (ct_grid_width(g) != d->w || ct_grid_height(g) != d->h) {
-        ct_grid_free(g);
-        return ct_error(ctx, CT_ERR_INVALID, "%s: %d x %d cells, but the DEM has %d x %d: resample it onto the DEM grid",
-                        rp ? rp : lu, ct_grid_width(g), ct_grid_height(g), d->w, d->h);
-    }
-    size_t cells = (size_t)d->w * d->h;
     m->nsq = falloc(cells, m->n2c);
     if (!m->nsq) {
-        ct_grid_free(g);
+        code_table_free(&tab);
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
     }
-    if (rp) {
+    /* a land-use layer: its polygons burned by code, the rest of the grid keeps 'manning' */
+    ct_raster *probe = NULL;
+    if (!rp && (strstr(lu, "|layername=") || ct_raster_open(ctx, lu, &probe) != CT_OK)) {
+        ct_ctx_clear_error(ctx);
+        landuse_burn lb = {.d = d, .m = m, .tab = &tab, .path = lu, .field = ct_scenario_get(s, "landuse_field"), .fi = -1};
+        st = each_feature(ctx, d, lu, landuse_feature, &lb);
+        if (!st && lb.unknown)
+            ct_log(ctx, CT_LOG_WARN, "%s: %lld polygons have codes not in %s (first '%s'): they keep manning = %g", lu,
+                   lb.unknown, tp, lb.first_unknown, n);
+        code_table_free(&tab);
+        return st;
+    }
+    ct_raster_close(probe);
+    ct_grid *g = NULL;
+    if ((st = ct_grid_read(ctx, rp ? rp : lu, 1, rp ? CT_FLOAT32 : CT_FLOAT64, &g))) {
+        code_table_free(&tab);
+        return st;
+    }
+    if (ct_grid_width(g) != d->w || ct_grid_height(g) != d->h) {
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: %d x %d cells, but the DEM has %d x %d: resample it onto the DEM grid",
+                      rp ? rp : lu, ct_grid_width(g), ct_grid_height(g), d->w, d->h);
+    } else if (rp) {
         const float *v = ct_grid_cdata(g);
         for (size_t i = 0; i < cells; i++)
             if (isfinite(v[i]) && v[i] > 0 && v[i] < 1)
                 m->nsq[i] = v[i] * v[i];
     } else {
-        const char *tp = ct_scenario_path(s, "manning_table");
-        if (!tp) {
-            ct_grid_free(g);
-            return ct_error(ctx, CT_ERR_USAGE, "%s: landuse needs a manning_table (CSV code,n)", ct_scenario_where(s, "landuse"));
+        /* numeric codes: the table's codes read as numbers */
+        double *num = malloc((size_t)tab.len * sizeof *num);
+        if (!num) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        } else {
+            for (int k = 0; k < tab.len; k++)
+                if (!parse_number(tab.code[k], &num[k]))
+                    num[k] = NAN;
+            const double *v = ct_grid_cdata(g);
+            for (size_t i = 0; i < cells; i++)
+                for (int k = 0; k < tab.len; k++)
+                    if (num[k] == v[i]) {
+                        m->nsq[i] = (float)(tab.n[k] * tab.n[k]);
+                        break;
+                    }
+            free(num);
         }
-        ct_series tab; /* code -> n, read as a two-column table (codes must increase) */
-        if ((st = ct_series_read(ctx, tp, &tab))) {
-            ct_grid_free(g);
-            return st;
-        }
-        const double *v = ct_grid_cdata(g);
-        for (size_t i = 0; i < cells; i++) {
-            for (int k = 0; k < tab.n; k++)
-                if (tab.t[k] == v[i]) {
-                    m->nsq[i] = (float)(tab.v[k] * tab.v[k]);
-                    break;
-                }
-        }
-        ct_series_free(&tab);
     }
+    code_table_free(&tab);
     ct_grid_free(g);
-    return CT_OK;
+    return st;
 }
 
 /* --- checkpoints ------------------------------------------------------------------------ */
@@ -3418,7 +3705,7 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
                 continue;
             snprintf(a, sizeof a, "%s/%s", sg->dir, de->d_name);
             snprintf(b, sizeof b, "%s/%s", outdir, de->d_name);
-            if (rename(a, b)) {
+            if (ct_raster_replace(a, b)) {
                 st = ct_error(ctx, CT_ERR_IO, "%s: cannot move into place: %s", b, strerror(errno));
                 break;
             }

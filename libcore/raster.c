@@ -25,7 +25,16 @@
 
 static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
 
-static void gdal_register(void) { GDALAllRegister(); }
+static void gdal_register(void)
+{
+    /* The shapefile driver matches every .prj against the whole EPSG database (PROJ's
+     * identify): about half a second per file, for nothing, since ct_crs_from_wkt recognises
+     * the CRS itself (VN-2000 zones included, which the database lacks). Left to the user when
+     * set in the environment. */
+    if (!CPLGetConfigOption("USE_OSR_FIND_MATCHES", NULL))
+        CPLSetConfigOption("USE_OSR_FIND_MATCHES", "NO");
+    GDALAllRegister();
+}
 
 void ct_gdal_init(void) { pthread_once(&gdal_once, gdal_register); }
 
@@ -805,7 +814,7 @@ ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, con
                       ct_gdal_errs_msg(&e, "GDAL failed"));
         goto out;
     }
-    if (sync_file(tmp) != 0 || rename(tmp, path) != 0) {
+    if (sync_file(tmp) != 0 || ct_raster_replace(tmp, path) != 0) {
         st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
         goto out;
     }
@@ -821,4 +830,14 @@ out:
         GDALClose(mem);
     ct_gdal_errs_pop(&e);
     return st;
+}
+
+int ct_raster_replace(const char *from, const char *to)
+{
+    if (rename(from, to) != 0)
+        return -1;
+    char aux[4200];
+    snprintf(aux, sizeof aux, "%s.aux.xml", to);
+    unlink(aux);
+    return 0;
 }

@@ -885,6 +885,18 @@ ct_status ct_sdi_register_raster(ct_ctx *ctx, ct_sdi *s, const char *name, const
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE)
         return db_fail(ctx, s, "cannot write the raster catalogue");
+    /* the change log names the raster and its extent, so ct-tile --since redraws its area */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_raster WHERE name = ? AND v_to = %lld", s->version);
+    q = ct_sdi_prepare(ctx, s, sql);
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int replaced = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
+    sqlite3_finalize(q);
+    const double nobox[4] = {NAN, NAN, NAN, NAN};
+    ct_status st = log_change(ctx, s, "rasters", name, replaced ? "change" : "add", info ? info->extent : nobox);
+    if (st)
+        return st;
     s->pending[s->npending].from = strdup(cog);
     s->pending[s->npending].to = strdup(to);
     s->npending++;
@@ -972,16 +984,18 @@ ct_status ct_sdi_undo(ct_ctx *ctx, ct_sdi *s, long long version, const char *com
                  "UPDATE sdi_version SET undoes = %lld WHERE version = %lld;"
                  "UPDATE sdi_raster SET v_to = %lld WHERE version = %lld AND v_to IS NULL;"
                  "UPDATE sdi_raster SET v_to = NULL WHERE v_to = %lld AND name IN (SELECT name FROM sdi_raster WHERE version = %lld);"
-                 "UPDATE admin_crosswalk SET v_to = %lld WHERE v_from = %lld AND v_to IS NULL;",
-                 u, version, version, u, u, version, version, version, u, version);
+                 "UPDATE admin_crosswalk SET v_to = %lld WHERE v_from = %lld AND v_to IS NULL;"
+                 "INSERT INTO sdi_change SELECT %lld, layer, fkey, 'change', minx, miny, maxx, maxy FROM sdi_change"
+                 " WHERE version = %lld AND layer = 'rasters';",
+                 u, version, version, u, u, version, version, version, u, version, u, version);
         st = ct_sdi_exec(ctx, s, sql);
     }
     if (!st) {
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_change WHERE version = %lld AND op = 'add'", u);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_change WHERE version = %lld AND op = 'add' AND layer <> 'rasters'", u);
         s->counts.added = ct_sdi_query_int(s, sql, 0);
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_change WHERE version = %lld AND op = 'change'", u);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_change WHERE version = %lld AND op = 'change' AND layer <> 'rasters'", u);
         s->counts.changed = ct_sdi_query_int(s, sql, 0);
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_change WHERE version = %lld AND op = 'remove'", u);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_change WHERE version = %lld AND op = 'remove' AND layer <> 'rasters'", u);
         s->counts.removed = ct_sdi_query_int(s, sql, 0);
         st = ct_sdi_commit(ctx, s);
     } else {
@@ -1052,6 +1066,9 @@ static ct_status cmd_status(ct_ctx *ctx, ct_sdi *s, json_object *doc)
     json_object_object_add(doc, "layers", ls);
     json_object_object_add(doc, "rasters", query_json(ctx, s,
         "SELECT name, version, file, source FROM sdi_raster WHERE v_to IS NULL ORDER BY name", NULL, &st));
+    if (ct_sdi_query_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'sdi_table'", 0))
+        json_object_object_add(doc, "tables", query_json(ctx, s,
+            "SELECT name, version, title, rows FROM sdi_table WHERE v_to IS NULL ORDER BY name", NULL, &st));
     json_object_object_add(doc, "versions", json_object_new_int64(ct_sdi_query_int(s, "SELECT count(*) FROM sdi_version", 0)));
     json_object_object_add(doc, "current_version", json_object_new_int64(ct_sdi_current_version(s)));
     json_object_object_add(doc, "rejects", json_object_new_int64(ct_sdi_query_int(s, "SELECT count(*) FROM sdi_reject", 0)));
@@ -1309,4 +1326,254 @@ ct_status ct_sdi_run(ct_ctx *ctx, const ct_sdi_opts *o)
     json_object_put(doc);
     ct_sdi_close(s);
     return st;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reading the SDI from other tools                                                         */
+
+const char *ct_sdi_ref(const char *arg)
+{
+    return arg && !strncmp(arg, "sdi:", 4) ? arg + 4 : NULL;
+}
+
+ct_status ct_sdi_resolve(ct_ctx *ctx, ct_sdi *s, const char *name, ct_sdi_input *in)
+{
+    memset(in, 0, sizeof *in);
+    int l = ct_sdi_layer_by_name(name);
+    if (l >= 0) {
+        char layer[128], spec[4400];
+        snprintf(layer, sizeof layer, "%s_current", layers[l].name);
+        snprintf(spec, sizeof spec, "%s|layername=%s", s->path, layer);
+        in->path = strdup(spec);
+        in->layer = strdup(layer);
+        if (!in->path || !in->layer) {
+            ct_sdi_input_free(in);
+            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        }
+        return CT_OK;
+    }
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, "SELECT count(*) FROM sdi_raster WHERE name = ? AND v_to IS NULL");
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int found = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
+    sqlite3_finalize(q);
+    if (!found)
+        return ct_error(ctx, CT_ERR_INVALID, "%s: no layer or raster named '%s' (layers: parcels, planning_zones,"
+                        " admin_units, dikes; rasters: see ct-sdi status)", s->path, name);
+    return ct_sdi_raster_path(ctx, s, name, &in->path);
+}
+
+void ct_sdi_input_free(ct_sdi_input *in)
+{
+    free(in->path);
+    free(in->layer);
+    memset(in, 0, sizeof *in);
+}
+
+ct_status ct_sdi_rasters(ct_ctx *ctx, ct_sdi *s, const char *prefix, ct_sdi_raster_fn fn, void *user)
+{
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s,
+        "SELECT name, version, file, title FROM sdi_raster WHERE v_to IS NULL AND substr(name, 1, length(?1)) = ?1"
+        " ORDER BY name");
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_text(q, 1, prefix ? prefix : "", -1, SQLITE_STATIC);
+    ct_status st = CT_OK;
+    while (!st && sqlite3_step(q) == SQLITE_ROW) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", s->raster_dir, (const char *)sqlite3_column_text(q, 2));
+        ct_sdi_raster_entry e = {
+            .name = (const char *)sqlite3_column_text(q, 0),
+            .version = sqlite3_column_int64(q, 1),
+            .path = path,
+            .title = (const char *)sqlite3_column_text(q, 3),
+        };
+        st = fn(user, &e);
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+ct_status ct_sdi_changes(ct_ctx *ctx, ct_sdi *s, long long since, ct_sdi_change_fn fn, void *user)
+{
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s,
+        "SELECT version, layer, fkey, op, minx, miny, maxx, maxy FROM sdi_change WHERE version > ?"
+        " ORDER BY version, rowid");
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_int64(q, 1, since);
+    ct_status st = CT_OK;
+    while (!st && sqlite3_step(q) == SQLITE_ROW) {
+        ct_sdi_change c = {
+            .version = sqlite3_column_int64(q, 0),
+            .layer = (const char *)sqlite3_column_text(q, 1),
+            .key = (const char *)sqlite3_column_text(q, 2),
+            .op = (const char *)sqlite3_column_text(q, 3),
+        };
+        for (int k = 0; k < 4; k++)
+            c.bbox[k] = sqlite3_column_type(q, 4 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 4 + k);
+        st = fn(user, &c);
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* A hard link when the file is on the SDI's file system, else a copy: the caller's file stays
+ * where it is, and a rollback deletes only the SDI's own name for it. */
+static ct_status link_or_copy(ct_ctx *ctx, const char *from, const char *to)
+{
+    if (link(from, to) == 0)
+        return CT_OK;
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    ct_status st = CT_OK;
+    if (!in || !out)
+        st = ct_error(ctx, CT_ERR_IO, "%s: %s", in ? to : from, strerror(errno));
+    char buf[1 << 16];
+    size_t n;
+    while (!st && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            st = ct_error(ctx, CT_ERR_IO, "%s: %s", to, strerror(errno));
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0 && !st)
+        st = ct_error(ctx, CT_ERR_IO, "%s: %s", to, strerror(errno));
+    if (st)
+        unlink(to);
+    return st;
+}
+
+ct_status ct_sdi_add_raster(ct_ctx *ctx, ct_sdi *s, const char *name, const char *file,
+                            const ct_sdi_source_info *info)
+{
+    if (mkdir(s->raster_dir, 0777) != 0 && errno != EEXIST)
+        return ct_error(ctx, CT_ERR_IO, "%s: %s", s->raster_dir, strerror(errno));
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s/.%s.%ld.tmp", s->raster_dir, name, (long)getpid());
+    ct_status st = link_or_copy(ctx, file, tmp);
+    if (!st) {
+        st = ct_sdi_register_raster(ctx, s, name, tmp, info);
+        if (st)
+            unlink(tmp);
+    }
+    return st;
+}
+
+/* Result tables: attribute tables that tools write into the SDI (zonal statistics, impact
+ * reports), joined to the layers by their keys. They belong to the version that wrote them and
+ * are replaced whole when a later version writes a table of the same name. */
+struct ct_sdi_table {
+    ct_sdi *sdi;
+    sqlite3_stmt *insert;
+    char *name;
+    int ncolumns;
+    long long rows;
+};
+
+static int table_name_ok(const char *name)
+{
+    if (!name || !(*name >= 'a' && *name <= 'z') || strlen(name) > 60)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    return 1;
+}
+
+ct_status ct_sdi_table_create(ct_ctx *ctx, ct_sdi *s, const char *name, const char *title,
+                              const char *const *columns, const char *const *types, int ncolumns,
+                              ct_sdi_table **out)
+{
+    *out = NULL;
+    if (!s->in_version)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: result tables are written inside a version", s->path);
+    if (!table_name_ok(name))
+        return ct_error(ctx, CT_ERR_USAGE, "%s: '%s' is not a result table name (lower-case letters, digits, _)",
+                        s->path, name ? name : "");
+    ct_status st = ct_sdi_exec(ctx, s,
+        "CREATE TABLE IF NOT EXISTS sdi_table(name TEXT NOT NULL, version INTEGER NOT NULL, title TEXT,"
+        " command TEXT, rows INTEGER, v_to INTEGER, PRIMARY KEY(name, version))");
+    if (st)
+        return st;
+    /* a table of that name that is not a result table is part of the schema: never replaced */
+    char sql[8192];
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM sqlite_master WHERE lower(name) = '%s')"
+             " - (SELECT count(*) FROM sdi_table WHERE name = '%s' AND v_to IS NULL)", name, name);
+    if (ct_sdi_query_int(s, sql, 0) > 0)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: '%s' is a table of the SDI schema, not a result table", s->path, name);
+    int n = snprintf(sql, sizeof sql,
+                     "UPDATE sdi_table SET v_to = %lld WHERE name = '%s' AND v_to IS NULL;"
+                     "DROP TABLE IF EXISTS %s; CREATE TABLE %s(", s->version, name, name, name);
+    for (int c = 0; c < ncolumns && n < (int)sizeof sql - 200; c++) {
+        if (!table_name_ok(columns[c]))
+            return ct_error(ctx, CT_ERR_USAGE, "%s: '%s' is not a column name for table %s", s->path, columns[c], name);
+        n += snprintf(sql + n, sizeof sql - (size_t)n, "%s\"%s\" %s", c ? ", " : "", columns[c], types[c]);
+    }
+    snprintf(sql + n, sizeof sql - (size_t)n, ")");
+    if ((st = ct_sdi_exec(ctx, s, sql)))
+        return st;
+    sqlite3_stmt *q = ct_sdi_prepare(ctx, s,
+        "INSERT INTO sdi_table SELECT ?, ?, ?, command, 0, NULL FROM sdi_version WHERE version = ?");
+    if (!q)
+        return CT_ERR_DB;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, s->version);
+    sqlite3_bind_text(q, 3, title, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, s->version);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return db_fail(ctx, s, "cannot catalogue a result table");
+    n = snprintf(sql, sizeof sql, "INSERT INTO %s VALUES (", name);
+    for (int c = 0; c < ncolumns; c++)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, "%s?", c ? ", " : "");
+    snprintf(sql + n, sizeof sql - (size_t)n, ")");
+    ct_sdi_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    t->sdi = s;
+    t->name = strdup(name);
+    t->ncolumns = ncolumns;
+    t->insert = ct_sdi_prepare(ctx, s, sql);
+    if (!t->insert || !t->name) {
+        st = t->insert ? ct_error(ctx, CT_ERR_NOMEM, "out of memory") : CT_ERR_DB;
+        ct_sdi_table_free(t);
+        return st;
+    }
+    *out = t;
+    return CT_OK;
+}
+
+ct_status ct_sdi_table_add(ct_ctx *ctx, ct_sdi_table *t, const char *const *values)
+{
+    sqlite3_reset(t->insert);
+    for (int c = 0; c < t->ncolumns; c++)
+        if (values[c])
+            sqlite3_bind_text(t->insert, c + 1, values[c], -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(t->insert, c + 1);
+    if (sqlite3_step(t->insert) != SQLITE_DONE)
+        return db_fail(ctx, t->sdi, t->name);
+    t->rows++;
+    return CT_OK;
+}
+
+ct_status ct_sdi_table_close(ct_ctx *ctx, ct_sdi_table *t)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE sdi_table SET rows = %lld WHERE name = '%s' AND version = %lld",
+             t->rows, t->name, t->sdi->version);
+    ct_status st = ct_sdi_exec(ctx, t->sdi, sql);
+    ct_sdi_table_free(t);
+    return st;
+}
+
+void ct_sdi_table_free(ct_sdi_table *t)
+{
+    if (!t)
+        return;
+    sqlite3_finalize(t->insert);
+    free(t->name);
+    free(t);
 }

@@ -106,10 +106,20 @@ static void feature_reset(ct_feature *f, ct_ctx *ctx)
     f->geom_done = 0;
 }
 
-ct_status ct_vsource_open(ct_ctx *ctx, const char *path, ct_vsource **out)
+/* The layer part of a QGIS-style "PATH|layername=NAME" data source, or NULL. */
+static const char *layer_part(const char *spec)
+{
+    const char *bar = strstr(spec, "|layername=");
+    return bar ? bar + strlen("|layername=") : NULL;
+}
+
+ct_status ct_vsource_open(ct_ctx *ctx, const char *spec, ct_vsource **out)
 {
     *out = NULL;
     ct_gdal_init();
+    const char *only = layer_part(spec);
+    char path[4096];
+    snprintf(path, sizeof path, "%.*s", only ? (int)(only - spec - strlen("|layername=")) : (int)strlen(spec), spec);
     struct stat sb;
     if (strncmp(path, "/vsi", 4) && strncmp(path, "PG:", 3) && stat(path, &sb) != 0)
         return ct_error(ctx, CT_ERR_IO, "%s: %s", path, strerror(errno));
@@ -145,7 +155,12 @@ ct_status ct_vsource_open(ct_ctx *ctx, const char *path, ct_vsource **out)
     }
     s->ds = ds;
     s->ctx = ctx;
-    s->nlayers = GDALDatasetGetLayerCount(ds);
+    OGRLayerH named = only ? GDALDatasetGetLayerByName(ds, only) : NULL;
+    if (only && !named) {
+        ct_vsource_close(s);
+        return ct_error(ctx, CT_ERR_FORMAT, "%s: no layer named '%s'", path, only);
+    }
+    s->nlayers = only ? 1 : GDALDatasetGetLayerCount(ds);
     s->layers = calloc((size_t)(s->nlayers > 0 ? s->nlayers : 1), sizeof *s->layers);
     if (!s->layers) {
         ct_vsource_close(s);
@@ -153,7 +168,7 @@ ct_status ct_vsource_open(ct_ctx *ctx, const char *path, ct_vsource **out)
     }
     for (int i = 0; i < s->nlayers; i++) {
         ct_layer *l = &s->layers[i];
-        l->h = GDALDatasetGetLayer(ds, i);
+        l->h = named ? named : GDALDatasetGetLayer(ds, i);
         l->defn = OGR_L_GetLayerDefn(l->h);
         l->src = s;
         l->enc = CT_ENC_UTF8;

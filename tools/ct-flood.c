@@ -21,6 +21,7 @@ int main(int argc, char **argv)
         {CT_OPT_STRING, 0, "connectivity", &conn, "4|8", "bathtub: neighbours water spreads to (default 8)"},
         {CT_OPT_FLAG, 0, "no-depth", &o.no_depth, NULL, "bathtub: write extent rasters only"},
         {CT_OPT_FLAG, 0, "resume", &o.resume, NULL, "simulate: continue from the checkpoint in the output folder"},
+        {CT_OPT_STRING, 0, "run", &o.run, "NAME", "the run's name in the SDI (default: the scenario file's name)"},
         {CT_OPT_END, 0, NULL, NULL, NULL, NULL},
     };
     ct_cli cli = {
@@ -73,6 +74,7 @@ int main(int argc, char **argv)
             o.set = sets;
             o.json = cli.common.json;
             o.sdi = cli.common.sdi;
+            o.invocation = cli.command_line;
             st = ct_flood_run(ctx, &o);
         }
         for (int k = 0; k < ne; k++)

@@ -176,10 +176,17 @@ typedef struct ct_flood_opts {
     int resume;                  /**< simulate: continue from the checkpoint in outdir */
     int no_depth;                /**< bathtub: write extents only, not depth rasters */
     FILE *out;                   /**< where to print the summary; NULL: stdout */
-    /* Reserved for the SDI (ct/sdi.h): when set, the DEM, dikes and land use are to be read from
-     * it and the outputs registered in it. Not implemented yet: a set value only logs a warning
-     * and the run reads files as without it. */
+    /**
+     * The SDI (ct/sdi.h), or NULL. When set, scenario paths of the form "sdi:NAME" name its
+     * layers and rasters, the DEM and the dikes default to "sdi:dem" and "sdi:dikes", and the
+     * run's rasters are registered in it, in one version, as "<run>.<product>": bathtub
+     * "<run>.depth-<level>" and "<run>.extent-<level>", simulate "<run>.max_depth",
+     * "<run>.max_velocity", "<run>.time_of_max", "<run>.arrival_time", "<run>.duration",
+     * "<run>.hazard".
+     */
     const char *sdi;
+    const char *run;        /**< the run's name in the SDI (default: the scenario file's base name) */
+    const char *invocation; /**< the command line, for the SDI's version log */
 } ct_flood_opts;
 
 /**

@@ -159,6 +159,13 @@ typedef struct ct_cog_opts {
  */
 ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, const ct_cog_opts *opts);
 
+/**
+ * Moves a finished raster file into place (rename(2)) and removes the GDAL side-car
+ * "<to>.aux.xml" of the file it replaces: its cached statistics would describe the old data.
+ * @return 0, or -1 with errno set by rename.
+ */
+int ct_raster_replace(const char *from, const char *to);
+
 #ifdef __cplusplus
 }
 #endif

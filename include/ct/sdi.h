@@ -191,6 +191,84 @@ ct_status ct_sdi_register_raster(ct_ctx *ctx, ct_sdi *sdi, const char *name, con
 /** The path of the current file of raster name (free with free()), or NULL with CT_ERR_INVALID. */
 ct_status ct_sdi_raster_path(ct_ctx *ctx, ct_sdi *sdi, const char *name, char **path);
 
+/**
+ * Registers a copy of file (a COG the caller keeps: a hard link where the file system allows)
+ * as raster name in the open version, as ct_sdi_register_raster() does. Tools that write their
+ * results to an output folder (ct-flood) register them with this.
+ */
+ct_status ct_sdi_add_raster(ct_ctx *ctx, ct_sdi *sdi, const char *name, const char *file,
+                            const ct_sdi_source_info *info);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reading the SDI from other tools                                                          */
+/*
+ * Tools name SDI inputs as "sdi:NAME": a layer (parcels, planning_zones, admin_units, dikes, or
+ * the ingest kinds cadastral, planning, admin) means its current features; any other name is a
+ * raster of the catalogue ("dem", or a flood run's "<run>.max_depth"). Derived rasters are
+ * named "<run>.<product>", so that one run's rasters share the prefix "<run>.".
+ */
+
+/** The NAME of an "sdi:NAME" argument, or NULL when arg does not start with "sdi:". */
+const char *ct_sdi_ref(const char *arg);
+
+/** What an SDI name resolves to. */
+typedef struct ct_sdi_input {
+    char *path;  /**< for a layer, "SDI|layername=LAYER" as ct_vsource_open() takes it; for a
+                      raster, its COG */
+    char *layer; /**< the OGR layer of a feature layer ("parcels_current"); NULL for a raster */
+} ct_sdi_input;
+
+/** Resolves NAME (without "sdi:"); CT_ERR_INVALID naming it when the SDI has no such layer
+ *  or raster. Free with ct_sdi_input_free(). */
+ct_status ct_sdi_resolve(ct_ctx *ctx, ct_sdi *sdi, const char *name, ct_sdi_input *in);
+void ct_sdi_input_free(ct_sdi_input *in);
+
+/** One current raster of the catalogue. */
+typedef struct ct_sdi_raster_entry {
+    const char *name;
+    const char *path;  /**< its COG */
+    const char *title;
+    long long version; /**< the version that registered it */
+} ct_sdi_raster_entry;
+typedef ct_status (*ct_sdi_raster_fn)(void *user, const ct_sdi_raster_entry *r);
+
+/** Calls fn for each current raster whose name starts with prefix (NULL: all), by name. */
+ct_status ct_sdi_rasters(ct_ctx *ctx, ct_sdi *sdi, const char *prefix, ct_sdi_raster_fn fn, void *user);
+
+/** One row of the change log. */
+typedef struct ct_sdi_change {
+    long long version;
+    const char *layer; /**< a layer's table name, or "rasters" for a raster added or replaced */
+    const char *key;   /**< the feature's natural key, or the raster's name */
+    const char *op;    /**< "add", "change" or "remove" */
+    double bbox[4];    /**< minx, miny, maxx, maxy in the SDI CRS (old and new extent together);
+                            NAN when unknown */
+} ct_sdi_change;
+typedef ct_status (*ct_sdi_change_fn)(void *user, const ct_sdi_change *c);
+
+/** Calls fn for each change of the versions after `since`, in version order. */
+ct_status ct_sdi_changes(ct_ctx *ctx, ct_sdi *sdi, long long since, ct_sdi_change_fn fn, void *user);
+
+/**
+ * Result tables: attribute tables a tool writes into the SDI in the open version (zonal
+ * statistics, impact reports), joined to the layers by their keys and catalogued in sdi_table
+ * (name, version, title, command, rows). Writing a table replaces the current table of that
+ * name; tables of the schema are refused. Names: lower-case letters, digits and _. Undo does
+ * not restore an earlier result table: run the tool again.
+ */
+typedef struct ct_sdi_table ct_sdi_table;
+
+/** Creates table name with columns[] of types[] ("TEXT", "REAL", "INTEGER"). */
+ct_status ct_sdi_table_create(ct_ctx *ctx, ct_sdi *sdi, const char *name, const char *title,
+                              const char *const *columns, const char *const *types, int ncolumns,
+                              ct_sdi_table **out);
+/** Adds one row: values[] as text (NULL = null), converted to the column types. */
+ct_status ct_sdi_table_add(ct_ctx *ctx, ct_sdi_table *t, const char *const *values);
+/** Records the row count and frees t. */
+ct_status ct_sdi_table_close(ct_ctx *ctx, ct_sdi_table *t);
+/** Frees t without recording it (the version's rollback removes the table); NULL is a no-op. */
+void ct_sdi_table_free(ct_sdi_table *t);
+
 /* ---------------------------------------------------------------------------------------- */
 
 /**

@@ -66,7 +66,8 @@ typedef struct ct_layer ct_layer;
 typedef struct ct_feature ct_feature;
 
 /**
- * Opens a vector dataset read-only. @return CT_OK and *out (close with ct_vsource_close()),
+ * Opens a vector dataset read-only. A QGIS-style "PATH|layername=NAME" opens only that layer
+ * of the dataset (e.g. a view of an SDI: "city.sqlite|layername=parcels_current"). @return CT_OK and *out (close with ct_vsource_close()),
  * CT_ERR_IO when the path cannot be read, CT_ERR_FORMAT when OGR does not recognise it; the
  * message names the path.
  */

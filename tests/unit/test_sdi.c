@@ -170,6 +170,137 @@ static void test_rasters(void **state)
     ct_ctx_free(ctx);
 }
 
+struct seen {
+    int n;
+    char names[8][64];
+    double minx;
+};
+
+static ct_status collect_raster(void *user, const ct_sdi_raster_entry *r)
+{
+    struct seen *sn = user;
+    if (sn->n < 8)
+        snprintf(sn->names[sn->n], sizeof sn->names[0], "%s", r->name);
+    sn->n++;
+    return CT_OK;
+}
+
+static ct_status collect_change(void *user, const ct_sdi_change *c)
+{
+    struct seen *sn = user;
+    if (sn->n < 8)
+        snprintf(sn->names[sn->n], sizeof sn->names[0], "%lld %s %s %s", c->version, c->layer, c->key, c->op);
+    if (!strcmp(c->layer, "rasters"))
+        sn->minx = c->bbox[0];
+    sn->n++;
+    return CT_OK;
+}
+
+/* What flood, overlay and tile read: names, raster listings by prefix, the change log since a
+ * version, kept copies of registered files, and result tables. */
+static void test_reading(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = ct_ctx_new();
+    ct_sdi *s = NULL;
+    long long v, before;
+    assert_int_equal(ct_sdi_open(ctx, path, &s), CT_OK);
+    before = ct_sdi_current_version(s);
+
+    assert_null(ct_sdi_ref("dem.tif"));
+    assert_string_equal(ct_sdi_ref("sdi:parcels"), "parcels");
+    ct_sdi_input in;
+    assert_int_equal(ct_sdi_resolve(ctx, s, "cadastral", &in), CT_OK);
+    assert_string_equal(in.layer, "parcels_current");
+    /* what ct_vsource_open() opens: that view alone, with the parcels of test_versions */
+    ct_vsource *src = NULL;
+    assert_int_equal(ct_vsource_open(ctx, in.path, &src), CT_OK);
+    assert_int_equal(ct_vsource_layer_count(src), 1);
+    assert_string_equal(ct_layer_name(ct_vsource_layer(src, 0)), "parcels_current");
+    assert_int_equal(ct_layer_feature_count(ct_vsource_layer(src, 0)),
+                     count(s, "SELECT count(*) FROM parcels WHERE v_to IS NULL"));
+    ct_vsource_close(src);
+    ct_sdi_input_free(&in);
+    char bad[200];
+    snprintf(bad, sizeof bad, "%s|layername=roads", path);
+    assert_int_equal(ct_vsource_open(ctx, bad, &src), CT_ERR_FORMAT);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "no layer named 'roads'"));
+    assert_int_equal(ct_sdi_resolve(ctx, s, "dem", &in), CT_OK);
+    assert_null(in.layer);
+    assert_non_null(strstr(in.path, ".rasters/dem.v"));
+    ct_sdi_input_free(&in);
+    assert_int_equal(ct_sdi_resolve(ctx, s, "bd3.depth", &in), CT_ERR_INVALID);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "'bd3.depth'"));
+
+    /* a kept copy: the caller's file stays, the SDI gets its own; the change log has its box */
+    char file[160];
+    snprintf(file, sizeof file, "%s/depth.tif", dir);
+    FILE *f = fopen(file, "w");
+    fputs("depth", f);
+    fclose(f);
+    ct_sdi_source_info info = {.name = "depth.tif", .title = "depth", .extent = {586000, 1109000, 587000, 1110000}};
+    assert_int_equal(ct_sdi_begin(ctx, s, "test", "flood", "bd3", &v), CT_OK);
+    assert_int_equal(ct_sdi_add_raster(ctx, s, "bd3.depth", file, &info), CT_OK);
+    info.name = "bd3.extent";
+    assert_int_equal(ct_sdi_add_raster(ctx, s, "bd3.extent", file, &info), CT_OK);
+    info.name = "bd3.depth";
+    const char *cols[] = {"zone", "area_m2"}, *types[] = {"TEXT", "REAL"};
+    ct_sdi_table *t = NULL;
+    assert_int_equal(ct_sdi_table_create(ctx, s, "parcels", NULL, cols, types, 2, &t), CT_ERR_USAGE);
+    assert_int_equal(ct_sdi_table_create(ctx, s, "Bad-Name", NULL, cols, types, 2, &t), CT_ERR_USAGE);
+    assert_int_equal(ct_sdi_table_create(ctx, s, "impact_bd3", "impact", cols, types, 2, &t), CT_OK);
+    const char *row1[] = {"Z1", "12.5"}, *row2[] = {"Z2", NULL};
+    assert_int_equal(ct_sdi_table_add(ctx, t, row1), CT_OK);
+    assert_int_equal(ct_sdi_table_add(ctx, t, row2), CT_OK);
+    assert_int_equal(ct_sdi_table_close(ctx, t), CT_OK);
+    assert_int_equal(ct_sdi_commit(ctx, s), CT_OK);
+    struct stat sb;
+    assert_int_equal(stat(file, &sb), 0);
+    assert_int_equal(count(s, "SELECT sum(area_m2) * 10 + count(*) FROM impact_bd3"), 127);
+    assert_int_equal(count(s, "SELECT rows FROM sdi_table WHERE name = 'impact_bd3' AND v_to IS NULL"), 2);
+
+    struct seen sn = {0};
+    assert_int_equal(ct_sdi_rasters(ctx, s, "bd3.", collect_raster, &sn), CT_OK);
+    assert_int_equal(sn.n, 2);
+    assert_string_equal(sn.names[0], "bd3.depth");
+    assert_string_equal(sn.names[1], "bd3.extent");
+    memset(&sn, 0, sizeof sn);
+    assert_int_equal(ct_sdi_changes(ctx, s, before, collect_change, &sn), CT_OK);
+    assert_int_equal(sn.n, 2);
+    char want[64];
+    snprintf(want, sizeof want, "%lld rasters bd3.depth add", v);
+    assert_string_equal(sn.names[0], want);
+    assert_true(sn.minx == 586000);
+
+    /* a second run replaces the raster and the table; the change log says "change" */
+    assert_int_equal(ct_sdi_begin(ctx, s, "test", "flood", "bd3", &v), CT_OK);
+    assert_int_equal(ct_sdi_add_raster(ctx, s, "bd3.depth", file, &info), CT_OK);
+    assert_int_equal(ct_sdi_table_create(ctx, s, "impact_bd3", "impact", cols, types, 2, &t), CT_OK);
+    assert_int_equal(ct_sdi_table_add(ctx, t, row1), CT_OK);
+    assert_int_equal(ct_sdi_table_close(ctx, t), CT_OK);
+    assert_int_equal(ct_sdi_commit(ctx, s), CT_OK);
+    assert_int_equal(count(s, "SELECT count(*) FROM impact_bd3"), 1);
+    memset(&sn, 0, sizeof sn);
+    assert_int_equal(ct_sdi_changes(ctx, s, v - 1, collect_change, &sn), CT_OK);
+    assert_int_equal(sn.n, 1);
+    snprintf(want, sizeof want, "%lld rasters bd3.depth change", v);
+    assert_string_equal(sn.names[0], want);
+
+    /* undoing it brings the earlier raster back, and says so in the change log */
+    long long u;
+    assert_int_equal(ct_sdi_undo(ctx, s, v, "test", &u), CT_OK);
+    memset(&sn, 0, sizeof sn);
+    assert_int_equal(ct_sdi_changes(ctx, s, v, collect_change, &sn), CT_OK);
+    assert_int_equal(sn.n, 1);
+    char *p = NULL;
+    assert_int_equal(ct_sdi_raster_path(ctx, s, "bd3.depth", &p), CT_OK);
+    snprintf(want, sizeof want, "bd3.depth.v%lld.tif", v - 1);
+    assert_non_null(strstr(p, want));
+    free(p);
+    ct_sdi_close(s);
+    ct_ctx_free(ctx);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -200,6 +331,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_rasters),
+        cmocka_unit_test(test_reading),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, scratch_remove);
