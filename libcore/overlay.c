@@ -769,7 +769,10 @@ static void fmt_num(char *buf, size_t n, double v, const char **out)
 typedef struct player {
     ct_vsource *src;
     ct_layer *layer;
-    const char *path;
+    const char *path;       /* as the user named it ("sdi:parcels"), for messages */
+    char *spec;             /* what was opened: an SDI layer resolves to "SDI|layername=..." */
+    ct_sdi *sdi;            /* the SDI of an "sdi:" layer, for its restricted fields; NULL */
+    char *sdi_layer;        /* its schema layer ("parcels"), owned */
     ct_crs *crs;            /* the layer CRS (or the one given), owned */
     int *copy;              /* fields copied to the output */
     int ncopy;
@@ -778,12 +781,18 @@ typedef struct player {
     size_t *poly_ring;      /* polygon i: rings [poly_ring[i], poly_ring[i + 1]) */
     size_t npoly;
     long long nempty, nrepaired, nbad;
+    /* units valid on a date only (the SDI's admin_units of one era): a date "YYYY-MM-DD" and
+     * the fields valid_from, valid_to and level; features outside are skipped by player_next */
+    char valid_on[16];
+    int fi_from, fi_to, fi_level;
 } player;
 
 static void player_free(player *p)
 {
     ct_vsource_close(p->src);
     ct_crs_free(p->crs);
+    free(p->spec);
+    free(p->sdi_layer);
     free(p->copy);
     free(p->restricted_guess);
     rings_free(&p->R);
@@ -791,13 +800,47 @@ static void player_free(player *p)
     memset(p, 0, sizeof *p);
 }
 
+/* The SDI's "sdi:NAME" operand resolved: its path for GDAL/OGR in *spec (new), its schema layer
+ * in *layer (new; NULL for a raster). A plain path is copied as it is. */
+static ct_status resolve_operand(ct_ctx *ctx, ct_sdi *sdi, const char *arg, char **spec, char **layer)
+{
+    *spec = NULL;
+    if (layer)
+        *layer = NULL;
+    const char *name = ct_sdi_ref(arg);
+    if (!name) {
+        if (!(*spec = strdup(arg)))
+            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        return CT_OK;
+    }
+    if (!sdi)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: name the SDI with --sdi or $CT_SDI", arg);
+    ct_sdi_input in;
+    ct_status st = ct_sdi_resolve(ctx, sdi, name, &in);
+    if (st)
+        return st;
+    *spec = in.path;
+    in.path = NULL;
+    int l = in.layer ? ct_sdi_layer_by_name(name) : -1;
+    if (layer && l >= 0 && !(*layer = strdup(ct_sdi_layer_schema((ct_sdi_layer)l)->name))) {
+        ct_sdi_input_free(&in);
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    }
+    ct_sdi_input_free(&in);
+    return CT_OK;
+}
+
 static ct_status player_open(ct_ctx *ctx, player *p, const char *path, const char *lname,
-                             const char *srs)
+                             const char *srs, ct_sdi *sdi)
 {
     memset(p, 0, sizeof *p);
     p->path = path;
-    ct_status st = ct_vsource_open(ctx, path, &p->src);
+    ct_status st = resolve_operand(ctx, sdi, path, &p->spec, &p->sdi_layer);
     if (st)
+        return st;
+    if (p->sdi_layer)
+        p->sdi = sdi;
+    if ((st = ct_vsource_open(ctx, p->spec, &p->src)))
         return st;
     p->layer = lname ? ct_vsource_layer_by_name(p->src, lname)
                      : ct_vsource_layer_count(p->src) > 0 ? ct_vsource_layer(p->src, 0) : NULL;
@@ -817,6 +860,66 @@ static ct_status player_open(ct_ctx *ctx, player *p, const char *path, const cha
     return CT_OK;
 }
 
+/* Keeps only the ward-level units valid on date (ISO "YYYY-MM-DD"): valid_from <= date <
+ * valid_to, NULL meaning unbounded, and level NULL or below a district. */
+static ct_status player_valid_on(ct_ctx *ctx, player *p, const char *date)
+{
+    p->fi_from = ct_layer_field_index(p->layer, "valid_from");
+    p->fi_to = ct_layer_field_index(p->layer, "valid_to");
+    p->fi_level = ct_layer_field_index(p->layer, "level");
+    if (p->fi_from < 0 || p->fi_to < 0)
+        return ct_error(ctx, CT_ERR_FORMAT, "%s: no valid_from and valid_to fields: not the SDI's admin_units",
+                        p->path);
+    snprintf(p->valid_on, sizeof p->valid_on, "%s", date);
+    return CT_OK;
+}
+
+/* District level and above, by the first word of the SDI's level (Vietnamese, any case). */
+static int level_above_ward(const char *level)
+{
+    static const char *const up[] = {"quận", "huyện", "thị xã", "thành phố", "tỉnh", "Quận", "Huyện",
+                                     "Thị xã", "Thành phố", "Tỉnh", "district", "province", "city"};
+    for (size_t i = 0; i < sizeof up / sizeof up[0]; i++)
+        if (!strncasecmp(level, up[i], strlen(up[i])))
+            return 1;
+    return 0;
+}
+
+/* The next feature of the layer that the player keeps (all, unless player_valid_on()). */
+static ct_status player_next(ct_ctx *ctx, player *p, ct_feature **f)
+{
+    for (;;) {
+        ct_status st = ct_layer_next(ctx, p->layer, f);
+        if (st || !*f || !p->valid_on[0])
+            return st;
+        const char *from = ct_feature_is_null(*f, p->fi_from) ? NULL : ct_feature_raw(*f, p->fi_from);
+        const char *to = ct_feature_is_null(*f, p->fi_to) ? NULL : ct_feature_raw(*f, p->fi_to);
+        const char *level = p->fi_level < 0 || ct_feature_is_null(*f, p->fi_level) ? NULL
+                                                                                     : ct_feature_raw(*f, p->fi_level);
+        if ((!from || !*from || strcmp(from, p->valid_on) <= 0) && (!to || !*to || strcmp(to, p->valid_on) > 0) &&
+            (!level || !level_above_ward(level)))
+            return CT_OK;
+    }
+}
+
+/* A field left out of the outputs: personal data, a restricted column of the SDI, an SDI
+ * bookkeeping column, or values that looked like ID numbers. */
+static int field_withheld(const player *p, int i)
+{
+    const char *name = ct_layer_field_name(p->layer, i);
+    if (ct_sdi_field_personal(name) || (p->restricted_guess && p->restricted_guess[i]))
+        return 1;
+    if (p->sdi && ct_sdi_field_restricted(p->sdi, p->sdi_layer, name))
+        return 1;
+    return 0;
+}
+
+static int field_bookkeeping(const player *p, int i)
+{
+    const char *name = ct_layer_field_name(p->layer, i);
+    return p->sdi && (!strcmp(name, "v_from") || !strcmp(name, "v_to") || !strcmp(name, "digest"));
+}
+
 /* Chooses the copied fields: the named ones, or every field not restricted. */
 static ct_status player_fields(ct_ctx *ctx, player *p, const char *const *fields, int nfields)
 {
@@ -834,8 +937,9 @@ static ct_status player_fields(ct_ctx *ctx, player *p, const char *const *fields
         return CT_OK;
     }
     for (int i = 0; i < nf; i++) {
-        if (ct_sdi_field_personal(ct_layer_field_name(p->layer, i)) ||
-            (p->restricted_guess && p->restricted_guess[i])) {
+        if (field_bookkeeping(p, i))
+            continue;
+        if (field_withheld(p, i)) {
             ct_log(ctx, CT_LOG_INFO, "%s: field %s is restricted (personal data): not copied; name it "
                    "with --field to copy it", p->path, ct_layer_field_name(p->layer, i));
             continue;
@@ -861,7 +965,7 @@ static ct_status player_read(ct_ctx *ctx, player *p, const char *what)
     ct_status st;
     ct_feature *f;
     for (;;) {
-        if ((st = ct_layer_next(ctx, p->layer, &f)))
+        if ((st = player_next(ctx, p, &f)))
             return st;
         if (!f)
             break;
@@ -940,7 +1044,8 @@ static ct_status layer_transform(ct_ctx *ctx, const player *p, const ct_crs *dst
 /* Zonal statistics.                                                                         */
 
 typedef struct zraster {
-    const char *path;
+    const char *path; /* as named ("sdi:bd3.max_depth") */
+    char *file;       /* what was opened, owned */
     ct_raster *r;
     double gt[6];
     ct_crs *crs; /* owned */
@@ -1149,7 +1254,7 @@ static int same_grid(const zraster *a, const zraster *b)
     return ct_crs_equal(a->crs, b->crs);
 }
 
-static ct_status open_rasters(ct_ctx *ctx, const ct_overlay_opts *o, zraster *rs, int *ngroups)
+static ct_status open_rasters(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, zraster *rs, int *ngroups)
 {
     ct_status st;
     int band = o->band ? o->band : 1;
@@ -1163,7 +1268,9 @@ static ct_status open_rasters(ct_ctx *ctx, const ct_overlay_opts *o, zraster *rs
         char nt[16];
         snprintf(nt, sizeof nt, "%d", ct_ctx_threads(ctx));
         CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", nt);
-        st = ct_raster_open(ctx, z->path, &z->r);
+        st = resolve_operand(ctx, sdi, z->path, &z->file, NULL);
+        if (!st)
+            st = ct_raster_open(ctx, z->file, &z->r);
         CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", NULL);
         if (st)
             return st;
@@ -1260,13 +1367,64 @@ static int stat_values(const ct_zonal_stats *s, const zparams *z, char (*buf)[32
     return n;
 }
 
-/* Writes one row per polygon: re-reads the layer for attributes and geometry. */
-static ct_status write_rows(ct_ctx *ctx, player *P, const ct_overlay_opts *o, names *nm, int nfixed,
+static const char *sql_type(ct_field_type t)
+{
+    return t == CT_FIELD_INT ? "INTEGER" : t == CT_FIELD_REAL ? "REAL" : "TEXT";
+}
+
+/* Starts result table `table` of the SDI with the columns of nm: names lower-cased and other
+ * characters made "_" (SDI column names are [a-z0-9_]: "area_0_0.2" becomes "area_0_0_2"),
+ * a name already taken gets "_2", "_3" ... */
+static ct_status sdi_table_start(ct_ctx *ctx, ct_sdi *sdi, const char *table, const char *title, const names *nm,
+                                 ct_sdi_table **t)
+{
+    char **cols = calloc((size_t)nm->n + 1, sizeof *cols);
+    const char **types = calloc((size_t)nm->n + 1, sizeof *types);
+    ct_status st = CT_OK;
+    for (int i = 0; cols && types && i < nm->n && !st; i++) {
+        size_t len = strlen(nm->v[i]) + 16;
+        if (!(cols[i] = malloc(len))) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            break;
+        }
+        char *c = cols[i];
+        snprintf(c, len, "%s%s", isdigit((unsigned char)nm->v[i][0]) ? "_" : "", nm->v[i]);
+        for (char *p = c; *p; p++)
+            *p = isalnum((unsigned char)*p) && !(*p & 0x80) ? (char)tolower((unsigned char)*p) : '_';
+        size_t base = strlen(c);
+        for (int k = 2, j = 0; j < i;) {
+            if (strcmp(cols[j], c)) {
+                j++;
+                continue;
+            }
+            snprintf(c + base, len - base, "_%d", k++);
+            j = 0;
+        }
+        types[i] = sql_type(nm->defs[i].type);
+    }
+    if (!cols || !types)
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    if (!st)
+        st = ct_sdi_table_create(ctx, sdi, table, title, (const char *const *)cols, types, nm->n, t);
+    for (int i = 0; cols && i < nm->n; i++)
+        free(cols[i]);
+    free(cols);
+    free(types);
+    return st;
+}
+
+/* Writes one row per polygon: re-reads the layer for attributes and geometry. With o->table,
+ * the rows also go to that result table of the SDI, in a version of their own (*version), and
+ * without o->output only there. */
+static ct_status write_rows(ct_ctx *ctx, player *P, const ct_overlay_opts *o, ct_sdi *sdi, names *nm, int nfixed,
                             int (*fill)(void *, size_t, char (*)[32], const char **), void *user,
-                            const char *deflayer, FILE *out, size_t expect)
+                            const char *deflayer, FILE *out, size_t expect, long long *version)
 {
     rowout ro;
-    ct_status st = rowout_open(ctx, &ro, o, deflayer, nm->defs, nm->n, P->crs, out);
+    memset(&ro, 0, sizeof ro);
+    int to_out = !o->table || o->output;
+    ct_sdi_table *tab = NULL;
+    ct_status st = to_out ? rowout_open(ctx, &ro, o, deflayer, nm->defs, nm->n, P->crs, out) : CT_OK;
     if (st)
         return st;
     char (*buf)[32] = calloc((size_t)nm->n + 1, sizeof *buf);
@@ -1274,11 +1432,17 @@ static ct_status write_rows(ct_ctx *ctx, player *P, const ct_overlay_opts *o, na
     char **text = calloc((size_t)P->ncopy + 1, sizeof *text);
     if (!buf || !vals || !text)
         st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    if (!st && o->table) {
+        char title[512];
+        snprintf(title, sizeof title, "zonal statistics of %s over %s", o->rasters[0], P->path);
+        if (!(st = ct_sdi_begin(ctx, sdi, o->invocation, "overlay", P->path, version)))
+            st = sdi_table_start(ctx, sdi, o->table, title, nm, &tab);
+    }
     ct_layer_rewind(P->layer);
     size_t i = 0;
     while (!st) {
         ct_feature *f;
-        if ((st = ct_layer_next(ctx, P->layer, &f)) || !f)
+        if ((st = player_next(ctx, P, &f)) || !f)
             break;
         if (i >= expect) {
             st = ct_error(ctx, CT_ERR_IO, "%s: the layer changed while being read", P->path);
@@ -1295,11 +1459,12 @@ static ct_status write_rows(ct_ctx *ctx, player *P, const ct_overlay_opts *o, na
         }
         if (st)
             break;
-        int n = fill(user, i, buf + nfixed, vals + nfixed);
-        (void)n;
+        fill(user, i, buf + nfixed, vals + nfixed);
         const GEOSGeometry *g = ro.with_geom ? ct_feature_geom(ctx, f) : NULL;
         ct_ctx_clear_error(ctx);
-        if ((st = rowout_write(ctx, &ro, g, vals)))
+        if (to_out && (st = rowout_write(ctx, &ro, g, vals)))
+            break;
+        if (tab && (st = ct_sdi_table_add(ctx, tab, vals)))
             break;
         i++;
         if ((i & 4095) == 0 && expect && (st = ct_progress(ctx, 0.9 + 0.1 * (double)i / (double)expect, "writing")))
@@ -1310,6 +1475,16 @@ static ct_status write_rows(ct_ctx *ctx, player *P, const ct_overlay_opts *o, na
     free(text);
     free(buf);
     free(vals);
+    if (tab) {
+        if (!st)
+            st = ct_sdi_table_close(ctx, tab);
+        else
+            ct_sdi_table_free(tab);
+    }
+    if (o->table && !st)
+        st = ct_sdi_commit(ctx, sdi);
+    else if (o->table)
+        ct_sdi_rollback(sdi);
     return rowout_close(ctx, &ro, st);
 }
 
@@ -1358,13 +1533,17 @@ static void zresult_free(zresult *r)
     for (int k = 0; r->rs && k < r->nr; k++) {
         ct_raster_close(r->rs[k].r);
         ct_crs_free(r->rs[k].crs);
+        free(r->rs[k].file);
     }
     free(r->rs);
     player_free(&r->P);
     memset(r, 0, sizeof *r);
 }
 
-static ct_status zonal_compute(ct_ctx *ctx, const ct_overlay_opts *o, zresult *R)
+/* valid_on: keep only the units valid on that date (player_valid_on()); NULL: every feature.
+ * lenient: a layer that misses every raster is a warning, not an error (a default layer). */
+static ct_status zonal_compute(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, const char *valid_on,
+                               int lenient, zresult *R)
 {
     memset(R, 0, sizeof *R);
     if (o->nrasters < 1 || !o->rasters || !o->polygons)
@@ -1381,9 +1560,11 @@ static ct_status zonal_compute(ct_ctx *ctx, const ct_overlay_opts *o, zresult *R
         st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((st = open_rasters(ctx, o, rs, &R->ngroups)))
+    if ((st = open_rasters(ctx, o, sdi, rs, &R->ngroups)))
         goto out;
-    if ((st = player_open(ctx, P, o->polygons, o->layer, o->layer_srs)))
+    if ((st = player_open(ctx, P, o->polygons, o->layer, o->layer_srs, sdi)))
+        goto out;
+    if (valid_on && (st = player_valid_on(ctx, P, valid_on)))
         goto out;
     for (int k = 0; k < nr; k++) {
         if (!rs[k].crs && P->crs && !o->raster_srs) {
@@ -1433,7 +1614,9 @@ static ct_status zonal_compute(ct_ctx *ctx, const ct_overlay_opts *o, zresult *R
         if (!any && P->poly_ring[i + 1] > P->poly_ring[i])
             R->outside++;
     }
-    if (np > 0 && R->overlapping == 0) {
+    if (np > 0 && R->overlapping == 0 && lenient) {
+        ct_log(ctx, CT_LOG_WARN, "%s: no polygon overlaps %s: reported with no flooded area", P->path, rs[0].path);
+    } else if (np > 0 && R->overlapping == 0) {
         st = ct_error(ctx, CT_ERR_INVALID, "%s: no polygon overlaps %s%s: check the CRSs and extents; "
                       "nothing written", P->path, rs[0].path, nr > 1 ? " or the other rasters" : "");
         goto out;
@@ -1450,10 +1633,10 @@ out:
     return st;
 }
 
-static ct_status zonal_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
+static ct_status zonal_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, FILE *out)
 {
     zresult R;
-    ct_status st = zonal_compute(ctx, o, &R);
+    ct_status st = zonal_compute(ctx, o, sdi, NULL, 0, &R);
     if (st)
         return st;
     names nm = {0};
@@ -1488,8 +1671,9 @@ static ct_status zonal_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
     }
     zfill zf = {accs, rs, nr, &z, poly_area};
     int csv_out = !o->output || !strcmp(o->output, "-");
-    if (!(o->json && csv_out))
-        st = write_rows(ctx, P, o, &nm, nfixed, zonal_fill, &zf, "zonal", out, np);
+    long long version = 0;
+    if (!(o->json && csv_out && !o->table))
+        st = write_rows(ctx, P, o, sdi, &nm, nfixed, zonal_fill, &zf, "zonal", out, np, &version);
     if (st)
         goto out;
     if (o->json) {
@@ -1503,6 +1687,10 @@ static ct_status zonal_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
         json_object_object_add(js, "repaired", json_object_new_int64(P->nrepaired));
         json_object_object_add(js, "rejected", json_object_new_int64(P->nbad + P->nempty));
         json_object_object_add(js, "output", o->output && !csv_out ? json_object_new_string(o->output) : NULL);
+        if (o->table) {
+            json_object_object_add(js, "table", json_object_new_string(o->table));
+            json_object_object_add(js, "version", json_object_new_int64(version));
+        }
         json_object *ra = json_object_new_array();
         for (int k = 0; k < nr; k++) {
             double cell = fabs(rs[k].gt[1] * rs[k].gt[5]);
@@ -1556,19 +1744,47 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* Polygon overlay: parcels × zones.                                                         */
 
-static ct_status intersect_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out);
-static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out);
+static ct_status intersect_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, FILE *out);
+static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, FILE *out);
+
+/* Whether the run reads or writes the SDI (so that a $CT_SDI set for other tools is not opened
+ * for a run on files). */
+static int uses_sdi(const ct_overlay_opts *o)
+{
+    if (o->run || o->table || (o->mode == CT_OVERLAY_IMPACT && !o->polygons))
+        return 1;
+    if (ct_sdi_ref(o->polygons) || ct_sdi_ref(o->zones))
+        return 1;
+    for (int i = 0; i < o->nrasters; i++)
+        if (ct_sdi_ref(o->rasters[i]))
+            return 1;
+    for (int i = 0; i < o->nwards; i++)
+        if (ct_sdi_ref(o->wards[i]))
+            return 1;
+    return 0;
+}
 
 ct_status ct_overlay_run(ct_ctx *ctx, const ct_overlay_opts *opts)
 {
     FILE *out = opts->out ? opts->out : stdout;
-    switch (opts->mode) {
-    case CT_OVERLAY_ZONAL: return zonal_run(ctx, opts, out);
-    case CT_OVERLAY_INTERSECT:
-    case CT_OVERLAY_CONFORMANCE: return intersect_run(ctx, opts, out);
-    case CT_OVERLAY_IMPACT: return impact_run(ctx, opts, out);
+    ct_sdi *sdi = NULL;
+    ct_status st;
+    if (uses_sdi(opts)) {
+        if (!opts->sdi || !*opts->sdi)
+            return ct_error(ctx, CT_ERR_USAGE, "%s: name the SDI with --sdi or $CT_SDI",
+                            opts->run ? "--run" : opts->table ? "--table" : "an sdi: operand");
+        if ((st = ct_sdi_open(ctx, opts->sdi, &sdi)))
+            return st;
     }
-    return ct_error(ctx, CT_ERR_USAGE, "unknown overlay mode %d", (int)opts->mode);
+    switch (opts->mode) {
+    case CT_OVERLAY_ZONAL: st = zonal_run(ctx, opts, sdi, out); break;
+    case CT_OVERLAY_INTERSECT:
+    case CT_OVERLAY_CONFORMANCE: st = intersect_run(ctx, opts, sdi, out); break;
+    case CT_OVERLAY_IMPACT: st = impact_run(ctx, opts, sdi, out); break;
+    default: st = ct_error(ctx, CT_ERR_USAGE, "unknown overlay mode %d", (int)opts->mode);
+    }
+    ct_sdi_close(sdi);
+    return st;
 }
 
 /* Reads up to max features to find string fields whose values look like ID numbers. */
@@ -1582,7 +1798,7 @@ static ct_status player_sniff(ct_ctx *ctx, player *p, int max)
     ct_feature *f;
     ct_status st;
     for (int k = 0; k < max; k++) {
-        if ((st = ct_layer_next(ctx, p->layer, &f)))
+        if ((st = player_next(ctx, p, &f)))
             return st;
         if (!f)
             break;
@@ -1677,7 +1893,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static ct_status intersect_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
+static ct_status intersect_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, FILE *out)
 {
     if (!o->polygons || !o->zones)
         return ct_error(ctx, CT_ERR_USAGE, "intersect needs a parcel layer and a zone layer");
@@ -1705,18 +1921,18 @@ static ct_status intersect_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
     char *use = NULL;
     ct_status st;
 
-    if ((st = player_open(ctx, &P, o->polygons, o->layer, o->layer_srs)) ||
-        (st = player_open(ctx, &Z, o->zones, o->zones_layer, NULL)))
+    if ((st = player_open(ctx, &P, o->polygons, o->layer, o->layer_srs, sdi)) ||
+        (st = player_open(ctx, &Z, o->zones, o->zones_layer, NULL, sdi)))
         goto out;
     int conf = o->mode == CT_OVERLAY_CONFORMANCE;
-    const char *zfname = o->zone_field ? o->zone_field : conf ? "MaQH" : NULL;
+    const char *zfname = o->zone_field ? o->zone_field : conf ? (Z.sdi ? "landuse" : "MaQH") : NULL;
     int zf = -1, uf = -1;
     if (zfname && (zf = ct_layer_field_index(Z.layer, zfname)) < 0) {
         st = ct_error(ctx, CT_ERR_USAGE, "%s: no field named '%s'%s", Z.path, zfname,
                       o->zone_field ? "" : " (the planned use): name it with --zone-field");
         goto out;
     }
-    const char *ufname = o->use_field ? o->use_field : "MucDich";
+    const char *ufname = o->use_field ? o->use_field : P.sdi ? "landuse" : "MucDich";
     if (conf && (uf = ct_layer_field_index(P.layer, ufname)) < 0) {
         st = ct_error(ctx, CT_ERR_USAGE, "%s: no field named '%s'%s", P.path, ufname,
                       o->use_field ? "" : " (the current use): name it with --use-field");
@@ -1740,7 +1956,7 @@ static ct_status intersect_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
     ct_layer_rewind(Z.layer);
     for (;;) {
         ct_feature *f;
-        if ((st = ct_layer_next(ctx, Z.layer, &f)))
+        if ((st = player_next(ctx, &Z, &f)))
             goto out;
         if (!f)
             break;
@@ -1843,7 +2059,7 @@ static ct_status intersect_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
     ct_layer_rewind(P.layer);
     for (;;) {
         ct_feature *f;
-        if ((st = ct_layer_next(ctx, P.layer, &f)))
+        if ((st = player_next(ctx, &P, &f)))
             goto out;
         if (!f)
             break;
@@ -2275,9 +2491,9 @@ static ct_status assign_wards(ct_ctx *ctx, const player *P, const player *W, lon
     return CT_OK;
 }
 
-/* Flooded area by ward and class as stacked horizontal bars, largest first (up to 30 wards). */
+/* Flooded area by unit and class as stacked horizontal bars, largest first (up to 30 units). */
 static ct_status impact_chart(ct_ctx *ctx, const char *path, const zparams *z, const wardrow *w, size_t nw,
-                              const zresult *W, const char *title)
+                              const zresult *W, const char *title, const char *what)
 {
     size_t n = nw < 30 ? nw : 30;
     int bar = 22, left = 230, right = 60, top = 70, width = 960;
@@ -2337,9 +2553,12 @@ static ct_status impact_chart(ct_ctx *ctx, const char *path, const zparams *z, c
         cairo_move_to(cr, x + 6, y + bar * 0.7);
         cairo_show_text(cr, v);
     }
+    char foot[160];
+    snprintf(foot, sizeof foot, "flooded area (depth above the wet level) per %s and depth class; ctgis ct-overlay impact",
+             what);
     cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
     cairo_move_to(cr, left, height - 24);
-    cairo_show_text(cr, "flooded area (depth above the wet level) per ward and depth class; ctgis ct-overlay impact");
+    cairo_show_text(cr, foot);
     cairo_destroy(cr);
     cairo_surface_flush(s);
     cairo_status_t cs = cairo_surface_write_to_png(s, path);
@@ -2349,42 +2568,526 @@ static ct_status impact_chart(ct_ctx *ctx, const char *path, const zparams *z, c
     return CT_OK;
 }
 
-static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
+/* One table of the report: a CSV file, optionally the same rows with their geometry as GeoJSON,
+ * and optionally a result table of the SDI. */
+typedef struct rtab {
+    FILE *csv;
+    ct_vsink *gj;
+    ct_sdi_table *t;
+    int n;
+} rtab;
+
+static ct_status rtab_open(ct_ctx *ctx, rtab *r, const char *dir, const char *file, const names *nm,
+                           int geojson, const ct_crs *crs, ct_sdi *sdi, const char *table, const char *title)
 {
-    if (o->nrasters != 1 || !o->polygons)
-        return ct_error(ctx, CT_ERR_USAGE, "impact needs one flood raster and a parcel layer");
-    if (!o->output || !strcmp(o->output, "-"))
-        return ct_error(ctx, CT_ERR_USAGE, "impact writes a report folder: name it with -o DIR");
+    memset(r, 0, sizeof *r);
+    r->n = nm->n;
+    char name[512];
+    ct_status st = CT_OK;
+    snprintf(name, sizeof name, "%s.csv", file);
+    if (!(r->csv = report_file(ctx, dir, name, &st)))
+        return st;
+    for (int i = 0; i < nm->n; i++) {
+        if (i)
+            fputc(',', r->csv);
+        csv_cell(r->csv, nm->v[i]);
+    }
+    fputc('\n', r->csv);
+    if (geojson) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s.geojson", dir, file);
+        ct_vsink_opts so = {.layer = file, .gtype = CT_GEOM_UNKNOWN, .crs = crs, .fields = nm->defs, .nfields = nm->n};
+        if ((st = ct_vsink_create(ctx, p, &so, &r->gj)))
+            return st;
+    }
+    if (sdi && table)
+        st = sdi_table_start(ctx, sdi, table, title, nm, &r->t);
+    return st;
+}
+
+static ct_status rtab_row(ct_ctx *ctx, rtab *r, const char *const *vals, const GEOSGeometry *g)
+{
+    for (int i = 0; i < r->n; i++) {
+        if (i)
+            fputc(',', r->csv);
+        csv_cell(r->csv, vals[i]);
+    }
+    fputc('\n', r->csv);
+    ct_status st = CT_OK;
+    if (r->gj && (st = ct_vsink_write(ctx, r->gj, g, vals)))
+        return st;
+    if (r->t)
+        st = ct_sdi_table_add(ctx, r->t, vals);
+    return st;
+}
+
+static ct_status rtab_close(ct_ctx *ctx, rtab *r, const char *file, ct_status st)
+{
+    st = report_close(ctx, r->csv, file, st);
+    if (r->gj) {
+        if (st)
+            ct_vsink_abort(r->gj);
+        else
+            st = ct_vsink_commit(ctx, r->gj);
+    }
+    if (r->t) {
+        if (st)
+            ct_sdi_table_free(r->t);
+        else
+            st = ct_sdi_table_close(ctx, r->t);
+    }
+    memset(r, 0, sizeof *r);
+    return st;
+}
+
+/* A row's values being built: numbers formatted into buf, text owned by the caller. */
+typedef struct rowv {
+    char (*buf)[32];
+    const char **vals;
+    int n;
+} rowv;
+
+static int rowv_alloc(rowv *r, int n)
+{
+    r->buf = calloc((size_t)n + 1, sizeof *r->buf);
+    r->vals = calloc((size_t)n + 1, sizeof *r->vals);
+    r->n = 0;
+    return r->buf && r->vals;
+}
+
+static void rowv_free(rowv *r)
+{
+    free(r->buf);
+    free(r->vals);
+    memset(r, 0, sizeof *r);
+}
+
+static void put_num(rowv *r, double v)
+{
+    fmt_num(r->buf[r->n], sizeof r->buf[r->n], v, &r->vals[r->n]);
+    r->n++;
+}
+
+static void put_int(rowv *r, long long v)
+{
+    snprintf(r->buf[r->n], sizeof r->buf[r->n], "%lld", v);
+    r->vals[r->n] = r->buf[r->n];
+    r->n++;
+}
+
+static void put_str(rowv *r, const char *s)
+{
+    r->vals[r->n++] = s;
+}
+
+/* Adds the class-area columns (area_0_0.2 ...) and, with counts, parcels_0_0.2 ... */
+static int class_columns(names *nm, const zparams *z, const char *prefix, ct_field_type t)
+{
+    for (int c = 0; c < z->ncls; c++) {
+        char cn[96], col[128];
+        class_name(cn, sizeof cn, z, c);
+        snprintf(col, sizeof col, "%s%s", prefix, prefix[0] ? cn + 5 : cn);
+        if (!names_add(nm, col, t))
+            return 0;
+    }
+    return 1;
+}
+
+/* Polygons rings [r0, r1) of R as a GEOS MultiPolygon, coordinates transformed by t (may be
+ * NULL). NULL when out of memory or the transformation fails. */
+static GEOSGeometry *rings_geos(ct_ctx *ctx, const rings *R, size_t r0, size_t r1, ct_transform *t)
+{
+    GEOSContextHandle_t h = ct_geos(ctx);
+    size_t nshell = 0;
+    for (size_t j = r0; j < r1; j++)
+        nshell += !R->hole[j];
+    GEOSGeometry **polys = calloc(nshell + 1, sizeof *polys), **holes = calloc(r1 - r0 + 1, sizeof *holes);
+    GEOSGeometry *out = NULL;
+    size_t np = 0;
+    int bad = !polys || !holes;
+    for (size_t j = r0; j < r1 && !bad;) {
+        GEOSGeometry *ring[2] = {NULL, NULL};
+        size_t nh = 0, j0 = j;
+        for (; j < r1 && (j == j0 || R->hole[j]); j++) {
+            size_t a = R->ring_off[j], n = R->ring_off[j + 1] - a;
+            double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+            GEOSCoordSequence *cs = x && y ? GEOSCoordSeq_create_r(h, (unsigned)n, 2) : NULL;
+            if (cs) {
+                memcpy(x, R->x + a, n * sizeof *x);
+                memcpy(y, R->y + a, n * sizeof *y);
+                if (t && ct_transform_points(ctx, t, n, x, y, NULL))
+                    bad = 1;
+                for (size_t i = 0; i < n; i++)
+                    GEOSCoordSeq_setXY_r(h, cs, (unsigned)i, x[i], y[i]);
+            }
+            free(x);
+            free(y);
+            GEOSGeometry *lr = cs ? GEOSGeom_createLinearRing_r(h, cs) : NULL;
+            if (!lr)
+                bad = 1;
+            else if (j == j0)
+                ring[0] = lr;
+            else
+                holes[nh++] = lr;
+        }
+        GEOSGeometry *poly = ring[0] && !bad ? GEOSGeom_createPolygon_r(h, ring[0], holes, (unsigned)nh) : NULL;
+        if (!poly) {
+            bad = 1;
+            GEOSGeom_destroy_r(h, ring[0]);
+            for (size_t k = 0; k < nh; k++)
+                GEOSGeom_destroy_r(h, holes[k]);
+        } else {
+            polys[np++] = poly;
+        }
+    }
+    if (!bad)
+        out = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, polys, (unsigned)np);
+    else
+        for (size_t k = 0; k < np; k++)
+            GEOSGeom_destroy_r(h, polys[k]);
+    free(polys);
+    free(holes);
+    return out;
+}
+
+/* The parts of the parcels of P inside each unit of U, as polygons of Q (in P's CRS) with
+ * qunit[k] and qparcel[k]: a parcel inside one unit is taken whole (one prepared "contains"),
+ * one across a boundary is cut with GEOSIntersection. */
+static ct_status cut_parcels(ct_ctx *ctx, const player *P, const player *U, player *Q, size_t **qunit,
+                             size_t **qparcel)
+{
+    GEOSContextHandle_t h = ct_geos(ctx);
+    ct_transform *t = NULL;
+    ct_status st = CT_OK;
+    size_t nu = U->npoly, cap = P->npoly + 16;
+    GEOSGeometry **ug = calloc(nu + 1, sizeof *ug);
+    const GEOSPreparedGeometry **prep = calloc(nu + 1, sizeof *prep);
+    GEOSSTRtree *tree = GEOSSTRtree_create_r(h, 10);
+    cand cd = {0};
+    memset(Q, 0, sizeof *Q);
+    Q->path = P->path;
+    Q->crs = P->crs ? ct_crs_clone(P->crs) : NULL;
+    Q->poly_ring = malloc(cap * sizeof *Q->poly_ring);
+    *qunit = malloc(cap * sizeof **qunit);
+    *qparcel = malloc(cap * sizeof **qparcel);
+    if (!ug || !prep || !tree || !Q->poly_ring || !*qunit || !*qparcel) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (U->crs && P->crs && !ct_crs_equal(U->crs, P->crs) && (st = ct_transform_new(ctx, U->crs, P->crs, &t)))
+        goto out;
+    for (size_t u = 0; u < nu; u++) {
+        if (U->poly_ring[u + 1] == U->poly_ring[u])
+            continue;
+        if (!(ug[u] = rings_geos(ctx, &U->R, U->poly_ring[u], U->poly_ring[u + 1], t))) {
+            st = ct_error(ctx, CT_ERR_CRS, "%s: unit %zu cannot be transformed into the parcels' CRS", U->path, u + 1);
+            goto out;
+        }
+        prep[u] = GEOSPrepare_r(h, ug[u]);
+        GEOSSTRtree_insert_r(h, tree, ug[u], (void *)(uintptr_t)(u + 1));
+    }
+    for (size_t i = 0; i < P->npoly && !st; i++) {
+        if (P->poly_ring[i + 1] == P->poly_ring[i])
+            continue;
+        GEOSGeometry *g = rings_geos(ctx, &P->R, P->poly_ring[i], P->poly_ring[i + 1], NULL);
+        if (!g) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            break;
+        }
+        cd.n = 0;
+        GEOSSTRtree_query_r(h, tree, g, cand_add, &cd);
+        qsort(cd.v, cd.n, sizeof *cd.v, cmp_size);
+        for (size_t k = 0; k < cd.n && !st; k++) {
+            size_t u = cd.v[k];
+            GEOSGeometry *piece = NULL;
+            int whole = GEOSPreparedContains_r(h, prep[u], g) == 1;
+            if (!whole && GEOSPreparedIntersects_r(h, prep[u], g) == 1) {
+                piece = GEOSIntersection_r(h, ug[u], g);
+                if (!piece) {
+                    ct_log(ctx, CT_LOG_WARN, "%s: parcel %zu: cannot be cut at the boundary of unit %zu of %s: "
+                           "left out of the land use per unit", P->path, i + 1, u + 1, U->path);
+                    continue;
+                }
+            } else if (!whole) {
+                continue;
+            }
+            if (Q->npoly + 2 > cap) {
+                cap *= 2;
+                size_t *a = realloc(Q->poly_ring, cap * sizeof *a);
+                if (a)
+                    Q->poly_ring = a;
+                size_t *b = a ? realloc(*qunit, cap * sizeof *b) : NULL;
+                if (b)
+                    *qunit = b;
+                size_t *c = b ? realloc(*qparcel, cap * sizeof *c) : NULL;
+                if (c)
+                    *qparcel = c;
+                if (!c) {
+                    GEOSGeom_destroy_r(h, piece);
+                    st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+                    break;
+                }
+            }
+            Q->poly_ring[Q->npoly] = Q->R.nrings;
+            int npp = 0;
+            if (!add_geom(h, &Q->R, whole ? g : piece, &npp))
+                st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            GEOSGeom_destroy_r(h, piece);
+            if (Q->R.nrings > Q->poly_ring[Q->npoly]) {
+                (*qunit)[Q->npoly] = u;
+                (*qparcel)[Q->npoly] = i;
+                Q->npoly++;
+            }
+            if (whole)
+                break; /* the units of one layer do not overlap */
+        }
+        GEOSGeom_destroy_r(h, g);
+        if ((i & 4095) == 4095 && (st = ct_progress(ctx, (double)i / (double)P->npoly, "cutting parcels at unit boundaries")))
+            break;
+    }
+    if (Q->poly_ring)
+        Q->poly_ring[Q->npoly] = Q->R.nrings;
+out:
+    free(cd.v);
+    for (size_t u = 0; u < nu; u++) {
+        if (prep && prep[u])
+            GEOSPreparedGeom_destroy_r(h, prep[u]);
+        if (ug && ug[u])
+            GEOSGeom_destroy_r(h, ug[u]);
+    }
+    if (tree)
+        GEOSSTRtree_destroy_r(h, tree);
+    free(prep);
+    free(ug);
+    ct_transform_free(t);
+    return st;
+}
+
+/* A layer the report is given per unit of: wards of one era, or the planning zones. */
+typedef struct unitset {
+    const char *path;     /* operand: a file or "sdi:admin_units" */
+    const char *valid_on; /* only the units valid on this date; NULL: all */
+    int zones;            /* planning zones: no land use per unit */
+    int lenient;          /* a default of the SDI: may miss the raster (a warning) */
+    char file[160];       /* "wards-wards_a", "ward-2024", "zones" */
+    char tname[160];      /* table suffix: "wards_wards_a", "ward_2024", "zones" */
+} unitset;
+
+/* The per-unit results of one unit set in one scenario. */
+typedef struct unitres {
+    zresult W;
+    long long *count;     /* per unit: parcels (by centroid) by class of maximum depth, dry first */
+    long long *fid;
+    char **label;
+    wardrow *order;       /* units by flooded area */
+    usesum *lu;           /* land use per unit: sums of the parcel parts by (unit, code) */
+    size_t *lu_unit, nlu;
+} unitres;
+
+static void unitres_free(unitres *u)
+{
+    for (size_t i = 0; u->label && i < u->W.P.npoly; i++)
+        free(u->label[i]);
+    free(u->label);
+    free(u->count);
+    free(u->fid);
+    free(u->order);
+    free(u->lu);
+    free(u->lu_unit);
+    zresult_free(&u->W);
+    memset(u, 0, sizeof *u);
+}
+
+typedef struct lukey {
+    size_t unit;
+    const char *code;
+    size_t piece;
+} lukey;
+
+static int cmp_lukey(const void *a, const void *b)
+{
+    const lukey *x = a, *y = b;
+    if (x->unit != y->unit)
+        return x->unit < y->unit ? -1 : 1;
+    int c = strcmp(x->code, y->code);
+    if (c)
+        return c;
+    return x->piece < y->piece ? -1 : x->piece > y->piece;
+}
+
+/* Land use per unit: cuts the parcels at the unit boundaries, computes the pieces' statistics
+ * over the raster, and sums them by (unit, code) into u->lu. */
+static ct_status landuse_per_unit(ct_ctx *ctx, zresult *PR, char **use, unitres *u)
+{
+    player Q;
+    size_t *qunit = NULL, *qparcel = NULL;
+    acc *accs = NULL;
+    double *cls = NULL, *parea = NULL;
+    lukey *keys = NULL;
+    const zparams *z = &PR->z;
+    int ncw = z->ncls + z->nabove;
+    ct_status st = cut_parcels(ctx, &PR->P, &u->W.P, &Q, &qunit, &qparcel);
+    size_t nq = Q.npoly;
+    if (st)
+        goto out;
+    accs = calloc(nq + 1, sizeof *accs);
+    cls = calloc((nq + 1) * (size_t)(ncw ? ncw : 1), sizeof *cls);
+    parea = calloc(nq + 1, sizeof *parea);
+    keys = calloc(nq + 1, sizeof *keys);
+    u->lu = calloc(nq + 1, sizeof *u->lu);
+    u->lu_unit = calloc(nq + 1, sizeof *u->lu_unit);
+    if (!accs || !cls || !parea || !keys || !u->lu || !u->lu_unit) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < nq; k++)
+        acc_init(&accs[k], cls + k * (size_t)ncw, ncw);
+    int id = 0;
+    long long nov = 0;
+    if (nq && (st = zonal_pass(ctx, &Q, PR->rs, &id, 1, z, accs, 1, parea, 1, &nov, 0, 1)))
+        goto out;
+    double cell = fabs(PR->rs[0].gt[1] * PR->rs[0].gt[5]);
+    for (size_t k = 0; k < nq; k++)
+        keys[k] = (lukey){qunit[k], use[qparcel[k]], k};
+    qsort(keys, nq, sizeof *keys, cmp_lukey);
+    for (size_t k = 0; k < nq; k++) {
+        if (!k || keys[k].unit != keys[k - 1].unit || strcmp(keys[k].code, keys[k - 1].code)) {
+            u->lu_unit[u->nlu] = keys[k].unit;
+            u->lu[u->nlu++].code = (char *)keys[k].code; /* owned by use[] */
+        }
+        usesum *s = &u->lu[u->nlu - 1];
+        const acc *a = &accs[keys[k].piece];
+        s->parcels++;
+        s->flooded += a->w_wet > 0;
+        s->area += parea[keys[k].piece];
+        s->wet += a->w_wet * cell;
+        for (int c = 0; c < z->ncls; c++)
+            s->cls[c] += a->w_cls[c] * cell;
+    }
+out:
+    for (size_t k = 0; accs && k < nq; k++)
+        acc_free(&accs[k]);
+    free(accs);
+    free(cls);
+    free(parea);
+    free(keys);
+    free(qunit);
+    free(qparcel);
+    player_free(&Q);
+    return st;
+}
+
+/* The identifier field of a unit layer (the SDI's zone_id or code, a shapefile's MaKhu or
+ * MaPX), -1 when none: zones often share a name ("Vùng sản xuất lúa chất lượng cao"). */
+static int code_field(ct_layer *l)
+{
+    static const char *const ids[] = {"zone_id", "code", "MaKhu", "MaPX"};
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+        int i = ct_layer_field_index(l, ids[k]);
+        if (i >= 0)
+            return i;
+    }
+    return -1;
+}
+
+/* The fids and labels ("CODE NAME", or what there is) of a unit layer's kept features. */
+static ct_status unit_labels(ct_ctx *ctx, unitres *u)
+{
+    player *P = &u->W.P;
+    size_t n = P->npoly;
+    u->fid = calloc(n + 1, sizeof *u->fid);
+    u->label = calloc(n + 1, sizeof *u->label);
+    if (!u->fid || !u->label)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    int lf = label_field(P->layer), cf = code_field(P->layer);
+    ct_layer_rewind(P->layer);
+    ct_status st = CT_OK;
+    for (size_t i = 0; i < n && !st; i++) {
+        ct_feature *ft;
+        if ((st = player_next(ctx, P, &ft)) || !ft)
+            break;
+        char *name = NULL, *code = NULL, b[32];
+        u->fid[i] = ct_feature_fid(ft);
+        if (lf >= 0 && !ct_feature_is_null(ft, lf) && ct_feature_text(ctx, ft, lf, &name) != CT_OK)
+            name = NULL;
+        if (cf >= 0 && cf != lf && !ct_feature_is_null(ft, cf) && ct_feature_text(ctx, ft, cf, &code) != CT_OK)
+            code = NULL;
+        ct_ctx_clear_error(ctx);
+        if (!name && !code)
+            snprintf(b, sizeof b, "#%lld", u->fid[i]);
+        size_t len = (name ? strlen(name) : 0) + (code ? strlen(code) : 0) + 34;
+        if ((u->label[i] = malloc(len)))
+            snprintf(u->label[i], len, "%s%s%s", code ? code : "", code && name ? " " : "", name ? name : code ? "" : b);
+        else
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        free(name);
+        free(code);
+    }
+    return st;
+}
+
+/* Result table name PREFIX_SUFFIX, lower-cased, other characters made "_". */
+static void table_name(char *buf, size_t n, const char *prefix, const char *suffix)
+{
+    snprintf(buf, n, "%s_%s", prefix, suffix);
+    for (char *p = buf; *p; p++)
+        *p = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '_';
+}
+
+/* One flood raster: the report's files in dir, the tables (prefix: NULL for none) in the open
+ * version of sdi, the JSON summary in *js. */
+typedef struct impact_in {
+    const char *raster;   /* operand: a file or "sdi:<run>.<product>" */
+    const char *parcels;
+    const unitset *units;
+    int nunits;
+    const char *dir;
+    const char *prefix;
+} impact_in;
+
+static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, const impact_in *in,
+                            json_object **jsout)
+{
     double threshold = o->threshold > 0 ? o->threshold : 0.5;
     ct_status st;
-    zresult PR, *WR = NULL;
+    zresult PR;
     memset(&PR, 0, sizeof PR);
+    unitres *U = calloc((size_t)in->nunits + 1, sizeof *U);
     char **use = NULL;
     usesum *us = NULL;
-    size_t nus = 0;
+    size_t nus = 0, ndeep = 0;
     signed char *pcls = NULL; /* per parcel: class of its maximum depth, -1 dry */
-    long *pward = NULL;       /* per parcel: its ward in the layer being written */
-    long long *wcount = NULL, *wcount0 = NULL;
-    wardrow *wrows = NULL;
+    long *pward = NULL;
     deeprow *deep = NULL;
-    char tmp[4096] = "", label[64];
-    json_object *js = NULL;
+    char label[64], tname[256], title[512];
     long long by_class[CT_ZONAL_MAX_CLASSES + 1] = {0};
     double area_class[CT_ZONAL_MAX_CLASSES + 1] = {0};
-    size_t ndeep = 0;
+    names nm = {0};
+    rowv rv = {0};
+    rtab rt;
+    memset(&rt, 0, sizeof rt);
     FILE *f = NULL;
+    json_object *tables = json_object_new_array();
+    if (!U || !tables) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
 
     ct_overlay_opts po = *o;
     po.mode = CT_OVERLAY_ZONAL;
     po.params.majority = 0;
-    if ((st = zonal_compute(ctx, &po, &PR)))
+    po.rasters = &in->raster;
+    po.nrasters = 1;
+    po.polygons = in->parcels;
+    if ((st = zonal_compute(ctx, &po, sdi, NULL, 0, &PR)))
         goto out;
     const zparams *z = &PR.z;
     double cell = fabs(PR.rs[0].gt[1] * PR.rs[0].gt[5]);
     size_t np = PR.P.npoly;
+    int ncls = z->ncls;
 
     /* the parcels' land-use codes, normalised to TT 08/2024 */
-    const char *ufname = o->use_field ? o->use_field : "MucDich";
+    const char *ufname = o->use_field ? o->use_field : PR.P.sdi ? "landuse" : "MucDich";
     int uf = ct_layer_field_index(PR.P.layer, ufname);
     if (uf < 0 && o->use_field) {
         st = ct_error(ctx, CT_ERR_USAGE, "%s: no field named '%s'", PR.P.path, ufname);
@@ -2405,7 +3108,7 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
     ct_layer_rewind(PR.P.layer);
     for (size_t i = 0; i < np; i++) {
         ct_feature *ft;
-        if ((st = ct_layer_next(ctx, PR.P.layer, &ft)))
+        if ((st = player_next(ctx, &PR.P, &ft)))
             goto out;
         if (!ft)
             break;
@@ -2417,7 +3120,10 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
             free(t);
             t = strdup(tt08);
         }
-        use[i] = t ? t : strdup(uf >= 0 ? "" : "-");
+        if (!(use[i] = t ? t : strdup(uf >= 0 ? "" : "-"))) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
     }
     /* per parcel: class of the maximum depth, sums by land use, deep parcels */
     for (size_t i = 0; i < np; i++) {
@@ -2430,9 +3136,9 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
         area_class[k + 1] += PR.poly_area[i];
         if (a->w_valid > 0 && a->max > threshold)
             deep[ndeep++] = (deeprow){i, a->max};
-        usesum key = {.code = use[i]}, *u = NULL;
+        usesum *u = NULL;
         for (size_t j = 0; j < nus && !u; j++) /* codes are few: a linear scan is enough */
-            if (!strcmp(us[j].code, key.code))
+            if (!strcmp(us[j].code, use[i]))
                 u = &us[j];
         if (!u) {
             u = &us[nus++];
@@ -2442,160 +3148,270 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
         u->flooded += a->w_wet > 0;
         u->area += PR.poly_area[i];
         u->wet += a->w_wet * cell;
-        for (int c = 0; c < z->ncls; c++)
+        for (int c = 0; c < ncls; c++)
             u->cls[c] += a->w_cls[c] * cell;
     }
     qsort(us, nus, sizeof *us, cmp_usesum);
     qsort(deep, ndeep, sizeof *deep, cmp_deep);
 
-    /* the ward layers */
-    WR = calloc((size_t)o->nwards + 1, sizeof *WR);
-    if (!WR) {
-        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    for (int w = 0; w < o->nwards; w++) {
+    /* the units: statistics over the raster, parcels by centroid, land use per unit */
+    for (int w = 0; w < in->nunits; w++) {
+        const unitset *us1 = &in->units[w];
+        unitres *u = &U[w];
         ct_overlay_opts wo = po;
-        wo.polygons = o->wards[w];
+        wo.polygons = us1->path;
         wo.layer = NULL;
+        wo.layer_srs = NULL;
         wo.fields = NULL;
         wo.nfields = 0;
-        if ((st = zonal_compute(ctx, &wo, &WR[w])))
+        if ((st = zonal_compute(ctx, &wo, sdi, us1->valid_on, us1->lenient, &u->W)) || (st = unit_labels(ctx, u)))
             goto out;
-    }
-
-    /* the report, in a temporary folder beside the target */
-    snprintf(tmp, sizeof tmp, "%s.ct-XXXXXX", o->output);
-    if (!mkdtemp(tmp)) {
-        st = ct_error(ctx, CT_ERR_IO, "%s: cannot write beside it: %s", o->output, strerror(errno));
-        tmp[0] = 0;
-        goto out;
-    }
-    chmod(tmp, 0755);
-    for (int w = 0; w < o->nwards; w++) {
-        zresult *W = &WR[w];
-        char name[256], stem[128];
-        raster_prefix(o->wards[w], stem, sizeof stem);
-        stem[strlen(stem) - 1] = 0;
-        snprintf(name, sizeof name, "wards-%s.csv", stem);
-        if (!(f = report_file(ctx, tmp, name, &st)))
+        if ((st = assign_wards(ctx, &PR.P, &u->W.P, pward)))
             goto out;
-        fputs("src_fid", f);
-        for (int k = 0; k < W->P.ncopy; k++) {
-            fputc(',', f);
-            csv_cell(f, ct_layer_field_name(W->P.layer, W->P.copy[k]));
-        }
-        fputs(",area,nodata_area,wet_area,wet_frac", f);
-        for (int c = 0; c < z->ncls; c++) {
-            char cn[96];
-            class_name(cn, sizeof cn, z, c);
-            fprintf(f, ",%s", cn);
-        }
-        /* parcels per ward (by their centroid) and class of their maximum depth */
-        fputs(",parcels,parcels_wet", f);
-        for (int c = 0; c < z->ncls; c++) {
-            char cn[96];
-            class_name(cn, sizeof cn, z, c);
-            fprintf(f, ",parcels_%s", cn + 5);
-        }
-        fputc('\n', f);
-        if ((st = assign_wards(ctx, &PR.P, &W->P, pward)))
-            goto out;
-        if (w == 1) { /* keep the first layer's counts for the summary */
-            wcount0 = wcount;
-            wcount = NULL;
-        }
-        free(wcount);
-        size_t ncol = (size_t)z->ncls + 1;
-        wcount = calloc((W->P.npoly + 1) * ncol, sizeof *wcount);
-        if (!wcount) {
+        size_t ncol = (size_t)ncls + 1, nw = u->W.P.npoly;
+        u->count = calloc((nw + 1) * ncol, sizeof *u->count);
+        u->order = calloc(nw + 1, sizeof *u->order);
+        if (!u->count || !u->order) {
             st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
             goto out;
         }
         for (size_t i = 0; i < np; i++)
             if (pward[i] >= 0 && PR.P.poly_ring[i + 1] > PR.P.poly_ring[i])
-                wcount[(size_t)pward[i] * ncol + (size_t)(pcls[i] + 1)]++;
-        ct_layer_rewind(W->P.layer);
-        for (size_t i = 0; i < W->P.npoly; i++) {
-            ct_feature *ft;
-            if ((st = ct_layer_next(ctx, W->P.layer, &ft)) || !ft)
-                break;
-            ct_zonal_stats zs;
-            acc_finish(&W->accs[i], z, cell, W->poly_area[i], &zs);
-            fprintf(f, "%lld", ct_feature_fid(ft));
-            for (int k = 0; k < W->P.ncopy; k++) {
-                char *t = NULL;
-                fputc(',', f);
-                if (!ct_feature_is_null(ft, W->P.copy[k]) && ct_feature_text(ctx, ft, W->P.copy[k], &t) == CT_OK)
-                    csv_cell(f, t);
-                free(t);
-            }
-            fprintf(f, ",%.15g,%.15g,%.15g,", zs.area, zs.nodata_area, zs.wet_area);
-            if (isfinite(zs.wet_frac))
-                fprintf(f, "%.15g", zs.wet_frac);
-            for (int c = 0; c < z->ncls; c++)
-                fprintf(f, ",%.15g", zs.class_area[c]);
-            long long tot = 0, *wc = wcount + i * ncol;
-            for (size_t c = 0; c < ncol; c++)
-                tot += wc[c];
-            fprintf(f, ",%lld,%lld", tot, tot - wc[0]);
-            for (size_t c = 1; c < ncol; c++)
-                fprintf(f, ",%lld", wc[c]);
-            fputc('\n', f);
-        }
-        st = report_close(ctx, f, name, st);
-        f = NULL;
-        if (st)
+                u->count[(size_t)pward[i] * ncol + (size_t)(pcls[i] + 1)]++;
+        for (size_t i = 0; i < nw; i++)
+            u->order[i] = (wardrow){i, u->label[i], u->W.accs[i].w_wet * cell};
+        qsort(u->order, nw, sizeof *u->order, cmp_wardrow);
+        if (!us1->zones && uf >= 0 && (st = landuse_per_unit(ctx, &PR, use, u)))
             goto out;
     }
-    if (!(f = report_file(ctx, tmp, "landuse.csv", &st)))
-        goto out;
-    fputs("code,name,parcels,parcels_flooded,area,wet_area", f);
-    for (int c = 0; c < z->ncls; c++) {
-        char cn[96];
-        class_name(cn, sizeof cn, z, c);
-        fprintf(f, ",%s", cn);
-    }
-    fputc('\n', f);
-    for (size_t j = 0; j < nus; j++) {
-        const ct_landuse_code *lc = ct_landuse_lookup(us[j].code);
-        csv_cell(f, us[j].code);
-        fputc(',', f);
-        csv_cell(f, lc ? lc->name_vi : "");
-        fprintf(f, ",%lld,%lld,%.15g,%.15g", us[j].parcels, us[j].flooded, us[j].area, us[j].wet);
-        for (int c = 0; c < z->ncls; c++)
-            fprintf(f, ",%.15g", us[j].cls[c]);
-        fputc('\n', f);
-    }
-    if ((st = report_close(ctx, f, "landuse.csv", st)))
-        goto out;
-    if (!(f = report_file(ctx, tmp, "parcels-by-class.csv", &st)))
-        goto out;
-    fputs("class,parcels,area\n", f);
-    for (int c = -1; c < z->ncls; c++) {
-        class_label(label, sizeof label, z, c);
-        fprintf(f, "%s,%lld,%.15g\n", label, by_class[c + 1], area_class[c + 1]);
-    }
-    if ((st = report_close(ctx, f, "parcels-by-class.csv", st)))
-        goto out;
-    /* the deep parcels, with their attributes: one more pass over the layer */
-    if (!(f = report_file(ctx, tmp, "parcels-deep.csv", &st)))
-        goto out;
-    {
-        fputs("src_fid", f);
-        for (int k = 0; k < PR.P.ncopy; k++) {
-            fputc(',', f);
-            csv_cell(f, ct_layer_field_name(PR.P.layer, PR.P.copy[k]));
+
+    /* per unit: wards-NAME / zones (.csv, .geojson, table) */
+    for (int w = 0; w < in->nunits; w++) {
+        unitres *u = &U[w];
+        player *W = &u->W.P;
+        names_free(&nm);
+        rowv_free(&rv);
+        int ok = names_add(&nm, "src_fid", CT_FIELD_INT);
+        for (int k = 0; k < W->ncopy && ok; k++) {
+            ct_field_type ft = ct_layer_field_type(W->layer, W->copy[k]);
+            ok = names_add(&nm, ct_layer_field_name(W->layer, W->copy[k]), ft == CT_FIELD_OTHER ? CT_FIELD_STRING : ft);
         }
-        fputs(",use,max,mean,wet_area,wet_frac\n", f);
-        /* attributes of the deep parcels, in input order, then written deepest first */
-        char **line = calloc(ndeep + 1, sizeof *line);
+        ok = ok && names_add(&nm, "area", CT_FIELD_REAL) && names_add(&nm, "nodata_area", CT_FIELD_REAL) &&
+             names_add(&nm, "wet_area", CT_FIELD_REAL) && names_add(&nm, "wet_frac", CT_FIELD_REAL) &&
+             class_columns(&nm, z, "", CT_FIELD_REAL) && names_add(&nm, "parcels", CT_FIELD_INT) &&
+             names_add(&nm, "parcels_wet", CT_FIELD_INT) && class_columns(&nm, z, "parcels_", CT_FIELD_INT) &&
+             rowv_alloc(&rv, nm.n);
+        if (!ok) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if (in->prefix)
+            table_name(tname, sizeof tname, in->prefix, in->units[w].tname);
+        snprintf(title, sizeof title, "flood impact of %s per %s of %s%s%s", in->raster,
+                 in->units[w].zones ? "planning zone" : "ward", in->units[w].path,
+                 in->units[w].valid_on ? " valid on " : "", in->units[w].valid_on ? in->units[w].valid_on : "");
+        if ((st = rtab_open(ctx, &rt, in->dir, in->units[w].file, &nm, 1, W->crs, sdi, in->prefix ? tname : NULL, title)))
+            goto out;
+        if (in->prefix)
+            json_object_array_add(tables, json_object_new_string(tname));
+        char **text = calloc((size_t)W->ncopy + 1, sizeof *text);
+        if (!text)
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        ct_layer_rewind(W->layer);
+        size_t ncol = (size_t)ncls + 1;
+        for (size_t i = 0; i < W->npoly && !st; i++) {
+            ct_feature *ft;
+            if ((st = player_next(ctx, W, &ft)) || !ft)
+                break;
+            ct_zonal_stats zs;
+            acc_finish(&u->W.accs[i], z, cell, u->W.poly_area[i], &zs);
+            rv.n = 0;
+            put_int(&rv, ct_feature_fid(ft));
+            for (int k = 0; k < W->ncopy && !st; k++) {
+                free(text[k]);
+                text[k] = NULL;
+                if (!ct_feature_is_null(ft, W->copy[k]))
+                    st = ct_feature_text(ctx, ft, W->copy[k], &text[k]);
+                put_str(&rv, text[k]);
+            }
+            put_num(&rv, zs.area);
+            put_num(&rv, zs.nodata_area);
+            put_num(&rv, zs.wet_area);
+            put_num(&rv, zs.wet_frac);
+            for (int c = 0; c < ncls; c++)
+                put_num(&rv, zs.class_area[c]);
+            long long tot = 0, *wc = u->count + i * ncol;
+            for (size_t c = 0; c < ncol; c++)
+                tot += wc[c];
+            put_int(&rv, tot);
+            put_int(&rv, tot - wc[0]);
+            for (size_t c = 1; c < ncol; c++)
+                put_int(&rv, wc[c]);
+            const GEOSGeometry *g = ct_feature_geom(ctx, ft);
+            ct_ctx_clear_error(ctx);
+            if (!st)
+                st = rtab_row(ctx, &rt, rv.vals, g);
+        }
+        for (int k = 0; text && k < W->ncopy; k++)
+            free(text[k]);
+        free(text);
+        if ((st = rtab_close(ctx, &rt, in->units[w].file, st)))
+            goto out;
+    }
+
+    /* land use per ward: landuse-NAME (.csv, table) */
+    for (int w = 0; w < in->nunits; w++) {
+        unitres *u = &U[w];
+        if (in->units[w].zones || uf < 0)
+            continue;
+        names_free(&nm);
+        rowv_free(&rv);
+        int ok = names_add(&nm, "unit_fid", CT_FIELD_INT) && names_add(&nm, "unit", CT_FIELD_STRING) &&
+                 names_add(&nm, "code", CT_FIELD_STRING) && names_add(&nm, "name", CT_FIELD_STRING) &&
+                 names_add(&nm, "parcels", CT_FIELD_INT) && names_add(&nm, "parcels_flooded", CT_FIELD_INT) &&
+                 names_add(&nm, "area", CT_FIELD_REAL) && names_add(&nm, "wet_area", CT_FIELD_REAL) &&
+                 class_columns(&nm, z, "", CT_FIELD_REAL) && rowv_alloc(&rv, nm.n);
+        if (!ok) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        char file[200], suffix[200];
+        snprintf(file, sizeof file, "landuse-%s", in->units[w].file);
+        snprintf(suffix, sizeof suffix, "landuse_%s", in->units[w].tname);
+        if (in->prefix)
+            table_name(tname, sizeof tname, in->prefix, suffix);
+        snprintf(title, sizeof title, "flooded area of %s by land use within each ward of %s%s%s", in->raster,
+                 in->units[w].path, in->units[w].valid_on ? " valid on " : "",
+                 in->units[w].valid_on ? in->units[w].valid_on : "");
+        if ((st = rtab_open(ctx, &rt, in->dir, file, &nm, 0, NULL, sdi, in->prefix ? tname : NULL, title)))
+            goto out;
+        if (in->prefix)
+            json_object_array_add(tables, json_object_new_string(tname));
+        size_t j = 0;
+        for (size_t i = 0; i < u->W.P.npoly && !st; i++) {
+            ct_zonal_stats zs;
+            acc_finish(&u->W.accs[i], z, cell, u->W.poly_area[i], &zs);
+            /* the rest of the unit: its flooded area outside every parcel part */
+            double rest_area = u->W.poly_area[i], rest_wet = zs.wet_area, rest_cls[CT_ZONAL_MAX_CLASSES];
+            memcpy(rest_cls, zs.class_area, sizeof rest_cls);
+            for (; j < u->nlu && u->lu_unit[j] == i && !st; j++) {
+                const usesum *s = &u->lu[j];
+                const ct_landuse_code *lc = ct_landuse_lookup(s->code);
+                rv.n = 0;
+                put_int(&rv, u->fid[i]);
+                put_str(&rv, u->label[i]);
+                put_str(&rv, s->code);
+                put_str(&rv, lc ? lc->name_vi : "");
+                put_int(&rv, s->parcels);
+                put_int(&rv, s->flooded);
+                put_num(&rv, s->area);
+                put_num(&rv, s->wet);
+                for (int c = 0; c < ncls; c++) {
+                    put_num(&rv, s->cls[c]);
+                    rest_cls[c] -= s->cls[c];
+                }
+                rest_area -= s->area;
+                rest_wet -= s->wet;
+                st = rtab_row(ctx, &rt, rv.vals, NULL);
+            }
+            rv.n = 0;
+            put_int(&rv, u->fid[i]);
+            put_str(&rv, u->label[i]);
+            put_str(&rv, "-");
+            put_str(&rv, "outside parcels");
+            put_int(&rv, 0);
+            put_int(&rv, 0);
+            /* rounding leaves ~1e-10 m² where parcels cover the unit: shown as 0 */
+            double eps = 1e-9 * fmax(u->W.poly_area[i], 1);
+            put_num(&rv, fabs(rest_area) < eps ? 0 : rest_area);
+            put_num(&rv, fabs(rest_wet) < eps ? 0 : rest_wet);
+            for (int c = 0; c < ncls; c++)
+                put_num(&rv, fabs(rest_cls[c]) < eps ? 0 : rest_cls[c]);
+            if (!st)
+                st = rtab_row(ctx, &rt, rv.vals, NULL);
+        }
+        if ((st = rtab_close(ctx, &rt, file, st)))
+            goto out;
+    }
+
+    /* per land-use code */
+    names_free(&nm);
+    rowv_free(&rv);
+    if (!names_add(&nm, "code", CT_FIELD_STRING) || !names_add(&nm, "name", CT_FIELD_STRING) ||
+        !names_add(&nm, "parcels", CT_FIELD_INT) || !names_add(&nm, "parcels_flooded", CT_FIELD_INT) ||
+        !names_add(&nm, "area", CT_FIELD_REAL) || !names_add(&nm, "wet_area", CT_FIELD_REAL) ||
+        !class_columns(&nm, z, "", CT_FIELD_REAL) || !rowv_alloc(&rv, nm.n)) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (in->prefix) {
+        table_name(tname, sizeof tname, in->prefix, "landuse");
+        json_object_array_add(tables, json_object_new_string(tname));
+    }
+    snprintf(title, sizeof title, "flood impact of %s per land-use code of the parcels", in->raster);
+    if ((st = rtab_open(ctx, &rt, in->dir, "landuse", &nm, 0, NULL, sdi, in->prefix ? tname : NULL, title)))
+        goto out;
+    for (size_t j = 0; j < nus && !st; j++) {
+        const ct_landuse_code *lc = ct_landuse_lookup(us[j].code);
+        rv.n = 0;
+        put_str(&rv, us[j].code);
+        put_str(&rv, lc ? lc->name_vi : "");
+        put_int(&rv, us[j].parcels);
+        put_int(&rv, us[j].flooded);
+        put_num(&rv, us[j].area);
+        put_num(&rv, us[j].wet);
+        for (int c = 0; c < ncls; c++)
+            put_num(&rv, us[j].cls[c]);
+        st = rtab_row(ctx, &rt, rv.vals, NULL);
+    }
+    if ((st = rtab_close(ctx, &rt, "landuse", st)))
+        goto out;
+
+    /* parcels by class */
+    names_free(&nm);
+    rowv_free(&rv);
+    if (!names_add(&nm, "class", CT_FIELD_STRING) || !names_add(&nm, "parcels", CT_FIELD_INT) ||
+        !names_add(&nm, "area", CT_FIELD_REAL) || !rowv_alloc(&rv, nm.n)) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (in->prefix) {
+        table_name(tname, sizeof tname, in->prefix, "parcels_by_class");
+        json_object_array_add(tables, json_object_new_string(tname));
+    }
+    snprintf(title, sizeof title, "parcels by the class of their maximum depth in %s", in->raster);
+    if ((st = rtab_open(ctx, &rt, in->dir, "parcels-by-class", &nm, 0, NULL, sdi, in->prefix ? tname : NULL, title)))
+        goto out;
+    for (int c = -1; c < ncls && !st; c++) {
+        class_label(label, sizeof label, z, c);
+        rv.n = 0;
+        put_str(&rv, label);
+        put_int(&rv, by_class[c + 1]);
+        put_num(&rv, area_class[c + 1]);
+        st = rtab_row(ctx, &rt, rv.vals, NULL);
+    }
+    if ((st = rtab_close(ctx, &rt, "parcels-by-class", st)))
+        goto out;
+
+    /* the deep parcels with their attributes, deepest first: one more pass over the layer */
+    names_free(&nm);
+    rowv_free(&rv);
+    {
+        int ok = names_add(&nm, "src_fid", CT_FIELD_INT);
+        for (int k = 0; k < PR.P.ncopy && ok; k++) {
+            ct_field_type ft = ct_layer_field_type(PR.P.layer, PR.P.copy[k]);
+            ok = names_add(&nm, ct_layer_field_name(PR.P.layer, PR.P.copy[k]), ft == CT_FIELD_OTHER ? CT_FIELD_STRING : ft);
+        }
+        ok = ok && names_add(&nm, "use", CT_FIELD_STRING) && names_add(&nm, "max", CT_FIELD_REAL) &&
+             names_add(&nm, "mean", CT_FIELD_REAL) && names_add(&nm, "wet_area", CT_FIELD_REAL) &&
+             names_add(&nm, "wet_frac", CT_FIELD_REAL) && rowv_alloc(&rv, nm.n);
+        char ***rows = calloc(ndeep + 1, sizeof *rows); /* the deep parcels' attribute texts */
+        long long *dfid = calloc(ndeep + 1, sizeof *dfid);
         size_t *pos = malloc((np + 1) * sizeof *pos);
-        if (!line || !pos) {
-            free(line);
+        if (!ok || !rows || !dfid || !pos) {
+            free(rows);
+            free(dfid);
             free(pos);
-            fclose(f);
-            f = NULL;
             st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
             goto out;
         }
@@ -2606,70 +3422,74 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
         ct_layer_rewind(PR.P.layer);
         for (size_t i = 0; i < np && !st; i++) {
             ct_feature *ft;
-            if ((st = ct_layer_next(ctx, PR.P.layer, &ft)) || !ft)
+            if ((st = player_next(ctx, &PR.P, &ft)) || !ft)
                 break;
             if (pos[i] == (size_t)-1)
                 continue;
-            char *buf = NULL;
-            size_t blen = 0;
-            FILE *m = open_memstream(&buf, &blen);
-            fprintf(m, "%lld", ct_feature_fid(ft));
-            for (int k = 0; k < PR.P.ncopy; k++) {
-                char *t = NULL;
-                fputc(',', m);
-                if (!ct_feature_is_null(ft, PR.P.copy[k]) && ct_feature_text(ctx, ft, PR.P.copy[k], &t) == CT_OK)
-                    csv_cell(m, t);
-                free(t);
-            }
-            const acc *a = &PR.accs[i];
-            fputc(',', m);
-            csv_cell(m, use[i]);
-            fprintf(m, ",%.15g,%.15g,%.15g,%.15g\n", a->max, a->sum / a->w_valid, a->w_wet * cell, a->w_wet / a->w_valid);
-            fclose(m);
-            line[pos[i]] = buf;
-        }
-        for (size_t d = 0; d < ndeep; d++) {
-            if (line[d])
-                fputs(line[d], f);
-            free(line[d]);
-        }
-        free(line);
-        free(pos);
-    }
-    if ((st = report_close(ctx, f, "parcels-deep.csv", st)))
-        goto out;
-    f = NULL;
-
-    /* wards of the first layer, by flooded area, for the summary and the chart */
-    size_t nw = o->nwards ? WR[0].P.npoly : 0;
-    if (nw) {
-        wrows = calloc(nw, sizeof *wrows);
-        if (!wrows) {
-            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        int lf = label_field(WR[0].P.layer);
-        ct_layer_rewind(WR[0].P.layer);
-        for (size_t i = 0; i < nw; i++) {
-            ct_feature *ft;
-            if ((st = ct_layer_next(ctx, WR[0].P.layer, &ft)) || !ft)
+            char **t = rows[pos[i]] = calloc((size_t)PR.P.ncopy + 1, sizeof *t);
+            if (!t) {
+                st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
                 break;
-            char *t = NULL, b[32];
-            if (lf < 0 || ct_feature_is_null(ft, lf) || ct_feature_text(ctx, ft, lf, &t) != CT_OK) {
-                snprintf(b, sizeof b, "#%lld", ct_feature_fid(ft));
-                t = strdup(b);
             }
-            wrows[i] = (wardrow){i, t, WR[0].accs[i].w_wet * cell};
+            dfid[pos[i]] = ct_feature_fid(ft);
+            for (int k = 0; k < PR.P.ncopy && !st; k++)
+                if (!ct_feature_is_null(ft, PR.P.copy[k]))
+                    st = ct_feature_text(ctx, ft, PR.P.copy[k], &t[k]);
         }
+        if (in->prefix) {
+            table_name(tname, sizeof tname, in->prefix, "parcels_deep");
+            json_object_array_add(tables, json_object_new_string(tname));
+        }
+        snprintf(title, sizeof title, "parcels deeper than %g m in %s", threshold, in->raster);
+        if (!st)
+            st = rtab_open(ctx, &rt, in->dir, "parcels-deep", &nm, 0, NULL, sdi, in->prefix ? tname : NULL, title);
+        for (size_t d = 0; d < ndeep && !st; d++) {
+            const acc *a = &PR.accs[deep[d].i];
+            rv.n = 0;
+            put_int(&rv, dfid[d]);
+            for (int k = 0; k < PR.P.ncopy; k++)
+                put_str(&rv, rows[d] ? rows[d][k] : NULL);
+            put_str(&rv, use[deep[d].i]);
+            put_num(&rv, a->max);
+            put_num(&rv, a->sum / a->w_valid);
+            put_num(&rv, a->w_wet * cell);
+            put_num(&rv, a->w_wet / a->w_valid);
+            st = rtab_row(ctx, &rt, rv.vals, NULL);
+        }
+        if (rt.csv)
+            st = rtab_close(ctx, &rt, "parcels-deep", st);
+        for (size_t d = 0; d < ndeep; d++) {
+            for (int k = 0; rows[d] && k < PR.P.ncopy; k++)
+                free(rows[d][k]);
+            free(rows[d]);
+        }
+        free(rows);
+        free(dfid);
+        free(pos);
         if (st)
             goto out;
-        qsort(wrows, nw, sizeof *wrows, cmp_wardrow);
+    }
+
+    /* charts: chart.png for the first ward layer, chart-NAME.png for the others and the zones */
+    int first_ward = -1;
+    for (int w = 0; w < in->nunits && first_ward < 0; w++)
+        if (!in->units[w].zones)
+            first_ward = w;
+    const char *rb = strrchr(in->raster, '/');
+    rb = rb ? rb + 1 : in->raster;
+    for (int w = 0; w < in->nunits; w++) {
+        if (!U[w].W.P.npoly)
+            continue;
+        const char *what = in->units[w].zones ? "planning zone" : "ward";
         char cp[4096];
-        snprintf(cp, sizeof cp, "%s/chart.png", tmp);
-        char title[512];
-        const char *rb = strrchr(PR.rs[0].path, '/');
-        snprintf(title, sizeof title, "Flooded area by ward and depth class: %s", rb ? rb + 1 : PR.rs[0].path);
-        if ((st = impact_chart(ctx, cp, z, wrows, nw, &WR[0], title)))
+        if (w == first_ward)
+            snprintf(cp, sizeof cp, "%s/chart.png", in->dir);
+        else
+            snprintf(cp, sizeof cp, "%s/chart-%s.png", in->dir, in->units[w].file);
+        snprintf(title, sizeof title, "Flooded area by %s and depth class: %s%s%s%s", what, rb,
+                 in->units[w].valid_on ? " (units of " : "", in->units[w].valid_on ? in->units[w].valid_on : "",
+                 in->units[w].valid_on ? ")" : "");
+        if ((st = impact_chart(ctx, cp, z, U[w].order, U[w].W.P.npoly, &U[w].W, title, what)))
             goto out;
     }
 
@@ -2679,22 +3499,24 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
     for (size_t i = 0; i < np; i++) {
         tot_wet += PR.accs[i].w_wet * cell;
         nflooded += PR.accs[i].w_wet > 0;
-        for (int c = 0; c < z->ncls; c++)
+        for (int c = 0; c < ncls; c++)
             tot_cls[c] += PR.accs[i].w_cls[c] * cell;
     }
-    if (!(f = report_file(ctx, tmp, "summary.md", &st)))
+    if (!(f = report_file(ctx, in->dir, "summary.md", &st)))
         goto out;
-    fprintf(f, "# Flood impact: %s\n\n", PR.rs[0].path);
+    fprintf(f, "# Flood impact: %s\n\n", in->raster);
     fprintf(f, "Parcels: `%s` (%zu). Depth raster: `%s`. Cells are weighted by the exact fraction of their "
-               "area inside each parcel or ward. A cell is flooded when its depth is above %g m.\n\n",
-            PR.P.path, np, PR.rs[0].path, z->wet);
+               "area inside each parcel, ward or zone. A cell is flooded when its depth is above %g m.\n\n",
+            PR.P.path, np, in->raster, z->wet);
     fprintf(f, "- **%lld parcels flooded** of %zu (%.1f %%), %.2f ha of parcel land under water.\n", nflooded, np,
             np ? 100.0 * (double)nflooded / (double)np : 0.0, tot_wet / 1e4);
     fprintf(f, "- **%zu parcels deeper than %g m** somewhere (listed in `parcels-deep.csv`).\n", ndeep, threshold);
-    if (nw)
-        fprintf(f, "- Most flooded ward: **%s**, %.2f ha.\n", wrows[0].label, wrows[0].wet / 1e4);
+    for (int w = 0; w < in->nunits; w++)
+        if (U[w].W.P.npoly)
+            fprintf(f, "- Most flooded %s (%s): **%s**, %.2f ha.\n", in->units[w].zones ? "planning zone" : "ward",
+                    in->units[w].file, U[w].order[0].label, U[w].order[0].wet / 1e4);
     fprintf(f, "\n## Parcels by maximum depth\n\n| depth (m) | parcels | parcel area (ha) | flooded area (ha) |\n|---|---:|---:|---:|\n");
-    for (int c = -1; c < z->ncls; c++) {
+    for (int c = -1; c < ncls; c++) {
         class_label(label, sizeof label, z, c);
         fprintf(f, "| %s | %lld | %.2f | ", label, by_class[c + 1], area_class[c + 1] / 1e4);
         if (c >= 0)
@@ -2702,32 +3524,71 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
         else
             fprintf(f, "– |\n");
     }
-    if (nw) {
-        const long long *wc0 = wcount0 ? wcount0 : wcount; /* one layer: still in wcount */
-        size_t ncol = (size_t)z->ncls + 1;
-        fprintf(f, "\n## Wards (%s), most flooded first\n\n| ward | flooded (ha) | share of ward | parcels flooded |",
-                o->wards[0]);
-        for (int c = 0; c < z->ncls; c++) {
+    for (int w = 0; w < in->nunits; w++) {
+        unitres *u = &U[w];
+        size_t nw = u->W.P.npoly, ncol = (size_t)ncls + 1;
+        if (!nw)
+            continue;
+        char what[256];
+        if (in->units[w].valid_on)
+            snprintf(what, sizeof what, "%s, the units valid on %s", in->units[w].path, in->units[w].valid_on);
+        else
+            snprintf(what, sizeof what, "%s", in->units[w].path);
+        fprintf(f, "\n## %s (%s), most flooded first\n\n| %s | flooded (ha) | share of %s | parcels flooded |",
+                in->units[w].zones ? "Planning zones" : "Wards", what,
+                in->units[w].zones ? "zone" : "ward", in->units[w].zones ? "zone" : "ward");
+        for (int c = 0; c < ncls; c++) {
             class_label(label, sizeof label, z, c);
             fprintf(f, " %s m (ha) |", label);
         }
         fprintf(f, "\n|---|---:|---:|---:|");
-        for (int c = 0; c < z->ncls; c++)
+        for (int c = 0; c < ncls; c++)
             fprintf(f, "---:|");
         fputc('\n', f);
         for (size_t k = 0; k < nw && k < 15; k++) {
-            const acc *a = &WR[0].accs[wrows[k].i];
-            const long long *wc = wc0 + wrows[k].i * ncol;
+            const acc *a = &u->W.accs[u->order[k].i];
+            const long long *wc = u->count + u->order[k].i * ncol;
             long long tot = 0;
             for (size_t c = 0; c < ncol; c++)
                 tot += wc[c];
-            fprintf(f, "| %s | %.2f | %.1f %% | %lld of %lld |", wrows[k].label, wrows[k].wet / 1e4,
+            fprintf(f, "| %s | %.2f | %.1f %% | %lld of %lld |", u->order[k].label, u->order[k].wet / 1e4,
                     a->w_valid > 0 ? 100 * a->w_wet / a->w_valid : 0.0, tot - wc[0], tot);
-            for (int c = 0; c < z->ncls; c++)
+            for (int c = 0; c < ncls; c++)
                 fprintf(f, " %.2f |", a->w_cls[c] * cell / 1e4);
             fputc('\n', f);
         }
-        fprintf(f, "\n![Flooded area by ward and depth class](chart.png)\n");
+        if (w == first_ward)
+            fprintf(f, "\n![Flooded area by ward and depth class](chart.png)\n");
+        else
+            fprintf(f, "\n![Flooded area by %s and depth class](chart-%s.png)\n",
+                    in->units[w].zones ? "planning zone" : "ward", in->units[w].file);
+        if (u->nlu) {
+            fprintf(f, "\nFlooded land by use in the five most flooded of these wards, five largest uses each (the "
+                       "parts of parcels inside each ward; `landuse-%s.csv` has every ward and code):\n\n| ward | code | land use | flooded (ha) |\n"
+                       "|---|---|---|---:|\n", in->units[w].file);
+            for (size_t k = 0; k < nw && k < 5; k++) {
+                size_t i = u->order[k].i, top[5], nt = 0;
+                /* the ward's five largest flooded uses, largest first */
+                for (size_t j = 0; j < u->nlu; j++) {
+                    if (u->lu_unit[j] != i || !(u->lu[j].wet > 0))
+                        continue;
+                    size_t p = nt < 5 ? nt++ : 5;
+                    while (p > 0 && u->lu[top[p - 1]].wet < u->lu[j].wet) {
+                        if (p < 5)
+                            top[p] = top[p - 1];
+                        p--;
+                    }
+                    if (p < 5)
+                        top[p] = j;
+                }
+                for (size_t q = 0; q < nt; q++) {
+                    const usesum *s1 = &u->lu[top[q]];
+                    const ct_landuse_code *lc = ct_landuse_lookup(s1->code);
+                    fprintf(f, "| %s | %s | %s | %.2f |\n", u->order[k].label, s1->code, lc ? lc->name_vi : "",
+                            s1->wet / 1e4);
+                }
+            }
+        }
     }
     if (uf >= 0) {
         fprintf(f, "\n## Land uses hit (TT 08/2024 codes)\n\n| code | land use | parcels flooded | flooded (ha) |\n|---|---|---:|---:|\n");
@@ -2738,88 +3599,63 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, FILE *out)
                         us[j].parcels, us[j].wet / 1e4);
             }
     }
-    fprintf(f, "\nFiles: `wards-*.csv` (per ward), `landuse.csv`, `parcels-by-class.csv`, `parcels-deep.csv`%s. "
-               "Owner names and ID numbers are not included.\n", nw ? ", `chart.png`" : "");
-    if ((st = report_close(ctx, f, "summary.md", st)))
-        goto out;
+    fprintf(f, "\nFiles: `wards-*.csv` and `zones.csv` (per unit, also as GeoJSON), `landuse-*.csv` (land use per ward), "
+               "`landuse.csv`, `parcels-by-class.csv`, `parcels-deep.csv`, the charts%s. Owner names and ID numbers "
+               "are not included.\n", in->prefix ? "; the same tables in the SDI" : "");
+    st = report_close(ctx, f, "summary.md", st);
     f = NULL;
-
-    /* rename the files into place */
-    if (mkdir(o->output, 0755) && errno != EEXIST) {
-        st = ct_error(ctx, CT_ERR_IO, "%s: cannot create the folder: %s", o->output, strerror(errno));
-        goto out;
-    }
-    DIR *d = opendir(tmp);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char from[4096], to[4096];
-        snprintf(from, sizeof from, "%s/%s", tmp, de->d_name);
-        snprintf(to, sizeof to, "%s/%s", o->output, de->d_name);
-        if (rename(from, to) && !st)
-            st = ct_error(ctx, CT_ERR_IO, "%s: cannot rename into place: %s", to, strerror(errno));
-    }
-    if (d)
-        closedir(d);
     if (st)
         goto out;
-    if (o->json) {
-        js = json_object_new_object();
-        json_object_object_add(js, "mode", json_object_new_string("impact"));
-        json_object_object_add(js, "raster", json_object_new_string(PR.rs[0].path));
-        json_object_object_add(js, "parcels", json_object_new_int64((int64_t)np));
-        json_object_object_add(js, "parcels_flooded", json_object_new_int64(nflooded));
-        json_object_object_add(js, "parcels_deeper_than_threshold", json_object_new_int64((int64_t)ndeep));
-        json_object_object_add(js, "threshold", json_object_new_double(threshold));
-        json_object_object_add(js, "flooded_parcel_area", json_object_new_double(tot_wet));
-        json_object *bc = json_object_new_object();
-        for (int c = -1; c < z->ncls; c++) {
-            class_label(label, sizeof label, z, c);
-            json_object_object_add(bc, label, json_object_new_int64(by_class[c + 1]));
-        }
-        json_object_object_add(js, "parcels_by_class", bc);
-        json_object *wa = json_object_new_array();
-        for (int w = 0; w < o->nwards; w++) {
-            double t = 0;
-            for (size_t i = 0; i < WR[w].P.npoly; i++)
-                t += WR[w].accs[i].w_wet * cell;
-            json_object *wo = json_object_new_object();
-            json_object_object_add(wo, "layer", json_object_new_string(o->wards[w]));
-            json_object_object_add(wo, "units", json_object_new_int64((int64_t)WR[w].P.npoly));
-            json_object_object_add(wo, "wet_area", json_object_new_double(t));
-            json_object_array_add(wa, wo);
-        }
-        json_object_object_add(js, "wards", wa);
-        json_object_object_add(js, "output", json_object_new_string(o->output));
-        fprintf(out, "%s\n", json_object_to_json_string_ext(js, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+    json_object *js = json_object_new_object();
+    json_object_object_add(js, "mode", json_object_new_string("impact"));
+    json_object_object_add(js, "raster", json_object_new_string(in->raster));
+    json_object_object_add(js, "parcels", json_object_new_int64((int64_t)np));
+    json_object_object_add(js, "parcels_flooded", json_object_new_int64(nflooded));
+    json_object_object_add(js, "parcels_deeper_than_threshold", json_object_new_int64((int64_t)ndeep));
+    json_object_object_add(js, "threshold", json_object_new_double(threshold));
+    json_object_object_add(js, "flooded_parcel_area", json_object_new_double(tot_wet));
+    json_object *bc = json_object_new_object();
+    for (int c = -1; c < ncls; c++) {
+        class_label(label, sizeof label, z, c);
+        json_object_object_add(bc, label, json_object_new_int64(by_class[c + 1]));
     }
+    json_object_object_add(js, "parcels_by_class", bc);
+    json_object *wa = json_object_new_array();
+    json_object *zo = NULL;
+    for (int w = 0; w < in->nunits; w++) {
+        double t = 0;
+        for (size_t i = 0; i < U[w].W.P.npoly; i++)
+            t += U[w].W.accs[i].w_wet * cell;
+        json_object *wo = json_object_new_object();
+        json_object_object_add(wo, "layer", json_object_new_string(in->units[w].path));
+        json_object_object_add(wo, "name", json_object_new_string(in->units[w].file));
+        if (in->units[w].valid_on)
+            json_object_object_add(wo, "valid_on", json_object_new_string(in->units[w].valid_on));
+        json_object_object_add(wo, "units", json_object_new_int64((int64_t)U[w].W.P.npoly));
+        json_object_object_add(wo, "wet_area", json_object_new_double(t));
+        if (in->units[w].zones && !zo)
+            zo = wo;
+        else
+            json_object_array_add(wa, wo);
+    }
+    json_object_object_add(js, "wards", wa);
+    json_object_object_add(js, "zones", zo);
+    json_object_object_add(js, "tables", tables);
+    tables = NULL;
+    *jsout = js;
     if (PR.P.nbad + PR.P.nempty > 0)
         st = ct_error(ctx, CT_REJECTED, "%s: %lld features without a usable polygon were left out of the report",
                       PR.P.path, PR.P.nbad + PR.P.nempty);
 out:
     if (f)
         fclose(f);
-    if (tmp[0]) { /* whatever is left: the files of a failed run */
-        DIR *d2 = opendir(tmp);
-        struct dirent *e2;
-        while (d2 && (e2 = readdir(d2))) {
-            char pth[4096];
-            if (!strcmp(e2->d_name, ".") || !strcmp(e2->d_name, ".."))
-                continue;
-            snprintf(pth, sizeof pth, "%s/%s", tmp, e2->d_name);
-            unlink(pth);
-        }
-        if (d2)
-            closedir(d2);
-        rmdir(tmp);
-    }
-    if (js)
-        json_object_put(js);
-    if (wrows)
-        for (size_t i = 0; i < (o->nwards ? WR[0].P.npoly : 0); i++)
-            free(wrows[i].label);
-    free(wrows);
+    if (rt.csv)
+        rtab_close(ctx, &rt, "", st ? st : CT_ERR_IO);
+    if (tables)
+        json_object_put(tables);
+    names_free(&nm);
+    rowv_free(&rv);
     if (use)
         for (size_t i = 0; i < PR.P.npoly; i++)
             free(use[i]);
@@ -2828,11 +3664,231 @@ out:
     free(deep);
     free(pcls);
     free(pward);
-    free(wcount);
-    free(wcount0);
-    for (int w = 0; WR && w < o->nwards; w++)
-        zresult_free(&WR[w]);
-    free(WR);
+    for (int w = 0; U && w < in->nunits; w++)
+        unitres_free(&U[w]);
+    free(U);
     zresult_free(&PR);
+    return st;
+}
+
+/* Removes a report folder being made (files and sub-folders). */
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char p[4096];
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (!lstat(p, &sb) && S_ISDIR(sb.st_mode))
+            remove_tree(p);
+        else
+            unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+/* Renames the files of from into to (created when missing), sub-folders file by file, so that
+ * files of an earlier report that this run does not make stay. */
+static ct_status move_into(ct_ctx *ctx, const char *from, const char *to)
+{
+    if (mkdir(to, 0755) && errno != EEXIST)
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot create the folder: %s", to, strerror(errno));
+    DIR *d = opendir(from);
+    if (!d)
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot read: %s", from, strerror(errno));
+    struct dirent *e;
+    ct_status st = CT_OK;
+    while (!st && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char a[4096], b[4096];
+        snprintf(a, sizeof a, "%s/%s", from, e->d_name);
+        snprintf(b, sizeof b, "%s/%s", to, e->d_name);
+        struct stat sb;
+        if (!lstat(a, &sb) && S_ISDIR(sb.st_mode))
+            st = move_into(ctx, a, b);
+        else if (rename(a, b))
+            st = ct_error(ctx, CT_ERR_IO, "%s: cannot rename into place: %s", b, strerror(errno));
+    }
+    closedir(d);
+    return st;
+}
+
+typedef struct runlist {
+    char **product; /* "max_depth", "depth-2.00" */
+    int n, cap;
+} runlist;
+
+static ct_status run_raster(void *user, const ct_sdi_raster_entry *r)
+{
+    runlist *l = user;
+    const char *dot = strchr(r->name, '.'); /* names are "<run>.<product>"; the prefix matched */
+    const char *p = dot ? dot + 1 : r->name;
+    if (strcmp(p, "max_depth") && strncmp(p, "depth-", 6))
+        return CT_OK;
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 8;
+        char **v = realloc(l->product, (size_t)cap * sizeof *v);
+        if (!v)
+            return CT_ERR_NOMEM;
+        l->product = v;
+        l->cap = cap;
+    }
+    if (!(l->product[l->n] = strdup(p)))
+        return CT_ERR_NOMEM;
+    l->n++;
+    return CT_OK;
+}
+
+static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, FILE *out)
+{
+    if (!o->output || !strcmp(o->output, "-"))
+        return ct_error(ctx, CT_ERR_USAGE, "impact writes a report folder: name it with -o DIR");
+    if (o->run ? o->nrasters != 0 : o->nrasters != 1)
+        return ct_error(ctx, CT_ERR_USAGE, o->run ? "impact --run takes no raster operand: the run's depth rasters "
+                                                    "come from the SDI"
+                                                  : "impact needs one flood raster (or --run NAME) and a parcel layer");
+    const char *parcels = o->polygons ? o->polygons : "sdi:parcels";
+    runlist rl = {0};
+    unitset *units = calloc((size_t)o->nwards + 3, sizeof *units);
+    json_object *arr = json_object_new_array();
+    char tmp[4096] = "", prefix[256] = "", rejmsg[1024] = "";
+    long long version = 0;
+    int in_version = 0, rejected = 0;
+    ct_status st = CT_OK;
+    if (!units || !arr) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (o->run) {
+        char pre[256];
+        snprintf(pre, sizeof pre, "%s.", o->run);
+        if ((st = ct_sdi_rasters(ctx, sdi, pre, run_raster, &rl)))
+            goto out;
+        if (!rl.n) {
+            st = ct_error(ctx, CT_ERR_INVALID, "%s: no depth raster of run '%s' (%s.max_depth or %s.depth-LEVEL)",
+                          o->sdi, o->run, o->run, o->run);
+            goto out;
+        }
+    }
+    /* the unit layers: the wards named, else the SDI's wards of both eras; the planning zones */
+    int nu = 0;
+    for (int w = 0; w < o->nwards; w++, nu++) {
+        char stem[128];
+        raster_prefix(ct_sdi_ref(o->wards[w]) ? ct_sdi_ref(o->wards[w]) : o->wards[w], stem, sizeof stem);
+        stem[strlen(stem) - 1] = 0;
+        units[nu].path = o->wards[w];
+        snprintf(units[nu].file, sizeof units[nu].file, "wards-%s", stem);
+        snprintf(units[nu].tname, sizeof units[nu].tname, "wards_%s", stem);
+    }
+    if (!o->nwards && sdi) {
+        units[nu++] = (unitset){.path = "sdi:admin_units", .valid_on = "2025-06-30", .lenient = 1, .file = "ward-2024",
+                                .tname = "ward_2024"};
+        units[nu++] = (unitset){.path = "sdi:admin_units", .valid_on = "2025-07-01", .lenient = 1, .file = "ward-2025",
+                                .tname = "ward_2025"};
+    }
+    if (o->zones || sdi)
+        units[nu++] = (unitset){.path = o->zones ? o->zones : "sdi:planning_zones", .zones = 1, .lenient = !o->zones,
+                                .file = "zones", .tname = "zones"};
+    if (o->table && (!*o->table || strspn(o->table, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(o->table) ||
+                     strlen(o->table) > 64)) {
+        st = ct_error(ctx, CT_ERR_USAGE, "--table '%s': a table name prefix is lower-case letters, digits and _",
+                      o->table);
+        goto out;
+    }
+    if (o->table)
+        snprintf(prefix, sizeof prefix, "%s", o->table);
+    else if (o->run)
+        table_name(prefix, sizeof prefix, "impact", o->run);
+
+    snprintf(tmp, sizeof tmp, "%s.ct-XXXXXX", o->output);
+    if (!mkdtemp(tmp)) {
+        st = ct_error(ctx, CT_ERR_IO, "%s: cannot write beside it: %s", o->output, strerror(errno));
+        tmp[0] = 0;
+        goto out;
+    }
+    chmod(tmp, 0755);
+    if (prefix[0]) {
+        if ((st = ct_sdi_begin(ctx, sdi, o->invocation, "overlay", o->run ? o->run : o->rasters[0], &version)))
+            goto out;
+        in_version = 1;
+    }
+    int nsc = o->run ? rl.n : 1;
+    for (int k = 0; k < nsc && !st; k++) {
+        char raster[512], dir[4200], pre[512];
+        impact_in in = {.parcels = parcels, .units = units, .nunits = nu, .dir = tmp,
+                        .prefix = prefix[0] ? prefix : NULL};
+        if (o->run) {
+            snprintf(raster, sizeof raster, "sdi:%s.%s", o->run, rl.product[k]);
+            in.raster = raster;
+        } else {
+            in.raster = o->rasters[0];
+        }
+        if (nsc > 1) { /* several levels of a bathtub run: a sub-folder and table prefix each */
+            snprintf(dir, sizeof dir, "%s/%s", tmp, rl.product[k]);
+            if (mkdir(dir, 0755)) {
+                st = ct_error(ctx, CT_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+                break;
+            }
+            in.dir = dir;
+            table_name(pre, sizeof pre, prefix, rl.product[k]);
+            in.prefix = pre;
+        }
+        json_object *js = NULL;
+        ct_status s1 = impact_one(ctx, o, sdi, &in, &js);
+        if (js) {
+            if (nsc > 1)
+                json_object_object_add(js, "product", json_object_new_string(rl.product[k]));
+            json_object_array_add(arr, js);
+        }
+        if (s1 == CT_REJECTED) { /* the report is complete: said at the end */
+            rejected = 1;
+            snprintf(rejmsg, sizeof rejmsg, "%s", ct_ctx_errmsg(ctx));
+            ct_ctx_clear_error(ctx);
+        } else {
+            st = s1;
+        }
+    }
+    if (!st && in_version) {
+        st = ct_sdi_commit(ctx, sdi);
+        in_version = 0;
+    }
+    if (!st)
+        st = move_into(ctx, tmp, o->output);
+    if (!st && o->json) {
+        json_object *js;
+        if (nsc == 1) {
+            js = json_object_get(json_object_array_get_idx(arr, 0));
+        } else {
+            js = json_object_new_object();
+            json_object_object_add(js, "mode", json_object_new_string("impact"));
+            json_object_object_add(js, "scenarios", json_object_get(arr));
+        }
+        if (o->run)
+            json_object_object_add(js, "run", json_object_new_string(o->run));
+        if (prefix[0])
+            json_object_object_add(js, "version", json_object_new_int64(version));
+        json_object_object_add(js, "output", json_object_new_string(o->output));
+        fprintf(out, "%s\n", json_object_to_json_string_ext(js, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(js);
+    }
+    if (!st && rejected)
+        st = ct_error(ctx, CT_REJECTED, "%s", rejmsg);
+out:
+    if (in_version)
+        ct_sdi_rollback(sdi);
+    if (tmp[0])
+        remove_tree(tmp);
+    for (int k = 0; k < rl.n; k++)
+        free(rl.product[k]);
+    free(rl.product);
+    free(units);
+    if (arr)
+        json_object_put(arr);
     return st;
 }

@@ -41,21 +41,25 @@ int main(int argc, char **argv)
         {CT_OPT_STRING, 0, "layer-srs", &o.layer_srs, "SRS", "CRS of a polygon layer that has none"},
         {CT_OPT_STRING, 0, "zones-layer", &o.zones_layer, "NAME", "intersect, conformance: layer of ZONES (default the first)"},
         {CT_OPT_STRING, 0, "zone-field", &o.zone_field, "NAME", "zone attribute (intersect: default the zone fid; conformance: MaQH)"},
-        {CT_OPT_STRING, 0, "use-field", &o.use_field, "NAME", "conformance, impact: the parcels' current use (default MucDich)"},
-        {CT_OPT_LIST, 0, "wards", &wards, "FILE", "impact: a ward layer to report on (repeatable)"},
+        {CT_OPT_STRING, 0, "use-field", &o.use_field, "NAME", "conformance, impact: the parcels' current use (default MucDich; SDI: landuse)"},
+        {CT_OPT_LIST, 0, "wards", &wards, "FILE", "impact: a ward layer (repeatable; default: the SDI's 2024 and 2025 wards)"},
+        {CT_OPT_STRING, 0, "zones", &o.zones, "FILE", "impact: planning zones to report on (default sdi:planning_zones)"},
+        {CT_OPT_STRING, 0, "run", &o.run, "NAME", "impact: the depth rasters of flood run NAME in the SDI"},
+        {CT_OPT_STRING, 0, "table", &o.table, "NAME", "SDI result table (zonal) or table prefix (impact; default impact_RUN)"},
         {CT_OPT_DOUBLE, 0, "threshold", &o.threshold, "T", "impact: list parcels deeper than T (default 0.5)"},
         {CT_OPT_END, 0, NULL, NULL, NULL, NULL},
     };
     ct_cli cli = {
         .name = "ct-overlay",
         .operands = "zonal RASTER ... POLYGONS | intersect|conformance PARCELS ZONES |\n"
-                    "       impact -o DIR RASTER PARCELS",
+                    "       impact -o DIR RASTER [PARCELS] | impact -o DIR --run NAME [PARCELS]",
         .summary = "Overlay rasters and polygons: exact zonal statistics (cells weighted by the\n"
                    "fraction of their area inside each polygon), parcel x zone overlay, and the\n"
-                   "parcels whose land use conflicts with the plan; flood impact reports.",
+                   "parcels whose land use conflicts with the plan; flood impact reports. Any\n"
+                   "operand may be sdi:NAME, a layer or raster of the SDI.",
         .options = options,
-        .shared = CT_CLI_THREADS,
-        .min_operands = 3,
+        .shared = CT_CLI_SDI | CT_CLI_THREADS,
+        .min_operands = 1,
         .max_operands = -1,
     };
     ct_ctx *ctx = ct_ctx_new();
@@ -68,24 +72,29 @@ int main(int argc, char **argv)
         char **ops = cli.operand + 1;
         if (!strcmp(mode, "zonal")) {
             o.mode = CT_OVERLAY_ZONAL;
+            if (n < 2)
+                st = ct_error(ctx, CT_ERR_USAGE, "zonal takes one or more rasters and a polygon layer");
             o.rasters = (const char *const *)ops;
             o.nrasters = n - 1;
-            o.polygons = ops[n - 1];
+            o.polygons = n ? ops[n - 1] : NULL;
         } else if (!strcmp(mode, "impact")) {
+            /* RASTER PARCELS, RASTER (parcels from the SDI), --run NAME [PARCELS] */
             o.mode = CT_OVERLAY_IMPACT;
-            if (n != 2)
-                st = ct_error(ctx, CT_ERR_USAGE, "impact takes two operands: RASTER PARCELS");
+            int nr = o.run ? 0 : 1;
+            if (n < nr || n > nr + 1)
+                st = ct_error(ctx, CT_ERR_USAGE, o.run ? "impact --run NAME takes at most one operand: PARCELS"
+                                                       : "impact takes RASTER [PARCELS] (or --run NAME)");
             o.rasters = (const char *const *)ops;
-            o.nrasters = 1;
-            o.polygons = ops[1];
+            o.nrasters = nr;
+            o.polygons = n > nr ? ops[nr] : NULL;
             o.wards = wards.v;
             o.nwards = wards.n;
         } else if (!strcmp(mode, "intersect") || !strcmp(mode, "conformance")) {
             o.mode = mode[0] == 'i' ? CT_OVERLAY_INTERSECT : CT_OVERLAY_CONFORMANCE;
             if (n != 2)
                 st = ct_error(ctx, CT_ERR_USAGE, "%s takes two operands: PARCELS ZONES", mode);
-            o.polygons = ops[0];
-            o.zones = ops[1];
+            o.polygons = n > 0 ? ops[0] : NULL;
+            o.zones = n > 1 ? ops[1] : NULL;
         } else {
             st = ct_error(ctx, CT_ERR_USAGE, "unknown mode '%s': zonal, intersect, conformance or impact", mode);
         }
@@ -106,6 +115,8 @@ int main(int argc, char **argv)
         o.fields = fields.n ? fields.v : NULL;
         o.nfields = fields.n;
         o.json = cli.common.json;
+        o.sdi = cli.common.sdi;
+        o.invocation = cli.command_line;
         if (!st)
             st = ct_overlay_run(ctx, &o);
     }

@@ -8,6 +8,7 @@
 #include <cpl_error.h>
 
 #include "ct/context.h"
+#include "ct/sdi.h"
 #include "ct/style.h"
 #include "ct/tile.h"
 
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
     ct_tile_summary sum = {0};
     const char *zoom = NULL, *mode = NULL, *style = NULL, *format = NULL, *sinkname = NULL, *resampling = NULL;
     int force = 0;
+    const char *since = NULL, *shard = NULL;
     ct_strlist fields = {0};
     const ct_option options[] = {
         {CT_OPT_STRING, 'z', "zoom", &zoom, "MIN-MAX", "zoom range, e.g. 10-16 (default: from the raster)"},
@@ -79,18 +81,21 @@ int main(int argc, char **argv)
         {CT_OPT_LIST, 0, "field", &fields, "NAME", "MVT: keep this attribute (repeatable)"},
         {CT_OPT_STRING, 0, "class-field", &o.class_field, "NAME", "attribute the style's classes are keyed on"},
         {CT_OPT_FLAG, 0, "force", &force, NULL, "make more than 100 million tiles"},
+        {CT_OPT_STRING, 0, "since", &since, "VERSION", "sdi: input: remake the tiles changed after VERSION (default: OUTPUT's)"},
+        {CT_OPT_FLAG, 0, "full", &o.full, NULL, "sdi: input: make every tile, not only the changed ones"},
+        {CT_OPT_STRING, 0, "shard", &shard, "K/N", "vector input: make shard K (0 to N-1) of N, for merge"},
         {CT_OPT_END, 0, NULL, NULL, NULL, NULL},
     };
     ct_cli cli = {
         .name = "ct-tile",
-        .operands = "INPUT OUTPUT",
+        .operands = "INPUT OUTPUT | merge OUTPUT SHARD...",
         .summary = "Make a map tile pyramid in Web Mercator: a DEM as hypsometric colour with hillshade,\n"
                    "flood depth with a depth ramp, an RGB raster, or vector layers as MVT, into a\n"
-                   "{z}/{x}/{y} folder, an MBTiles or a PMTiles file.",
+                   "{z}/{x}/{y} folder, an MBTiles or a PMTiles file; merge puts shards together.",
         .options = options,
-        .shared = CT_CLI_THREADS,
+        .shared = CT_CLI_THREADS | CT_CLI_SDI,
         .min_operands = 2,
-        .max_operands = 2,
+        .max_operands = -1,
     };
     ct_ctx *ctx = ct_ctx_new();
     if (!ctx)
@@ -119,8 +124,36 @@ int main(int argc, char **argv)
         o.resampling = (ct_tile_resampling)v;
     if (st)
         goto end;
+    if (!strcmp(cli.operand[0], "merge")) {
+        if (cli.noperands < 3) {
+            st = ct_error(ctx, CT_ERR_USAGE, "merge: expected OUTPUT SHARD...");
+            goto end;
+        }
+        ct_tile_merge_opts mo = {cli.operand[1], (const char *const *)cli.operand + 2, cli.noperands - 2, &sum};
+        o.output = mo.output;
+        st = ct_tile_merge(ctx, &mo);
+        goto report;
+    }
+    if (cli.noperands != 2) {
+        st = ct_error(ctx, CT_ERR_USAGE, "unexpected operand '%s'", cli.operand[2]);
+        goto end;
+    }
     o.input = cli.operand[0];
     o.output = cli.operand[1];
+    if (shard && (sscanf(shard, "%d/%d%n", &o.shard_k, &o.shard_n, &v) != 2 || shard[v] || o.shard_n < 1 ||
+                  o.shard_k < 0 || o.shard_k >= o.shard_n)) {
+        st = ct_error(ctx, CT_ERR_USAGE, "--shard %s: give K/N with 0 <= K < N", shard);
+        goto end;
+    }
+    o.sdi = cli.common.sdi;
+    if (since) {
+        char *end;
+        o.since = strtoll(since, &end, 10);
+        if (end == since || *end || o.since < 1) {
+            st = ct_error(ctx, CT_ERR_USAGE, "--since %s: give an SDI version number (1 or more)", since);
+            goto end;
+        }
+    }
     o.force = force;
     if (fields.n) {
         o.fields = fields.v;
@@ -131,19 +164,27 @@ int main(int argc, char **argv)
     if (leaves)
         o.pmtiles_leaf_entries = atoi(leaves);
     /* a ramp is needed unless the raster is RGB; a shipped default when none is named */
-    if (style || (o.mode != CT_TILE_RGB && o.mode != CT_TILE_MVT && !is_vector(o.input))) {
+    const char *ref = ct_sdi_ref(o.input);
+    int vector = ref ? ct_sdi_layer_by_name(ref) >= 0 : is_vector(o.input);
+    if (style || (o.mode != CT_TILE_RGB && o.mode != CT_TILE_MVT && !vector)) {
         const char *name = style ? style : o.mode == CT_TILE_DEPTH ? "flood-depth" : "dem-hypsometry";
         if ((st = ct_style_find(ctx, name, &style_path)) || (st = ct_style_load(ctx, style_path, &sty)))
             goto end;
         o.style = sty;
     }
     st = ct_tile_run(ctx, &o);
+report:
     if (st == CT_OK && cli.common.json) {
         json_object *j = ct_tile_summary_json(&sum);
         json_object_object_add(j, "output", json_object_new_string(o.output));
         puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
         json_object_put(j);
-    } else if (st == CT_OK && !cli.common.quiet)
+    } else if (st == CT_OK && !cli.common.quiet && sum.since >= 0)
+        fprintf(stderr, "ct-tile: %s: changes after version %lld: %llu tiles made again, %llu kept, now at SDI "
+                        "version %lld, %.2f s\n",
+                o.output, sum.since, (unsigned long long)(sum.tiles_written - sum.tiles_kept),
+                (unsigned long long)sum.tiles_kept, sum.sdi_version, sum.seconds);
+    else if (st == CT_OK && !cli.common.quiet)
         fprintf(stderr, "ct-tile: %s: zooms %d-%d, %llu tiles written (%llu distinct), %llu empty skipped, "
                         "%.1f MB, %.2f s, %.0f tiles/s\n",
                 o.output, sum.minzoom, sum.maxzoom, (unsigned long long)sum.tiles_written,

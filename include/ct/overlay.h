@@ -66,29 +66,52 @@
  *
  * ct_overlay_run(), mode impact
  * -----------------------------
- * One flood-depth raster (rasters[0]) × the parcels (polygons) and any number of ward layers
- * (wards[]), written as a report folder (output): the files are made in a temporary folder beside
- * it and renamed into it when all are complete.
- *   wards-NAME.csv       per ward: covered, nodata and flooded area, area per depth class, and
- *                        the parcels (assigned by their centroid) by class of maximum depth
+ * A flood-depth raster (rasters[0], or every depth raster of a flood run in the SDI) × the
+ * parcels (polygons), any number of ward layers (wards[]) and the planning zones (zones),
+ * written as a report folder (output): the files are made in a temporary folder beside it and
+ * renamed into it when all are complete (and, with an SDI, after its version is committed).
+ *   wards-NAME.csv/.geojson  per ward: covered, nodata and flooded area, area per depth class,
+ *                        and the parcels (assigned by their centroid) by class of maximum depth
+ *   zones.csv/.geojson   the same per planning zone
+ *   landuse-NAME.csv     per ward and land-use code: the flooded area by depth class of the
+ *                        parts of parcels inside the ward (parcels cut at ward boundaries with
+ *                        GEOS); a last row per ward, code "-", holds the flooded area outside
+ *                        every parcel (roads, rivers, gaps), so the rows of a ward add up to
+ *                        its flooded area
  *   landuse.csv          per land-use code (use_field, normalised to TT 08/2024): parcels,
  *                        parcels flooded, their area, flooded area and area per depth class
  *   parcels-by-class.csv parcels by the class of their maximum depth (dry when none is wet)
  *   parcels-deep.csv     the parcels whose maximum depth exceeds threshold, deepest first
  *   summary.md           a short Markdown report for decision makers
- *   chart.png            flooded area by ward (first ward layer) and depth class (cairo)
+ *   chart.png            flooded area by ward (first ward layer) and depth class (cairo);
+ *   chart-NAME.png       the same for the other ward layers and the zones (chart-zones.png)
  * Depth classes, the wet level and the copied fields are those of the zonal mode.
+ *
+ * The SDI
+ * -------
+ * With sdi set, any raster, polygon, zone or ward operand may be "sdi:NAME" (ct_sdi_resolve():
+ * a layer's current features, or a raster of the catalogue); the SDI's restricted columns
+ * (ct_sdi_field_restricted()) are left out like the personal fields, and so are its
+ * bookkeeping columns v_from, v_to and digest. impact with run set takes the run's depth
+ * rasters from the catalogue instead of rasters[]: "<run>.max_depth" (ct-flood simulate) and
+ * every "<run>.depth-LEVEL" (bathtub; one sub-folder of the report per level, named after the
+ * product). Its defaults then come from the SDI: parcels sdi:parcels (use field landuse),
+ * zones sdi:planning_zones, and for wards the ward-level units of admin_units (level NULL or
+ * not a district, province or city) split by validity: "ward_2024", valid on 2025-06-30, and
+ * "ward_2025", valid on 2025-07-01 (the merger of 1 July 2025). A default layer that misses
+ * the raster is reported with no flooded area (a warning), not an error.
+ * Result tables are written in one SDI version (kind "overlay"; all or nothing):
+ *   zonal with table: the output rows as table `table` (no CSV on out unless output is given)
+ *   impact with run or table: PREFIX_ward_2024 ... (one per ward layer, "PREFIX_wards_NAME" for
+ *   layers from files), PREFIX_zones, PREFIX_landuse, PREFIX_landuse_ward_2024 ...,
+ *   PREFIX_parcels_by_class and PREFIX_parcels_deep, where PREFIX is table or "impact_<run>"
+ *   (plus "_<product>" per bathtub level), lower-cased with other characters made "_".
  *
  * Restricted fields
  * -----------------
  * Owner names and identity numbers (TenChu, ChuSuDung, HoTen, CMND, CCCD ... and string fields
  * whose values look like 9- or 12-digit ID numbers) are never copied to any output unless named
  * in fields[]. ct_sdi_field_personal() (ct/sdi.h) says which names are.
- *
- * SDI (not yet): when this module was written the SDI module was not ready. A layer or raster
- * operand of the form "sdi:NAME" (with ct_common_opts.sdi) and an output table in the SDI are
- * meant to be added as further members at the end of ct_overlay_opts (sdi, out_table); existing
- * members keep their meaning, so callers that zero-initialise the struct keep working.
  */
 #ifndef CT_OVERLAY_H
 #define CT_OVERLAY_H
@@ -161,7 +184,7 @@ typedef struct ct_overlay_opts {
     const char *polygons;       /**< zonal: the zones; intersect: the parcels (any OGR source) */
     const char *layer;          /**< layer of polygons; NULL: the first */
     const char *layer_srs;      /**< CRS for a polygon layer that has none; NULL */
-    const char *zones;          /**< intersect: the overlay polygons (planning zones) */
+    const char *zones;          /**< intersect: the overlay polygons; impact: planning zones */
     const char *zones_layer;    /**< intersect: layer of zones; NULL: the first */
     const char *zone_field;     /**< intersect: zone attribute to group by; NULL: the zone fid
                                      (conformance: the planned use; NULL: "MaQH") */
@@ -178,6 +201,11 @@ typedef struct ct_overlay_opts {
     const char *output_layer;   /**< layer name in the output; NULL: "zonal" / "intersect" */
     int json;                   /**< print a JSON summary on out (with output: no CSV on out) */
     FILE *out;                  /**< stdout when NULL */
+    /* the SDI (members added after the file-only modes: zero means none) */
+    const char *sdi;            /**< the SDI file: "sdi:NAME" operands, run, result tables */
+    const char *run;            /**< impact: a flood run of the SDI, instead of rasters[] */
+    const char *table;          /**< zonal: result table name; impact: the tables' prefix */
+    const char *invocation;     /**< the command line, for the SDI's version log */
 } ct_overlay_opts;
 
 /**

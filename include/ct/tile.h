@@ -32,11 +32,15 @@
  * Vector tiles (CT_TILE_MVT, chosen for any input OGR reads and GDAL does not read as a raster):
  * every layer's features are moved to EPSG:3857 with ct_transform (official VN-2000 shift), then
  * for each zoom and tile clipped to the tile plus a buffer of 64/4096 (GEOSClipByRect) and
- * encoded as MVT 2.1 (extent 4096; protobuf written here — Debian has no C MVT encoder). The
- * simplification per zoom is the snapping of vertices to the 4096 grid followed by the removal
- * of repeated and exactly collinear vertices: it treats both sides of a shared edge alike, so
- * neighbouring polygons keep their common boundary; a ring that collapses below 3 vertices is
- * left out at that zoom. Limits per tile: 200 000 features and 500 KB per layer; features over
+ * encoded as MVT 2.1 (extent 4096; protobuf written here — Debian has no C MVT encoder). Below
+ * the maximum zoom polygons are simplified by Douglas–Peucker with a tolerance of 8/4096 of a
+ * tile (half a pixel) in a way that keeps shared edges shared: GEOS 3.11 has no coverage
+ * simplifier (GEOSCoverageSimplifyVW is 3.12) and TopologyPreservingSimplify treats each
+ * polygon alone, so every ring is cut at its nodes (where the set of rings sharing a vertex
+ * changes) and each chain between two nodes is simplified once, in one canonical direction,
+ * for both neighbours; a feature that would become invalid keeps its vertices, and so do its
+ * neighbours. Then vertices are snapped to the 4096 grid and repeated and exactly collinear
+ * ones removed; a ring that collapses below 3 vertices is left out at that zoom. Limits per tile: 200 000 features and 500 KB per layer; features over
  * them are left out and counted in features_dropped. Attributes: those named in opts.fields,
  * or else every attribute except personal data — until the SDI marks restricted fields, the
  * cadastral owner and identity fields (ct_sdi_field_personal() in ct/sdi.h) are never written unless named
@@ -54,12 +58,31 @@
  * one in one renameat2(RENAME_EXCHANGE). A failed, cancelled or killed run leaves the previous
  * tileset untouched.
  *
- * Later (not in this version; the SDI module does not exist yet): ct_tile_opts will gain
- * `sdi` + `layer` (an SDI layer as input, restricted fields left out), `since` (a version of
- * the SDI change log: only the tiles whose area changed are rendered — the blocks of step 2 are
- * filtered by the changed bounding boxes, the untouched tiles copied byte for byte from the old
- * tileset) and `shard_k`/`shard_n` (every N-th block of the Morton order of step 3, merged
- * afterwards). The block structure above was chosen so that each of these is a filter on blocks.
+ * SDI inputs and nightly runs
+ * ---------------------------
+ * INPUT "sdi:NAME" (ct/sdi.h, with opts.sdi) is a layer of the SDI — its current features, the
+ * MVT layer named after it, attributes its natural key `fkey` and the schema's columns, never a
+ * restricted one unless named in opts.fields (the one rule of personal data) — or a raster of
+ * the catalogue (its current COG). The tileset records the SDI version it was made from and the
+ * input name: MBTiles metadata rows `sdi_version` and `input`, the same keys in the PMTiles JSON
+ * metadata and in a folder's metadata.json.
+ *
+ * When OUTPUT holds a tileset made from the same SDI input and format, a run is incremental
+ * (unless opts.full): it reads the change log after opts.since (0: the version the tileset
+ * records) with ct_sdi_changes(), keeps the changes of the input's layer (or raster), moves each
+ * bounding box (old and new extent) to EPSG:3857 with ct_transform_bounds (official VN-2000
+ * shift), and makes again exactly the tiles that such a box touches once the tile is widened by
+ * the renderer's margin: the MVT buffer (64/4096 of a tile), the outline of drawn layers, two
+ * pixels and two source cells for rasters. That set is closed under ancestors, because a
+ * parent's margin is twice its child's. Vector features are read only from the area of the
+ * dirty tiles of the lowest zoom (an OGR spatial filter, which the SDI answers from its R*Tree);
+ * features are taken in SDI fid order, so a dirty tile gets the bytes a full run would give it.
+ * Every other tile of the old tileset is copied byte for byte (hard-linked in a folder), and
+ * dirty tiles that became empty are gone. A raster that changed is rendered again whole (its
+ * change box is its extent) and only its dirty tiles are kept; a raster that did not change is
+ * not read at all. The zoom range is the old tileset's unless opts.minzoom/maxzoom differ, which
+ * makes the run a full one. Publishing stays atomic: a nightly run that fails leaves the previous
+ * tileset serving.
  */
 #ifndef CT_TILE_H
 #define CT_TILE_H
@@ -208,17 +231,27 @@ typedef struct ct_tile_summary {
     uint64_t features_dropped; /**< MVT: feature pieces left out of tiles over the limits */
     double seconds;
     int threads;
+    uint64_t tiles_kept;     /**< incremental runs: tiles copied unchanged from the old tileset
+                                  (counted in tiles_written too) */
+    long long sdi_version;   /**< SDI inputs: the version the tiles were made from; else -1 */
+    long long since;         /**< incremental runs: the version the changes were read after;
+                                  -1 for a full run */
     const char *sink;        /**< "dir", "mbtiles", "pmtiles" (static) */
     const char *format;      /**< "png", "webp", "pbf" (static) */
 } ct_tile_summary;
 
-/** Attribute names (case-insensitive) treated as personal data in vector tiles unless named in
- *  ct_tile_opts.fields: owner, address and identity-card fields of Vietnamese cadastral data. */
 /** Above this many tiles ct_tile_run() refuses to start unless force is set. */
 #define CT_TILE_MAX_TILES 100000000ull
 
 typedef struct ct_tile_opts {
-    const char *input;          /**< a raster or vector dataset GDAL reads */
+    const char *input;          /**< a raster or vector dataset GDAL reads, or "sdi:NAME" */
+    const char *sdi;            /**< the SDI of an "sdi:NAME" input */
+    long long since;            /**< SDI inputs: make again the tiles the changes after this
+                                     version touch; 0: the version OUTPUT records */
+    int full;                   /**< SDI inputs: make every tile even when OUTPUT could be
+                                     updated */
+    int shard_k, shard_n;       /**< shard_n > 0: make only shard shard_k (0 ≤ k < n) of the
+                                     vector tiles, for ct_tile_merge() (see below) */
     int band;                   /**< band of a DEM/depth raster; 0 means 1 */
     const char *output;         /**< folder, *.mbtiles or *.pmtiles */
     ct_tile_sink_kind sink;
@@ -256,6 +289,27 @@ typedef struct ct_tile_opts {
  * On any failure the old tileset at OUTPUT is left as it was and no temporary file remains.
  */
 ct_status ct_tile_run(ct_ctx *ctx, const ct_tile_opts *opts);
+
+/*
+ * Shards: a vector run with shard_n = N makes only the tiles of shard k — a tile belongs to the
+ * shard that a hash of its ancestor two zooms above the maximum (itself, higher up) picks, so
+ * that the tiles of one area stay together and every tile is in exactly one shard — and
+ * records "k/N" as `shard` in the metadata. ct_tile_merge() puts N such parts (all of one
+ * sink kind and format, N = their number, each k once) into one tileset: the same bytes as the
+ * unsharded run, because every sink's layout depends only on the tiles (PMTiles clusters by
+ * tile id, MBTiles gets them in tile-id order as a vector run stores them). Raster pyramids
+ * are not sharded: their lower zooms are averaged across blocks.
+ */
+typedef struct ct_tile_merge_opts {
+    const char *output;
+    const char *const *parts;
+    int nparts;
+    ct_tile_summary *summary; /**< filled when not NULL */
+} ct_tile_merge_opts;
+
+/** Merges shards (see above). CT_ERR_USAGE naming a part that is not a shard of the same run,
+ *  or when one is missing; the output is published atomically as ct_tile_run's. */
+ct_status ct_tile_merge(ct_ctx *ctx, const ct_tile_merge_opts *opts);
 
 struct json_object;
 /** The summary as a JSON object (release with json_object_put()). */

@@ -2,9 +2,11 @@
 # ct-overlay impact on a 4 x 2 depth grid (10 m cells) with four parcels and two ward layers that
 # cut the city differently: parcels by class of their maximum depth, land uses (old codes mapped),
 # deep parcels deepest first, ward totals that agree between the two layers and with the raster,
-# the Markdown summary and the PNG chart; no owner names; a failed run keeps the old report.
+# land use per ward (parcels cut at ward boundaries) adding up to each ward's flooded area, the
+# planning zones, the Markdown summary and the PNG charts; no owner names; a failed run keeps the
+# old report.
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 24
 
 cat >"$T/d.asc" <<'ASC'
 ncols 4
@@ -40,10 +42,14 @@ $hdr
 ]}
 JSON
 
-run ct-overlay impact --json -o "$T/rep" --wards "$T/wards-a.geojson" --wards "$T/wards-b.geojson" "$T/d.tif" "$T/parcels.geojson"
+# the north/south cut doubles as planning zones
+sed 's/"TenPX"/"TenKhu"/' "$T/wards-b.geojson" >"$T/zones.geojson"
+run ct-overlay impact --json -o "$T/rep" --wards "$T/wards-a.geojson" --wards "$T/wards-b.geojson" \
+    --zones "$T/zones.geojson" "$T/d.tif" "$T/parcels.geojson"
 ok $rc "exit 0"
-is "$(ls "$T/rep" | tr '\n' ' ')" "chart.png landuse.csv parcels-by-class.csv parcels-deep.csv summary.md wards-wards_a.csv wards-wards_b.csv " \
-   "the report's files"
+is "$(ls "$T/rep" | tr '\n' ' ')" "chart-wards-wards_b.png chart-zones.png chart.png landuse-wards-wards_a.csv landuse-wards-wards_b.csv landuse.csv \
+parcels-by-class.csv parcels-deep.csv summary.md wards-wards_a.csv wards-wards_a.geojson wards-wards_b.csv \
+wards-wards_b.geojson zones.csv zones.geojson " "the report's files"
 is "$(tail -n +2 "$T/rep/parcels-by-class.csv" | cut -d, -f1,2 | tr '\n' ' ')" "dry,1 0-0.2,0 0.2-0.5,1 0.5-1,0 >1,2 " \
    "parcels by the class of their maximum depth"
 is "$(tail -n +2 "$T/rep/parcels-deep.csv" | cut -d, -f2,4,5 | tr '\n' ' ')" "3,LUC,2.5 4,CLN,1.5 " \
@@ -63,8 +69,27 @@ is "$(awk -F, 'NR > 1 { print $2 ":" $(NF - 5) "," $(NF - 4) "," $(NF - 3) "," $
    "parcels per ward and depth class (west/east)"
 is "$(awk -F, 'NR > 1 { s += $(NF - 5) } END { print s }' "$T/rep/wards-wards_b.csv")" 4 \
    "north/south: every parcel in one ward"
-is "$(jq -c '[.parcels, .parcels_flooded, .parcels_deeper_than_threshold, .wards[0].wet_area, .wards[1].wet_area]' "$T/out")" \
-   "[4,3,2,500,500]" "JSON summary"
+is "$(jq -c '[.parcels, .parcels_flooded, .parcels_deeper_than_threshold, .wards[0].wet_area, .wards[1].wet_area, .zones.wet_area]' "$T/out")" \
+   "[4,3,2,500,500,500]" "JSON summary"
+# land use per ward: parcels 2 (HNK) and 4 (CLN) cross the west/east boundary and are cut there;
+# columns unit_fid, unit, code, name, parcels, parcels_flooded, area, wet_area, then the classes
+is "$(awk -F, 'NR > 1 { printf "%s:%s:%s:%s ", $2, $3, $7, $8 }' "$T/rep/landuse-wards-wards_a.csv")" \
+   "Phường Tây:CLN:200:100 Phường Tây:HNK:100:100 Phường Tây:ODT:100:0 Phường Tây:-:0:0 \
+Phường Đông:CLN:100:0 Phường Đông:HNK:100:100 Phường Đông:LUC:200:200 Phường Đông:-:0:0 " \
+   "land use per west/east ward: areas and flooded areas of the parcel parts, nothing outside parcels"
+# the parts add up to each ward's flooded area in wards-*.csv, for both cuts
+for l in a b; do
+    awk -F, 'NR > 1 { s[$2] += $8 } END { for (k in s) print k, s[k] }' "$T/rep/landuse-wards-wards_$l.csv" | sort >"$T/lu-$l"
+    awk -F, 'NR > 1 { print $2, $5 }' "$T/rep/wards-wards_$l.csv" | sort >"$T/w-$l"
+done
+cmp -s "$T/lu-a" "$T/w-a" && cmp -s "$T/lu-b" "$T/w-b"; ok $? "land use per ward sums to the ward's flooded area"
+# planning zones: north has the 0.1, 0.3 and 0.7 m cells wet (300 m²), south 1.5 and 2.5 (200 m²); parcels:
+# 1, 2 north, 4 south, and 3, whose centroid lies on the line, in exactly one (north)
+is "$(awk -F, 'NR > 1 { print $2 ":" $5 ":" $(NF - 5) }' "$T/rep/zones.csv" | tr '\n' ' ')" "Phường Bắc:300:3 Phường Nam:200:1 " \
+   "per planning zone: flooded area and parcels"
+is "$(jq -r '[.features[] | .properties.wet_area] | add' "$T/rep/zones.geojson")" 500 "zones.geojson: the same rows with geometry"
+like "$T/rep/summary.md" '^## Planning zones' "the summary has the planning zones"
+like "$T/rep/summary.md" '^\| Phường Đông \| LUC \| .* \| 0\.02 \|' "and the land uses of the most flooded wards"
 like "$T/rep/summary.md" '^- \*\*3 parcels flooded\*\* of 4' "the summary counts flooded parcels"
 like "$T/rep/summary.md" '^\| Phường Đông \| 0\.03 \| 100\.0 % \|' "the summary's ward table: most flooded first, in hectares"
 is "$(head -c 8 "$T/rep/chart.png" | od -An -tx1 | tr -d ' \n')" "89504e470d0a1a0a" "chart.png is a PNG"

@@ -16,6 +16,7 @@
 #include "ct/sdi.h"
 #include "ct/raster.h"
 #include "ct/vector.h"
+#include <sqlite3.h>
 
 /* A VN-2000 TM-3-like grid: 5 m cells, north-up, origin at real Cần Thơ coordinates. */
 static const double GT[6] = {586000, 5, 0, 1109100, 0, -5};
@@ -490,6 +491,84 @@ static void test_run_library_call(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The SDI as a library caller sees it: planning zones and a depth raster registered in an SDI,
+ * zonal statistics into a result table with the values ct_zonal_grid gives; an unknown raster
+ * name fails and writes no version. */
+static void test_sdi_zonal_table(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ct-test-overlay-sdi-XXXXXX", path[96], tif[96], cmd[160];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/city.sqlite", dir);
+    snprintf(tif, sizeof tif, "%s/d.tif", dir);
+    ct_ctx *ctx = ct_ctx_new();
+    ct_crs *crs = NULL;
+    assert_int_equal(ct_crs_from_user(ctx, "vn2000:105", &crs), CT_OK);
+    ct_grid *grid = make_grid(ctx, 20, 20, 5);
+    ct_grid_set_crs(grid, crs);
+    assert_int_equal(ct_grid_write_cog(ctx, grid, tif, NULL), CT_OK);
+    ct_sdi *s = NULL;
+    long long v = 0;
+    assert_int_equal(ct_sdi_create(ctx, path, crs, &s), CT_OK);
+    assert_int_equal(ct_sdi_begin(ctx, s, "test", "planning", "zones.shp", &v), CT_OK);
+    const char *polys[2] = {"MULTIPOLYGON(((586003.3 1109097.1,586061.2 1109091.4,586040 1109032.2,586003.3 1109097.1)))",
+                            "MULTIPOLYGON(((586070.5 1109060,586140 1109060,586140 1108990,586070.5 1108990,586070.5 1109060)))"};
+    const char *vals[16] = {NULL};
+    for (int i = 0; i < 2; i++) {
+        GEOSGeometry *g = wkt(ctx, polys[i]);
+        ct_sdi_op op;
+        vals[0] = i ? "Z2" : "Z1";
+        assert_int_equal(ct_sdi_put(ctx, s, CT_SDI_ZONES, "zones.shp", vals[0], g, vals, &op), CT_OK);
+        GEOSGeom_destroy_r(ct_geos(ctx), g);
+    }
+    ct_sdi_source_info info = {.name = "r.max_depth", .title = "depth", .extent = {586000, 1109000, 586100, 1109100}};
+    assert_int_equal(ct_sdi_add_raster(ctx, s, "r.max_depth", tif, &info), CT_OK);
+    assert_int_equal(ct_sdi_commit(ctx, s), CT_OK);
+    long long before = ct_sdi_current_version(s);
+
+    const char *rasters[1] = {"sdi:r.max_depth"};
+    ct_overlay_opts o = {.mode = CT_OVERLAY_ZONAL, .rasters = rasters, .nrasters = 1,
+                         .polygons = "sdi:planning_zones", .sdi = path, .table = "zonal_r", .invocation = "test"};
+    assert_int_equal(ct_overlay_run(ctx, &o), CT_OK);
+    sqlite3 *db = ct_sdi_db(s);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT zone_id, area, sum, wet_area FROM zonal_r ORDER BY zone_id", -1, &q,
+                                        NULL), SQLITE_OK);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(q, 0), i ? "Z2" : "Z1");
+        GEOSGeometry *g = wkt(ctx, polys[i]);
+        ct_zonal_stats st;
+        assert_int_equal(ct_zonal_grid(ctx, g, grid, NULL, &st), CT_OK);
+        GEOSGeom_destroy_r(ct_geos(ctx), g);
+        assert_true(fabs(sqlite3_column_double(q, 1) - st.area) < 1e-9 * st.area);
+        assert_true(fabs(sqlite3_column_double(q, 2) - st.sum) <= 1e-12 * fabs(st.sum) + 1e-12);
+        assert_true(fabs(sqlite3_column_double(q, 3) - st.wet_area) <= 1e-9 * st.area);
+    }
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+    sqlite3_finalize(q);
+    assert_int_equal(ct_sdi_current_version(s), before + 1);
+
+    /* an unknown raster: named, nothing written */
+    rasters[0] = "sdi:nosuch.max_depth";
+    o.table = "zonal_x";
+    assert_int_equal(ct_overlay_run(ctx, &o), CT_ERR_INVALID);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "nosuch.max_depth"));
+    ct_sdi_close(s);
+    assert_int_equal(ct_sdi_open(ctx, path, &s), CT_OK);
+    assert_int_equal(ct_sdi_current_version(s), before + 1);
+    /* an sdi: operand without an SDI is a usage error */
+    o.sdi = NULL;
+    assert_int_equal(ct_overlay_run(ctx, &o), CT_ERR_USAGE);
+
+    ct_sdi_close(s);
+    ct_grid_free(grid);
+    ct_crs_free(crs);
+    ct_ctx_free(ctx);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_partition_totals),
         cmocka_unit_test(test_restricted_and_errors),
         cmocka_unit_test(test_run_library_call),
+        cmocka_unit_test(test_sdi_zonal_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
