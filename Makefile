@@ -45,7 +45,7 @@ endif
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
-CFLAGS   ?= -O2 -g
+CFLAGS   ?= -O2 -g -fno-math-errno -fno-trapping-math
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror=implicit-function-declaration
 CPPFLAGS += -Iinclude -Ilibcore -DCT_VERSION='"$(VERSION)"' -DGEOS_USE_ONLY_R_API -D_GNU_SOURCE
 ALL_CFLAGS = -std=c11 $(WARN) -fPIC -fopenmp $(CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS)
