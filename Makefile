@@ -29,9 +29,9 @@ DEB_PACKAGES = build-essential pkg-config perl mandoc jq time \
 	libspatialite-dev libsqlite3-dev sqlite3 libtiff-dev \
 	libcairo2-dev libpng-dev libdeflate-dev libwebp-dev \
 	libjson-c-dev libutf8proc-dev libssl-dev libcmocka-dev \
-	grass-core postgresql-15-postgis-3 python3-gdal
+	grass-core postgresql-15-postgis-3 libpq-dev python3-gdal
 
-PKGS = gdal proj geos spatialite libtiff-4 sqlite3 cairo libpng libdeflate libwebp json-c libutf8proc libcrypto
+PKGS = gdal proj geos spatialite libtiff-4 sqlite3 cairo libpng libdeflate libwebp json-c libutf8proc libcrypto libpq
 
 ifeq ($(V),1)
 Q =
@@ -45,7 +45,7 @@ endif
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
-CFLAGS   ?= -O2 -g
+CFLAGS   ?= -O2 -g -fno-math-errno -fno-trapping-math
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror=implicit-function-declaration
 CPPFLAGS += -Iinclude -Ilibcore -DCT_VERSION='"$(VERSION)"' -DGEOS_USE_ONLY_R_API -D_GNU_SOURCE
 ALL_CFLAGS = -std=c11 $(WARN) -fPIC -fopenmp $(CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS)

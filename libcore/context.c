@@ -88,10 +88,13 @@ int ct_ctx_threads(const ct_ctx *ctx) { return ctx->threads > 0 ? ctx->threads :
 
 ct_status ct_error(ct_ctx *ctx, ct_status st, const char *fmt, ...)
 {
+    /* formatted aside first: callers may pass the current message as an argument, to wrap it */
+    char msg[sizeof ctx->errmsg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(ctx->errmsg, msg, sizeof msg);
     ctx->status = st;
     return st;
 }
@@ -204,7 +207,7 @@ static const struct {
     const char *help;
     unsigned need; /* CT_CLI_* bit, 0 = always */
 } shared_opts[SH_N] = {
-    [SH_SDI] = {0, "sdi", "SDI", "the SDI database file (default $CT_SDI)", CT_CLI_SDI},
+    [SH_SDI] = {0, "sdi", "SDI", "the SDI: a database file or PG:CONNINFO (default $CT_SDI)", CT_CLI_SDI},
     [SH_THREADS] = {0, "threads", "N", "worker threads (default: all processors)", CT_CLI_THREADS},
     [SH_QUIET] = {'q', "quiet", NULL, "no progress or messages but errors", 0},
     [SH_JSON] = {0, "json", NULL, "machine-readable JSON output on stdout", 0},

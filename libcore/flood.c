@@ -8,6 +8,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include <unistd.h>
 
 #include <cairo.h>
+#include <cpl_conv.h>
+#include <cpl_string.h>
 #include <json-c/json.h>
 
 #include "ct/crs.h"
@@ -1332,6 +1335,157 @@ out:
     return CT_OK;
 }
 
+/*
+ * The bathtub run needs, for every cell, only the first of the asked levels that floods it,
+ * not its exact connection level: one flood fill per level, in increasing order, each
+ * starting from the cells where the previous one stopped (the shore: cells next to the water
+ * whose ground was too high). Every cell is labelled once and looked at from its neighbours
+ * only, by scanline fills instead of a priority queue: O(cells), where the priority-flood of
+ * ct_flood_connect_level() pays a heap operation per cell. Cell (i) floods at level k exactly
+ * when L(i) < H(k) (a path of ground below H(k) joins it to a source), so the result is the
+ * same; the order cells are visited in does not matter, hence neither do threads.
+ * lab[i] = k + 1 for the first level k (of H, increasing) that floods cell i, 0 if none.
+ */
+#define LAB_SHORE UINT16_MAX
+
+typedef struct cellstack {
+    uint32_t *a;
+    size_t n, cap;
+} cellstack;
+
+static int cs_push(cellstack *s, uint32_t v)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1 << 16;
+        uint32_t *na = realloc(s->a, cap * sizeof *na);
+        if (!na)
+            return 0;
+        s->a = na;
+        s->cap = cap;
+    }
+    s->a[s->n++] = v;
+    return 1;
+}
+
+static ct_status flood_levels(ct_ctx *ctx, const ct_grid *dem, const ct_grid *sources, ct_connectivity conn,
+                              const float *H, int nh, uint16_t **out)
+{
+    *out = NULL;
+    int w = ct_grid_width(dem), hgt = ct_grid_height(dem);
+    size_t n = (size_t)w * hgt;
+    if (n >= UINT32_MAX)
+        return ct_error(ctx, CT_ERR_UNSUPPORTED, "grid of %d x %d cells: more than 2^32 cells", w, hgt);
+    if (nh >= LAB_SHORE - 1)
+        return ct_error(ctx, CT_ERR_UNSUPPORTED, "%d levels: at most %d in one run", nh, LAB_SHORE - 2);
+    const float *z = ct_grid_cdata(dem);
+    const uint8_t *src = ct_grid_cdata(sources);
+    const float top = H[nh - 1];
+    const int diag = conn == CT_CONN4 ? 0 : 1;
+    uint16_t *lab = calloc(n, sizeof *lab);
+    cellstack seeds = {0}, shore = {0};
+    ct_status st = CT_OK;
+    if (!lab)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory for a %d x %d grid", w, hgt);
+    size_t done = 0, next_report = 1 << 22;
+    for (size_t i = 0; i < n; i++) /* sources: all start on the shore */
+        if (src[i] && z[i] < top) { /* false for NaN */
+            lab[i] = LAB_SHORE;
+            if (!cs_push(&shore, (uint32_t)i))
+                goto nomem;
+        }
+    /* a cell water at Hk can enter: not yet under water, ground below Hk (NaN is not) */
+#define OPEN(j) ((lab[j] == 0 || lab[j] == LAB_SHORE) && z[j] < Hk)
+    for (int k = 0; k < nh; k++) {
+        const float Hk = H[k];
+        const uint16_t lk = (uint16_t)(k + 1);
+        size_t keep = 0; /* the shore cells still too high stay for the next level */
+        for (size_t s = 0; s < shore.n; s++) {
+            uint32_t i = shore.a[s];
+            if (lab[i] != LAB_SHORE) /* reached from the water meanwhile */
+                continue;
+            if (z[i] < Hk) {
+                if (!cs_push(&seeds, i))
+                    goto nomem;
+            } else {
+                shore.a[keep++] = i;
+            }
+        }
+        shore.n = keep;
+        /* scanline fill: a seed grows into the whole run of its row, then the rows above and
+         * below are scanned along that run (one cell wider for 8 neighbours) for new seeds,
+         * one per run, and for shore cells */
+        while (seeds.n) {
+            uint32_t i = seeds.a[--seeds.n];
+            if (!OPEN(i))
+                continue;
+            int r = (int)(i / (uint32_t)w), c = (int)(i % (uint32_t)w);
+            const uint32_t row = (uint32_t)r * (uint32_t)w;
+            int a = c, b = c;
+            while (a > 0 && OPEN(row + a - 1))
+                a--;
+            while (b < w - 1 && OPEN(row + b + 1))
+                b++;
+            for (int x = a; x <= b; x++)
+                lab[row + x] = lk;
+            done += (size_t)(b - a + 1);
+            for (int e = 0; e < 2; e++) { /* the run's two ends */
+                int x = e ? b + 1 : a - 1;
+                if (x < 0 || x >= w)
+                    continue;
+                uint32_t j = row + (uint32_t)x;
+                if (!lab[j] && z[j] < top) {
+                    lab[j] = LAB_SHORE;
+                    if (!cs_push(&shore, j))
+                        goto nomem;
+                }
+            }
+            int x0 = a - diag > 0 ? a - diag : 0, x1 = b + diag < w - 1 ? b + diag : w - 1;
+            for (int dr = -1; dr <= 1; dr += 2) {
+                int rr = r + dr;
+                if (rr < 0 || rr >= hgt)
+                    continue;
+                const uint32_t orow = (uint32_t)rr * (uint32_t)w;
+                int in_run = 0;
+                for (int x = x0; x <= x1; x++) {
+                    uint32_t j = orow + (uint32_t)x;
+                    if (OPEN(j)) {
+                        if (!in_run && !cs_push(&seeds, j))
+                            goto nomem;
+                        in_run = 1;
+                        continue;
+                    }
+                    in_run = 0;
+                    if (!lab[j] && z[j] < top) {
+                        lab[j] = LAB_SHORE;
+                        if (!cs_push(&shore, j))
+                            goto nomem;
+                    }
+                }
+            }
+            if (done >= next_report) {
+                next_report += 1 << 22;
+                if ((st = ct_progress(ctx, 0.5 * (double)done / (double)n, "flood fill")))
+                    goto fail;
+            }
+        }
+    }
+#undef OPEN
+    for (size_t s = 0; s < shore.n; s++) /* never reached below the top level */
+        if (lab[shore.a[s]] == LAB_SHORE)
+            lab[shore.a[s]] = 0;
+    free(seeds.a);
+    free(shore.a);
+    *out = lab;
+    return CT_OK;
+nomem:
+    st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+fail:
+    free(seeds.a);
+    free(shore.a);
+    free(lab);
+    return st;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Bathtub run                                                                               */
 
@@ -1395,7 +1549,9 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
 {
     double t0 = now();
     domain d;
-    ct_grid *src = NULL, *L = NULL, *ext = NULL, *dep = NULL;
+    ct_grid *src = NULL, *ext = NULL, *dep = NULL;
+    uint16_t *flev = NULL;
+    float *hs = NULL;
     double *levels = NULL;
     level_result *lr = NULL;
     int nl = 0;
@@ -1426,7 +1582,6 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    double hmax = -INFINITY;
     for (int i = 0; i < nl; i++) {
         lr[i].base = levels[i];
         lr[i].level = levels[i] + slr;
@@ -1436,13 +1591,28 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
                           (double)d.zmin);
             goto out;
         }
-        if (lr[i].level > hmax)
-            hmax = lr[i].level;
+    }
+    /* the levels as the comparison sees them (float), increasing, without repeats */
+    int nhs = 0;
+    if (!(hs = malloc((size_t)nl * sizeof *hs))) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < nl; i++) {
+        float f = (float)lr[i].level;
+        int k = nhs;
+        while (k > 0 && hs[k - 1] > f)
+            k--;
+        if (k > 0 && hs[k - 1] == f)
+            continue;
+        memmove(hs + k + 1, hs + k, (size_t)(nhs - k) * sizeof *hs);
+        hs[k] = f;
+        nhs++;
     }
     double t1 = now();
-    if ((st = ct_flood_connect_level(ctx, d.dem, src, conn, hmax, &L)))
+    if ((st = flood_levels(ctx, d.dem, src, conn, hs, nhs, &flev)))
         goto out;
-    ct_log(ctx, CT_LOG_DEBUG, "bathtub: inputs %.2f s, priority-flood %.2f s", t1 - t0, now() - t1);
+    ct_log(ctx, CT_LOG_DEBUG, "bathtub: inputs %.2f s, flood fill %.2f s", t1 - t0, now() - t1);
     t1 = now();
     ct_grid_free(src);
     src = NULL;
@@ -1462,7 +1632,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         ct_grid_set_crs(dep, d.crs);
         ct_grid_set_nodata(dep, -9999);
     }
-    const float *z = ct_grid_cdata(d.dem), *lv = ct_grid_cdata(L);
+    const float *z = ct_grid_cdata(d.dem);
     uint8_t *e = ct_grid_data(ext);
     float *dp = dep ? ct_grid_data(dep) : NULL;
     long long n = (long long)d.w * d.h;
@@ -1471,6 +1641,9 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     ct_cog_opts cog = {.overview_resampling = "NEAREST", .level = 1};
     for (int i = 0; i < nl; i++) {
         float H = (float)lr[i].level;
+        int rank = 1; /* cells labelled 1..rank are under level H */
+        while (hs[rank - 1] != H)
+            rank++;
         double Hd = lr[i].level;
         long long cells = 0;
         double vol = 0, dmax = 0;
@@ -1491,7 +1664,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
                         dp[k] = -9999;
                     continue;
                 }
-                int wet = lv[k] < H;
+                int wet = flev[k] && flev[k] <= rank;
                 e[k] = (uint8_t)wet;
                 float depth = wet ? (float)(Hd - z[k]) : 0.0f;
                 if (depth < 0) /* a dike cell raised above H can be wet only below its crest: never */
@@ -1555,7 +1728,8 @@ out:
     free(levels);
     free(lr);
     ct_grid_free(src);
-    ct_grid_free(L);
+    free(flev);
+    free(hs);
     ct_grid_free(ext);
     ct_grid_free(dep);
     domain_free(&d);
@@ -1653,11 +1827,8 @@ static ct_status sdi_inputs(ct_ctx *ctx, ct_scenario *s, ct_sdi *sdi)
             return ct_error(ctx, CT_ERR_USAGE, "%s: %s: '%s' names an SDI input: give the SDI with --sdi", e->where,
                             e->key, e->value);
         ct_sdi_input in;
-        if ((st = ct_sdi_resolve(ctx, sdi, name, &in))) {
-            char why[512];
-            snprintf(why, sizeof why, "%s", ct_ctx_errmsg(ctx));
-            return ct_error(ctx, st, "%s: %s: %s", e->where, e->key, why);
-        }
+        if ((st = ct_sdi_resolve(ctx, sdi, name, &in)))
+            return ct_error(ctx, st, "%s: %s: %s", e->where, e->key, ct_ctx_errmsg(ctx));
         free(e->resolved);
         e->resolved = in.path;
         in.path = NULL;
@@ -1813,8 +1984,15 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
         st = ct_sdi_open(ctx, opts->sdi, &sdi);
     if (!st)
         st = sdi_inputs(ctx, s, sdi);
+    /* GDAL decodes the tiles of a compressed DEM on this many threads (GTiff, GDAL >= 3.6):
+     * reading an 8000 x 8000 DEFLATE DEM is otherwise the longest part of a bathtub run.
+     * Thread-local, so other threads' GDAL calls are not affected. */
+    char *old_nt = CPLStrdup(CPLGetThreadLocalConfigOption("GDAL_NUM_THREADS", NULL));
+    CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", CPLSPrintf("%d", ct_ctx_threads(ctx)));
     if (!st)
         st = m == CT_FLOOD_BATHTUB ? run_bathtub(ctx, s, opts, outdir) : ct_flood_simulate_run(ctx, s, opts, outdir);
+    CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", old_nt[0] ? old_nt : NULL);
+    CPLFree(old_nt);
     /* the outputs are complete in their folder before the SDI learns of them: a failed
      * registration leaves the SDI as it was and the files in place */
     if (!st && sdi)
@@ -1828,9 +2006,17 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 /* ---------------------------------------------------------------------------------------- */
 /* Simulate: the local inertial model                                                        */
 
-#define SIM_TB 32          /* tile edge, cells */
 #define SIM_G 9.81f
 #define SIM_ZOFF 1.0e4f    /* ground given to nodata cells: a wall no flow crosses */
+#define SIM_PAR_CELLS 8192 /* fewer active cells than this in a step: one thread (a barrier costs more) */
+#define SIM_MAX_BANDS 64
+/* The kernels are built twice on x86-64, for SSE2 (every x86-64) and AVX2, and the loader
+ * picks one; without FMA contraction (ISO C mode) both give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CT_SIMD_CLONES
+#endif
 
 typedef struct sim_point {
     double x, y;
@@ -1839,20 +2025,36 @@ typedef struct sim_point {
     int series; /* index into the inflow series, -1 for gauges */
 } sim_point;
 
+/*
+ * The active region is one span of columns [lo, hi) per row (empty when lo >= hi), stored as
+ * pairs in int arrays of 2 * h. Only a cell that is wet or next to a wet one can change in a
+ * step (a face carries flow only when one of its cells is wet, see sim_wet), so a step updates
+ * the wet cells of each row dilated by one cell (the row's own wet span widened by one, and
+ * the wet spans of the rows above and below), and the result is the same, bit for bit, as
+ * updating the whole grid: faces outside the computed spans are kept at zero (each flux
+ * buffer remembers where it was last written, rec*, and is cleared there before it is written
+ * again). A row's span is a hull: two ponds in one row also update the dry cells between them,
+ * which costs a little work but no accuracy.
+ */
 typedef struct sim {
-    int w, h, ntx, nty, nt;
+    int w, h;
     float dx, dy, cell_area;
     float *z, *hh, *qx, *qy, *qxo, *qyo; /* qxo/qyo: previous fluxes for the q-centred scheme */
     float *nsq;                          /* n² per cell; NULL: n2c everywhere */
     float n2c;
     float *maxh, *tmaxh, *maxv, *maxhaz, *arrival, *dur;
-    uint8_t *twet, *tact, *tprev, *tforce, *tneg;
+    int *wet;               /* wet cells of each row after the last step */
+    int *act;               /* cells updated this step */
+    int *fx, *fy;           /* x faces (index c: west of cell c) and y faces (north of the row) computed */
+    int *recx, *recy;       /* where qx/qy were last written (may be non-zero) */
+    int *recxo, *recyo;     /* the same for qxo/qyo */
+    float *rhmax;           /* per row: the deepest updated cell of the last step */
+    uint8_t *rflag;         /* per row: 1 a negative depth, 2 a NaN or absurd depth */
+    int band[SIM_MAX_BANDS + 1], nband;
     size_t *work;
     size_t nwork, capwork;
-    int *alist, nact;
-    long long nact_cells; /* cells in the active tiles */
-    double *tvol, *tclamp;
-    float *thmax;
+    long long nact_cells; /* cells updated this step */
+    double clamp;         /* depth (m, summed over cells) removed by the negative-depth fix */
     /* parameters */
     float thr, arr, debris, theta, alpha;
     int qcentred;
@@ -1864,8 +2066,8 @@ static void sim_free(sim *m)
 {
     free(m->z); free(m->hh); free(m->qx); free(m->qy); free(m->qxo); free(m->qyo); free(m->nsq);
     free(m->maxh); free(m->tmaxh); free(m->maxv); free(m->maxhaz); free(m->arrival); free(m->dur);
-    free(m->twet); free(m->tact); free(m->tprev); free(m->tforce); free(m->tneg); free(m->work); free(m->alist);
-    free(m->tvol); free(m->tclamp); free(m->thmax);
+    free(m->wet); free(m->act); free(m->fx); free(m->fy); free(m->recx); free(m->recy); free(m->recxo);
+    free(m->recyo); free(m->rhmax); free(m->rflag); free(m->work);
     memset(m, 0, sizeof *m);
 }
 
@@ -1878,6 +2080,16 @@ static float *falloc(size_t n, float v)
     return p;
 }
 
+/* n pairs of empty spans */
+static int *spans_new(int n)
+{
+    int *s = malloc(2 * (size_t)n * sizeof *s);
+    if (s)
+        for (int i = 0; i < n; i++)
+            s[2 * i] = 0, s[2 * i + 1] = 0;
+    return s;
+}
+
 static ct_status sim_alloc(ct_ctx *ctx, sim *m, const domain *d, int qcentred)
 {
     m->w = d->w;
@@ -1885,9 +2097,6 @@ static ct_status sim_alloc(ct_ctx *ctx, sim *m, const domain *d, int qcentred)
     m->dx = (float)d->gt[1];
     m->dy = (float)-d->gt[5];
     m->cell_area = (float)d->cell_area;
-    m->ntx = (m->w + SIM_TB - 1) / SIM_TB;
-    m->nty = (m->h + SIM_TB - 1) / SIM_TB;
-    m->nt = m->ntx * m->nty;
     size_t n = (size_t)m->w * m->h, nx = (size_t)(m->w + 1) * m->h, ny = (size_t)m->w * (m->h + 1);
     m->z = falloc(n, 0);
     m->hh = falloc(n, 0);
@@ -1903,18 +2112,19 @@ static ct_status sim_alloc(ct_ctx *ctx, sim *m, const domain *d, int qcentred)
     m->maxhaz = falloc(n, 0);
     m->arrival = falloc(n, -9999);
     m->dur = falloc(n, 0);
-    m->twet = calloc((size_t)m->nt, 1);
-    m->tact = calloc((size_t)m->nt, 1);
-    m->tprev = calloc((size_t)m->nt, 1);
-    m->tforce = calloc((size_t)m->nt, 1);
-    m->tneg = calloc((size_t)m->nt, 1);
-    m->alist = malloc((size_t)m->nt * sizeof *m->alist);
-    m->tvol = calloc((size_t)m->nt, sizeof *m->tvol);
-    m->tclamp = calloc((size_t)m->nt, sizeof *m->tclamp);
-    m->thmax = calloc((size_t)m->nt, sizeof *m->thmax);
+    m->wet = spans_new(m->h);
+    m->act = spans_new(m->h);
+    m->fx = spans_new(m->h);
+    m->fy = spans_new(m->h + 1);
+    m->recx = spans_new(m->h);
+    m->recy = spans_new(m->h + 1);
+    m->recxo = spans_new(m->h);
+    m->recyo = spans_new(m->h + 1);
+    m->rhmax = falloc((size_t)m->h, 0);
+    m->rflag = calloc((size_t)m->h, 1);
     if (!m->z || !m->hh || !m->qx || !m->qy || (qcentred && (!m->qxo || !m->qyo)) || !m->maxh || !m->tmaxh ||
-        !m->maxv || !m->maxhaz || !m->arrival || !m->dur || !m->twet || !m->tact || !m->tprev || !m->tforce || !m->tneg ||
-        !m->alist || !m->tvol || !m->tclamp || !m->thmax)
+        !m->maxv || !m->maxhaz || !m->arrival || !m->dur || !m->wet || !m->act || !m->fx || !m->fy || !m->recx ||
+        !m->recy || !m->recxo || !m->recyo || !m->rhmax || !m->rflag)
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory for a %d x %d simulation", m->w, m->h);
     const float *dz = ct_grid_cdata(d->dem);
     for (size_t i = 0; i < n; i++) {
@@ -1924,19 +2134,17 @@ static ct_status sim_alloc(ct_ctx *ctx, sim *m, const domain *d, int qcentred)
     return CT_OK;
 }
 
-static inline int tile_of(const sim *m, int col, int row) { return (row / SIM_TB) * m->ntx + col / SIM_TB; }
-
 /* hf^(-7/3) = y^7 with y = hf^(-1/3) from a bit-level guess and three Newton steps (relative
  * error below 1e-7, i.e. float rounding): multiplications only, cheaper than cbrtf() and a
- * division, and the same bits on every x86-64 (ISO C mode: no FMA contraction). */
+ * division, they vectorise, and give the same bits on every x86-64 (ISO C mode: no FMA
+ * contraction, so the SSE2 and AVX2 clones agree). */
 static inline float pow_m73(float x)
 {
-    union {
-        float f;
-        uint32_t i;
-    } u = {x};
-    u.i = 0x54a2fa8cu - u.i / 3;
-    float y = u.f;
+    uint32_t i;
+    memcpy(&i, &x, sizeof i);
+    i = 0x54a2fa8cu - i / 3;
+    float y;
+    memcpy(&y, &i, sizeof y);
     y = y * (4.0f / 3.0f - (1.0f / 3.0f) * x * y * y * y);
     y = y * (4.0f / 3.0f - (1.0f / 3.0f) * x * y * y * y);
     y = y * (4.0f / 3.0f - (1.0f / 3.0f) * x * y * y * y);
@@ -1946,186 +2154,331 @@ static inline float pow_m73(float x)
 
 static inline float fmx(float a, float b) { return a > b ? a : b; } /* maxps, unlike fmaxf */
 
+/* The flux through one face, branch-free: dry faces (hf <= thr) compute a throw-away value
+ * (from hf clamped to thr, so no denormals or infinities slow the lane down) and select 0. */
 static inline float face_q(float zl, float zr, float hl, float hr, float q0, float n2, float dt, float thr,
                            float idx)
 {
     float el = zl + hl, er = zr + hr;
     float hf = fmx(el, er) - fmx(zl, zr);
-    if (!(hf > thr)) /* dry face; a branch: most faces of a flood plain are dry */
-        return 0.0f;
-    return (q0 - SIM_G * hf * dt * (er - el) * idx) / (1.0f + SIM_G * dt * n2 * fabsf(q0) * pow_m73(hf));
+    float q = (q0 - SIM_G * hf * dt * (er - el) * idx) / (1.0f + SIM_G * dt * n2 * fabsf(q0) * pow_m73(fmx(hf, thr)));
+    return hf > thr ? q : 0.0f;
 }
 
-/* Fluxes on the faces a tile owns: its west faces (x) and north faces (y), interior included. */
-static void sim_flux_tile(sim *m, int t, float dt)
+/* A cell is wet when a face next to it can carry flow: with zl >= zr, a face's hf is
+ * fl(max(el, er) - zl), which is fl(el - zl) or at most fl(er - zr) (rounding is monotone), so
+ * hf > thr implies fl(fl(z + h) - z) > thr on one side. Cells at or above the arrival depth
+ * count too, so that their duration keeps counting. */
+static inline int sim_wet(float z, float h, float thr, float arr) { return ((z + h) - z > thr) | (h >= arr); }
+
+static inline int span_lo(const int *s, int r) { return s[2 * r]; }
+static inline int span_hi(const int *s, int r) { return s[2 * r + 1]; }
+
+/* Clears buf over the span rec minus the span [lo, hi), then records [lo, hi). */
+static void clear_outside(float *buf, int *rec, int lo, int hi)
 {
-    int tr = t / m->ntx, tc = t % m->ntx;
-    int r0 = tr * SIM_TB, r1 = r0 + SIM_TB < m->h ? r0 + SIM_TB : m->h;
-    int c0 = tc * SIM_TB, c1 = c0 + SIM_TB < m->w ? c0 + SIM_TB : m->w;
-    const int w = m->w, qc = m->qcentred;
-    const float thr = m->thr, idx = 1.0f / m->dx, idy = 1.0f / m->dy, n2c = m->n2c;
+    int a = rec[0], b = rec[1];
+    if (a < b) {
+        if (lo >= hi) {
+            memset(buf + a, 0, (size_t)(b - a) * sizeof *buf);
+        } else {
+            if (a < lo)
+                memset(buf + a, 0, (size_t)((b < lo ? b : lo) - a) * sizeof *buf);
+            if (b > hi) {
+                int s = a > hi ? a : hi;
+                memset(buf + s, 0, (size_t)(b - s) * sizeof *buf);
+            }
+        }
+    }
+    rec[0] = lo;
+    rec[1] = hi;
+}
+
+/* The x faces of row r (west faces of cells 1..w-1; the outer faces stay closed). The flag
+ * arguments are constants at every call, so each variant compiles to its own vector loop. */
+static inline __attribute__((always_inline)) void flux_x_row_k(sim *m, int r, float dt, int qc, int hasn)
+{
+    const int w = m->w, lo = span_lo(m->fx, r), hi = span_hi(m->fx, r);
+    float *restrict qr = m->qx + (size_t)r * (w + 1);
+    clear_outside(qr, m->recx + 2 * r, lo, hi);
+    if (lo >= hi)
+        return;
+    const float thr = m->thr, idx = 1.0f / m->dx, n2c = m->n2c;
     const float theta = m->theta, side = 0.5f * (1.0f - m->theta);
-    const float *restrict z = m->z, *restrict h = m->hh, *restrict nsq = m->nsq;
-    float *restrict qx = m->qx, *restrict qy = m->qy;
-    const float *qxo = qc ? m->qxo : m->qx, *qyo = qc ? m->qyo : m->qy;
-    int cs = c0 > 0 ? c0 : 1;
-    for (int r = r0; r < r1; r++) {
-        const float *zr = z + (size_t)r * w, *hr = h + (size_t)r * w;
-        float *qr = qx + (size_t)r * (w + 1);
-        const float *qo = qxo + (size_t)r * (w + 1);
-        const float *nr = nsq ? nsq + (size_t)r * w : NULL;
-        if (qc) {
+    const float *restrict zr = m->z + (size_t)r * w, *restrict hr = m->hh + (size_t)r * w;
+    const float *restrict qo = qc ? m->qxo + (size_t)r * (w + 1) : qr;
+    const float *restrict nr = hasn ? m->nsq + (size_t)r * w : NULL;
 #pragma omp simd
-            for (int c = cs; c < c1; c++) {
-                float q0 = theta * qo[c] + side * (qo[c - 1] + qo[c + 1]);
-                float n2 = nr ? 0.5f * (nr[c - 1] + nr[c]) : n2c;
-                qr[c] = face_q(zr[c - 1], zr[c], hr[c - 1], hr[c], q0, n2, dt, thr, idx);
-            }
-        } else if (nr) {
+    for (int c = lo; c < hi; c++) {
+        float q0 = qc ? theta * qo[c] + side * (qo[c - 1] + qo[c + 1]) : qr[c];
+        float n2 = hasn ? 0.5f * (nr[c - 1] + nr[c]) : n2c;
+        qr[c] = face_q(zr[c - 1], zr[c], hr[c - 1], hr[c], q0, n2, dt, thr, idx);
+    }
+}
+
+/* The y faces between rows r - 1 and r (1 <= r < h). */
+static inline __attribute__((always_inline)) void flux_y_row_k(sim *m, int r, float dt, int qc, int hasn)
+{
+    const int w = m->w, lo = span_lo(m->fy, r), hi = span_hi(m->fy, r);
+    float *restrict qr = m->qy + (size_t)r * w;
+    clear_outside(qr, m->recy + 2 * r, lo, hi);
+    if (lo >= hi)
+        return;
+    const float thr = m->thr, idy = 1.0f / m->dy, n2c = m->n2c;
+    const float theta = m->theta, side = 0.5f * (1.0f - m->theta);
+    const float *restrict zu = m->z + (size_t)(r - 1) * w, *restrict zd = zu + w;
+    const float *restrict hu = m->hh + (size_t)(r - 1) * w, *restrict hd = hu + w;
+    const float *restrict qo = qc ? m->qyo + (size_t)r * w : qr;
+    const float *restrict qou = qc ? qo - w : qr, *restrict qod = qc ? qo + w : qr;
+    const float *restrict nu = hasn ? m->nsq + (size_t)(r - 1) * w : NULL, *restrict nd = hasn ? nu + w : NULL;
 #pragma omp simd
-            for (int c = cs; c < c1; c++)
-                qr[c] = face_q(zr[c - 1], zr[c], hr[c - 1], hr[c], qr[c], 0.5f * (nr[c - 1] + nr[c]), dt, thr, idx);
+    for (int c = lo; c < hi; c++) {
+        float q0 = qc ? theta * qo[c] + side * (qou[c] + qod[c]) : qr[c];
+        float n2 = hasn ? 0.5f * (nu[c] + nd[c]) : n2c;
+        qr[c] = face_q(zu[c], zd[c], hu[c], hd[c], q0, n2, dt, thr, idy);
+    }
+}
+
+CT_SIMD_CLONES static void flux_rows(sim *m, int r, float dt)
+{
+    const int qc = m->qcentred, hasn = m->nsq != NULL;
+    if (qc && hasn) {
+        flux_x_row_k(m, r, dt, 1, 1);
+        if (r > 0)
+            flux_y_row_k(m, r, dt, 1, 1);
+    } else if (qc) {
+        flux_x_row_k(m, r, dt, 1, 0);
+        if (r > 0)
+            flux_y_row_k(m, r, dt, 1, 0);
+    } else if (hasn) {
+        flux_x_row_k(m, r, dt, 0, 1);
+        if (r > 0)
+            flux_y_row_k(m, r, dt, 0, 1);
+    } else {
+        flux_x_row_k(m, r, dt, 0, 0);
+        if (r > 0)
+            flux_y_row_k(m, r, dt, 0, 0);
+    }
+}
+
+/*
+ * Continuity, rain and the running maxima of row r's active cells; the row's wet span,
+ * deepest cell and flags for negative and absurd depths.
+ *
+ * Written with GCC's generic vector types (4 floats: one SSE2 register on any x86-64, VEX-coded in
+ * the AVX2 clone; NEON elsewhere; 8 lanes would be split into scalars without AVX) because
+ * the auto-vectoriser gives up on this loop: its running maxima become conditional stores and
+ * its max/min reductions need SSE4.1 or -ffinite-math-only. Each lane does exactly the scalar
+ * operations of depth_cell() in the same order (no FMA contraction in ISO C mode), so the
+ * vector body and the scalar tail give the same bits as a scalar loop.
+ */
+#define VL 4 /* lanes: 16 bytes */
+typedef float v8f __attribute__((vector_size(16)));
+typedef int32_t v8i __attribute__((vector_size(16)));
+typedef float v8f_u __attribute__((vector_size(16), aligned(4), may_alias)); /* unaligned access */
+
+/* macros, not functions: a function returning these types changes the ABI between the clones */
+#define VLD(p) (*(const v8f_u *)(p))
+#define VST(p, v) (*(v8f_u *)(p) = (v))
+#define VSEL(m, a, b) ((v8f)((((v8i)(a)) & (m)) | (((v8i)(b)) & ~(m))))
+#define VSELI(m, a, b) (((a) & (m)) | ((b) & ~(m)))
+#define VMAX(a, b) VSEL((a) > (b), (a), (b))
+
+typedef struct depth_par {
+    float ax, ay, rain, thr, arr, debris, dt, tnew;
+} depth_par;
+
+typedef struct depth_row_io {
+    float *h, *mh, *tm, *mv, *mz, *ar, *du;
+    const float *z, *qx, *qn, *qs;
+} depth_row_io;
+
+static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, float *rmax, int *wlo, int *whi,
+                              int *neg, int *bad)
+{
+    float zc = o->z[c], h0 = o->h[c];
+    float qw = o->qx[c], qe = o->qx[c + 1], qn = o->qn[c], qs = o->qs[c];
+    float hn = h0 + p->ax * (qw - qe) + p->ay * (qn - qs) + p->rain;
+    hn = zc < SIM_ZOFF ? hn : h0;
+    o->h[c] = hn;
+    *neg |= hn < 0;
+    *bad |= !(hn < 1e4f && hn > -1e4f); /* also NaN */
+    if (((zc + hn) - zc > p->thr) | (hn >= p->arr)) { /* sim_wet() */
+        *wlo = c < *wlo ? c : *wlo;
+        *whi = c + 1;
+    }
+    float hp = fmx(hn, 0.0f);
+    *rmax = fmx(*rmax, hp);
+    if (hp > o->mh[c]) {
+        o->tm[c] = p->tnew;
+        o->mh[c] = hp;
+    }
+    int over = hp >= p->arr;
+    if (over && o->ar[c] < 0)
+        o->ar[c] = p->tnew;
+    o->du[c] += over ? p->dt : 0.0f;
+    if (hp > 0.01f) { /* velocity and hazard where at least 1 cm deep: q/h of a film is noise */
+        float hs = fmx(hp, p->thr);
+        float vx = 0.5f * (qw + qe) / hs, vy = 0.5f * (qn + qs) / hs;
+        float v = sqrtf(vx * vx + vy * vy);
+        o->mv[c] = fmx(o->mv[c], v);
+        o->mz[c] = fmx(o->mz[c], hp * (v + 0.5f) + (hp > 0.25f ? p->debris : 0.0f));
+    }
+}
+
+CT_SIMD_CLONES static void depth_row(sim *m, int r, float dt, float tnew)
+{
+    const int w = m->w, lo = span_lo(m->act, r), hi = span_hi(m->act, r);
+    if (lo >= hi) {
+        m->wet[2 * r] = m->wet[2 * r + 1] = 0;
+        m->rhmax[r] = 0;
+        return;
+    }
+    const depth_par p = {dt / m->dx, dt / m->dy, (float)(m->rain_mps * dt), m->thr, m->arr, m->debris, dt, tnew};
+    size_t o0 = (size_t)r * w;
+    const depth_row_io o = {m->hh + o0, m->maxh + o0, m->tmaxh + o0, m->maxv + o0, m->maxhaz + o0, m->arrival + o0,
+                            m->dur + o0, m->z + o0, m->qx + (size_t)r * (w + 1), m->qy + o0, m->qy + o0 + w};
+    const v8f zero = {0, 0, 0, 0}, zoff = zero + SIM_ZOFF, big = zero + 1e4f, thr = zero + p.thr, arr = zero + p.arr;
+    const v8f ax = zero + p.ax, ay = zero + p.ay, rain = zero + p.rain, half = zero + 0.5f, cm = zero + 0.01f;
+    const v8f quarter = zero + 0.25f, debris = zero + p.debris, tn = zero + tnew, vdt = zero + dt;
+    v8f rmaxv = zero;
+    const v8i izero = {0}, one = izero + 1, step = izero + VL;
+    v8i wlov = izero + INT_MAX, whiv = izero, negv = izero, badv = izero, col;
+    for (int k = 0; k < VL; k++)
+        col[k] = lo + k;
+    int c = lo;
+    for (; c + VL <= hi; c += VL, col += step) {
+        v8f zc = VLD(o.z + c), h0 = VLD(o.h + c);
+        v8f qw = VLD(o.qx + c), qe = VLD(o.qx + c + 1), qn = VLD(o.qn + c), qs = VLD(o.qs + c);
+        v8f hn = h0 + ax * (qw - qe) + ay * (qn - qs) + rain;
+        hn = VSEL(zc < zoff, hn, h0);
+        VST(o.h + c, hn);
+        negv |= hn < zero;
+        badv |= ~((hn < big) & (hn > -big));
+        v8i wt = ((zc + hn) - zc > thr) | (hn >= arr);
+        wlov = VSELI(wt & (col < wlov), col, wlov);
+        whiv = VSELI(wt, col + one, whiv);
+        v8f hp = VMAX(hn, zero);
+        rmaxv = VMAX(rmaxv, hp);
+        v8f mh = VLD(o.mh + c);
+        v8i deeper = hp > mh;
+        VST(o.tm + c, VSEL(deeper, tn, VLD(o.tm + c)));
+        VST(o.mh + c, VSEL(deeper, hp, mh));
+        v8i over = hp >= arr;
+        v8f ar = VLD(o.ar + c);
+        VST(o.ar + c, VSEL(over & (ar < zero), tn, ar));
+        VST(o.du + c, VLD(o.du + c) + VSEL(over, vdt, zero));
+        v8i w1 = hp > cm;
+        v8f hs = VMAX(hp, thr);
+        v8f vx = half * (qw + qe) / hs, vy = half * (qn + qs) / hs;
+        v8f v = vx * vx + vy * vy;
+        for (int k = 0; k < VL; k++)
+            v[k] = sqrtf(v[k]);
+        VST(o.mv + c, VSEL(w1, VMAX(VLD(o.mv + c), v), VLD(o.mv + c)));
+        v8f hz = hp * (v + half) + VSEL(hp > quarter, debris, zero);
+        VST(o.mz + c, VSEL(w1, VMAX(VLD(o.mz + c), hz), VLD(o.mz + c)));
+    }
+    float rmax = 0;
+    int wlo = INT_MAX, whi = 0, neg = 0, bad = 0;
+    for (int k = 0; k < VL; k++) {
+        rmax = fmx(rmax, rmaxv[k]);
+        wlo = wlov[k] < wlo ? wlov[k] : wlo;
+        whi = whiv[k] > whi ? whiv[k] : whi;
+        neg |= negv[k] != 0;
+        bad |= badv[k] != 0;
+    }
+    for (; c < hi; c++)
+        depth_cell(&o, &p, c, &rmax, &wlo, &whi, &neg, &bad);
+    m->wet[2 * r] = wlo < whi ? wlo : 0;
+    m->wet[2 * r + 1] = wlo < whi ? whi : 0;
+    m->rhmax[r] = rmax;
+    m->rflag[r] |= (uint8_t)(neg | bad << 1);
+}
+
+/*
+ * The spans of this step from the wet spans of the last one (all of the grid when all is set:
+ * the first step and while it rains), and the row bands of the threads: contiguous rows with
+ * about the same number of active cells each.
+ */
+static void sim_plan(sim *m, int all, int nthreads)
+{
+    const int w = m->w, h = m->h;
+    long long total = 0;
+    for (int r = 0; r < h; r++) {
+        int lo = INT_MAX, hi = INT_MIN;
+        if (all) {
+            lo = 0, hi = w;
         } else {
-#pragma omp simd
-            for (int c = cs; c < c1; c++)
-                qr[c] = face_q(zr[c - 1], zr[c], hr[c - 1], hr[c], qr[c], n2c, dt, thr, idx);
-        }
-    }
-    for (int r = r0 > 0 ? r0 : 1; r < r1; r++) {
-        const float *zu = z + (size_t)(r - 1) * w, *zd = z + (size_t)r * w;
-        const float *hu = h + (size_t)(r - 1) * w, *hd = h + (size_t)r * w;
-        float *qr = qy + (size_t)r * w;
-        const float *qo = qyo + (size_t)r * w;
-        const float *nu = nsq ? nsq + (size_t)(r - 1) * w : NULL, *nd = nsq ? nsq + (size_t)r * w : NULL;
-        if (qc) {
-#pragma omp simd
-            for (int c = c0; c < c1; c++) {
-                float q0 = theta * qo[c] + side * (qo[c - w] + qo[c + w]);
-                float n2 = nu ? 0.5f * (nu[c] + nd[c]) : n2c;
-                qr[c] = face_q(zu[c], zd[c], hu[c], hd[c], q0, n2, dt, thr, idy);
+            for (int k = -1; k <= 1; k++) {
+                int rr = r + k;
+                if (rr < 0 || rr >= h || span_lo(m->wet, rr) >= span_hi(m->wet, rr))
+                    continue;
+                int a = span_lo(m->wet, rr) - (k == 0), b = span_hi(m->wet, rr) + (k == 0);
+                lo = a < lo ? a : lo;
+                hi = b > hi ? b : hi;
             }
-        } else if (nu) {
-#pragma omp simd
-            for (int c = c0; c < c1; c++)
-                qr[c] = face_q(zu[c], zd[c], hu[c], hd[c], qr[c], 0.5f * (nu[c] + nd[c]), dt, thr, idy);
-        } else {
-#pragma omp simd
-            for (int c = c0; c < c1; c++)
-                qr[c] = face_q(zu[c], zd[c], hu[c], hd[c], qr[c], n2c, dt, thr, idy);
+            lo = lo < 0 ? 0 : lo;
+            hi = hi > w ? w : hi;
         }
+        if (lo >= hi)
+            lo = hi = 0;
+        m->act[2 * r] = lo;
+        m->act[2 * r + 1] = hi;
+        /* x faces touching the span: lo..hi, inner ones only */
+        int xl = lo > 1 ? lo : 1, xh = hi < w - 1 ? hi + 1 : w;
+        m->fx[2 * r] = lo < hi && xl < xh ? xl : 0;
+        m->fx[2 * r + 1] = lo < hi && xl < xh ? xh : 0;
+        total += hi - lo;
     }
+    for (int r = 1; r < h; r++) { /* y faces north of row r: the hull of rows r - 1 and r */
+        int a0 = span_lo(m->act, r - 1), b0 = span_hi(m->act, r - 1), a1 = span_lo(m->act, r), b1 = span_hi(m->act, r);
+        int lo = a0 < b0 ? a0 : a1, hi = a0 < b0 ? b0 : b1;
+        if (a0 < b0 && a1 < b1) {
+            lo = a0 < a1 ? a0 : a1;
+            hi = b0 > b1 ? b0 : b1;
+        }
+        m->fy[2 * r] = lo;
+        m->fy[2 * r + 1] = hi;
+    }
+    m->nact_cells = total;
+    int nb = nthreads < SIM_MAX_BANDS ? nthreads : SIM_MAX_BANDS;
+    if (total < SIM_PAR_CELLS || nb < 1)
+        nb = 1;
+    m->nband = nb;
+    m->band[0] = 0;
+    long long acc = 0;
+    int k = 1;
+    for (int r = 0; r < h && k < nb; r++) {
+        acc += span_hi(m->act, r) - span_lo(m->act, r);
+        while (k < nb && acc * nb >= total * k)
+            m->band[k++] = r + 1;
+    }
+    while (k <= nb)
+        m->band[k++] = h;
 }
 
-/* Continuity, rain and the running maxima of one tile; the tile's wet flag, deepest cell,
- * stored volume (double, summed row by row in a fixed order) and a flag for negative depths. */
-static void sim_depth_tile(sim *m, int t, float dt, float tnew)
+/*
+ * One step over the bands, rows in order within each: the faces of row r, then the depths of
+ * row r - 1 (whose faces are all known by then), while its data are still in cache. The last
+ * row of a band waits for the barrier: the next band's first y faces read its old depths.
+ */
+static void sim_step(sim *m, float dt, float tnew)
 {
-    int tr = t / m->ntx, tc = t % m->ntx;
-    int r0 = tr * SIM_TB, r1 = r0 + SIM_TB < m->h ? r0 + SIM_TB : m->h;
-    int c0 = tc * SIM_TB, c1 = c0 + SIM_TB < m->w ? c0 + SIM_TB : m->w;
-    const int w = m->w;
-    const float ax = dt / m->dx, ay = dt / m->dy, thr = m->thr, arr = m->arr, debris = m->debris;
-    const float rain = (float)(m->rain_mps * dt);
-    float hmax = 0;
-    double vol = 0;
-    int wet = 0, neg = 0;
-    for (int r = r0; r < r1; r++) {
-        float *restrict h = m->hh + (size_t)r * w;
-        const float *restrict z = m->z + (size_t)r * w;
-        const float *restrict qx = m->qx + (size_t)r * (w + 1);
-        const float *restrict qn = m->qy + (size_t)r * w, *restrict qs = qn + w;
-        float *restrict mh = m->maxh + (size_t)r * w, *restrict tm = m->tmaxh + (size_t)r * w;
-        float *restrict mv = m->maxv + (size_t)r * w, *restrict mz = m->maxhaz + (size_t)r * w;
-        float *restrict ar = m->arrival + (size_t)r * w, *restrict du = m->dur + (size_t)r * w;
-        float rv = 0, rmax = 0;
-        int rwet = 0, rneg = 0;
-#pragma omp simd reduction(max : rmax) reduction(+ : rv) reduction(max : rwet, rneg)
-        for (int c = c0; c < c1; c++) {
-            int valid = z[c] < SIM_ZOFF;
-            float hn = h[c] + ax * (qx[c] - qx[c + 1]) + ay * (qn[c] - qs[c]) + rain;
-            hn = valid ? hn : h[c];
-            h[c] = hn;
-            rneg = hn < 0 ? 1 : rneg;
-            float hp = fmx(hn, 0.0f);
-            rv += hp;
-            rmax = fmx(rmax, hp);
-            int deeper = hp > mh[c];
-            tm[c] = deeper ? tnew : tm[c];
-            mh[c] = deeper ? hp : mh[c];
-            int over = hp >= arr;
-            ar[c] = over && ar[c] < 0 ? tnew : ar[c];
-            du[c] += over ? dt : 0.0f;
-            int w1 = hp > thr;
-            rwet = w1 ? 1 : rwet;
-            w1 = hp > 0.01f; /* velocity and hazard where at least 1 cm deep: q/h of a film is noise */
-            float hs = fmx(hp, thr);
-            float vx = 0.5f * (qx[c] + qx[c + 1]) / hs, vy = 0.5f * (qn[c] + qs[c]) / hs;
-            float v = w1 ? sqrtf(vx * vx + vy * vy) : 0.0f;
-            mv[c] = fmx(mv[c], v);
-            float hz = w1 ? hp * (v + 0.5f) + (hp > 0.25f ? debris : 0.0f) : 0.0f;
-            mz[c] = fmx(mz[c], hz);
+#pragma omp parallel num_threads(m->nband) if (m->nband > 1)
+    {
+        int me = omp_get_thread_num(), team = omp_get_num_threads();
+        for (int b = me; b < m->nband; b += team) {
+            int r0 = m->band[b], r1 = m->band[b + 1];
+            for (int r = r0; r < r1; r++) {
+                flux_rows(m, r, dt);
+                if (r > r0)
+                    depth_row(m, r - 1, dt, tnew);
+            }
         }
-        vol += rv;
-        hmax = fmx(hmax, rmax);
-        wet |= rwet;
-        neg |= rneg;
-    }
-    m->twet[t] = (uint8_t)wet;
-    m->thmax[t] = hmax;
-    m->tvol[t] = vol;
-    if (neg)
-        m->tneg[t] = 1;
-}
-
-/* Zeroes the faces a tile owns (when it leaves the active set, so that stale momentum does not
- * come back when it is woken again). */
-static void sim_zero_tile(sim *m, int t)
-{
-    int tr = t / m->ntx, tc = t % m->ntx;
-    int r0 = tr * SIM_TB, r1 = r0 + SIM_TB < m->h ? r0 + SIM_TB : m->h;
-    int c0 = tc * SIM_TB, c1 = c0 + SIM_TB < m->w ? c0 + SIM_TB : m->w;
-    for (int r = r0; r < r1; r++) {
-        memset(m->qx + (size_t)r * (m->w + 1) + c0, 0, (size_t)(c1 - c0) * sizeof(float));
-        memset(m->qy + (size_t)r * m->w + c0, 0, (size_t)(c1 - c0) * sizeof(float));
-        if (m->qcentred) {
-            memset(m->qxo + (size_t)r * (m->w + 1) + c0, 0, (size_t)(c1 - c0) * sizeof(float));
-            memset(m->qyo + (size_t)r * m->w + c0, 0, (size_t)(c1 - c0) * sizeof(float));
-        }
-    }
-}
-
-/* The active set: wet tiles, their eight neighbours, and tiles with a boundary or inflow; all
- * tiles while it rains. Listed in tile order. */
-static void sim_update_active(sim *m, int all)
-{
-    memcpy(m->tprev, m->tact, (size_t)m->nt);
-    memset(m->tact, 0, (size_t)m->nt);
-    for (int ty = 0; ty < m->nty; ty++)
-        for (int tx = 0; tx < m->ntx; tx++) {
-            int t = ty * m->ntx + tx;
-            if (all || m->tforce[t])
-                m->tact[t] = 1;
-            if (!m->twet[t])
-                continue;
-            for (int dy = -1; dy <= 1; dy++)
-                for (int dx = -1; dx <= 1; dx++) {
-                    int yy = ty + dy, xx = tx + dx;
-                    if (yy >= 0 && xx >= 0 && yy < m->nty && xx < m->ntx)
-                        m->tact[yy * m->ntx + xx] = 1;
-                }
-        }
-    m->nact = 0;
-    m->nact_cells = 0;
-    for (int t = 0; t < m->nt; t++) {
-        if (m->tact[t]) {
-            m->alist[m->nact++] = t;
-            int tr = t / m->ntx, tc = t % m->ntx;
-            int th = (tr + 1) * SIM_TB < m->h ? SIM_TB : m->h - tr * SIM_TB;
-            int tw = (tc + 1) * SIM_TB < m->w ? SIM_TB : m->w - tc * SIM_TB;
-            m->nact_cells += (long long)th * tw;
-        } else if (m->tprev[t]) {
-            sim_zero_tile(m, t);
-        }
+#pragma omp barrier
+        for (int b = me; b < m->nband; b += team)
+            if (m->band[b + 1] > m->band[b])
+                depth_row(m, m->band[b + 1] - 1, dt, tnew);
     }
 }
 
@@ -2147,25 +2500,21 @@ static int work_push(sim *m, size_t i)
  * The explicit scheme can send more water out of a shallow cell than it holds (thin films on
  * slopes). Such a cell's outgoing fluxes are scaled down so that it ends the step empty, the
  * neighbours that received that water give it back, and any of them that goes negative in turn
- * is treated the same way. Serial, in tile and cell order (deterministic); exactly conservative.
- * Cells are rare, so the common step pays only for the flag test.
+ * is treated the same way. Serial, in row and cell order (deterministic); exactly conservative.
+ * Cells are rare, so the common step pays only for the row flags.
  */
 static int sim_fix_negative(sim *m, float dt)
 {
     const int w = m->w;
     const float ax = dt / m->dx, ay = dt / m->dy;
     m->nwork = 0;
-    for (int t = 0; t < m->nt; t++) {
-        if (!m->tneg[t])
+    for (int r = 0; r < m->h; r++) {
+        if (!(m->rflag[r] & 1))
             continue;
-        m->tneg[t] = 0;
-        int tr = t / m->ntx, tc = t % m->ntx;
-        int r0 = tr * SIM_TB, r1 = r0 + SIM_TB < m->h ? r0 + SIM_TB : m->h;
-        int c0 = tc * SIM_TB, c1 = c0 + SIM_TB < m->w ? c0 + SIM_TB : m->w;
-        for (int r = r0; r < r1; r++)
-            for (int c = c0; c < c1; c++)
-                if (m->hh[(size_t)r * w + c] < 0 && !work_push(m, (size_t)r * w + c))
-                    return 0;
+        m->rflag[r] &= (uint8_t)~1;
+        for (int c = span_lo(m->act, r); c < span_hi(m->act, r); c++)
+            if (m->hh[(size_t)r * w + c] < 0 && !work_push(m, (size_t)r * w + c))
+                return 0;
     }
     for (size_t wi = 0; wi < m->nwork; wi++) {
         size_t i = m->work[wi];
@@ -2179,7 +2528,7 @@ static int sim_fix_negative(sim *m, float dt)
         float on = m->qy[fn] < 0 ? -ay * m->qy[fn] : 0, os = m->qy[fs] > 0 ? ay * m->qy[fs] : 0;
         float out = ow + oe + on + os;
         if (out <= 0) { /* nothing left through a face: rounding; counted as clamped */
-            m->tclamp[tile_of(m, c, r)] -= hn;
+            m->clamp -= hn;
             m->hh[i] = 0;
             continue;
         }
@@ -2202,7 +2551,7 @@ static int sim_fix_negative(sim *m, float dt)
                 return 0;
         }
         float rest = hn + given; /* ~0 but for rounding */
-        m->tclamp[tile_of(m, c, r)] -= rest;
+        m->clamp -= rest;
         m->hh[i] = 0;
     }
     return 1;
@@ -2588,7 +2937,7 @@ static ct_status load_manning(ct_ctx *ctx, const ct_scenario *s, const domain *d
 
 /* --- checkpoints ------------------------------------------------------------------------ */
 
-#define CKPT_MAGIC "CTFLOOD-CKPT-1\n"
+#define CKPT_MAGIC "CTFLOOD-CKPT-2\n"
 
 typedef struct sim_clock {
     double t, next_out, next_gauge, next_ckpt;
@@ -2645,6 +2994,20 @@ static int sim_arrays(sim *m, float **a[12], size_t len[12])
     return k;
 }
 
+/* The spans a resumed run needs: the wet cells, and where each flux buffer may be non-zero. */
+static int sim_span_arrays(sim *m, int **a[6], size_t len[6])
+{
+    int k = 0;
+    a[k] = &m->wet, len[k++] = 2 * (size_t)m->h;
+    a[k] = &m->recx, len[k++] = 2 * (size_t)m->h;
+    a[k] = &m->recy, len[k++] = 2 * (size_t)(m->h + 1);
+    if (m->qcentred) {
+        a[k] = &m->recxo, len[k++] = 2 * (size_t)m->h;
+        a[k] = &m->recyo, len[k++] = 2 * (size_t)(m->h + 1);
+    }
+    return k;
+}
+
 static ct_status ckpt_write(ct_ctx *ctx, const char *path, sim *m, const sim_clock *ck, const sim_rows *rw)
 {
     char tmp[1200];
@@ -2662,8 +3025,12 @@ static ct_status ckpt_write(ct_ctx *ctx, const char *path, sim *m, const sim_clo
     int na = sim_arrays(m, a, len);
     for (int i = 0; ok && i < na; i++)
         ok = wr(f, *a[i], sizeof(float), len[i]);
-    ok = ok && wr(f, m->twet, 1, (size_t)m->nt) && wr(f, m->tact, 1, (size_t)m->nt) &&
-         wr(f, m->thmax, sizeof *m->thmax, (size_t)m->nt) && wr(f, m->tclamp, sizeof *m->tclamp, (size_t)m->nt);
+    int **sp[6];
+    size_t slen[6];
+    int ns = sim_span_arrays(m, sp, slen);
+    for (int i = 0; ok && i < ns; i++)
+        ok = wr(f, *sp[i], sizeof(int), slen[i]);
+    ok = ok && wr(f, m->rhmax, sizeof *m->rhmax, (size_t)m->h) && wr(f, &m->clamp, sizeof m->clamp, 1);
     ok = ok && wr(f, rw->g, sizeof(double), (size_t)rw->ng * (1 + 2 * rw->ngau)) &&
          wr(f, rw->mb, sizeof(double), (size_t)rw->nm * MB_COLS);
     ok &= fclose(f) == 0;
@@ -2693,8 +3060,12 @@ static ct_status ckpt_read(ct_ctx *ctx, const char *path, sim *m, sim_clock *ck,
     int na = sim_arrays(m, a, len);
     for (int i = 0; ok && i < na; i++)
         ok = rd(f, *a[i], sizeof(float), len[i]);
-    ok = ok && rd(f, m->twet, 1, (size_t)m->nt) && rd(f, m->tact, 1, (size_t)m->nt) &&
-         rd(f, m->thmax, sizeof *m->thmax, (size_t)m->nt) && rd(f, m->tclamp, sizeof *m->tclamp, (size_t)m->nt);
+    int **sp[6];
+    size_t slen[6];
+    int ns = sim_span_arrays(m, sp, slen);
+    for (int i = 0; ok && i < ns; i++)
+        ok = rd(f, *sp[i], sizeof(int), slen[i]);
+    ok = ok && rd(f, m->rhmax, sizeof *m->rhmax, (size_t)m->h) && rd(f, &m->clamp, sizeof m->clamp, 1);
     int gcols = 1 + 2 * ngau;
     for (int i = 0; ok && i < ck->nrows_g; i++) {
         double row[1 + 2 * 256];
@@ -2839,11 +3210,19 @@ static double sim_storage(const sim *m)
 
 static void sim_touch_cell(sim *m, size_t i)
 {
-    int t = tile_of(m, (int)(i % (size_t)m->w), (int)(i / (size_t)m->w));
-    if (m->hh[i] > m->thmax[t])
-        m->thmax[t] = m->hh[i];
-    if (m->hh[i] > m->thr)
-        m->twet[t] = 1;
+    int r = (int)(i / (size_t)m->w), c = (int)(i % (size_t)m->w);
+    if (m->hh[i] > m->rhmax[r])
+        m->rhmax[r] = m->hh[i];
+    if (!sim_wet(m->z[i], m->hh[i], m->thr, m->arr))
+        return;
+    int *sp = m->wet + 2 * r;
+    if (sp[0] >= sp[1]) {
+        sp[0] = c;
+        sp[1] = c + 1;
+    } else {
+        sp[0] = c < sp[0] ? c : sp[0];
+        sp[1] = c + 1 > sp[1] ? c + 1 : sp[1];
+    }
 }
 
 ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_flood_opts *opts, const char *outdir)
@@ -3005,10 +3384,6 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
     m.theta = (float)theta;
     m.alpha = (float)alpha;
     m.qcentred = qcentred;
-    for (int i = 0; i < nb; i++)
-        m.tforce[tile_of(&m, (int)(bcells[i] % (size_t)m.w), (int)(bcells[i] / (size_t)m.w))] = 1;
-    for (int i = 0; i < ninf; i++)
-        m.tforce[tile_of(&m, inf[i].col, inf[i].row)] = 1;
     rw.ngau = ngau;
 
     /* output folder: a fixed partial folder, kept by a killed or cancelled run for --resume */
@@ -3090,10 +3465,12 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
     double t_solver = now(), t_io = 0;
     while (ck.t < duration - eps) {
         float hmax = 0;
-        for (int t = 0; t < m.nt; t++)
-            if (m.thmax[t] > hmax || isnan(m.thmax[t]))
-                hmax = isnan(m.thmax[t]) ? NAN : m.thmax[t];
-        if (!isfinite(hmax) || hmax > 1e4f) {
+        int bad = 0;
+        for (int r = 0; r < m.h; r++) {
+            hmax = fmx(hmax, m.rhmax[r]);
+            bad |= m.rflag[r] & 2;
+        }
+        if (bad || !isfinite(hmax) || hmax > 1e4f) {
             st = ct_error(ctx, CT_ERR_INVALID, "unstable: depths became %s at t = %.1f s: lower alpha, or check the DEM "
                           "and the inflows", isfinite(hmax) ? "absurd" : "NaN", ck.t);
             goto out;
@@ -3116,7 +3493,9 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
         int gauge_now = ngau && ck.next_gauge <= ck.t + eps;
         if (!gauge_now || ck.t > 0 || opts->resume) {
             m.rain_mps = (rain.n ? ct_series_at(&rain, ck.t + 0.5 * dt) : rain_const) / 3.6e6;
-            sim_update_active(&m, m.rain_mps > 0);
+            /* the whole grid on the first step (cells wet from the start but below the
+             * threshold get their maxima) and while it rains */
+            sim_plan(&m, m.rain_mps > 0 || ck.steps == 0, nthreads);
             if (qcentred) {
                 float *tq = m.qx;
                 m.qx = m.qxo;
@@ -3124,19 +3503,15 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
                 tq = m.qy;
                 m.qy = m.qyo;
                 m.qyo = tq;
+                int *ts = m.recx;
+                m.recx = m.recxo;
+                m.recxo = ts;
+                ts = m.recy;
+                m.recy = m.recyo;
+                m.recyo = ts;
             }
             float fdt = (float)dt, tnew = (float)(ck.t + dt);
-            /* a handful of tiles is not worth waking the team for (and a busy machine makes
-             * every barrier expensive) */
-#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && m.nact >= 4 * nthreads)
-            {
-#pragma omp for schedule(dynamic, 4)
-                for (int a = 0; a < m.nact; a++)
-                    sim_flux_tile(&m, m.alist[a], fdt);
-#pragma omp for schedule(dynamic, 4)
-                for (int a = 0; a < m.nact; a++)
-                    sim_depth_tile(&m, m.alist[a], fdt, tnew);
-            }
+            sim_step(&m, fdt, tnew);
             if (!sim_fix_negative(&m, fdt)) {
                 st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
                 goto out;
@@ -3186,10 +3561,7 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
             ck.next_gauge += gint;
         }
         if (ck.next_out <= ck.t + eps || ck.t >= duration - eps) {
-            double clamp = 0;
-            for (int t = 0; t < m.nt; t++)
-                clamp += m.tclamp[t];
-            clamp *= m.cell_area;
+            double clamp = m.clamp * m.cell_area;
             double stor = sim_storage(&m), in = ck.inflow + ck.rain + ck.bnd_in;
             double err = stor - ck.storage0 - (in - ck.bnd_out) - clamp;
             double row[MB_COLS] = {ck.t, (double)ck.steps, ck.dt_last, ck.inflow, ck.rain, ck.bnd_in, ck.bnd_out, stor,

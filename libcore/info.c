@@ -263,10 +263,11 @@ ct_status ct_info_describe(ct_ctx *ctx, const char *path, const ct_info_opts *op
         snprintf(rmsg, sizeof rmsg, "%s", ct_ctx_errmsg(ctx));
         st = ct_vsource_open(ctx, path, &v);
         if (st == CT_OK) {
-            int sqlite = !strcmp(ct_vsource_driver(v), "SQLite");
+            /* the drivers of the SDI's two stores, SpatiaLite and PostGIS */
+            int store = !strcmp(ct_vsource_driver(v), "SQLite") || !strcmp(ct_vsource_driver(v), "PostgreSQL");
             st = describe_vector(ctx, v, opts, doc);
             ct_vsource_close(v);
-            if (!st && sqlite)
+            if (!st && store)
                 describe_sdi(ctx, path, doc);
         } else if (st == CT_ERR_FORMAT) {
             /* Neither opened: a file some driver recognises is a broken dataset of that kind (a

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,20 @@ static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
+}
+
+/* The context's message behind a prefix (file, feature). ct_error() formats into the buffer
+ * that holds the message, so the message is copied out first. */
+static ct_status wrap_error(ct_ctx *ctx, ct_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static ct_status wrap_error(ct_ctx *ctx, ct_status st, const char *fmt, ...)
+{
+    char why[1024], prefix[1024];
+    snprintf(why, sizeof why, "%s", ct_ctx_errmsg(ctx));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    return ct_error(ctx, st, "%s: %s", prefix, why);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -408,7 +423,7 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
     if (!st && *mismatch)
         st = finding(r, source, key, "area_mismatch", mismatch_m2, mismatch);
     if (st)
-        return ct_error(ctx, st, "%s: feature %s: %s", source, id, ct_ctx_errmsg(ctx));
+        return wrap_error(ctx, st, "%s: feature %s", source, id);
     r->t.loaded++;
     if (op == CT_SDI_SAME)
         r->t.same++;
@@ -561,26 +576,29 @@ static ct_status check_coverage(run *r, const char *source)
 {
     ct_ctx *ctx = r->ctx;
     GEOSContextHandle_t h = ct_geos(ctx);
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, r->sdi,
-        "SELECT sheet, fkey, AsBinary(geom) FROM parcels WHERE source = ? AND v_to IS NULL ORDER BY sheet");
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT sheet, fkey, %s(geom) FROM parcels WHERE source = ? AND v_to IS NULL ORDER BY sheet",
+             r->sdi->sql->as_wkb);
+    sdi_stmt *q = ct_sdi_prepare(ctx, r->sdi, sql);
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+    sdi_stream(q);
+    sdi_bind_text(q, 1, source);
     GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
     sheet_parcels sp = {.repaired = json_object_new_object()};
     char sheet[64] = "";
-    sqlite3_stmt *rq = ct_sdi_prepare(ctx, r->sdi, "SELECT fkey FROM sdi_report WHERE version = ? AND source = ? AND kind = 'repaired'");
+    sdi_stmt *rq = ct_sdi_prepare(ctx, r->sdi, "SELECT fkey FROM sdi_report WHERE version = ? AND source = ? AND kind = 'repaired'");
     if (rq) {
-        sqlite3_bind_int64(rq, 1, r->sdi->version);
-        sqlite3_bind_text(rq, 2, source, -1, SQLITE_STATIC);
-        while (sqlite3_step(rq) == SQLITE_ROW)
-            json_object_object_add(sp.repaired, (const char *)sqlite3_column_text(rq, 0), NULL);
-        sqlite3_finalize(rq);
+        sdi_bind_int64(rq, 1, r->sdi->version);
+        sdi_bind_text(rq, 2, source);
+        while (sdi_step(rq) == SDI_ROW)
+            json_object_object_add(sp.repaired, sdi_column_text(rq, 0), NULL);
+        sdi_finalize(rq);
     }
     ct_status st = CT_OK;
-    int rc;
-    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *sh = sqlite3_column_text(q, 0) ? (const char *)sqlite3_column_text(q, 0) : "";
+    int rc = SDI_DONE;
+    while (!st && (rc = sdi_step(q)) == SDI_ROW) {
+        const char *sh = sdi_column_text(q, 0) ? sdi_column_text(q, 0) : "";
         if (sp.n && strcmp(sh, sheet))
             st = check_sheet(r, source, sheet, &sp);
         snprintf(sheet, sizeof sheet, "%s", sh);
@@ -589,13 +607,16 @@ static ct_status check_coverage(run *r, const char *source)
             sp.g = realloc(sp.g, sp.cap * sizeof *sp.g);
             sp.key = realloc(sp.key, sp.cap * sizeof *sp.key);
         }
-        sp.g[sp.n] = GEOSWKBReader_read_r(h, rd, sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2));
-        sp.key[sp.n] = strdup((const char *)sqlite3_column_text(q, 1));
+        sp.g[sp.n] = GEOSWKBReader_read_r(h, rd, sdi_column_blob(q, 2), sdi_column_bytes(q, 2));
+        sp.key[sp.n] = strdup(sdi_column_text(q, 1));
         if (sp.g[sp.n])
             sp.n++;
         else
             free(sp.key[sp.n]);
     }
+    if (!st && rc == SDI_ERROR)
+        st = ct_error(ctx, CT_ERR_DB, "%s: cannot read the parcels of %s back: %s", ct_sdi_path(r->sdi), source,
+                      sdi_db_errmsg(&r->sdi->db));
     if (!st && sp.n)
         st = check_sheet(r, source, sheet, &sp);
     for (size_t i = 0; i < sp.n; i++) {
@@ -606,7 +627,7 @@ static ct_status check_coverage(run *r, const char *source)
     free(sp.key);
     json_object_put(sp.repaired);
     GEOSWKBReader_destroy_r(h, rd);
-    sqlite3_finalize(q);
+    sdi_finalize(q);
     return st;
 }
 
@@ -790,7 +811,7 @@ static ct_status open_transform(ct_ctx *ctx, const char *path, const ct_crs *src
     if (ct_crs_equal(src, ct_sdi_crs(sdi)))
         return CT_OK;
     ct_status st = ct_transform_new(ctx, src, ct_sdi_crs(sdi), t);
-    return st ? ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx)) : CT_OK;
+    return st ? wrap_error(ctx, st, "%s", path) : CT_OK;
 }
 
 /* The source's CRS: the file's own, or --srs for a file that has none. A file whose CRS differs
@@ -902,7 +923,7 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
                     values[map[i]] = strdup(ct_feature_raw(f, i));
             }
             if (st) {
-                st = ct_error(ctx, st, "%s: feature %s: %s", path, id, ct_ctx_errmsg(ctx));
+                st = wrap_error(ctx, st, "%s: feature %s", path, id);
             } else {
                 raw_attrs attrs = {.l = l, .f = f};
                 const GEOSGeometry *g = ct_feature_geom(ctx, f);
@@ -924,7 +945,7 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
         }
     }
     if (st && !strstr(ct_ctx_errmsg(ctx), source))
-        st = ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx));
+        st = wrap_error(ctx, st, "%s", path);
     long long removed = 0;
     if (!st)
         st = ct_sdi_remove_unseen(ctx, r->sdi, r->layer, source, &removed);
@@ -988,7 +1009,7 @@ static ct_status ingest_crosswalk(run *r, const char *path)
     char sql[256];
     snprintf(sql, sizeof sql, "UPDATE admin_crosswalk SET v_to = %lld WHERE v_to IS NULL", r->sdi->version);
     st = ct_sdi_exec(r->ctx, r->sdi, sql);
-    sqlite3_stmt *q = st ? NULL : ct_sdi_prepare(r->ctx, r->sdi, "INSERT INTO admin_crosswalk VALUES (?, ?, ?, NULL)");
+    sdi_stmt *q = st ? NULL : ct_sdi_prepare(r->ctx, r->sdi, "INSERT INTO admin_crosswalk VALUES (?, ?, ?, NULL)");
     while (q && !st && fgets(line, sizeof line, f)) {
         ln++;
         char *v[16] = {0};
@@ -1000,16 +1021,16 @@ static ct_status ingest_crosswalk(run *r, const char *path)
             st = ct_error(r->ctx, CT_ERR_FORMAT, "%s:%d: expected at least %d columns", path, ln, (iold > inew ? iold : inew) + 1);
             break;
         }
-        sqlite3_reset(q);
-        sqlite3_bind_text(q, 1, v[iold], -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(q, 2, v[inew], -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(q, 3, r->sdi->version);
-        if (sqlite3_step(q) != SQLITE_DONE)
+        sdi_reset(q);
+        sdi_bind_text(q, 1, v[iold]);
+        sdi_bind_text(q, 2, v[inew]);
+        sdi_bind_int64(q, 3, r->sdi->version);
+        if (sdi_step(q) != SDI_DONE)
             st = ct_error(r->ctx, CT_ERR_DB, "%s:%d: cannot store the row", path, ln);
         r->t.read++;
         r->t.loaded++;
     }
-    sqlite3_finalize(q);
+    sdi_finalize(q);
     fclose(f);
     if (!q && !st)
         st = CT_ERR_DB;
@@ -1026,7 +1047,8 @@ static ct_status ingest_dem(run *r, const char *path, json_object *summary)
     const char *dot = strrchr(path, '.');
     int xyz_points = dot && !strcasecmp(dot, ".xyz");
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.ingest-%d.tif", ct_sdi_path(r->sdi), (int)getpid());
+    /* written in the raster folder, where ct_sdi_commit() renames it: one file system */
+    snprintf(tmp, sizeof tmp, "%s/ingest-%d.tif", ct_sdi_raster_dir(r->sdi), (int)getpid());
     ct_crs *crs = NULL;
     ct_status st = CT_OK;
     ct_gdal_errs e;
@@ -1110,7 +1132,7 @@ static ct_status ingest_dem(run *r, const char *path, json_object *summary)
         if ((st = ct_transform_new(ctx, crs, ct_sdi_crs(r->sdi), &ct)) ||
             (st = ct_transform_points(ctx, ct, 1, &cx, &cy, NULL))) {
             ct_transform_free(ct);
-            st = ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx));
+            st = wrap_error(ctx, st, "%s", path);
             goto out;
         }
         /* ct_transform works in GIS order (lon, lat); gdalwarp's -ct takes the CRSs' own axis
@@ -1148,6 +1170,10 @@ static ct_status ingest_dem(run *r, const char *path, json_object *summary)
     GDALWarpAppOptionsFree(wo);
     if (!gridded) {
         st = ct_error(ctx, CT_ERR_CRS, "%s: cannot warp to the SDI CRS: %s", path, ct_gdal_errs_msg(&e, "unknown reason"));
+        goto out;
+    }
+    if (mkdir(ct_sdi_raster_dir(r->sdi), 0777) != 0 && errno != EEXIST) {
+        st = ct_error(ctx, CT_ERR_IO, "%s: %s", ct_sdi_raster_dir(r->sdi), strerror(errno));
         goto out;
     }
     char **co = NULL;

@@ -333,7 +333,7 @@ ct_status ct_raster_open(ct_ctx *ctx, const char *path, ct_raster **out)
                     NULL);
     if (!ds) {
         /* Paths that are not files (connection strings, SUBDATASET names) may not stat. */
-        if (!exists)
+        if (!exists && strncmp(path, "PG:", 3))
             st = ct_error(ctx, CT_ERR_IO, "%s: no such file", path);
         else if (!e.msg[0] || strstr(e.msg, "not recognized as a supported file format"))
             st = ct_error(ctx, CT_ERR_FORMAT, "%s: not a raster GDAL can read", path);

@@ -1,4 +1,4 @@
-/* sdi.c — the SDI store on SpatiaLite: schema, versions, change log, catalogue, undo. */
+/* sdi.c — the SDI store on SpatiaLite or PostGIS: schema, versions, change log, catalogue, undo. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,9 +11,7 @@
 
 #include <json-c/json.h>
 #include <openssl/evp.h>
-#include <sqlite3.h>
-#include <spatialite/gaiageo.h> /* spatialite.h needs it first */
-#include <spatialite.h>
+#include <libpq-fe.h>
 
 #include "ct/sdi.h"
 #include "ct/vector.h"
@@ -82,118 +80,211 @@ int ct_sdi_layer_by_name(const char *name)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* The two databases                                                                         */
+
+/* What differs between SpatiaLite's SQL and PostGIS's: the rest of the SQL is shared. The DDL
+ * (geometry columns, spatial indexes, the spatial reference) is in create_layer() and
+ * create_sdi(); the R*Tree rows SpatiaLite needs are in index_rows(). */
+static const sdi_dialect dialects[2] = {
+    [0] = {"MbrMinX", "MbrMinY", "MbrMaxX", "MbrMaxY", "AsBinary", "min", "max",
+           "CastToMulti(GeomFromWKB(?, %d))", "", "BEGIN IMMEDIATE",
+           "SELECT CheckSpatialIndex('%s', 'geom')",
+           "SELECT count(*) FROM sqlite_master WHERE lower(name) = lower(?)", "rowid"},
+    /* a second writer waits for the first at the lock (readers are never blocked) instead of
+     * failing on the version number at commit */
+    [1] = {"ST_XMin", "ST_YMin", "ST_XMax", "ST_YMax", "ST_AsBinary", "least", "greatest",
+           "ST_Multi(ST_GeomFromWKB(?, %d))", "::numeric",
+           "BEGIN; LOCK TABLE sdi_version IN SHARE ROW EXCLUSIVE MODE",
+           "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+           " WHERE i.indrelid = '%s'::regclass AND a.amname = 'gist' AND i.indisvalid",
+           "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND lower(relname) = lower(?)",
+           "seq"},
+};
 
 static ct_status db_fail(ct_ctx *ctx, ct_sdi *s, const char *what)
 {
-    return ct_error(ctx, CT_ERR_DB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+    return ct_error(ctx, CT_ERR_DB, "%s: %s: %s", s->path, what, sdi_db_errmsg(&s->db));
 }
 
-ct_status ct_sdi_exec(ct_ctx *ctx, ct_sdi *s, const char *sql)
+ct_status ct_sdi_exec(ct_ctx *ctx, ct_sdi *s, const char *sql) { return sdi_db_exec(ctx, &s->db, sql); }
+
+sdi_stmt *ct_sdi_prepare(ct_ctx *ctx, ct_sdi *s, const char *sql)
 {
-    char *err = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        ct_status st = ct_error(ctx, CT_ERR_DB, "%s: %s (in: %.120s)", s->path, err ? err : "SQL error", sql);
-        sqlite3_free(err);
-        return st;
-    }
-    return CT_OK;
+    return sdi_db_prepare(ctx, &s->db, sql);
 }
 
-sqlite3_stmt *ct_sdi_prepare(ct_ctx *ctx, ct_sdi *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        ct_error(ctx, CT_ERR_DB, "%s: %s (in: %.120s)", s->path, sqlite3_errmsg(s->db), sql);
-        return NULL;
-    }
-    return st;
-}
-
-/* One integer from a query with optional text parameters; def when no row. */
+/* One integer from a query; def when no row, a NULL or an error. */
 long long ct_sdi_query_int(ct_sdi *s, const char *sql, long long def)
 {
-    sqlite3_stmt *st = NULL;
+    sdi_stmt *st = sdi_db_prepare(NULL, &s->db, sql);
     long long v = def;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (st && sdi_step(st) == SDI_ROW && sdi_column_type(st, 0) != SDI_NULL)
+        v = sdi_column_int64(st, 0);
+    sdi_finalize(st);
     return v;
 }
 
-static char *meta_get(ct_sdi *s, const char *key)
+static char *meta_get(ct_ctx *ctx, ct_sdi *s, const char *key)
 {
-    sqlite3_stmt *st = NULL;
+    sdi_stmt *st = ct_sdi_prepare(ctx, s, "SELECT value FROM sdi_meta WHERE key = ?");
     char *v = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM sdi_meta WHERE key = ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = strdup((const char *)sqlite3_column_text(st, 0));
+    if (st) {
+        sdi_bind_text(st, 1, key);
+        if (sdi_step(st) == SDI_ROW && sdi_column_text(st, 0))
+            v = strdup(sdi_column_text(st, 0));
     }
-    sqlite3_finalize(st);
+    sdi_finalize(st);
     return v;
 }
 
-static ct_status connect(ct_ctx *ctx, const char *path, int create, ct_sdi **out)
+/* Is there a table, view or index of that name (in any case) in the SDI? */
+static int has_relation(ct_sdi *s, const char *name)
+{
+    sdi_stmt *q = sdi_db_prepare(NULL, &s->db, s->sql->relations);
+    int n = 0;
+    if (q) {
+        sdi_bind_text(q, 1, name);
+        n = sdi_step(q) == SDI_ROW ? (int)sdi_column_int64(q, 0) : 0;
+    }
+    sdi_finalize(q);
+    return n;
+}
+
+/* A schema type in the database's words: REAL is a double (PostgreSQL's REAL is 4 bytes). */
+static const char *column_type(const char *type)
+{
+    return strcmp(type, "REAL") ? type : "DOUBLE PRECISION";
+}
+
+/* The SDI's name in messages: a connection string loses its password. */
+static char *display_name(const char *target)
+{
+    char *d = malloc(strlen(target) + 4); /* "***" may be longer than the password */
+    if (!d)
+        return NULL;
+    strcpy(d, target);
+    char *p = strncmp(d, "PG:", 3) ? NULL : strstr(d, "password=");
+    if (p) {
+        char *end = p + 9;
+        if (*end == '\'')
+            for (end++; *end && *end != '\''; end += *end == '\\' && end[1] ? 2 : 1)
+                ;
+        while (*end && *end != ' ')
+            end++;
+        memmove(p + 12, end, strlen(end) + 1);
+        memcpy(p + 9, "***", 3);
+    }
+    return d;
+}
+
+static ct_status connect(ct_ctx *ctx, const char *target, const char *name, int create, ct_sdi **out)
 {
     ct_sdi *s = calloc(1, sizeof *s);
     if (!s)
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-    s->path = strdup(path);
-    size_t n = strlen(path) + 16;
-    s->raster_dir = malloc(n);
-    snprintf(s->raster_dir, n, "%s.rasters", path);
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        ct_status st = ct_error(ctx, create ? CT_ERR_IO : CT_ERR_DB, "%s: cannot open: %s", path,
-                                s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    s->path = display_name(name);
+    s->target = strdup(name);
+    if (!s->path || !s->target) {
+        ct_sdi_close(s);
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    }
+    ct_status st = sdi_db_open(ctx, &s->db, target, s->path, create);
+    if (st) {
         ct_sdi_close(s);
         return st;
     }
-    s->spatialite = spatialite_alloc_connection();
-    spatialite_init_ex(s->db, s->spatialite, 0);
-    /* A reader waits for a writer's commit rather than failing; WAL lets both run at once. */
-    sqlite3_busy_timeout(s->db, 30000);
+    s->sql = &dialects[s->db.pg];
     *out = s;
     return CT_OK;
 }
 
-ct_status ct_sdi_create(ct_ctx *ctx, const char *path, const ct_crs *crs, ct_sdi **out)
+/* The table of one layer, its spatial index, its keys and its view of current features. */
+static ct_status create_layer(ct_ctx *ctx, ct_sdi *s, const ct_sdi_layer_def *d, int srid)
 {
-    *out = NULL;
-    struct stat sb;
-    if (stat(path, &sb) == 0)
-        return ct_error(ctx, CT_ERR_USAGE, "%s: already exists; ct-sdi init makes a new SDI", path);
-    ct_crs *own = NULL;
-    if (!crs) {
-        ct_status st = ct_crs_from_user(ctx, "vn2000:105", &own);
-        if (st)
-            return st;
-        crs = own;
+    char sql[8192];
+    const char *n = d->name;
+    int len = snprintf(sql, sizeof sql,
+                       "CREATE TABLE %s(fid %s PRIMARY KEY, fkey TEXT NOT NULL, v_from INTEGER NOT NULL,"
+                       " v_to INTEGER, source TEXT NOT NULL, source_id TEXT, digest TEXT NOT NULL", n,
+                       s->db.pg ? "BIGINT GENERATED BY DEFAULT AS IDENTITY" : "INTEGER");
+    for (int c = 0; c < d->ncolumns; c++)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, ", %s %s", d->columns[c].name, column_type(d->columns[c].sql_type));
+    if (s->db.pg)
+        len += snprintf(sql + len, sizeof sql - (size_t)len,
+                        ", geom geometry(%s, %d));"
+                        /* PostgreSQL keeps its GiST index itself, inside the transaction */
+                        "CREATE INDEX %s_geom ON %s USING gist(geom);", d->geom_type, srid, n, n);
+    else
+        len += snprintf(sql + len, sizeof sql - (size_t)len,
+                        ");"
+                        "SELECT AddGeometryColumn('%s', 'geom', %d, '%s', 'XY');"
+                        "SELECT CreateSpatialIndex('%s', 'geom');"
+                        /* SpatiaLite keeps its R*Tree and a last-modified time by triggers that
+                         * run SQL for every row: ten times the cost of the insert itself. The
+                         * SDI is written by ctgis only, which adds the R*Tree rows itself
+                         * (ct_sdi_put, index_rows). */
+                        "DROP TRIGGER gii_%s_geom; DROP TRIGGER giu_%s_geom; DROP TRIGGER gid_%s_geom;"
+                        "DROP TRIGGER tmi_%s_geom; DROP TRIGGER tmu_%s_geom; DROP TRIGGER tmd_%s_geom;",
+                        n, srid, d->geom_type, n, n, n, n, n, n, n);
+    len += snprintf(sql + len, sizeof sql - (size_t)len,
+                    "CREATE UNIQUE INDEX %s_key ON %s(fkey) WHERE v_to IS NULL;"
+                    "CREATE INDEX %s_source ON %s(source, v_to);"
+                    "CREATE INDEX %s_versions ON %s(v_from);"
+                    "CREATE VIEW %s_current AS SELECT * FROM %s WHERE v_to IS NULL;",
+                    n, n, n, n, n, n, n, n);
+    /* PostGIS finds the view's geometry column itself; SpatiaLite needs it registered */
+    if (!s->db.pg)
+        snprintf(sql + len, sizeof sql - (size_t)len,
+                 "INSERT INTO views_geometry_columns(view_name, view_geometry, view_rowid, f_table_name,"
+                 " f_geometry_column, read_only) VALUES ('%s_current', 'geom', 'fid', '%s', 'geom', 1);", n, n);
+    ct_status st = ct_sdi_exec(ctx, s, sql);
+    /* the coverage checks of ingest read a source sheet by sheet: an index, not a sort */
+    if (!st && !strcmp(n, "parcels"))
+        st = ct_sdi_exec(ctx, s, "CREATE INDEX parcels_sheet ON parcels(source, sheet) WHERE v_to IS NULL");
+    sdi_stmt *fs = st ? NULL : ct_sdi_prepare(ctx, s, "INSERT INTO sdi_field VALUES (?, ?, ?, ?, ?)");
+    for (int c = 0; fs && !st && c < d->ncolumns; c++) {
+        sdi_bind_text(fs, 1, n);
+        sdi_bind_text(fs, 2, d->columns[c].name);
+        sdi_bind_text(fs, 3, d->columns[c].sql_type);
+        sdi_bind_int64(fs, 4, d->columns[c].restricted);
+        sdi_bind_text(fs, 5, d->columns[c].description);
+        if (sdi_step(fs) != SDI_DONE)
+            st = db_fail(ctx, s, "cannot write the field list");
+        sdi_reset(fs);
     }
-    int srid = ct_crs_epsg(crs);
-    if (!srid) {
-        ct_crs_free(own);
-        return ct_error(ctx, CT_ERR_CRS, "%s: the SDI CRS must have an EPSG code (%s has none)", path,
-                        ct_crs_name(crs));
-    }
-    /* Build the database under a temporary name and rename it: a failed init leaves nothing. */
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.init-%d", path, (int)getpid());
-    ct_sdi *s = NULL;
-    ct_status st = connect(ctx, tmp, 1, &s);
-    if (st) {
-        ct_crs_free(own);
+    sdi_finalize(fs);
+    return !fs && !st ? CT_ERR_DB : st;
+}
+
+/* The spatial reference of the SDI CRS. SpatiaLite has its own EPSG table; PostGIS's lacks some
+ * VN-2000 TM-3 zones, which get ctgis's definition, with the official TOWGS84. */
+static ct_status create_srs(ct_ctx *ctx, ct_sdi *s, const ct_crs *crs, int srid)
+{
+    char sql[128];
+    if (!s->db.pg) {
+        snprintf(sql, sizeof sql, "SELECT InsertEpsgSrid(%d);", srid);
+        ct_status st = ct_sdi_exec(ctx, s, sql);
+        if (!st && ct_sdi_query_int(s, "SELECT count(*) FROM spatial_ref_sys", 0) < 1)
+            st = ct_error(ctx, CT_ERR_CRS, "%s: SpatiaLite does not know EPSG:%d", s->path, srid);
         return st;
     }
-    char sql[8192];
-    st = ct_sdi_exec(ctx, s, "PRAGMA journal_mode=WAL; BEGIN; SELECT InitSpatialMetadata(0, 'NONE');");
-    if (!st) {
-        snprintf(sql, sizeof sql, "SELECT InsertEpsgSrid(%d);", srid);
-        st = ct_sdi_exec(ctx, s, sql);
-    }
-    if (!st && ct_sdi_query_int(s, "SELECT count(*) FROM spatial_ref_sys", 0) < 1)
-        st = ct_error(ctx, CT_ERR_CRS, "%s: SpatiaLite does not know EPSG:%d", path, srid);
+    sdi_stmt *q = ct_sdi_prepare(ctx, s,
+        "INSERT INTO spatial_ref_sys(srid, auth_name, auth_srid, srtext) VALUES (?, 'EPSG', ?, ?)"
+        " ON CONFLICT (srid) DO NOTHING");
+    if (!q)
+        return CT_ERR_DB;
+    sdi_bind_int64(q, 1, srid);
+    sdi_bind_int64(q, 2, srid);
+    sdi_bind_text(q, 3, ct_crs_wkt(crs));
+    ct_status st = sdi_step(q) == SDI_DONE ? CT_OK : db_fail(ctx, s, "cannot add the CRS to spatial_ref_sys");
+    sdi_finalize(q);
+    return st;
+}
+
+/* The whole schema, in the open transaction. */
+static ct_status create_sdi(ct_ctx *ctx, ct_sdi *s, const ct_crs *crs, int srid, const char *raster_dir)
+{
+    ct_status st = create_srs(ctx, s, crs, srid);
     if (!st)
         st = ct_sdi_exec(ctx, s,
             "CREATE TABLE sdi_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -203,64 +294,28 @@ ct_status ct_sdi_create(ct_ctx *ctx, const char *path, const ct_crs *crs, ct_sdi
             " repaired INTEGER NOT NULL DEFAULT 0, undoes INTEGER, undone_by INTEGER);"
             "CREATE TABLE sdi_source(version INTEGER NOT NULL, layer TEXT NOT NULL, name TEXT NOT NULL,"
             " title TEXT, path TEXT, checksum TEXT, source_crs TEXT, encoding TEXT, licence TEXT,"
-            " features INTEGER, minx REAL, miny REAL, maxx REAL, maxy REAL, PRIMARY KEY(layer, name, version));"
+            " features INTEGER, minx DOUBLE PRECISION, miny DOUBLE PRECISION, maxx DOUBLE PRECISION,"
+            " maxy DOUBLE PRECISION, PRIMARY KEY(layer, name, version));"
             "CREATE TABLE sdi_change(version INTEGER NOT NULL, layer TEXT NOT NULL, fkey TEXT NOT NULL,"
             " op TEXT NOT NULL CHECK (op IN ('add', 'change', 'remove')),"
-            " minx REAL, miny REAL, maxx REAL, maxy REAL);"
+            " minx DOUBLE PRECISION, miny DOUBLE PRECISION, maxx DOUBLE PRECISION, maxy DOUBLE PRECISION);"
             "CREATE INDEX sdi_change_version ON sdi_change(version);"
             "CREATE TABLE sdi_reject(version INTEGER NOT NULL, layer TEXT NOT NULL, source TEXT NOT NULL,"
             " source_id TEXT, reason TEXT NOT NULL, attributes TEXT);"
             "CREATE TABLE sdi_report(version INTEGER NOT NULL, layer TEXT NOT NULL, source TEXT, fkey TEXT,"
-            " kind TEXT NOT NULL, value REAL, detail TEXT);"
+            " kind TEXT NOT NULL, value DOUBLE PRECISION, detail TEXT);"
             "CREATE TABLE sdi_field(layer TEXT NOT NULL, field TEXT NOT NULL, type TEXT NOT NULL,"
             " restricted INTEGER NOT NULL, description TEXT, PRIMARY KEY(layer, field));"
             "CREATE TABLE sdi_raster(name TEXT NOT NULL, version INTEGER NOT NULL, file TEXT NOT NULL,"
             " title TEXT, source TEXT, checksum TEXT, v_to INTEGER, PRIMARY KEY(name, version));"
             "CREATE TABLE admin_crosswalk(old_code TEXT NOT NULL, new_code TEXT NOT NULL,"
             " v_from INTEGER NOT NULL, v_to INTEGER);");
-    for (int l = 0; !st && l < CT_SDI_NLAYERS; l++) {
-        const ct_sdi_layer_def *d = &layers[l];
-        int n = snprintf(sql, sizeof sql,
-                         "CREATE TABLE %s(fid INTEGER PRIMARY KEY, fkey TEXT NOT NULL, v_from INTEGER NOT NULL,"
-                         " v_to INTEGER, source TEXT NOT NULL, source_id TEXT, digest TEXT NOT NULL", d->name);
-        for (int c = 0; c < d->ncolumns; c++)
-            n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s %s", d->columns[c].name, d->columns[c].sql_type);
-        snprintf(sql + n, sizeof sql - (size_t)n,
-                 ");"
-                 "SELECT AddGeometryColumn('%s', 'geom', %d, '%s', 'XY');"
-                 "SELECT CreateSpatialIndex('%s', 'geom');"
-                 /* SpatiaLite keeps its R*Tree and a last-modified time by triggers that run SQL
-                  * for every row: ten times the cost of the insert itself. The SDI is written by
-                  * ctgis only, which adds the R*Tree rows itself (ct_sdi_put, ct_sdi_undo). */
-                 "DROP TRIGGER gii_%s_geom; DROP TRIGGER giu_%s_geom; DROP TRIGGER gid_%s_geom;"
-                 "DROP TRIGGER tmi_%s_geom; DROP TRIGGER tmu_%s_geom; DROP TRIGGER tmd_%s_geom;"
-                 "CREATE UNIQUE INDEX %s_key ON %s(fkey) WHERE v_to IS NULL;"
-                 "CREATE INDEX %s_source ON %s(source, v_to);"
-                 "CREATE INDEX %s_versions ON %s(v_from);"
-                 "CREATE VIEW %s_current AS SELECT * FROM %s WHERE v_to IS NULL;"
-                 "INSERT INTO views_geometry_columns(view_name, view_geometry, view_rowid, f_table_name,"
-                 " f_geometry_column, read_only) VALUES ('%s_current', 'geom', 'fid', '%s', 'geom', 1);",
-                 d->name, srid, d->geom_type, d->name, d->name, d->name, d->name, d->name, d->name, d->name,
-                 d->name, d->name, d->name, d->name, d->name, d->name, d->name, d->name, d->name, d->name);
-        st = ct_sdi_exec(ctx, s, sql);
-        /* the coverage checks of ingest read a source sheet by sheet: an index, not a sort */
-        if (!st && l == CT_SDI_PARCELS)
-            st = ct_sdi_exec(ctx, s, "CREATE INDEX parcels_sheet ON parcels(source, sheet) WHERE v_to IS NULL");
-        sqlite3_stmt *fs = st ? NULL : ct_sdi_prepare(ctx, s, "INSERT INTO sdi_field VALUES (?, ?, ?, ?, ?)");
-        for (int c = 0; fs && c < d->ncolumns; c++) {
-            sqlite3_bind_text(fs, 1, d->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(fs, 2, d->columns[c].name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(fs, 3, d->columns[c].sql_type, -1, SQLITE_STATIC);
-            sqlite3_bind_int(fs, 4, d->columns[c].restricted);
-            sqlite3_bind_text(fs, 5, d->columns[c].description, -1, SQLITE_STATIC);
-            if (sqlite3_step(fs) != SQLITE_DONE)
-                st = db_fail(ctx, s, "cannot write the field list");
-            sqlite3_reset(fs);
-        }
-        sqlite3_finalize(fs);
-        if (!fs && !st)
-            st = CT_ERR_DB;
-    }
+    /* PostgreSQL rows have no rowid: ct_sdi_changes() reads the change log in insertion order by
+     * this trailing column, which the positional INSERTs of both databases leave to its default */
+    if (!st && s->db.pg)
+        st = ct_sdi_exec(ctx, s, "ALTER TABLE sdi_change ADD COLUMN seq BIGINT GENERATED BY DEFAULT AS IDENTITY");
+    for (int l = 0; !st && l < CT_SDI_NLAYERS; l++)
+        st = create_layer(ctx, s, &layers[l], srid);
     /* The city's box (the pre-2025 city outline, rounded outwards), in the SDI CRS. */
     double area[4] = {105.20, 9.90, 105.87, 10.35};
     char areatxt[128];
@@ -271,27 +326,86 @@ ct_status ct_sdi_create(ct_ctx *ctx, const char *path, const ct_crs *crs, ct_sdi
     ct_transform_free(t);
     ct_crs_free(wgs);
     snprintf(areatxt, sizeof areatxt, "%.3f %.3f %.3f %.3f", area[0], area[1], area[2], area[3]);
+    sdi_stmt *ms = st ? NULL : ct_sdi_prepare(ctx, s, "INSERT INTO sdi_meta VALUES (?, ?)");
+    char sridtxt[16];
+    snprintf(sridtxt, sizeof sridtxt, "%d", srid);
+    const char *kv[][2] = {{"schema_version", SCHEMA_VERSION}, {"srid", sridtxt}, {"crs_name", ct_crs_name(crs)},
+                           {"crs_wkt", ct_crs_wkt(crs)}, {"area", areatxt}, {"created_by", "ctgis " CT_VERSION},
+                           {"raster_dir", raster_dir}};
+    for (size_t i = 0; ms && !st && i < sizeof kv / sizeof kv[0]; i++) {
+        if (!kv[i][1])
+            continue;
+        sdi_bind_text(ms, 1, kv[i][0]);
+        sdi_bind_text(ms, 2, kv[i][1]);
+        if (sdi_step(ms) != SDI_DONE)
+            st = db_fail(ctx, s, "cannot write metadata");
+        sdi_reset(ms);
+    }
+    sdi_finalize(ms);
+    return !ms && !st ? CT_ERR_DB : st;
+}
+
+/* dir made absolute against the working folder (it need not exist yet); NULL stays NULL. */
+static char *absolute_dir(const char *dir)
+{
+    if (!dir || dir[0] == '/')
+        return dir ? strdup(dir) : NULL;
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd))
+        return NULL;
+    size_t n = strlen(cwd) + strlen(dir) + 2;
+    char *a = malloc(n);
+    if (a)
+        snprintf(a, n, "%s/%s", cwd, dir);
+    return a;
+}
+
+static ct_status create_pg(ct_ctx *ctx, const char *target, const ct_crs *crs, int srid, const char *raster_dir)
+{
+    ct_sdi *s = NULL;
+    ct_status st = connect(ctx, target, target, 0, &s);
+    if (st)
+        return st;
+    if (has_relation(s, "sdi_meta"))
+        st = ct_error(ctx, CT_ERR_USAGE, "%s: already an SDI; ct-sdi init makes a new SDI", s->path);
+    /* PostgreSQL's DDL is transactional: a failed init leaves the database as it was */
+    if (!st)
+        st = ct_sdi_exec(ctx, s, "BEGIN; CREATE EXTENSION IF NOT EXISTS postgis");
+    char *dir = NULL;
     if (!st) {
-        sqlite3_stmt *ms = ct_sdi_prepare(ctx, s, "INSERT INTO sdi_meta VALUES (?, ?)");
-        char sridtxt[16];
-        snprintf(sridtxt, sizeof sridtxt, "%d", srid);
-        const char *kv[][2] = {{"schema_version", SCHEMA_VERSION}, {"srid", sridtxt}, {"crs_name", ct_crs_name(crs)},
-                               {"crs_wkt", ct_crs_wkt(crs)}, {"area", areatxt}, {"created_by", "ctgis " CT_VERSION}};
-        for (size_t i = 0; ms && i < sizeof kv / sizeof kv[0]; i++) {
-            sqlite3_bind_text(ms, 1, kv[i][0], -1, SQLITE_STATIC);
-            sqlite3_bind_text(ms, 2, kv[i][1], -1, SQLITE_STATIC);
-            if (sqlite3_step(ms) != SQLITE_DONE)
-                st = db_fail(ctx, s, "cannot write metadata");
-            sqlite3_reset(ms);
-        }
-        sqlite3_finalize(ms);
-        if (!ms)
-            st = CT_ERR_DB;
+        /* no file to put the rasters beside: by default, <database>.rasters in the working folder */
+        char def[512];
+        snprintf(def, sizeof def, "%s.rasters", PQdb(s->db.conn));
+        dir = absolute_dir(raster_dir ? raster_dir : def);
+        st = dir ? create_sdi(ctx, s, crs, srid, dir) : ct_error(ctx, CT_ERR_IO, "%s: no working folder", s->path);
     }
     if (!st)
-        st = ct_sdi_exec(ctx, s, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);");
+        st = ct_sdi_exec(ctx, s, "COMMIT");
+    free(dir);
     ct_sdi_close(s);
-    ct_crs_free(own);
+    return st;
+}
+
+static ct_status create_sqlite(ct_ctx *ctx, const char *path, const ct_crs *crs, int srid, const char *raster_dir)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: already exists; ct-sdi init makes a new SDI", path);
+    /* Build the database under a temporary name and rename it: a failed init leaves nothing. */
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.init-%d", path, (int)getpid());
+    ct_sdi *s = NULL;
+    ct_status st = connect(ctx, tmp, tmp, 1, &s);
+    if (st)
+        return st;
+    char *dir = absolute_dir(raster_dir);
+    st = ct_sdi_exec(ctx, s, "PRAGMA journal_mode=WAL; BEGIN; SELECT InitSpatialMetadata(0, 'NONE');");
+    if (!st)
+        st = create_sdi(ctx, s, crs, srid, dir);
+    if (!st)
+        st = ct_sdi_exec(ctx, s, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);");
+    free(dir);
+    ct_sdi_close(s);
     char side[4200];
     if (!st && rename(tmp, path) != 0)
         st = ct_error(ctx, CT_ERR_IO, "%s: %s", path, strerror(errno));
@@ -299,41 +413,69 @@ ct_status ct_sdi_create(ct_ctx *ctx, const char *path, const ct_crs *crs, ct_sdi
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", tmp);
     unlink(side);
-    if (st) {
+    if (st)
         unlink(tmp);
-        return st;
+    return st;
+}
+
+ct_status ct_sdi_create(ct_ctx *ctx, const char *path, const ct_crs *crs, const char *raster_dir, ct_sdi **out)
+{
+    *out = NULL;
+    ct_crs *own = NULL;
+    if (!crs) {
+        ct_status st = ct_crs_from_user(ctx, "vn2000:105", &own);
+        if (st)
+            return st;
+        crs = own;
     }
-    return ct_sdi_open(ctx, path, out);
+    int srid = ct_crs_epsg(crs);
+    ct_status st;
+    if (!srid)
+        st = ct_error(ctx, CT_ERR_CRS, "%s: the SDI CRS must have an EPSG code (%s has none)", path, ct_crs_name(crs));
+    else if (!strncmp(path, "PG:", 3))
+        st = create_pg(ctx, path, crs, srid, raster_dir);
+    else
+        st = create_sqlite(ctx, path, crs, srid, raster_dir);
+    ct_crs_free(own);
+    return st ? st : ct_sdi_open(ctx, path, out);
 }
 
 ct_status ct_sdi_open(ct_ctx *ctx, const char *path, ct_sdi **out)
 {
     *out = NULL;
     struct stat sb;
-    if (!strncmp(path, "PG:", 3))
-        return ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: PostGIS SDIs are not supported by this build yet", path);
-    if (stat(path, &sb) != 0)
+    int pg = !strncmp(path, "PG:", 3);
+    if (!pg && stat(path, &sb) != 0)
         return ct_error(ctx, CT_ERR_IO, "%s: %s", path, strerror(errno));
     ct_sdi *s = NULL;
-    ct_status st = connect(ctx, path, 0, &s);
+    ct_status st = connect(ctx, path, path, 0, &s);
     if (st)
         return st;
-    char *ver = meta_get(s, "schema_version");
-    char *wkt = meta_get(s, "crs_wkt");
-    char *srid = meta_get(s, "srid");
-    char *area = meta_get(s, "area");
+    int known = has_relation(s, "sdi_meta") == 1;
+    char *ver = known ? meta_get(ctx, s, "schema_version") : NULL;
+    char *wkt = known ? meta_get(ctx, s, "crs_wkt") : NULL;
+    char *srid = known ? meta_get(ctx, s, "srid") : NULL;
+    char *area = known ? meta_get(ctx, s, "area") : NULL;
+    s->raster_dir = known ? meta_get(ctx, s, "raster_dir") : NULL;
     if (!ver || !wkt || !srid || !area || sscanf(area, "%lf %lf %lf %lf", &s->area[0], &s->area[1], &s->area[2], &s->area[3]) != 4)
-        st = ct_error(ctx, CT_ERR_DB, "%s: not a ctgis SDI (no sdi_meta); make one with ct-sdi init", path);
+        st = ct_error(ctx, CT_ERR_DB, "%s: not a ctgis SDI (no sdi_meta); make one with ct-sdi init", s->path);
     else if (strcmp(ver, SCHEMA_VERSION))
-        st = ct_error(ctx, CT_ERR_DB, "%s: SDI schema version %s, this ctgis reads %s", path, ver, SCHEMA_VERSION);
+        st = ct_error(ctx, CT_ERR_DB, "%s: SDI schema version %s, this ctgis reads %s", s->path, ver, SCHEMA_VERSION);
     else
         st = ct_crs_from_wkt(ctx, wkt, &s->crs);
+    if (!st && !s->raster_dir) {
+        /* a file SDI keeps its rasters beside it unless init named a folder */
+        size_t n = strlen(path) + 16;
+        s->raster_dir = malloc(n);
+        snprintf(s->raster_dir, n, "%s.rasters", path);
+    }
     if (!st) {
         s->srid = atoi(srid);
         /* A 64 MB page cache keeps a large ingest out of the WAL until it commits (memory stays
          * bounded by it); synchronous=NORMAL is safe in WAL mode: a crash never corrupts, at
          * worst the last commit before a power cut is lost. */
-        st = ct_sdi_exec(ctx, s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;");
+        if (!pg)
+            st = ct_sdi_exec(ctx, s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;");
     }
     free(ver);
     free(wkt);
@@ -354,13 +496,11 @@ void ct_sdi_close(ct_sdi *s)
     if (s->in_version)
         ct_sdi_rollback(s);
     for (int i = 0; i < SDI_NSTMT; i++)
-        sqlite3_finalize(s->stmt[i]);
-    if (s->db)
-        sqlite3_close(s->db);
-    if (s->spatialite)
-        spatialite_cleanup_ex(s->spatialite);
+        sdi_finalize(s->stmt[i]);
+    sdi_db_close(&s->db);
     ct_crs_free(s->crs);
     free(s->path);
+    free(s->target);
     free(s->raster_dir);
     free(s);
 }
@@ -369,7 +509,7 @@ const char *ct_sdi_path(const ct_sdi *s) { return s->path; }
 const ct_crs *ct_sdi_crs(const ct_sdi *s) { return s->crs; }
 const char *ct_sdi_raster_dir(const ct_sdi *s) { return s->raster_dir; }
 void ct_sdi_area(const ct_sdi *s, double b[4]) { memcpy(b, s->area, sizeof s->area); }
-void *ct_sdi_db(ct_sdi *s) { return s->db; }
+void *ct_sdi_db(ct_sdi *s) { return s->db.lite; }
 
 long long ct_sdi_current_version(const ct_sdi *s)
 {
@@ -406,15 +546,14 @@ int ct_sdi_field_personal(const char *name)
 
 int ct_sdi_field_restricted(const ct_sdi *s, const char *layer, const char *field)
 {
-    sqlite3_stmt *st = NULL;
+    sdi_stmt *st = sdi_db_prepare(NULL, (sdi_db *)&s->db, "SELECT restricted FROM sdi_field WHERE layer = ? AND field = ?");
     int r = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT restricted FROM sdi_field WHERE layer = ? AND field = ?", -1, &st,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
-        r = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    if (st) {
+        sdi_bind_text(st, 1, layer);
+        sdi_bind_text(st, 2, field);
+        r = sdi_step(st) == SDI_ROW && (int)sdi_column_int64(st, 0);
     }
-    sqlite3_finalize(st);
+    sdi_finalize(st);
     return r;
 }
 
@@ -426,32 +565,33 @@ ct_status ct_sdi_begin(ct_ctx *ctx, ct_sdi *s, const char *command, const char *
 {
     if (s->in_version)
         return ct_error(ctx, CT_ERR_USAGE, "%s: a version is already open", s->path);
-    /* IMMEDIATE takes the write lock now: two ingests queue instead of failing half-way. */
-    ct_status st = ct_sdi_exec(ctx, s, "BEGIN IMMEDIATE");
+    /* The write lock is taken now: two ingests queue instead of failing half-way. */
+    ct_status st = ct_sdi_exec(ctx, s, s->sql->begin_write);
     if (st)
         return st;
     s->version = ct_sdi_current_version(s) + 1;
     time_t now = time(NULL);
     char when[32];
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, "INSERT INTO sdi_version(version, time, command, kind, source) VALUES (?, ?, ?, ?, ?)");
+    sdi_stmt *q = ct_sdi_prepare(ctx, s, "INSERT INTO sdi_version(version, time, command, kind, source) VALUES (?, ?, ?, ?, ?)");
     if (!q) {
         ct_sdi_exec(ctx, s, "ROLLBACK");
         return CT_ERR_DB;
     }
-    sqlite3_bind_int64(q, 1, s->version);
-    sqlite3_bind_text(q, 2, when, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, command ? command : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 5, source, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE) {
+    sdi_bind_int64(q, 1, s->version);
+    sdi_bind_text(q, 2, when);
+    sdi_bind_text(q, 3, command ? command : "");
+    sdi_bind_text(q, 4, kind);
+    sdi_bind_text(q, 5, source);
+    int rc = sdi_step(q);
+    sdi_finalize(q);
+    if (rc != SDI_DONE) {
         st = db_fail(ctx, s, "cannot start a version");
         ct_sdi_exec(ctx, s, "ROLLBACK");
         return st;
     }
     memset(&s->counts, 0, sizeof s->counts);
+    s->puts = 0;
     s->in_version = 1;
     s->npending = 0;
     *version = s->version;
@@ -496,7 +636,8 @@ void ct_sdi_rollback(ct_sdi *s)
 {
     if (!s->in_version)
         return;
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sdi_db_exec(NULL, &s->db, "ROLLBACK");
+    s->seen_version = 0; /* the rollback dropped sdi_seen's rows (and the table, if this made it) */
     for (int i = 0; i < s->npending; i++) {
         unlink(s->pending[i].from);
         free(s->pending[i].from);
@@ -509,14 +650,16 @@ void ct_sdi_rollback(ct_sdi *s)
 /* ---------------------------------------------------------------------------------------- */
 /* Features                                                                                  */
 
-static sqlite3_stmt *stmt(ct_ctx *ctx, ct_sdi *s, int id, const char *sql)
+static sdi_stmt *stmt(ct_ctx *ctx, ct_sdi *s, int id, const char *sql)
 {
-    if (!s->stmt[id])
+    if (!s->stmt[id]) {
         s->stmt[id] = ct_sdi_prepare(ctx, s, sql);
-    else
-        sqlite3_reset(s->stmt[id]);
-    if (s->stmt[id])
-        sqlite3_clear_bindings(s->stmt[id]);
+        /* the per-feature INSERTs whose answer nobody reads: PostgreSQL gets them without a
+         * round trip each (an error shows at the next query, and the version fails) */
+        if (s->stmt[id] && (id == SDI_STMT_CHANGE || id == SDI_STMT_REJECT || id == SDI_STMT_REPORT || id == SDI_STMT_SEEN))
+            sdi_defer(s->stmt[id]);
+    } else
+        sdi_reset(s->stmt[id]);
     return s->stmt[id];
 }
 
@@ -536,17 +679,17 @@ static void envelope(ct_ctx *ctx, const GEOSGeometry *g, double b[4])
 static ct_status log_change(ct_ctx *ctx, ct_sdi *s, const char *layer, const char *key, const char *op,
                             const double b[4])
 {
-    sqlite3_stmt *q = stmt(ctx, s, SDI_STMT_CHANGE, "INSERT INTO sdi_change VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    sdi_stmt *q = stmt(ctx, s, SDI_STMT_CHANGE, "INSERT INTO sdi_change VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_int64(q, 1, s->version);
-    sqlite3_bind_text(q, 2, layer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(q, 4, op, -1, SQLITE_STATIC);
+    sdi_bind_int64(q, 1, s->version);
+    sdi_bind_text(q, 2, layer);
+    sdi_bind_text(q, 3, key);
+    sdi_bind_text(q, 4, op);
     for (int i = 0; i < 4; i++)
         if (isfinite(b[i]))
-            sqlite3_bind_double(q, 5 + i, b[i]);
-    return sqlite3_step(q) == SQLITE_DONE ? CT_OK : db_fail(ctx, s, "cannot write the change log");
+            sdi_bind_double(q, 5 + i, b[i]);
+    return sdi_step(q) == SDI_DONE ? CT_OK : db_fail(ctx, s, "cannot write the change log");
 }
 
 /* The fids this version put or confirmed, in a temporary table private to the connection:
@@ -555,7 +698,7 @@ static int ensure_seen_table(ct_ctx *ctx, ct_sdi *s)
 {
     if (s->seen_version == s->version)
         return 0;
-    if (ct_sdi_exec(ctx, s, "CREATE TEMP TABLE IF NOT EXISTS sdi_seen(fid INTEGER PRIMARY KEY); DELETE FROM sdi_seen;"))
+    if (ct_sdi_exec(ctx, s, "CREATE TEMP TABLE IF NOT EXISTS sdi_seen(fid INTEGER PRIMARY KEY); DELETE FROM sdi_seen"))
         return 1;
     s->seen_version = s->version;
     return 0;
@@ -565,23 +708,23 @@ static ct_status mark_seen(ct_ctx *ctx, ct_sdi *s, long long fid)
 {
     if (ensure_seen_table(ctx, s))
         return CT_ERR_DB;
-    sqlite3_stmt *q = stmt(ctx, s, SDI_STMT_SEEN, "INSERT OR IGNORE INTO sdi_seen VALUES (?)");
+    sdi_stmt *q = stmt(ctx, s, SDI_STMT_SEEN, "INSERT INTO sdi_seen VALUES (?) ON CONFLICT DO NOTHING");
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_int64(q, 1, fid);
-    return sqlite3_step(q) == SQLITE_DONE ? CT_OK : db_fail(ctx, s, "cannot track a feature");
+    sdi_bind_int64(q, 1, fid);
+    return sdi_step(q) == SDI_DONE ? CT_OK : db_fail(ctx, s, "cannot track a feature");
 }
 
 static int was_seen(ct_ctx *ctx, ct_sdi *s, long long fid)
 {
     if (ensure_seen_table(ctx, s))
         return 0;
-    sqlite3_stmt *q = stmt(ctx, s, SDI_STMT_TAKEN, "SELECT 1 FROM sdi_seen WHERE fid = ?");
+    sdi_stmt *q = stmt(ctx, s, SDI_STMT_TAKEN, "SELECT 1 FROM sdi_seen WHERE fid = ?");
     if (!q)
         return 0;
-    sqlite3_bind_int64(q, 1, fid);
-    int seen = sqlite3_step(q) == SQLITE_ROW;
-    sqlite3_reset(q);
+    sdi_bind_int64(q, 1, fid);
+    int seen = sdi_step(q) == SDI_ROW;
+    sdi_reset(q);
     return seen;
 }
 
@@ -623,10 +766,10 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     feature_digest(d, values, wkb, wkblen, digest);
 
     /* the current feature under this key, if any */
-    snprintf(sql, sizeof sql,
-             "SELECT fid, digest, MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM %s"
-             " WHERE fkey = ? AND v_to IS NULL", d->name);
-    sqlite3_stmt *q = stmt(ctx, s, SDI_STMT_FIND + layer, sql);
+    const sdi_dialect *x = s->sql;
+    snprintf(sql, sizeof sql, "SELECT fid, digest, %s(geom), %s(geom), %s(geom), %s(geom) FROM %s"
+             " WHERE fkey = ? AND v_to IS NULL", x->xmin, x->ymin, x->xmax, x->ymax, d->name);
+    sdi_stmt *q = stmt(ctx, s, SDI_STMT_FIND + layer, sql);
     ct_status st = CT_OK;
     long long old_fid = -1;
     double b[4], ob[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
@@ -635,24 +778,29 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
         st = CT_ERR_DB;
         goto out;
     }
-    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        old_fid = sqlite3_column_int64(q, 0);
+    sdi_bind_text(q, 1, key);
+    int found = sdi_step(q);
+    if (found == SDI_ERROR) {
+        st = db_fail(ctx, s, "cannot look a feature up");
+        goto out;
+    }
+    if (found == SDI_ROW) {
+        old_fid = sdi_column_int64(q, 0);
         if (was_seen(ctx, s, old_fid)) {
             *op = CT_SDI_DUPLICATE;
-            sqlite3_reset(q);
+            sdi_reset(q);
             goto out;
         }
-        if (!strcmp((const char *)sqlite3_column_text(q, 1), digest)) {
+        if (!strcmp(sdi_column_text(q, 1), digest)) {
             *op = CT_SDI_SAME;
             st = mark_seen(ctx, s, old_fid);
             goto out;
         }
         for (int i = 0; i < 4; i++)
-            if (sqlite3_column_type(q, 2 + i) != SQLITE_NULL)
-                ob[i] = sqlite3_column_double(q, 2 + i);
+            if (sdi_column_type(q, 2 + i) != SDI_NULL)
+                ob[i] = sdi_column_double(q, 2 + i);
     }
-    sqlite3_reset(q);
+    sdi_reset(q);
     if (old_fid >= 0) {
         snprintf(sql, sizeof sql, "UPDATE %s SET v_to = %lld WHERE fid = %lld", d->name, s->version, old_fid);
         if ((st = ct_sdi_exec(ctx, s, sql)))
@@ -661,49 +809,53 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     int n = snprintf(sql, sizeof sql, "INSERT INTO %s(fkey, v_from, source, digest, geom", d->name);
     for (int c = 0; c < d->ncolumns; c++)
         n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", d->columns[c].name);
-    n += snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES (?, ?, ?, ?, CastToMulti(GeomFromWKB(?, %d))", s->srid);
+    n += snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES (?, ?, ?, ?, ");
+    n += snprintf(sql + n, sizeof sql - (size_t)n, x->geom_in, s->srid);
     for (int c = 0; c < d->ncolumns; c++)
         n += snprintf(sql + n, sizeof sql - (size_t)n, ", ?");
-    snprintf(sql + n, sizeof sql - (size_t)n, ")");
+    /* SQLite gives the new fid as the last rowid (RETURNING would cost it 10 % of a put) */
+    snprintf(sql + n, sizeof sql - (size_t)n, ")%s", s->db.pg ? " RETURNING fid" : "");
     q = stmt(ctx, s, SDI_STMT_INSERT + layer, sql);
     if (!q) {
         st = CT_ERR_DB;
         goto out;
     }
-    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, s->version);
-    sqlite3_bind_text(q, 3, source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, digest, -1, SQLITE_STATIC);
+    sdi_bind_text(q, 1, key);
+    sdi_bind_int64(q, 2, s->version);
+    sdi_bind_text(q, 3, source);
+    sdi_bind_text(q, 4, digest);
     if (wkb)
-        sqlite3_bind_blob(q, 5, wkb, (int)wkblen, SQLITE_STATIC);
+        sdi_bind_blob(q, 5, wkb, wkblen);
     for (int c = 0; c < d->ncolumns; c++) {
         if (!values[c])
             continue;
         if (!strcmp(d->columns[c].sql_type, "REAL"))
-            sqlite3_bind_double(q, 6 + c, atof(values[c]));
+            sdi_bind_double(q, 6 + c, atof(values[c]));
         else
-            sqlite3_bind_text(q, 6 + c, values[c], -1, SQLITE_STATIC);
+            sdi_bind_text(q, 6 + c, values[c]);
     }
-    if (sqlite3_step(q) != SQLITE_DONE) {
+    if (sdi_step(q) != (s->db.pg ? SDI_ROW : SDI_DONE)) {
         st = db_fail(ctx, s, "cannot write a feature");
         goto out;
     }
-    long long fid = sqlite3_last_insert_rowid(s->db);
+    long long fid = s->db.pg ? sdi_column_int64(q, 0) : sdi_db_last_rowid(&s->db);
+    sdi_reset(q);
     if ((st = mark_seen(ctx, s, fid)))
         goto out;
-    if (isfinite(b[0])) {
+    /* SpatiaLite's R*Tree rows (PostgreSQL updates its GiST index itself) */
+    if (!s->db.pg && isfinite(b[0])) {
         snprintf(sql, sizeof sql, "INSERT INTO idx_%s_geom VALUES (?, ?, ?, ?, ?)", d->name);
         q = stmt(ctx, s, SDI_STMT_RTREE + layer, sql);
         if (!q) {
             st = CT_ERR_DB;
             goto out;
         }
-        sqlite3_bind_int64(q, 1, fid);
-        sqlite3_bind_double(q, 2, b[0]);
-        sqlite3_bind_double(q, 3, b[2]);
-        sqlite3_bind_double(q, 4, b[1]);
-        sqlite3_bind_double(q, 5, b[3]);
-        if (sqlite3_step(q) != SQLITE_DONE) {
+        sdi_bind_int64(q, 1, fid);
+        sdi_bind_double(q, 2, b[0]);
+        sdi_bind_double(q, 3, b[2]);
+        sdi_bind_double(q, 4, b[1]);
+        sdi_bind_double(q, 5, b[3]);
+        if (sdi_step(q) != SDI_DONE) {
             st = db_fail(ctx, s, "cannot index a feature");
             goto out;
         }
@@ -714,6 +866,14 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     }
     *op = old_fid >= 0 ? CT_SDI_CHANGED : CT_SDI_ADDED;
     st = log_change(ctx, s, d->name, key, old_fid >= 0 ? "change" : "add", b);
+    /* PostgreSQL plans by statistics, which a table growing inside one transaction outruns:
+     * with those of an empty table a lookup by key can scan a whole sheet index instead. They
+     * are refreshed each time the version doubles its rows (ANALYZE samples the transaction's
+     * own rows and the cached plans follow), O(n) over a load. */
+    if (!st && s->db.pg && ++s->puts >= 512 && !(s->puts & (s->puts - 1))) {
+        snprintf(sql, sizeof sql, "ANALYZE %s", d->name);
+        st = ct_sdi_exec(ctx, s, sql);
+    }
     if (!st) {
         if (old_fid >= 0)
             s->counts.changed++;
@@ -734,23 +894,23 @@ ct_status ct_sdi_remove_unseen(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const
     if (ensure_seen_table(ctx, s))
         return CT_ERR_DB;
     snprintf(sql, sizeof sql,
-             "SELECT fid, fkey, MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM %s"
+             "SELECT fid, fkey, %s(geom), %s(geom), %s(geom), %s(geom) FROM %s"
              " WHERE source = ? AND v_to IS NULL AND v_from < %lld AND fid NOT IN (SELECT fid FROM sdi_seen)",
-             d->name, s->version);
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, sql);
+             s->sql->xmin, s->sql->ymin, s->sql->xmax, s->sql->ymax, d->name, s->version);
+    sdi_stmt *q = ct_sdi_prepare(ctx, s, sql);
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+    sdi_bind_text(q, 1, source);
     ct_status st = CT_OK;
     long long n = 0;
-    while (!st && sqlite3_step(q) == SQLITE_ROW) {
+    while (!st && sdi_step(q) == SDI_ROW) {
         double b[4];
         for (int i = 0; i < 4; i++)
-            b[i] = sqlite3_column_type(q, 2 + i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2 + i);
-        st = log_change(ctx, s, d->name, (const char *)sqlite3_column_text(q, 1), "remove", b);
+            b[i] = sdi_column_type(q, 2 + i) == SDI_NULL ? NAN : sdi_column_double(q, 2 + i);
+        st = log_change(ctx, s, d->name, sdi_column_text(q, 1), "remove", b);
         n++;
     }
-    sqlite3_finalize(q);
+    sdi_finalize(q);
     if (!st && n) {
         snprintf(sql, sizeof sql,
                  "UPDATE %s SET v_to = %lld WHERE source = ? AND v_to IS NULL AND v_from < %lld"
@@ -758,10 +918,10 @@ ct_status ct_sdi_remove_unseen(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const
         q = ct_sdi_prepare(ctx, s, sql);
         if (!q)
             return CT_ERR_DB;
-        sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
-        if (sqlite3_step(q) != SQLITE_DONE)
+        sdi_bind_text(q, 1, source);
+        if (sdi_step(q) != SDI_DONE)
             st = db_fail(ctx, s, "cannot remove features");
-        sqlite3_finalize(q);
+        sdi_finalize(q);
     }
     if (!st) {
         s->counts.removed += n;
@@ -773,16 +933,16 @@ ct_status ct_sdi_remove_unseen(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const
 ct_status ct_sdi_reject(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *source_id,
                         const char *reason, const char *attributes)
 {
-    sqlite3_stmt *q = stmt(ctx, s, SDI_STMT_REJECT, "INSERT INTO sdi_reject VALUES (?, ?, ?, ?, ?, ?)");
+    sdi_stmt *q = stmt(ctx, s, SDI_STMT_REJECT, "INSERT INTO sdi_reject VALUES (?, ?, ?, ?, ?, ?)");
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_int64(q, 1, s->version);
-    sqlite3_bind_text(q, 2, layers[layer].name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, source_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 5, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 6, attributes, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) != SQLITE_DONE)
+    sdi_bind_int64(q, 1, s->version);
+    sdi_bind_text(q, 2, layers[layer].name);
+    sdi_bind_text(q, 3, source);
+    sdi_bind_text(q, 4, source_id);
+    sdi_bind_text(q, 5, reason);
+    sdi_bind_text(q, 6, attributes);
+    if (sdi_step(q) != SDI_DONE)
         return db_fail(ctx, s, "cannot record a rejected feature");
     s->counts.rejected++;
     return CT_OK;
@@ -791,18 +951,18 @@ ct_status ct_sdi_reject(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *
 ct_status ct_sdi_report(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
                         const char *kind, double value, const char *detail)
 {
-    sqlite3_stmt *q = stmt(ctx, s, SDI_STMT_REPORT, "INSERT INTO sdi_report VALUES (?, ?, ?, ?, ?, ?, ?)");
+    sdi_stmt *q = stmt(ctx, s, SDI_STMT_REPORT, "INSERT INTO sdi_report VALUES (?, ?, ?, ?, ?, ?, ?)");
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_int64(q, 1, s->version);
-    sqlite3_bind_text(q, 2, layers[layer].name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 5, kind, -1, SQLITE_STATIC);
+    sdi_bind_int64(q, 1, s->version);
+    sdi_bind_text(q, 2, layers[layer].name);
+    sdi_bind_text(q, 3, source);
+    sdi_bind_text(q, 4, key);
+    sdi_bind_text(q, 5, kind);
     if (isfinite(value))
-        sqlite3_bind_double(q, 6, value);
-    sqlite3_bind_text(q, 7, detail, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) != SQLITE_DONE)
+        sdi_bind_double(q, 6, value);
+    sdi_bind_text(q, 7, detail);
+    if (sdi_step(q) != SDI_DONE)
         return db_fail(ctx, s, "cannot record a finding");
     if (!strcmp(kind, "repaired"))
         s->counts.repaired++;
@@ -814,41 +974,41 @@ ct_status ct_sdi_report(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *
 
 ct_status ct_sdi_register_source(ct_ctx *ctx, ct_sdi *s, const char *layer, const ct_sdi_source_info *i)
 {
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s,
+    sdi_stmt *q = ct_sdi_prepare(ctx, s,
         "INSERT INTO sdi_source VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_int64(q, 1, s->version);
-    sqlite3_bind_text(q, 2, layer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, i->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, i->title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 5, i->path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 6, i->checksum, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 7, i->source_crs, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 8, i->encoding, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 9, i->licence, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 10, i->features);
+    sdi_bind_int64(q, 1, s->version);
+    sdi_bind_text(q, 2, layer);
+    sdi_bind_text(q, 3, i->name);
+    sdi_bind_text(q, 4, i->title);
+    sdi_bind_text(q, 5, i->path);
+    sdi_bind_text(q, 6, i->checksum);
+    sdi_bind_text(q, 7, i->source_crs);
+    sdi_bind_text(q, 8, i->encoding);
+    sdi_bind_text(q, 9, i->licence);
+    sdi_bind_int64(q, 10, i->features);
     for (int k = 0; k < 4; k++)
         if (isfinite(i->extent[k]))
-            sqlite3_bind_double(q, 11 + k, i->extent[k]);
-    ct_status st = sqlite3_step(q) == SQLITE_DONE ? CT_OK : db_fail(ctx, s, "cannot write the catalogue");
-    sqlite3_finalize(q);
+            sdi_bind_double(q, 11 + k, i->extent[k]);
+    ct_status st = sdi_step(q) == SDI_DONE ? CT_OK : db_fail(ctx, s, "cannot write the catalogue");
+    sdi_finalize(q);
     return st;
 }
 
 char *ct_sdi_source_checksum(ct_ctx *ctx, ct_sdi *s, const char *layer, const char *name)
 {
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s,
+    sdi_stmt *q = ct_sdi_prepare(ctx, s,
         "SELECT checksum FROM sdi_source JOIN sdi_version USING (version) WHERE layer = ? AND name = ?"
         " AND undone_by IS NULL ORDER BY version DESC LIMIT 1");
     char *v = NULL;
     if (!q)
         return NULL;
-    sqlite3_bind_text(q, 1, layer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-        v = strdup((const char *)sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
+    sdi_bind_text(q, 1, layer);
+    sdi_bind_text(q, 2, name);
+    if (sdi_step(q) == SDI_ROW && sdi_column_text(q, 0))
+        v = strdup(sdi_column_text(q, 0));
+    sdi_finalize(q);
     return v;
 }
 
@@ -866,33 +1026,33 @@ ct_status ct_sdi_register_raster(ct_ctx *ctx, ct_sdi *s, const char *name, const
     snprintf(to, sizeof to, "%s/%s", s->raster_dir, file);
     char sql[512];
     snprintf(sql, sizeof sql, "UPDATE sdi_raster SET v_to = %lld WHERE name = ? AND v_to IS NULL", s->version);
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, sql);
+    sdi_stmt *q = ct_sdi_prepare(ctx, s, sql);
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    q = rc == SQLITE_DONE ? ct_sdi_prepare(ctx, s, "INSERT INTO sdi_raster VALUES (?, ?, ?, ?, ?, ?, NULL)") : NULL;
+    sdi_bind_text(q, 1, name);
+    int rc = sdi_step(q);
+    sdi_finalize(q);
+    q = rc == SDI_DONE ? ct_sdi_prepare(ctx, s, "INSERT INTO sdi_raster VALUES (?, ?, ?, ?, ?, ?, NULL)") : NULL;
     if (!q)
-        return rc == SQLITE_DONE ? CT_ERR_DB : db_fail(ctx, s, "cannot update the raster catalogue");
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, s->version);
-    sqlite3_bind_text(q, 3, file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, info ? info->title : NULL, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 5, info ? info->path : NULL, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 6, info ? info->checksum : NULL, -1, SQLITE_STATIC);
-    rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE)
+        return rc == SDI_DONE ? CT_ERR_DB : db_fail(ctx, s, "cannot update the raster catalogue");
+    sdi_bind_text(q, 1, name);
+    sdi_bind_int64(q, 2, s->version);
+    sdi_bind_text(q, 3, file);
+    sdi_bind_text(q, 4, info ? info->title : NULL);
+    sdi_bind_text(q, 5, info ? info->path : NULL);
+    sdi_bind_text(q, 6, info ? info->checksum : NULL);
+    rc = sdi_step(q);
+    sdi_finalize(q);
+    if (rc != SDI_DONE)
         return db_fail(ctx, s, "cannot write the raster catalogue");
     /* the change log names the raster and its extent, so ct-tile --since redraws its area */
     snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_raster WHERE name = ? AND v_to = %lld", s->version);
     q = ct_sdi_prepare(ctx, s, sql);
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    int replaced = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
-    sqlite3_finalize(q);
+    sdi_bind_text(q, 1, name);
+    int replaced = sdi_step(q) == SDI_ROW && (int)sdi_column_int64(q, 0) > 0;
+    sdi_finalize(q);
     const double nobox[4] = {NAN, NAN, NAN, NAN};
     ct_status st = log_change(ctx, s, "rasters", name, replaced ? "change" : "add", info ? info->extent : nobox);
     if (st)
@@ -908,16 +1068,16 @@ ct_status ct_sdi_register_raster(ct_ctx *ctx, ct_sdi *s, const char *name, const
 ct_status ct_sdi_raster_path(ct_ctx *ctx, ct_sdi *s, const char *name, char **path)
 {
     *path = NULL;
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, "SELECT file FROM sdi_raster WHERE name = ? AND v_to IS NULL");
+    sdi_stmt *q = ct_sdi_prepare(ctx, s, "SELECT file FROM sdi_raster WHERE name = ? AND v_to IS NULL");
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        size_t n = strlen(s->raster_dir) + strlen((const char *)sqlite3_column_text(q, 0)) + 2;
+    sdi_bind_text(q, 1, name);
+    if (sdi_step(q) == SDI_ROW) {
+        size_t n = strlen(s->raster_dir) + strlen(sdi_column_text(q, 0)) + 2;
         *path = malloc(n);
-        snprintf(*path, n, "%s/%s", s->raster_dir, (const char *)sqlite3_column_text(q, 0));
+        snprintf(*path, n, "%s/%s", s->raster_dir, sdi_column_text(q, 0));
     }
-    sqlite3_finalize(q);
+    sdi_finalize(q);
     return *path ? CT_OK : ct_error(ctx, CT_ERR_INVALID, "%s: no raster named '%s'", s->path, name);
 }
 
@@ -937,16 +1097,16 @@ ct_status ct_sdi_undo(ct_ctx *ctx, ct_sdi *s, long long version, const char *com
         snprintf(sql, sizeof sql,
                  "SELECT fkey FROM %s WHERE (v_from = %lld AND v_to IS NOT NULL) OR (v_to = %lld AND fkey IN"
                  " (SELECT fkey FROM %s WHERE v_from > %lld)) LIMIT 1", t, version, version, t, version);
-        sqlite3_stmt *q = ct_sdi_prepare(ctx, s, sql);
+        sdi_stmt *q = ct_sdi_prepare(ctx, s, sql);
         if (!q)
             return CT_ERR_DB;
-        if (sqlite3_step(q) == SQLITE_ROW) {
+        if (sdi_step(q) == SDI_ROW) {
             ct_status st = ct_error(ctx, CT_ERR_INVALID, "%s: cannot undo version %lld: %s feature '%s' was changed again later;"
-                                    " undo the later versions first", s->path, version, t, sqlite3_column_text(q, 0));
-            sqlite3_finalize(q);
+                                    " undo the later versions first", s->path, version, t, sdi_column_text(q, 0));
+            sdi_finalize(q);
             return st;
         }
-        sqlite3_finalize(q);
+        sdi_finalize(q);
     }
     char what[64];
     snprintf(what, sizeof what, "version %lld", version);
@@ -960,22 +1120,27 @@ ct_status ct_sdi_undo(ct_ctx *ctx, ct_sdi *s, long long version, const char *com
             strcat(cols, d->columns[c].name);
         }
         /* change log first: what the undo adds back, changes back, or removes */
-        snprintf(sql, sizeof sql,
+        const sdi_dialect *x = s->sql;
+        int n = snprintf(sql, sizeof sql,
                  "INSERT INTO sdi_change SELECT %lld, '%s', n.fkey, CASE WHEN o.fid IS NULL THEN 'remove' ELSE 'change' END,"
-                 " min(MbrMinX(n.geom), coalesce(MbrMinX(o.geom), 1e300)), min(MbrMinY(n.geom), coalesce(MbrMinY(o.geom), 1e300)),"
-                 " max(MbrMaxX(n.geom), coalesce(MbrMaxX(o.geom), -1e300)), max(MbrMaxY(n.geom), coalesce(MbrMaxY(o.geom), -1e300))"
-                 " FROM %s n LEFT JOIN %s o ON o.fkey = n.fkey AND o.v_to = %lld WHERE n.v_from = %lld AND n.v_to IS NULL;"
-                 "INSERT INTO sdi_change SELECT %lld, '%s', o.fkey, 'add', MbrMinX(o.geom), MbrMinY(o.geom), MbrMaxX(o.geom), MbrMaxY(o.geom)"
+                 " %s(%s(n.geom), coalesce(%s(o.geom), 1e300)), %s(%s(n.geom), coalesce(%s(o.geom), 1e300)),"
+                 " %s(%s(n.geom), coalesce(%s(o.geom), -1e300)), %s(%s(n.geom), coalesce(%s(o.geom), -1e300))"
+                 " FROM %s n LEFT JOIN %s o ON o.fkey = n.fkey AND o.v_to = %lld WHERE n.v_from = %lld AND n.v_to IS NULL;",
+                 u, d->name, x->least, x->xmin, x->xmin, x->least, x->ymin, x->ymin,
+                 x->greatest, x->xmax, x->xmax, x->greatest, x->ymax, x->ymax, d->name, d->name, version, version);
+        n += snprintf(sql + n, sizeof sql - (size_t)n,
+                 "INSERT INTO sdi_change SELECT %lld, '%s', o.fkey, 'add', %s(o.geom), %s(o.geom), %s(o.geom), %s(o.geom)"
                  " FROM %s o WHERE o.v_to = %lld AND o.fkey NOT IN (SELECT fkey FROM %s WHERE v_from = %lld);"
                  "UPDATE %s SET v_to = %lld WHERE v_from = %lld AND v_to IS NULL;"
-                 "INSERT INTO %s(v_from, %s) SELECT %lld, %s FROM %s WHERE v_to = %lld;"
-                 "INSERT INTO idx_%s_geom SELECT fid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom)"
-                 " FROM %s WHERE v_from = %lld AND geom IS NOT NULL;",
-                 u, d->name, d->name, d->name, version, version,
-                 u, d->name, d->name, version, d->name, version,
+                 "INSERT INTO %s(v_from, %s) SELECT %lld, %s FROM %s WHERE v_to = %lld;",
+                 u, d->name, x->xmin, x->ymin, x->xmax, x->ymax, d->name, version, d->name, version,
                  d->name, u, version,
-                 d->name, cols, u, cols, d->name, version,
-                 d->name, d->name, u);
+                 d->name, cols, u, cols, d->name, version);
+        /* SpatiaLite's R*Tree rows of the restored features (PostgreSQL's GiST index keeps itself) */
+        if (!s->db.pg)
+            snprintf(sql + n, sizeof sql - (size_t)n,
+                     "INSERT INTO idx_%s_geom SELECT fid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom)"
+                     " FROM %s WHERE v_from = %lld AND geom IS NOT NULL;", d->name, d->name, u);
         st = ct_sdi_exec(ctx, s, sql);
     }
     if (!st) {
@@ -1007,34 +1172,37 @@ ct_status ct_sdi_undo(ct_ctx *ctx, ct_sdi *s, long long version, const char *com
 /* ---------------------------------------------------------------------------------------- */
 /* ct-sdi commands                                                                           */
 
-static json_object *jstr(const unsigned char *s) { return s ? json_object_new_string((const char *)s) : NULL; }
+static json_object *jstr(const char *s) { return s ? json_object_new_string(s) : NULL; }
 
 /* Rows of a query as a JSON array of objects, column names as keys. */
 static json_object *query_json(ct_ctx *ctx, ct_sdi *s, const char *sql, const char *bind, ct_status *st)
 {
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, sql);
+    sdi_stmt *q = ct_sdi_prepare(ctx, s, sql);
     json_object *a = json_object_new_array();
     if (!q) {
         *st = CT_ERR_DB;
         return a;
     }
     if (bind)
-        sqlite3_bind_text(q, 1, bind, -1, SQLITE_STATIC);
-    while (sqlite3_step(q) == SQLITE_ROW) {
+        sdi_bind_text(q, 1, bind);
+    int rc;
+    while ((rc = sdi_step(q)) == SDI_ROW) {
         json_object *o = json_object_new_object();
-        for (int c = 0; c < sqlite3_column_count(q); c++) {
+        for (int c = 0; c < sdi_column_count(q); c++) {
             json_object *v = NULL;
-            switch (sqlite3_column_type(q, c)) {
-            case SQLITE_INTEGER: v = json_object_new_int64(sqlite3_column_int64(q, c)); break;
-            case SQLITE_FLOAT: v = json_object_new_double(sqlite3_column_double(q, c)); break;
-            case SQLITE_TEXT: v = jstr(sqlite3_column_text(q, c)); break;
+            switch (sdi_column_type(q, c)) {
+            case SDI_INTEGER: v = json_object_new_int64(sdi_column_int64(q, c)); break;
+            case SDI_FLOAT: v = json_object_new_double(sdi_column_double(q, c)); break;
+            case SDI_TEXT: v = jstr(sdi_column_text(q, c)); break;
             default: break;
             }
-            json_object_object_add(o, sqlite3_column_name(q, c), v);
+            json_object_object_add(o, sdi_column_name(q, c), v);
         }
         json_object_array_add(a, o);
     }
-    sqlite3_finalize(q);
+    if (rc == SDI_ERROR)
+        *st = db_fail(ctx, s, "cannot query");
+    sdi_finalize(q);
     return a;
 }
 
@@ -1066,7 +1234,7 @@ static ct_status cmd_status(ct_ctx *ctx, ct_sdi *s, json_object *doc)
     json_object_object_add(doc, "layers", ls);
     json_object_object_add(doc, "rasters", query_json(ctx, s,
         "SELECT name, version, file, source FROM sdi_raster WHERE v_to IS NULL ORDER BY name", NULL, &st));
-    if (ct_sdi_query_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'sdi_table'", 0))
+    if (has_relation(s, "sdi_table"))
         json_object_object_add(doc, "tables", query_json(ctx, s,
             "SELECT name, version, title, rows FROM sdi_table WHERE v_to IS NULL ORDER BY name", NULL, &st));
     json_object_object_add(doc, "versions", json_object_new_int64(ct_sdi_query_int(s, "SELECT count(*) FROM sdi_version", 0)));
@@ -1075,15 +1243,17 @@ static ct_status cmd_status(ct_ctx *ctx, ct_sdi *s, json_object *doc)
     char wal[4200];
     snprintf(wal, sizeof wal, "%s-wal", s->path);
     long long rbytes = 0;
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, "SELECT file FROM sdi_raster");
-    while (q && sqlite3_step(q) == SQLITE_ROW) {
+    sdi_stmt *q = ct_sdi_prepare(ctx, s, "SELECT file FROM sdi_raster");
+    while (q && sdi_step(q) == SDI_ROW) {
         char p[4200];
-        snprintf(p, sizeof p, "%s/%s", s->raster_dir, sqlite3_column_text(q, 0));
+        snprintf(p, sizeof p, "%s/%s", s->raster_dir, sdi_column_text(q, 0));
         rbytes += file_size(p);
     }
-    sqlite3_finalize(q);
+    sdi_finalize(q);
     json_object *sto = json_object_new_object();
-    json_object_object_add(sto, "database_bytes", json_object_new_int64(file_size(s->path) + file_size(wal)));
+    json_object_object_add(sto, "database_bytes",
+                           json_object_new_int64(s->db.pg ? ct_sdi_query_int(s, "SELECT pg_database_size(current_database())", 0)
+                                                          : file_size(s->path) + file_size(wal)));
     json_object_object_add(sto, "raster_bytes", json_object_new_int64(rbytes));
     json_object_object_add(doc, "storage", sto);
     return st;
@@ -1098,24 +1268,24 @@ static ct_status cmd_check(ct_ctx *ctx, ct_sdi *s, json_object *doc)
     for (int l = 0; l < CT_SDI_NLAYERS; l++) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "layer", json_object_new_string(layers[l].name));
-        /* the R*Tree agrees with the table (SpatiaLite's own check) */
-        snprintf(sql, sizeof sql, "SELECT CheckSpatialIndex('%s', 'geom')", layers[l].name);
+        /* SpatiaLite: the R*Tree agrees with the table (its own check); PostGIS: a valid GiST index */
+        snprintf(sql, sizeof sql, s->sql->index_ok, layers[l].name);
         long long idx = ct_sdi_query_int(s, sql, -1);
         json_object_object_add(o, "spatial_index", json_object_new_boolean(idx == 1));
         problems += idx != 1;
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE v_to IS NULL AND ST_IsValid(geom) = 0", layers[l].name);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE v_to IS NULL AND NOT ST_IsValid(geom)", layers[l].name);
         long long invalid = ct_sdi_query_int(s, sql, 0);
         json_object_object_add(o, "invalid_geometries", json_object_new_int64(invalid));
         problems += invalid > 0;
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT fkey FROM %s WHERE v_to IS NULL GROUP BY fkey HAVING count(*) > 1)",
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT fkey FROM %s WHERE v_to IS NULL GROUP BY fkey HAVING count(*) > 1) AS d",
                  layers[l].name);
         long long dup = ct_sdi_query_int(s, sql, 0);
         json_object_object_add(o, "duplicate_keys", json_object_new_int64(dup));
         problems += dup > 0;
         snprintf(sql, sizeof sql,
-                 "SELECT kind, count(*) AS count, round(sum(value), 2) AS total FROM sdi_report r"
+                 "SELECT kind, count(*) AS count, round(sum(value)%s, 2) AS total FROM sdi_report r"
                  " WHERE layer = '%s' AND EXISTS (SELECT 1 FROM sdi_version v WHERE v.version = r.version AND undone_by IS NULL)"
-                 " GROUP BY kind ORDER BY kind", layers[l].name);
+                 " GROUP BY kind ORDER BY kind", s->sql->to_numeric, layers[l].name);
         json_object_object_add(o, "findings", query_json(ctx, s, sql, NULL, &st));
         json_object_array_add(ls, o);
     }
@@ -1144,8 +1314,8 @@ static ct_status cmd_history(ct_ctx *ctx, ct_sdi *s, const ct_sdi_opts *o, json_
     for (int c = 0; c < layers[l].ncolumns; c++)
         if (!layers[l].columns[c].restricted)
             n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", layers[l].columns[c].name);
-    snprintf(sql + n, sizeof sql - (size_t)n, ", round(ST_Area(geom), 2) AS geom_area FROM %s WHERE fkey = ? ORDER BY v_from",
-             layers[l].name);
+    snprintf(sql + n, sizeof sql - (size_t)n, ", round(ST_Area(geom)%s, 2) AS geom_area FROM %s WHERE fkey = ? ORDER BY v_from",
+             s->sql->to_numeric, layers[l].name);
     json_object *rows = query_json(ctx, s, sql, o->key, &st);
     if (!st && json_object_array_length(rows) == 0)
         st = ct_error(ctx, CT_ERR_INVALID, "%s: no %s feature with key '%s'", s->path, layers[l].name, o->key);
@@ -1192,20 +1362,23 @@ static ct_status cmd_export(ct_ctx *ctx, ct_sdi *s, const ct_sdi_opts *o, json_o
     if (st)
         return st;
     char sql[2048];
-    int n = snprintf(sql, sizeof sql, "SELECT fkey, AsBinary(geom)");
+    int n = snprintf(sql, sizeof sql, "SELECT fkey, %s(geom)", s->sql->as_wkb);
     for (int c = 0; c < d->ncolumns; c++)
         n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", d->columns[c].name);
     snprintf(sql + n, sizeof sql - (size_t)n, " FROM %s WHERE v_to IS NULL ORDER BY fid", d->name);
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, sql);
+    sdi_stmt *q = ct_sdi_prepare(ctx, s, sql);
+    if (q)
+        sdi_stream(q);
     GEOSContextHandle_t h = ct_geos(ctx);
     GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
     long long count = 0;
-    while (q && !st && sqlite3_step(q) == SQLITE_ROW) {
+    int rc = SDI_DONE;
+    while (q && !st && (rc = sdi_step(q)) == SDI_ROW) {
         const char *vals[32];
         for (int i = 0; i < nf; i++)
-            vals[i] = (const char *)sqlite3_column_text(q, col[i] < 0 ? 0 : 2 + col[i]);
-        GEOSGeometry *g = sqlite3_column_bytes(q, 1) > 0
-                              ? GEOSWKBReader_read_r(h, rd, sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1))
+            vals[i] = sdi_column_text(q, col[i] < 0 ? 0 : 2 + col[i]);
+        GEOSGeometry *g = sdi_column_bytes(q, 1) > 0
+                              ? GEOSWKBReader_read_r(h, rd, sdi_column_blob(q, 1), sdi_column_bytes(q, 1))
                               : NULL;
         st = ct_vsink_write(ctx, sink, g, vals);
         if (g)
@@ -1215,7 +1388,9 @@ static ct_status cmd_export(ct_ctx *ctx, ct_sdi *s, const ct_sdi_opts *o, json_o
     GEOSWKBReader_destroy_r(h, rd);
     if (!q && !st)
         st = CT_ERR_DB;
-    sqlite3_finalize(q);
+    if (!st && rc == SDI_ERROR)
+        st = db_fail(ctx, s, "cannot read the layer");
+    sdi_finalize(q);
     if (st)
         ct_vsink_abort(sink);
     else
@@ -1285,7 +1460,7 @@ ct_status ct_sdi_run(ct_ctx *ctx, const ct_sdi_opts *o)
         ct_crs *crs = NULL;
         st = o->srs ? ct_crs_from_user(ctx, o->srs, &crs) : CT_OK;
         if (!st)
-            st = ct_sdi_create(ctx, o->sdi, crs, &s);
+            st = ct_sdi_create(ctx, o->sdi, crs, o->rasters, &s);
         ct_crs_free(crs);
         if (!st)
             json_object_object_add(doc, "crs", json_object_new_string(ct_crs_name(s->crs)));
@@ -1343,7 +1518,7 @@ ct_status ct_sdi_resolve(ct_ctx *ctx, ct_sdi *s, const char *name, ct_sdi_input 
     if (l >= 0) {
         char layer[128], spec[4400];
         snprintf(layer, sizeof layer, "%s_current", layers[l].name);
-        snprintf(spec, sizeof spec, "%s|layername=%s", s->path, layer);
+        snprintf(spec, sizeof spec, "%s|layername=%s", s->target, layer);
         in->path = strdup(spec);
         in->layer = strdup(layer);
         if (!in->path || !in->layer) {
@@ -1352,12 +1527,12 @@ ct_status ct_sdi_resolve(ct_ctx *ctx, ct_sdi *s, const char *name, ct_sdi_input 
         }
         return CT_OK;
     }
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s, "SELECT count(*) FROM sdi_raster WHERE name = ? AND v_to IS NULL");
+    sdi_stmt *q = ct_sdi_prepare(ctx, s, "SELECT count(*) FROM sdi_raster WHERE name = ? AND v_to IS NULL");
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    int found = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
-    sqlite3_finalize(q);
+    sdi_bind_text(q, 1, name);
+    int found = sdi_step(q) == SDI_ROW && (int)sdi_column_int64(q, 0) > 0;
+    sdi_finalize(q);
     if (!found)
         return ct_error(ctx, CT_ERR_INVALID, "%s: no layer or raster named '%s' (layers: parcels, planning_zones,"
                         " admin_units, dikes; rasters: see ct-sdi status)", s->path, name);
@@ -1373,49 +1548,58 @@ void ct_sdi_input_free(ct_sdi_input *in)
 
 ct_status ct_sdi_rasters(ct_ctx *ctx, ct_sdi *s, const char *prefix, ct_sdi_raster_fn fn, void *user)
 {
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s,
-        "SELECT name, version, file, title FROM sdi_raster WHERE v_to IS NULL AND substr(name, 1, length(?1)) = ?1"
-        " ORDER BY name");
+    sdi_stmt *q = ct_sdi_prepare(ctx, s,
+        "SELECT name, version, file, title FROM sdi_raster WHERE v_to IS NULL"
+        " AND substr(name, 1, length(CAST(? AS TEXT))) = CAST(? AS TEXT) ORDER BY name");
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_text(q, 1, prefix ? prefix : "", -1, SQLITE_STATIC);
+    sdi_bind_text(q, 1, prefix ? prefix : "");
+    sdi_bind_text(q, 2, prefix ? prefix : "");
     ct_status st = CT_OK;
-    while (!st && sqlite3_step(q) == SQLITE_ROW) {
+    int rc = SDI_DONE;
+    while (!st && (rc = sdi_step(q)) == SDI_ROW) {
         char path[4200];
-        snprintf(path, sizeof path, "%s/%s", s->raster_dir, (const char *)sqlite3_column_text(q, 2));
+        snprintf(path, sizeof path, "%s/%s", s->raster_dir, sdi_column_text(q, 2));
         ct_sdi_raster_entry e = {
-            .name = (const char *)sqlite3_column_text(q, 0),
-            .version = sqlite3_column_int64(q, 1),
+            .name = sdi_column_text(q, 0),
+            .version = sdi_column_int64(q, 1),
             .path = path,
-            .title = (const char *)sqlite3_column_text(q, 3),
+            .title = sdi_column_text(q, 3),
         };
         st = fn(user, &e);
     }
-    sqlite3_finalize(q);
+    if (!st && rc == SDI_ERROR)
+        st = db_fail(ctx, s, "cannot read the raster catalogue");
+    sdi_finalize(q);
     return st;
 }
 
 ct_status ct_sdi_changes(ct_ctx *ctx, ct_sdi *s, long long since, ct_sdi_change_fn fn, void *user)
 {
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s,
-        "SELECT version, layer, fkey, op, minx, miny, maxx, maxy FROM sdi_change WHERE version > ?"
-        " ORDER BY version, rowid");
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT version, layer, fkey, op, minx, miny, maxx, maxy FROM sdi_change WHERE version > ?"
+             " ORDER BY version, %s", s->sql->insert_order);
+    sdi_stmt *q = ct_sdi_prepare(ctx, s, sql);
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_int64(q, 1, since);
+    sdi_stream(q);
+    sdi_bind_int64(q, 1, since);
     ct_status st = CT_OK;
-    while (!st && sqlite3_step(q) == SQLITE_ROW) {
+    int rc = SDI_DONE;
+    while (!st && (rc = sdi_step(q)) == SDI_ROW) {
         ct_sdi_change c = {
-            .version = sqlite3_column_int64(q, 0),
-            .layer = (const char *)sqlite3_column_text(q, 1),
-            .key = (const char *)sqlite3_column_text(q, 2),
-            .op = (const char *)sqlite3_column_text(q, 3),
+            .version = sdi_column_int64(q, 0),
+            .layer = sdi_column_text(q, 1),
+            .key = sdi_column_text(q, 2),
+            .op = sdi_column_text(q, 3),
         };
         for (int k = 0; k < 4; k++)
-            c.bbox[k] = sqlite3_column_type(q, 4 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 4 + k);
+            c.bbox[k] = sdi_column_type(q, 4 + k) == SDI_NULL ? NAN : sdi_column_double(q, 4 + k);
         st = fn(user, &c);
     }
-    sqlite3_finalize(q);
+    if (!st && rc == SDI_ERROR)
+        st = db_fail(ctx, s, "cannot read the change log");
+    sdi_finalize(q);
     return st;
 }
 
@@ -1464,7 +1648,7 @@ ct_status ct_sdi_add_raster(ct_ctx *ctx, ct_sdi *s, const char *name, const char
  * are replaced whole when a later version writes a table of the same name. */
 struct ct_sdi_table {
     ct_sdi *sdi;
-    sqlite3_stmt *insert;
+    sdi_stmt *insert;
     char *name;
     int ncolumns;
     long long rows;
@@ -1497,10 +1681,8 @@ ct_status ct_sdi_table_create(ct_ctx *ctx, ct_sdi *s, const char *name, const ch
         return st;
     /* a table of that name that is not a result table is part of the schema: never replaced */
     char sql[8192];
-    snprintf(sql, sizeof sql,
-             "SELECT (SELECT count(*) FROM sqlite_master WHERE lower(name) = '%s')"
-             " - (SELECT count(*) FROM sdi_table WHERE name = '%s' AND v_to IS NULL)", name, name);
-    if (ct_sdi_query_int(s, sql, 0) > 0)
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM sdi_table WHERE name = '%s' AND v_to IS NULL", name);
+    if (has_relation(s, name) - ct_sdi_query_int(s, sql, 0) > 0)
         return ct_error(ctx, CT_ERR_USAGE, "%s: '%s' is a table of the SDI schema, not a result table", s->path, name);
     int n = snprintf(sql, sizeof sql,
                      "UPDATE sdi_table SET v_to = %lld WHERE name = '%s' AND v_to IS NULL;"
@@ -1508,22 +1690,23 @@ ct_status ct_sdi_table_create(ct_ctx *ctx, ct_sdi *s, const char *name, const ch
     for (int c = 0; c < ncolumns && n < (int)sizeof sql - 200; c++) {
         if (!table_name_ok(columns[c]))
             return ct_error(ctx, CT_ERR_USAGE, "%s: '%s' is not a column name for table %s", s->path, columns[c], name);
-        n += snprintf(sql + n, sizeof sql - (size_t)n, "%s\"%s\" %s", c ? ", " : "", columns[c], types[c]);
+        n += snprintf(sql + n, sizeof sql - (size_t)n, "%s\"%s\" %s", c ? ", " : "", columns[c], column_type(types[c]));
     }
     snprintf(sql + n, sizeof sql - (size_t)n, ")");
     if ((st = ct_sdi_exec(ctx, s, sql)))
         return st;
-    sqlite3_stmt *q = ct_sdi_prepare(ctx, s,
-        "INSERT INTO sdi_table SELECT ?, ?, ?, command, 0, NULL FROM sdi_version WHERE version = ?");
+    sdi_stmt *q = ct_sdi_prepare(ctx, s,
+        "INSERT INTO sdi_table(name, version, title, command, rows)"
+        " VALUES (?, ?, ?, (SELECT command FROM sdi_version WHERE version = ?), 0)");
     if (!q)
         return CT_ERR_DB;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, s->version);
-    sqlite3_bind_text(q, 3, title, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 4, s->version);
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE)
+    sdi_bind_text(q, 1, name);
+    sdi_bind_int64(q, 2, s->version);
+    sdi_bind_text(q, 3, title);
+    sdi_bind_int64(q, 4, s->version);
+    int rc = sdi_step(q);
+    sdi_finalize(q);
+    if (rc != SDI_DONE)
         return db_fail(ctx, s, "cannot catalogue a result table");
     n = snprintf(sql, sizeof sql, "INSERT INTO %s VALUES (", name);
     for (int c = 0; c < ncolumns; c++)
@@ -1547,13 +1730,10 @@ ct_status ct_sdi_table_create(ct_ctx *ctx, ct_sdi *s, const char *name, const ch
 
 ct_status ct_sdi_table_add(ct_ctx *ctx, ct_sdi_table *t, const char *const *values)
 {
-    sqlite3_reset(t->insert);
+    sdi_reset(t->insert);
     for (int c = 0; c < t->ncolumns; c++)
-        if (values[c])
-            sqlite3_bind_text(t->insert, c + 1, values[c], -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(t->insert, c + 1);
-    if (sqlite3_step(t->insert) != SQLITE_DONE)
+        sdi_bind_text(t->insert, c + 1, values[c]);
+    if (sdi_step(t->insert) != SDI_DONE)
         return db_fail(ctx, t->sdi, t->name);
     t->rows++;
     return CT_OK;
@@ -1573,7 +1753,7 @@ void ct_sdi_table_free(ct_sdi_table *t)
 {
     if (!t)
         return;
-    sqlite3_finalize(t->insert);
+    sdi_finalize(t->insert);
     free(t->name);
     free(t);
 }

@@ -2,8 +2,8 @@
 #ifndef CT_SDI_INT_H
 #define CT_SDI_INT_H
 
-#include <sqlite3.h>
 #include "ct/sdi.h"
+#include "sdidb_int.h"
 
 /* Prepared statements kept for the life of the connection: per-feature work reuses them. */
 enum {
@@ -20,10 +20,25 @@ enum {
 
 enum { SDI_MAXPENDING = 64 };
 
+/* What differs between SpatiaLite's SQL and PostGIS's in the statements of sdi.c and ingest.c
+ * (the DDL differs too: see create_layer() and create_srs() in sdi.c). */
+typedef struct sdi_dialect {
+    const char *xmin, *ymin, *xmax, *ymax; /* a geometry's bounding box */
+    const char *as_wkb;                    /* a geometry as WKB */
+    const char *least, *greatest;          /* the smaller and the larger of two values */
+    const char *geom_in;                   /* a WKB parameter as a multi-geometry; %d: the SRID */
+    const char *to_numeric;                /* what round(x, n) needs after x */
+    const char *begin_write;               /* the transaction of one version */
+    const char *index_ok;                  /* 1 when the spatial index of table %s is sound */
+    const char *relations;                 /* how many tables, views, indexes are named ? (any case) */
+    const char *insert_order;              /* the column giving sdi_change's rows in insertion order */
+} sdi_dialect;
+
 struct ct_sdi {
-    sqlite3 *db;
-    void *spatialite;
-    char *path;
+    sdi_db db;
+    const sdi_dialect *sql;
+    char *path;             /* for messages (a connection string without its password) */
+    char *target;           /* as given: what OGR opens */
     char *raster_dir;
     ct_crs *crs;
     int srid;
@@ -31,6 +46,7 @@ struct ct_sdi {
     int in_version;
     long long version;      /* the open version */
     long long seen_version; /* the version sdi_seen was cleared for */
+    long long puts;         /* features this version wrote (PostgreSQL: when to ANALYZE) */
     struct {
         long long added, changed, removed, rejected, repaired;
     } counts;
@@ -38,11 +54,12 @@ struct ct_sdi {
         char *from, *to;
     } pending[SDI_MAXPENDING]; /* rasters to move into the folder at commit */
     int npending;
-    sqlite3_stmt *stmt[SDI_NSTMT];
+    sdi_stmt *stmt[SDI_NSTMT];
 };
 
 ct_status ct_sdi_exec(ct_ctx *ctx, ct_sdi *s, const char *sql);
-sqlite3_stmt *ct_sdi_prepare(ct_ctx *ctx, ct_sdi *s, const char *sql);
+sdi_stmt *ct_sdi_prepare(ct_ctx *ctx, ct_sdi *s, const char *sql);
+/* One integer from a query; def when no row, a NULL or an error (not reported). */
 long long ct_sdi_query_int(ct_sdi *s, const char *sql, long long def);
 /* Does name appear in a column's '|'-separated alias list (case-insensitive)? */
 int ct_sdi_alias_match(const char *aliases, const char *name);

@@ -8,6 +8,7 @@ int main(int argc, char **argv)
     ct_strlist include = {0};
     const ct_option options[] = {
         {CT_OPT_STRING, 0, "srs", &o.srs, "CRS", "init: the SDI's CRS (default vn2000:105)"},
+        {CT_OPT_STRING, 0, "rasters", &o.rasters, "DIR", "init: the raster folder (default: beside the file, or DBNAME.rasters)"},
         {CT_OPT_STRING, 0, "key", &o.key, "KEY", "history: one feature, e.g. 12/345 (sheet/parcel)"},
         {CT_OPT_STRING, 0, "layer", &o.layer, "LAYER", "history: the layer of --key (default parcels)"},
         {CT_OPT_STRING, 'f', "format", &o.format, "DRIVER", "export: OGR driver (default: from the extension)"},

@@ -18,14 +18,16 @@
  * river and canal beds —, a vector layer of points, lines or polygons, or the domain edges) and
  * spreads to the 8 (or 4) neighbours whose ground lies below the water level. Dikes are burned
  * onto the DEM as crest heights, so that water passes a dike only where its crest is low or
- * broken. One priority-flood pass from the sources computes for every cell its connection level
- * L: the lowest water level at which the cell joins a source (the minimax of the ground along
- * all paths from a source). A cell is then flooded at level H exactly when L < H, compared in
- * single precision (strictly, and with H rounded to float, as
- * GRASS r.lake does), with depth H - z: any number of levels cost one pass plus one comparison
- * per cell each. The pass stops at the highest level asked for, so only the cells that can be
- * flooded are ever visited. The result does not depend on the order the queue breaks ties in,
- * hence not on threads either.
+ * broken. A cell's connection level L is the lowest water level at which it joins a source
+ * (the minimax of the ground along all paths from a source); it floods at level H exactly when
+ * L < H, compared in single precision (strictly, and with H rounded to float, as GRASS r.lake
+ * does), with depth H - z. ct_flood_connect_level() computes L itself by a priority-flood; a
+ * run, which needs only the first of its levels that floods each cell, fills level by level
+ * in increasing order, each level's scanline fills starting from the shore where the previous
+ * one stopped: every cell is visited once (O(cells), no queue ordering), any number of levels
+ * cost one pass plus one comparison per cell each, and only cells that can flood at the
+ * highest level are visited. The result does not depend on the visiting order, hence not on
+ * threads either.
  *
  * Simulate (2D local inertial model)
  * ----------------------------------
@@ -35,10 +37,14 @@
  * semi-implicitly with Manning friction, depths from continuity, an adaptive global time step
  * dt = alpha·dx/sqrt(g·hmax). Water-level boundaries (time series + SLR offset) hold the source
  * cells at the boundary level; inflow hydrographs enter at points or along lines; rain falls on
- * every cell. The state is single precision in flat row-major arrays; work goes tile by tile
- * (32×32 cells) over the tiles that are wet or next to wet ones, spread over ct_ctx_threads()
- * threads with OpenMP. Every reduction (hmax, volumes) is done per tile and combined in tile
- * order, so the results are the same bits whatever the thread count.
+ * every cell. The state is single precision in flat row-major arrays (structure of arrays).
+ * A step updates, in each row, one span of columns: the row's wet cells and their neighbours,
+ * which are exactly the cells that can change (a face carries flow only next to a wet cell), so
+ * the results are those of updating the whole grid, bit for bit, at the cost of the wet area.
+ * Rows go in bands of equal work to ct_ctx_threads() OpenMP threads; within a band the faces
+ * of a row and the depths of the row above are computed in one pass, in vector loops (SSE2,
+ * and an AVX2 clone that gives the same bits). Reductions (deepest cell, volumes) are per row
+ * and combined in row order, so the results are the same bits whatever the thread count.
  *
  * Outputs go to a folder (opts->outdir); every file is written to a temporary name and renamed
  * into place when complete; a run that fails before its end writes nothing further and leaves

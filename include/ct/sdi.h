@@ -5,9 +5,11 @@
  * The store
  * ---------
  * An SDI is one SpatiaLite database file (e.g. city.sqlite) plus a folder of Cloud-Optimized
- * GeoTIFFs beside it (city.sqlite.rasters/). It has one CRS, chosen at creation (default
- * VN-2000 / TM-3 105°00′). SQLite runs in WAL mode, so other processes read the SDI while an
- * ingest writes it and see either the version before or the version after, never a mix.
+ * GeoTIFFs beside it (city.sqlite.rasters/), or the same schema in a PostgreSQL/PostGIS database
+ * named "PG:<libpq connection string>" (e.g. "PG:dbname=city host=db.example") with a raster
+ * folder recorded at creation. It has one CRS, chosen at creation (default VN-2000 / TM-3
+ * 105°00′). SQLite runs in WAL mode and PostgreSQL is MVCC, so other processes read the SDI
+ * while an ingest writes it and see either the version before or the version after, never a mix.
  *
  * The schema (see ct-sdi(1), SCHEMA) has four feature layers — parcels, planning_zones,
  * admin_units, dikes — and the tables:
@@ -27,10 +29,10 @@
  *
  * Feature history: every layer row carries v_from and v_to (NULL while current). A change
  * closes the old row and adds a new one, so earlier versions stay queryable and an ingest can
- * be undone. The views <layer>_current hold the current features; OGR and SpatiaLite see
+ * be undone. The views <layer>_current hold the current features; OGR, SpatiaLite and PostGIS see
  * them as layers, so any GIS can read the SDI directly.
  *
- * All writes of one ingest happen between ct_sdi_begin() and ct_sdi_commit(), in one SQLite
+ * All writes of one ingest happen between ct_sdi_begin() and ct_sdi_commit(), in one database
  * transaction: a failed or killed ingest leaves the SDI as it was.
  */
 #ifndef CT_SDI_H
@@ -81,20 +83,25 @@ const ct_sdi_layer_def *ct_sdi_layer_schema(ct_sdi_layer l);
 int ct_sdi_layer_by_name(const char *name);
 
 /**
- * Creates a new SDI at path (which must not exist) with CRS crs (NULL: vn2000:105).
+ * Creates a new SDI at path with CRS crs (NULL: vn2000:105). path is a file that must not exist,
+ * or "PG:" and a libpq connection string naming an existing database whose current schema has
+ * no SDI yet. raster_dir is the folder of the SDI's rasters, recorded as an absolute path; NULL:
+ * "<path>.rasters" beside a file, "<database>.rasters" in the working folder for PostgreSQL.
  * @return CT_OK and *out (close with ct_sdi_close()).
  */
-ct_status ct_sdi_create(ct_ctx *ctx, const char *path, const ct_crs *crs, ct_sdi **out);
+ct_status ct_sdi_create(ct_ctx *ctx, const char *path, const ct_crs *crs, const char *raster_dir, ct_sdi **out);
 
-/** Opens an existing SDI; CT_ERR_IO when path is missing, CT_ERR_DB when it is not an SDI. */
+/** Opens an existing SDI (a file or "PG:<connection string>"); CT_ERR_IO when path is missing or
+ *  the server cannot be reached, CT_ERR_DB when it is not an SDI. */
 ct_status ct_sdi_open(ct_ctx *ctx, const char *path, ct_sdi **out);
 
 /** Closes an SDI (rolling back an open transaction); NULL is a no-op. */
 void ct_sdi_close(ct_sdi *sdi);
 
+/** The SDI as named when opened, for messages (a connection string shows no password). */
 const char *ct_sdi_path(const ct_sdi *sdi);
 const ct_crs *ct_sdi_crs(const ct_sdi *sdi);
-/** The folder of the SDI's rasters ("<path>.rasters"). */
+/** The folder of the SDI's rasters (see ct_sdi_create()). */
 const char *ct_sdi_raster_dir(const ct_sdi *sdi);
 /**
  * The SDI's area (minx, miny, maxx, maxy in its CRS): features wholly outside it are rejected
@@ -104,7 +111,7 @@ const char *ct_sdi_raster_dir(const ct_sdi *sdi);
 void ct_sdi_area(const ct_sdi *sdi, double b[4]);
 /** The latest version number (0 for a new SDI). */
 long long ct_sdi_current_version(const ct_sdi *sdi);
-/** The sqlite3 handle, for modules that query the schema directly. */
+/** The sqlite3 handle, for modules that query the schema directly; NULL on PostgreSQL. */
 void *ct_sdi_db(ct_sdi *sdi);
 
 /* ---------------------------------------------------------------------------------------- */
@@ -300,6 +307,7 @@ typedef struct ct_sdi_opts {
     const char *const *args;    /**< the command's operands */
     int nargs;
     const char *srs;            /**< init: the SDI CRS (default vn2000:105) */
+    const char *rasters;        /**< init: the raster folder (default: see ct_sdi_create()) */
     const char *layer;          /**< history: the layer of --key (default parcels) */
     const char *key;            /**< history: one feature's natural key, e.g. "12/345" */
     const char *format;         /**< export: OGR driver (default: from the extension) */

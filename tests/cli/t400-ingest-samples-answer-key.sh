@@ -6,12 +6,11 @@
 S="$CT_TOP/data-samples"
 KEY="$S/answer-key.json"
 [ -f "$KEY" ] || skip_all "no data-samples/answer-key.json (make samples)"
+sdi_setup
 plan 25
 
-sdi="$T/city.sqlite"
-q() { sqlite3 -batch -noheader "$sdi" "$@"; }
-# SpatiaLite SQL through OGR's SQLite driver, for geometry functions
-gq() { ogrinfo -ro -q "$sdi" -dialect SQLite -sql "$1" | sed -n 's/^  [A-Za-z_0-9]* ([A-Za-z0-9]*) = //p'; }
+sdi=$(sdi_new city)
+q() { sdi_q "$sdi" "$1"; }
 
 run ct-sdi --sdi "$sdi" init
 ok $rc "ct-sdi init"
@@ -64,7 +63,7 @@ for f in $(jq -r '.cadastral.files[] | select(.format != "DGN") | .file' "$KEY")
     for code in $(jq -r --arg f "$f" '.cadastral.files[] | select(.file == $f) | .landuse_counts | keys[]' "$KEY"); do
         want=$(jq --arg f "$f" --arg c "$code" '.cadastral.files[] | select(.file == $f) | .landuse_counts[$c]' "$KEY")
         got=$(q "SELECT count(*) FROM parcels_current WHERE source='$src' AND landuse_src='$code'")
-        rej=$(q "SELECT count(*) FROM sdi_reject WHERE source='$src' AND json_extract(attributes, '$.MucDich')='$code'")
+        rej=$(q "SELECT count(*) FROM sdi_reject WHERE source='$src' AND $(sdi_json_get attributes MucDich)='$code'")
         [ "$((got + rej))" = "$want" ] || { echo "# $src $code: $got loaded + $rej rejected, key $want"; bad=1; }
     done
 done
@@ -90,7 +89,7 @@ gj="$S/cadastral/thuadat-to08-wgs84.geojson"
 read -r no lon lat < <(jq -r '.features[10] | "\(.properties.SoThua) \(.geometry.coordinates[0][0][0]) \(.geometry.coordinates[0][0][1])"' "$gj" 2>/dev/null ||
                        jq -r '.features[10] | "\(.properties.SoThua) \(.geometry.coordinates[0][0][0][0]) \(.geometry.coordinates[0][0][0][1])"' "$gj")
 read -r e n _ < <(echo "$lon $lat" | cs2cs -f %.4f +proj=longlat +datum=WGS84 +to $official)
-xy=$(gq "SELECT ST_X(ST_PointN(ST_ExteriorRing(ST_GeometryN(geom, 1)), 1)) AS x, ST_Y(ST_PointN(ST_ExteriorRing(ST_GeometryN(geom, 1)), 1)) AS y FROM parcels_current WHERE fkey = '8/$no'" | tr '\n' ' ')
+xy=$(sdi_gq "$sdi" "SELECT ST_X(ST_PointN(ST_ExteriorRing(ST_GeometryN(geom, 1)), 1)) AS x, ST_Y(ST_PointN(ST_ExteriorRing(ST_GeometryN(geom, 1)), 1)) AS y FROM parcels_current WHERE fkey = '8/$no'" | tr '\n' ' ')
 near "$(echo "$xy" | awk '{print $1}')" "$e" 0.01 "GeoJSON vertex easting within 1 cm of the official transformation"
 near "$(echo "$xy" | awk '{print $2}')" "$n" 0.01 "GeoJSON vertex northing within 1 cm"
 
@@ -116,6 +115,6 @@ is "$(q "SELECT name FROM admin_units_current WHERE code = '31120' AND valid_to 
 is "$(q "SELECT count(*) FROM admin_crosswalk WHERE v_to IS NULL")" "$(jq '.admin.crosswalk_rows' "$KEY")" "crosswalk rows"
 run ct-ingest -q --sdi "$sdi" dem "$S/dem/dem-5m.tif"
 ok $rc "DEM stored as a COG in the SDI"
-gdalinfo "$sdi.rasters/dem.v$(q "SELECT max(version) FROM sdi_raster WHERE name='dem'").tif" >"$T/gi"
+gdalinfo "$(sdi_rasters "$sdi")/dem.v$(q "SELECT max(version) FROM sdi_raster WHERE name='dem'").tif" >"$T/gi"
 like "$T/gi" 'LAYOUT=COG' "the stored DEM is a Cloud-Optimized GeoTIFF"
 exit $_failed

@@ -6,10 +6,11 @@
 . "$(dirname "$0")/lib.sh"
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to01.shp" ] || skip_all "no sample data (make samples)"
+sdi_setup
 plan 23
 
-sdi="$T/city.sqlite"
-q() { sqlite3 -batch -noheader "$sdi" "$@"; }
+sdi=$(sdi_new city)
+q() { sdi_q "$sdi" "$1"; }
 ct-sdi -q --sdi "$sdi" init >/dev/null
 ct-ingest -q --sdi "$sdi" cadastral "$S/cadastral/thuadat-to03.shp" >/dev/null
 state() { q "SELECT max(version), (SELECT count(*) FROM parcels), (SELECT count(*) FROM sdi_change) FROM sdi_version"; }
@@ -80,7 +81,7 @@ sleep 2
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 is "$(state)" "$good" "killed with SIGKILL half-way: the SDI is as before"
-is "$(q "PRAGMA integrity_check")" "ok" "and intact"
+is "$(sdi_intact "$sdi")" "ok" "and intact"
 ls "$T" | grep -q 'ingest-\|init-' && extra=1 || extra=0
 is $extra 0 "no temporary files left beside it"
 

@@ -4,10 +4,11 @@
 . "$(dirname "$0")/lib.sh"
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to03.shp" ] || skip_all "no sample data (make samples)"
+sdi_setup
 plan 26
 
-sdi="$T/city.sqlite"
-q() { sqlite3 -batch -noheader "$sdi" "$@"; }
+sdi=$(sdi_new city)
+q() { sdi_q "$sdi" "$1"; }
 ct-sdi -q --sdi "$sdi" init >/dev/null
 cp "$S"/cadastral/thuadat-to03.* "$T/"
 run ct-ingest -q --sdi "$sdi" cadastral "$T/thuadat-to03.shp"
@@ -31,7 +32,7 @@ is "$v2" "$((v1 + 1))" "a changed source becomes a new version"
 is "$(jq .changed "$T/out")" 1 "one parcel changed"
 is "$(jq .removed "$T/out")" 1 "one parcel removed"
 is "$(q "SELECT count(*) FROM parcels_current")" "$((before - 1))" "current parcels: one fewer"
-is "$(q "SELECT group_concat(op || ':' || fkey, ' ') FROM (SELECT * FROM sdi_change WHERE version = $v2 ORDER BY fkey)")" \
+is "$(q "SELECT op || ':' || fkey FROM sdi_change WHERE version = $v2 ORDER BY fkey" | paste -sd' ')" \
    "change:3/10 remove:3/20" "the change log names both, with their boxes"
 [ "$(q "SELECT count(*) FROM sdi_change WHERE version = $v2 AND minx < maxx AND miny < maxy")" = 2 ]
 ok $? "change-log boxes are real rectangles"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # ct-flood bathtub against GRASS r.lake on the same small DEM, level and seed: the extents agree
 # cell for cell (8-connected), and so do the depths; several levels in one run agree with
-# separate runs; dikes block water unless breached; 4-connectivity is stricter than 8.
+# separate runs (also unsorted and 4-connected); dikes block water unless breached; 4-connectivity
+# is stricter than 8.
 . "$(dirname "$0")/lib.sh"
 command -v grass >/dev/null || skip_all "grass (Debian grass-core) is not installed"
-plan 15
+plan 16
 
 # 90 x 70 cells of 5 m in EPSG:5897: swells, a channel, a pit, and noise (deterministic)
 awk 'BEGIN { w = 90; h = 70; srand(7)
@@ -83,4 +84,14 @@ east=$(gdal_translate -q -of XYZ -srcwin 51 0 39 70 "$T/br/extent-2.79.tif" /vsi
 run ct-flood -q --json bathtub --connectivity 4 --dem "$T/dem.tif" --seed $seed --level 2.29 -o "$T/c4"
 c4=$(jq ".levels[0].cells" "$T/out")
 [ "$c4" -le "$n229" ]; ok $? "4-connected extent ($c4) <= 8-connected ($n229)"
+# levels unsorted and repeated, 4 neighbours: each level continues from the last one's shore,
+# and must give what a run at that level alone gives
+run ct-flood -q bathtub --connectivity 4 --no-depth --dem "$T/dem.tif" --seed $seed --level 2.79,1.80,2.29,1.80 -o "$T/m4"
+bad=0
+for l in 1.80 2.29 2.79; do
+    ct-flood -q bathtub --connectivity 4 --no-depth --dem "$T/dem.tif" --seed $seed --level $l -o "$T/s4-$l" || bad=1
+    cmp -s <(gdal_translate -q -of XYZ "$T/s4-$l/extent-$l.tif" /vsistdout/) \
+           <(gdal_translate -q -of XYZ "$T/m4/extent-$l.tif" /vsistdout/) || bad=1
+done
+is "$rc$bad" 00 "4-connected: four levels in one run (unsorted, one repeated) = three runs of one level"
 exit $_failed

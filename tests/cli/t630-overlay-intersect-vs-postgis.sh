@@ -4,9 +4,7 @@
 # parcel and zone value from ST_Intersection on the same data, in a PostgreSQL server this test
 # starts on a Unix socket in its scratch folder and stops. Skipped when PostGIS is missing.
 . "$(dirname "$0")/lib.sh"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -x "$PGBIN/initdb" ] && [ -x "$PGBIN/pg_ctl" ] || skip_all "PostgreSQL server binaries are not installed"
-ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || skip_all "PostGIS is not installed"
+pg_check
 plan 8
 
 # the parcels: a 20 x 15 lattice of 10 m, interior corners jittered by up to ±2 m
@@ -42,20 +40,13 @@ ok $rc "ct-overlay intersect exits 0"
 ! grep -q "Chủ" "$T/ct.csv"; ok $? "the owner names stay out"
 
 # a throw-away PostgreSQL server on a Unix socket in the scratch folder
-chmod 755 "$T"
-as_pg=()
-[ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
-mkdir "$T/pg" && { [ "$(id -u)" != 0 ] || chown postgres "$T/pg"; }
-"${as_pg[@]}" "$PGBIN/initdb" -A trust -U ct -D "$T/pg/data" >"$T/pg.log" 2>&1
-"${as_pg[@]}" "$PGBIN/pg_ctl" -D "$T/pg/data" -l "$T/pg/log" -w \
-    -o "-k $T/pg -c listen_addresses='' -c fsync=off" start >>"$T/pg.log" 2>&1
+pg_start
 ok $? "a PostgreSQL server starts on a socket in the scratch folder"
-trap '"${as_pg[@]}" "$PGBIN/pg_ctl" -D "$T/pg/data" -m immediate stop >/dev/null 2>&1; rm -rf "$T"' EXIT
-psql() { command psql -X -q -h "$T/pg" -U ct -d postgres -v ON_ERROR_STOP=1 "$@"; }
+psql() { pg_psql "$@"; }
 psql -c "CREATE EXTENSION postgis" >>"$T/pg.log" 2>&1
 ok $? "CREATE EXTENSION postgis"
 for l in parcels zones; do
-    ogr2ogr -f PostgreSQL "PG:host=$T/pg user=ct dbname=postgres" "$T/$l.geojson" -nln "$l" -lco GEOMETRY_NAME=geom \
+    ogr2ogr -f PostgreSQL "PG:host=$PGSOCK user=ct dbname=postgres" "$T/$l.geojson" -nln "$l" -lco GEOMETRY_NAME=geom \
         >>"$T/pg.log" 2>&1 || echo "# ogr2ogr $l failed"
 done
 psql -At -F, -c "SELECT p.sothua, z.maqh, sum(ST_Area(ST_Intersection(p.geom, z.geom)))

@@ -31,6 +31,9 @@ static void test_error_message(void **state)
     assert_int_equal(ct_error(ctx, CT_ERR_IO, "%s: cannot open", "dem.tif"), CT_ERR_IO);
     assert_string_equal(ct_ctx_errmsg(ctx), "dem.tif: cannot open");
     assert_int_equal(ct_ctx_status(ctx), CT_ERR_IO);
+    /* wrapping the current message in a new one */
+    ct_error(ctx, CT_ERR_FORMAT, "scenario.txt:3: dem: %s", ct_ctx_errmsg(ctx));
+    assert_string_equal(ct_ctx_errmsg(ctx), "scenario.txt:3: dem: dem.tif: cannot open");
     ct_ctx_clear_error(ctx);
     assert_string_equal(ct_ctx_errmsg(ctx), "");
     assert_int_equal(ct_ctx_status(ctx), CT_OK);

@@ -234,35 +234,42 @@ static void test_simulate_resume(void **state)
     scratch_file("q.csv", "time,q\n0,0\n300,3\n1800,3\n3600,0\n");
     scratch_file("in.csv", "x,y\n586105,1109325\n");
     scratch_file("g.csv", "name,x,y\nG1,586105,1109325\nG2,586505,1109205\n");
-    const char *scn = scratch_file("r.scn", "model = simulate\ndem = dem.tif\ninflow = in.csv\ninflow_series = q.csv\n"
-                                          "gauges = g.csv\nduration = 1h\noutput_interval = 15min\n"
-                                          "checkpoint_interval = 5min\n");
-    char full[300], part[300];
-    snprintf(full, sizeof full, "%s/full", dir);
-    snprintf(part, sizeof part, "%s/part", dir);
+    /* both schemes: the q-centred one keeps two flux buffers, each with its own written spans */
     FILE *devnull = fopen("/dev/null", "w");
-    ct_flood_opts o = {.scenario = scn, .outdir = full, .out = devnull};
-    assert_int_equal(ct_flood_run(ctx, &o), CT_OK);
-    ct_ctx_set_progress(ctx, cancel_half, NULL);
-    o.outdir = part;
-    assert_int_equal(ct_flood_run(ctx, &o), CT_ERR_CANCELLED);
-    snprintf(a, sizeof a, "%s/max_depth.tif", part);
-    assert_int_not_equal(access(a, F_OK), 0); /* nothing moved into place */
-    snprintf(a, sizeof a, "%s/.ct-flood.partial/checkpoint.bin", part);
-    assert_int_equal(access(a, F_OK), 0);
-    ct_ctx_set_progress(ctx, NULL, NULL);
-    o.resume = 1;
-    assert_int_equal(ct_flood_run(ctx, &o), CT_OK);
-    static const char *const files[] = {"max_depth.tif", "max_velocity.tif", "arrival_time.tif", "gauges.csv",
-                                        "mass_balance.csv", "depth-0003600s.tif"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(a, sizeof a, "%s/%s", full, files[i]);
-        snprintf(b, sizeof b, "%s/%s", part, files[i]);
-        if (!same_file(a, b))
-            fail_msg("%s differs after --resume", files[i]);
+    for (int qc = 0; qc < 2; qc++) {
+        const char *scn = scratch_file(qc ? "rq.scn" : "r.scn",
+                                       qc ? "model = simulate\ndem = dem.tif\ninflow = in.csv\ninflow_series = q.csv\n"
+                                            "gauges = g.csv\nduration = 1h\noutput_interval = 15min\n"
+                                            "checkpoint_interval = 5min\nscheme = qcentred\n"
+                                          : "model = simulate\ndem = dem.tif\ninflow = in.csv\ninflow_series = q.csv\n"
+                                            "gauges = g.csv\nduration = 1h\noutput_interval = 15min\n"
+                                            "checkpoint_interval = 5min\n");
+        char full[300], part[300];
+        snprintf(full, sizeof full, "%s/full%d", dir, qc);
+        snprintf(part, sizeof part, "%s/part%d", dir, qc);
+        ct_flood_opts o = {.scenario = scn, .outdir = full, .out = devnull};
+        assert_int_equal(ct_flood_run(ctx, &o), CT_OK);
+        ct_ctx_set_progress(ctx, cancel_half, NULL);
+        o.outdir = part;
+        assert_int_equal(ct_flood_run(ctx, &o), CT_ERR_CANCELLED);
+        snprintf(a, sizeof a, "%s/max_depth.tif", part);
+        assert_int_not_equal(access(a, F_OK), 0); /* nothing moved into place */
+        snprintf(a, sizeof a, "%s/.ct-flood.partial/checkpoint.bin", part);
+        assert_int_equal(access(a, F_OK), 0);
+        ct_ctx_set_progress(ctx, NULL, NULL);
+        o.resume = 1;
+        assert_int_equal(ct_flood_run(ctx, &o), CT_OK);
+        static const char *const files[] = {"max_depth.tif", "max_velocity.tif", "arrival_time.tif", "gauges.csv",
+                                            "mass_balance.csv", "depth-0003600s.tif"};
+        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+            snprintf(a, sizeof a, "%s/%s", full, files[i]);
+            snprintf(b, sizeof b, "%s/%s", part, files[i]);
+            if (!same_file(a, b))
+                fail_msg("%s differs after --resume", files[i]);
+        }
+        snprintf(a, sizeof a, "%s/.ct-flood.partial", part);
+        assert_int_not_equal(access(a, F_OK), 0); /* cleaned up */
     }
-    snprintf(a, sizeof a, "%s/.ct-flood.partial", part);
-    assert_int_not_equal(access(a, F_OK), 0); /* cleaned up */
     fclose(devnull);
     ct_ctx_free(ctx);
 }

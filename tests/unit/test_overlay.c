@@ -509,7 +509,7 @@ static void test_sdi_zonal_table(void **state)
     assert_int_equal(ct_grid_write_cog(ctx, grid, tif, NULL), CT_OK);
     ct_sdi *s = NULL;
     long long v = 0;
-    assert_int_equal(ct_sdi_create(ctx, path, crs, &s), CT_OK);
+    assert_int_equal(ct_sdi_create(ctx, path, crs, NULL, &s), CT_OK);
     assert_int_equal(ct_sdi_begin(ctx, s, "test", "planning", "zones.shp", &v), CT_OK);
     const char *polys[2] = {"MULTIPOLYGON(((586003.3 1109097.1,586061.2 1109091.4,586040 1109032.2,586003.3 1109097.1)))",
                             "MULTIPOLYGON(((586070.5 1109060,586140 1109060,586140 1108990,586070.5 1108990,586070.5 1109060)))"};

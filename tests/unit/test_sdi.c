@@ -1,4 +1,6 @@
-/* test_sdi.c — the SDI store: versions, supersede, remove, duplicates, undo, rasters, errors. */
+/* test_sdi.c — the SDI store: versions, supersede, remove, duplicates, undo, rasters, errors.
+ * On a SpatiaLite file; on PostGIS when CT_TEST_SDI_PG names an empty database ("PG:..."), as
+ * tests/cli/t425 does with a server of its own. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,15 +16,20 @@
 #include "scratch.h"
 #include "ct/sdi.h"
 #include "ct/vector.h"
+#include "sdi_int.h"
 
-static char path[128];
+static char path[512], rasters[128];
+static int pg;
 
 static int setup(void **state)
 {
     (void)state;
     if (scratch_make("sdi"))
         return -1;
-    snprintf(path, sizeof path, "%s/city.sqlite", dir);
+    const char *db = getenv("CT_TEST_SDI_PG");
+    pg = db && *db;
+    snprintf(path, sizeof path, pg ? "%s" : "%s/city.sqlite", pg ? db : dir);
+    snprintf(rasters, sizeof rasters, "%s/city.rasters", dir);
     return 0;
 }
 
@@ -39,12 +46,7 @@ static GEOSGeometry *square(ct_ctx *ctx, double x, double y, double side)
 
 static long long count(ct_sdi *s, const char *sql)
 {
-    sqlite3_stmt *q = NULL;
-    long long n = -1;
-    if (sqlite3_prepare_v2(ct_sdi_db(s), sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-        n = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return n;
+    return ct_sdi_query_int(s, sql, -1);
 }
 
 /* Puts parcel sheet/no with land use code at x; returns the op. */
@@ -66,8 +68,11 @@ static void test_versions(void **state)
     ct_ctx *ctx = ct_ctx_new();
     ct_sdi *s = NULL;
     long long v;
-    assert_int_equal(ct_sdi_create(ctx, path, NULL, &s), CT_OK);
+    assert_int_equal(ct_sdi_create(ctx, path, NULL, pg ? rasters : NULL, &s), CT_OK);
     assert_int_equal(ct_crs_epsg(ct_sdi_crs(s)), 5897);
+    assert_true(pg ? ct_sdi_db(s) == NULL : ct_sdi_db(s) != NULL);
+    if (pg)
+        assert_string_equal(ct_sdi_raster_dir(s), rasters);
     assert_int_equal(ct_sdi_current_version(s), 0);
     double area[4];
     ct_sdi_area(s, area);
@@ -81,7 +86,10 @@ static void test_versions(void **state)
     assert_int_equal(put(ctx, s, "2", "ODT", 586010), CT_SDI_DUPLICATE);
     assert_int_equal(ct_sdi_commit(ctx, s), CT_OK);
     assert_int_equal(count(s, "SELECT count(*) FROM parcels_current"), 2);
-    assert_int_equal(count(s, "SELECT count(*) FROM idx_parcels_geom"), 2);
+    if (pg) /* the GiST index answers a box query */
+        assert_int_equal(count(s, "SELECT count(*) FROM parcels WHERE geom && ST_MakeEnvelope(586001, 1109001, 586019, 1109009, 5897)"), 2);
+    else /* the R*Tree rows ctgis writes itself */
+        assert_int_equal(count(s, "SELECT count(*) FROM idx_parcels_geom"), 2);
 
     /* version 2: 1 unchanged, 2 changed, 3 added; nothing removed */
     assert_int_equal(ct_sdi_begin(ctx, s, "test", "cadastral", "sheet1.shp", &v), CT_OK);
@@ -161,8 +169,11 @@ static void test_rasters(void **state)
     assert_int_equal(ct_sdi_register_raster(ctx, s, "dem", cog, NULL), CT_OK);
     assert_int_equal(ct_sdi_commit(ctx, s), CT_OK);
     assert_int_equal(ct_sdi_raster_path(ctx, s, "dem", &p), CT_OK);
-    char want[200];
-    snprintf(want, sizeof want, "%s.rasters/dem.v%lld.tif", path, v);
+    char want[600];
+    if (pg)
+        snprintf(want, sizeof want, "%s/dem.v%lld.tif", rasters, v);
+    else
+        snprintf(want, sizeof want, "%s.rasters/dem.v%lld.tif", path, v);
     assert_string_equal(p, want);
     assert_int_equal(stat(p, &sb), 0);
     free(p);
@@ -221,7 +232,7 @@ static void test_reading(void **state)
                      count(s, "SELECT count(*) FROM parcels WHERE v_to IS NULL"));
     ct_vsource_close(src);
     ct_sdi_input_free(&in);
-    char bad[200];
+    char bad[600];
     snprintf(bad, sizeof bad, "%s|layername=roads", path);
     assert_int_equal(ct_vsource_open(ctx, bad, &src), CT_ERR_FORMAT);
     assert_non_null(strstr(ct_ctx_errmsg(ctx), "no layer named 'roads'"));
@@ -306,7 +317,7 @@ static void test_errors(void **state)
     (void)state;
     ct_ctx *ctx = ct_ctx_new();
     ct_sdi *s = NULL;
-    assert_int_equal(ct_sdi_create(ctx, path, NULL, &s), CT_ERR_USAGE); /* exists */
+    assert_int_equal(ct_sdi_create(ctx, path, NULL, NULL, &s), CT_ERR_USAGE); /* exists */
     char other[160];
     snprintf(other, sizeof other, "%s/missing.sqlite", dir);
     assert_int_equal(ct_sdi_open(ctx, other, &s), CT_ERR_IO);
@@ -317,8 +328,13 @@ static void test_errors(void **state)
     sqlite3_close(db);
     assert_int_equal(ct_sdi_open(ctx, other, &s), CT_ERR_DB);
     assert_non_null(strstr(ct_ctx_errmsg(ctx), "not a ctgis SDI"));
-    assert_int_equal(ct_sdi_open(ctx, "PG:dbname=city", &s), CT_ERR_UNSUPPORTED);
+    /* a server that is not there: named, without the password of the connection string */
+    assert_int_equal(ct_sdi_open(ctx, "PG:host=/nonexistent-ctgis password=s3cret dbname=city", &s), CT_ERR_IO);
     assert_null(s);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "PG:host=/nonexistent-ctgis password=*** dbname=city: cannot connect"));
+    assert_null(strstr(ct_ctx_errmsg(ctx), "s3cret"));
+    assert_int_equal(ct_sdi_open(ctx, "PG:password=x host=/nonexistent-ctgis", &s), CT_ERR_IO);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "PG:password=*** host=/nonexistent-ctgis: cannot connect"));
     assert_int_equal(ct_sdi_layer_by_name("cadastral"), CT_SDI_PARCELS);
     assert_int_equal(ct_sdi_layer_by_name("planning_zones"), CT_SDI_ZONES);
     assert_int_equal(ct_sdi_layer_by_name("roads"), -1);
