@@ -2040,18 +2040,25 @@ static float samp_cubic(const float *b, int bw, int bh, double u, double v, cons
     return (float)sum;
 }
 
+/* Sets rows [r0, r1), columns [c0, c1) of a side-wide float block to NoData (-FLT_MAX). */
+static void nodata_rows(float *f, int side, int c0, int c1, int r0, int r1)
+{
+    for (int r = r0; r < r1; r++)
+        for (int i = c0; i < c1; i++)
+            f[(size_t)r * side + i] = -FLT_MAX;
+}
+
 /* win = {x0, y0, x1, y1}: the part of the block (block pixels, end exclusive) whose tiles are in
  * range; only it (and the margin around it) is resampled. */
 static int sample_block(worker *w, const job *J, double px0, double py0, const int win[4])
 {
     int side = J->S + 2 * J->M;
     const int ax = win[0], ay = win[1], bx = win[2] + 2 * J->M, by = win[3] + 2 * J->M; /* in side coords */
-    size_t npx = (size_t)side * side;
     double res = 2 * CT_MERC_HALF / ((double)TS * (double)(1ull << J->maxz));
     double gt[6] = {-CT_MERC_HALF + (px0 - J->M) * res, res, 0, CT_MERC_HALF - (py0 - J->M) * res, 0, -res};
     GDALSetGenImgProjTransformerDstGeoTransform(w->gen, gt);
-    for (size_t i = 0; i < npx; i++)
-        w->fbuf[i] = -FLT_MAX;
+    /* colour_block reads the window only (margin included), and a cell left -FLT_MAX is NoData:
+     * a resampled row is set so just before (while in cache), in place of the whole block */
     /* the source window: the block's outline (33 points a side) transformed to source pixels */
     enum { E = 33 };
     double ex[4 * E], ey[4 * E], ez[4 * E];
@@ -2075,8 +2082,10 @@ static int sample_block(worker *w, const job *J, double px0, double py0, const i
             mxy = fmax(mxy, ey[i]);
         }
     int W = GDALGetRasterXSize(w->src), H = GDALGetRasterYSize(w->src);
-    if (!(mnx < mxx) || mxx < 0 || mxy < 0 || mnx > W || mny > H)
+    if (!(mnx < mxx) || mxx < 0 || mxy < 0 || mnx > W || mny > H) {
+        nodata_rows(w->fbuf, side, ax, bx, ay, by);
         return 1; /* the block does not reach the raster */
+    }
 
     /* one decimation for the whole run, its grid anchored at the raster's origin: every block
      * then reads the same averaged cells, whatever its window (no seams between blocks) */
@@ -2085,8 +2094,10 @@ static int sample_block(worker *w, const job *J, double px0, double py0, const i
     x0 -= x0 % dec;
     y0 -= y0 % dec;
     int x1 = (int)fmin(W, ceil(mxx) + pad), y1 = (int)fmin(H, ceil(mxy) + pad);
-    if (x1 <= x0 || y1 <= y0)
+    if (x1 <= x0 || y1 <= y0) {
+        nodata_rows(w->fbuf, side, ax, bx, ay, by);
         return 1;
+    }
     int bw = (x1 - x0 + dec - 1) / dec, bh = (y1 - y0 + dec - 1) / dec;
     size_t need = (size_t)bw * bh;
     if (need > w->srccap) {
@@ -2113,6 +2124,7 @@ static int sample_block(worker *w, const job *J, double px0, double py0, const i
     double *xs = w->rowx, *ys = w->rowy, *zs = w->rowz;
     int *oks = w->rowok;
     for (int r = ay; r < by; r++) {
+        nodata_rows(w->fbuf, side, ax, bx, r, r + 1);
         for (int i = 0; i < bx - ax; i++) {
             xs[i] = ax + i + 0.5;
             ys[i] = r + 0.5;
