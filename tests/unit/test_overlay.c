@@ -201,6 +201,16 @@ static ct_grid *make_grid(ct_ctx *ctx, int w, int h, unsigned seed)
     return g;
 }
 
+/* The 20 x 20 grid of make_grid(ctx, 20, 20, 5) in VN-2000 / TM-3 105, written as a COG to tif. */
+static ct_grid *cog_fixture(ct_ctx *ctx, const char *tif, ct_crs **crs)
+{
+    assert_int_equal(ct_crs_from_user(ctx, "vn2000:105", crs), CT_OK);
+    ct_grid *grid = make_grid(ctx, 20, 20, 5);
+    ct_grid_set_crs(grid, *crs);
+    assert_int_equal(ct_grid_write_cog(ctx, grid, tif, NULL), CT_OK);
+    return grid;
+}
+
 /* A polygon crossing the raster's edge: only the part over the raster counts. */
 static void test_crossing_raster_edge(void **state)
 {
@@ -422,10 +432,7 @@ static void test_run_library_call(void **state)
     snprintf(csv, sizeof csv, "%s/out.csv", dir);
     ct_ctx *ctx = ct_ctx_new();
     ct_crs *crs = NULL;
-    assert_int_equal(ct_crs_from_user(ctx, "vn2000:105", &crs), CT_OK);
-    ct_grid *grid = make_grid(ctx, 20, 20, 5);
-    ct_grid_set_crs(grid, crs);
-    assert_int_equal(ct_grid_write_cog(ctx, grid, tif, NULL), CT_OK);
+    ct_grid *grid = cog_fixture(ctx, tif, &crs);
     static const ct_field_def fd[] = {{"SoThua", CT_FIELD_INT, 0, 0}, {"TenChu", CT_FIELD_STRING, 0, 0}};
     const char *polys[2] = {"POLYGON((586003.3 1109097.1,586061.2 1109091.4,586040 1109032.2,586003.3 1109097.1))",
                             "POLYGON((586070.5 1109060,586140 1109060,586140 1108990,586070.5 1108990,586070.5 1109060))"};
@@ -503,10 +510,7 @@ static void test_sdi_zonal_table(void **state)
     snprintf(tif, sizeof tif, "%s/d.tif", dir);
     ct_ctx *ctx = ct_ctx_new();
     ct_crs *crs = NULL;
-    assert_int_equal(ct_crs_from_user(ctx, "vn2000:105", &crs), CT_OK);
-    ct_grid *grid = make_grid(ctx, 20, 20, 5);
-    ct_grid_set_crs(grid, crs);
-    assert_int_equal(ct_grid_write_cog(ctx, grid, tif, NULL), CT_OK);
+    ct_grid *grid = cog_fixture(ctx, tif, &crs);
     ct_sdi *s = NULL;
     long long v = 0;
     assert_int_equal(ct_sdi_create(ctx, path, crs, NULL, &s), CT_OK);
