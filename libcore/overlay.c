@@ -1846,17 +1846,6 @@ static GEOSGeometry *usable_polygon(ct_ctx *ctx, player *p, ct_feature *f)
     return c;
 }
 
-typedef struct xf_user {
-    ct_ctx *ctx;
-    ct_transform *t;
-} xf_user;
-
-static int xf_point(double *x, double *y, void *user)
-{
-    xf_user *u = user;
-    return ct_transform_points(u->ctx, u->t, 1, x, y, NULL) == CT_OK;
-}
-
 typedef struct zone {
     GEOSGeometry *g;
     const GEOSPreparedGeometry *prep;
@@ -1964,8 +1953,8 @@ static ct_status intersect_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sd
         if (!g)
             continue;
         if (t) {
-            xf_user xu = {ctx, t};
-            GEOSGeometry *tg = GEOSGeom_transformXY_r(h, g, xf_point, &xu);
+            GEOSGeometry *tg = NULL;
+            ct_transform_geom(ctx, t, g, &tg);
             GEOSGeom_destroy_r(h, g);
             if (!tg) {
                 st = ct_error(ctx, CT_ERR_CRS, "%s: feature %lld cannot be transformed to the parcels' CRS",
