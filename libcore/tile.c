@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1460,42 +1461,38 @@ static uint8_t *gunzip_bytes(const uint8_t *in, size_t n, size_t *outlen)
     return out;
 }
 
+/* The text values of the old tileset's metadata, by key ("json" holds vector_layers). */
+static const struct {
+    const char *key;
+    size_t field;
+} old_meta_text[] = {
+    {"input", offsetof(oldset, input)},       {"format", offsetof(oldset, format)},
+    {"shard", offsetof(oldset, shard)},       {"name", offsetof(oldset, name)},
+    {"description", offsetof(oldset, description)}, {"attribution", offsetof(oldset, attribution)},
+    {"json", offsetof(oldset, vector_layers)},
+};
+
 /* One metadata value, as text (MBTiles, metadata.json) or a JSON value (PMTiles). */
 static void old_meta_kv(oldset *o, const char *k, const char *v)
 {
     if (!v)
         return;
+    for (size_t i = 0; i < sizeof old_meta_text / sizeof old_meta_text[0]; i++)
+        if (!strcmp(k, old_meta_text[i].key)) {
+            char **dst = (char **)((char *)o + old_meta_text[i].field);
+            free(*dst);
+            *dst = strdup(v);
+            return;
+        }
     if (!strcmp(k, "sdi_version")) {
         o->sdi_version = atoll(v);
         o->has_sdi = 1;
-    } else if (!strcmp(k, "input")) {
-        free(o->input);
-        o->input = strdup(v);
-    } else if (!strcmp(k, "format")) {
-        free(o->format);
-        o->format = strdup(v);
-    } else if (!strcmp(k, "shard")) {
-        free(o->shard);
-        o->shard = strdup(v);
-    } else if (!strcmp(k, "name")) {
-        free(o->name);
-        o->name = strdup(v);
-    } else if (!strcmp(k, "description")) {
-        free(o->description);
-        o->description = strdup(v);
-    } else if (!strcmp(k, "attribution")) {
-        free(o->attribution);
-        o->attribution = strdup(v);
     } else if (!strcmp(k, "minzoom"))
         o->minzoom = atoi(v);
     else if (!strcmp(k, "maxzoom"))
         o->maxzoom = atoi(v);
     else if (!strcmp(k, "bounds"))
         sscanf(v, "%lf,%lf,%lf,%lf", &o->bounds[0], &o->bounds[1], &o->bounds[2], &o->bounds[3]);
-    else if (!strcmp(k, "json")) {
-        free(o->vector_layers);
-        o->vector_layers = strdup(v);
-    }
 }
 
 static void old_meta_json(oldset *o, json_object *j)
