@@ -12,19 +12,7 @@ D=$SHARED_DATA/ea-test5
 [ -d "$D" ] || { echo "b520: $D missing: skipped"; exit 0; }
 B=${BENCH_DIR:-/tmp/ctgis-bench}/b520
 mkdir -p "$B"
-cat >"$B/ea5.scn" <<S
-model = simulate
-dem = /vsigzip/$D/ea5-10m.dem.raw.gz
-crs = EPSG:27700
-inflow = $D/ea5-10m.bci
-inflow_series = $D/ea5.bdy
-gauges = $D/ea5.stage
-manning = 0.04
-scheme = qcentred
-duration = 108000
-output_interval = 3h
-gauge_interval = 60
-S
+sed -e "s|@DATA@|$D|g" -e "s|@DURATION@|108000|" "$(dirname "$0")/../verify/ea5.scn.in" >"$B/ea5.scn"
 /usr/bin/time -f "%e %M" -o "$B/time" "$CT_BIN/ct-flood" -q --json --threads 2 run "$B/ea5.scn" -o "$B/out" >"$B/run.json" || exit 1
 read -r wall mem <"$B/time"
 jq -r --arg wall "$wall" --arg mem "$mem" '
