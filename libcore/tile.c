@@ -3711,7 +3711,6 @@ typedef struct incr {
     oldset old;
     const ct_sdi *sdi;      /* SDI layer inputs */
     const char *sdi_view, *sdi_layer;
-    char sdi_path[4096];    /* the dataset OGR opens (ct_sdi_resolve's path without "|layername=") */
     const ct_crs *sdi_crs;
 } incr;
 
@@ -3786,7 +3785,7 @@ static char *incr_vrt(ct_ctx *ctx, const incr *in, int z, double margin, const d
         else
             xml_escaped(f, in->sdi_layer);
         fputs("\"><SrcDataSource shared=\"1\">", f);
-        xml_escaped(f, in->sdi_path);
+        xml_escaped(f, ct_sdi_path(in->sdi)); /* the dataset OGR opens; sdi_view is the layer */
         fputs("</SrcDataSource><SrcLayer>", f);
         xml_escaped(f, in->sdi_view);
         fputs("</SrcLayer>", f);
@@ -4324,9 +4323,6 @@ static ct_status sdi_setup(ct_ctx *ctx, const ct_tile_opts *o, const char *name,
     if (sin->layer) {
         const ct_sdi_layer_def *def = ct_sdi_layer_schema((ct_sdi_layer)ct_sdi_layer_by_name(name));
         in->sdi = *sdi;
-        const char *bar = strstr(sin->path, "|layername=");
-        snprintf(in->sdi_path, sizeof in->sdi_path, "%.*s", bar ? (int)(bar - sin->path) : (int)strlen(sin->path),
-                 sin->path);
         in->sdi_view = sin->layer;
         in->sdi_layer = def->name;
         in->sdi_crs = ct_sdi_crs(*sdi);
