@@ -315,11 +315,8 @@ ct_status ct_scenario_set_arg(ct_ctx *ctx, ct_scenario *s, const char *arg)
         v++;
     ct_status st = ct_scenario_set(ctx, s, key, v, "--set");
     /* an unknown key typed on the command line is a usage error of the tool */
-    if (st == CT_ERR_FORMAT) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", ct_ctx_errmsg(ctx));
-        return ct_error(ctx, CT_ERR_USAGE, "%s", msg);
-    }
+    if (st == CT_ERR_FORMAT)
+        return ct_error(ctx, CT_ERR_USAGE, "%s", ct_ctx_errmsg(ctx));
     return st;
 }
 

@@ -2,7 +2,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,20 +97,6 @@ static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
-}
-
-/* The context's message behind a prefix (file, feature). ct_error() formats into the buffer
- * that holds the message, so the message is copied out first. */
-static ct_status wrap_error(ct_ctx *ctx, ct_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static ct_status wrap_error(ct_ctx *ctx, ct_status st, const char *fmt, ...)
-{
-    char why[1024], prefix[1024];
-    snprintf(why, sizeof why, "%s", ct_ctx_errmsg(ctx));
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
-    return ct_error(ctx, st, "%s: %s", prefix, why);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -423,7 +408,7 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
     if (!st && *mismatch)
         st = finding(r, source, key, "area_mismatch", mismatch_m2, mismatch);
     if (st)
-        return wrap_error(ctx, st, "%s: feature %s", source, id);
+        return ct_error(ctx, st, "%s: feature %s: %s", source, id, ct_ctx_errmsg(ctx));
     r->t.loaded++;
     if (op == CT_SDI_SAME)
         r->t.same++;
@@ -811,7 +796,7 @@ static ct_status open_transform(ct_ctx *ctx, const char *path, const ct_crs *src
     if (ct_crs_equal(src, ct_sdi_crs(sdi)))
         return CT_OK;
     ct_status st = ct_transform_new(ctx, src, ct_sdi_crs(sdi), t);
-    return st ? wrap_error(ctx, st, "%s", path) : CT_OK;
+    return st ? ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx)) : CT_OK;
 }
 
 /* The source's CRS: the file's own, or --srs for a file that has none. A file whose CRS differs
@@ -923,7 +908,7 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
                     values[map[i]] = strdup(ct_feature_raw(f, i));
             }
             if (st) {
-                st = wrap_error(ctx, st, "%s: feature %s", path, id);
+                st = ct_error(ctx, st, "%s: feature %s: %s", path, id, ct_ctx_errmsg(ctx));
             } else {
                 raw_attrs attrs = {.l = l, .f = f};
                 const GEOSGeometry *g = ct_feature_geom(ctx, f);
@@ -945,7 +930,7 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
         }
     }
     if (st && !strstr(ct_ctx_errmsg(ctx), source))
-        st = wrap_error(ctx, st, "%s", path);
+        st = ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx));
     long long removed = 0;
     if (!st)
         st = ct_sdi_remove_unseen(ctx, r->sdi, r->layer, source, &removed);
@@ -1132,7 +1117,7 @@ static ct_status ingest_dem(run *r, const char *path, json_object *summary)
         if ((st = ct_transform_new(ctx, crs, ct_sdi_crs(r->sdi), &ct)) ||
             (st = ct_transform_points(ctx, ct, 1, &cx, &cy, NULL))) {
             ct_transform_free(ct);
-            st = wrap_error(ctx, st, "%s", path);
+            st = ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx));
             goto out;
         }
         /* ct_transform works in GIS order (lon, lat); gdalwarp's -ct takes the CRSs' own axis
