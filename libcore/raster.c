@@ -18,6 +18,7 @@
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
+#include <gdal_utils.h>
 #include <ogr_srs_api.h>
 
 /* ---------------------------------------------------------------------------------------- */
@@ -506,6 +507,133 @@ ct_status ct_grid_read(ct_ctx *ctx, const char *path, int band, ct_dtype t, ct_g
     st = ct_raster_read(ctx, r, band, 0, 0, ct_raster_width(r), ct_raster_height(r), t, out);
     ct_raster_close(r);
     return st;
+}
+
+/* The GDAL warper does the resampling (gdalwarp's -te/-ts onto the target grid); only the
+ * coordinate operation is ctgis's own, so that VN-2000 takes the official datum shift. */
+ct_status ct_grid_read_onto(ct_ctx *ctx, const char *path, const ct_grid *like, const char *resampling,
+                            ct_grid **out)
+{
+    *out = NULL;
+    if (!like->crs)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: the target grid has no CRS", path);
+    ct_raster *r = NULL;
+    ct_status st = ct_raster_open(ctx, path, &r);
+    if (st)
+        return st;
+    double sgt[6];
+    int sw = ct_raster_width(r), sh = ct_raster_height(r);
+    if (!r->crs) {
+        ct_raster_close(r);
+        return ct_error(ctx, CT_ERR_CRS, "%s: the raster has no CRS: assign one (gdal_edit.py -a_srs)", path);
+    }
+    if (!ct_raster_geotransform(r, sgt)) {
+        ct_raster_close(r);
+        return ct_error(ctx, CT_ERR_INVALID, "%s: the raster has no geotransform", path);
+    }
+    const int w = like->width, h = like->height;
+    const double *gt = like->gt;
+    ct_grid *g = NULL;
+    int same = ct_crs_equal(r->crs, like->crs) && sw == w && sh == h;
+    for (int k = 0; k < 6 && same; k++)
+        same = fabs(sgt[k] - gt[k]) <= 1e-9 * fabs(gt[1]);
+    if (same) { /* already on the grid: the cells as they are */
+        if ((st = ct_raster_read(ctx, r, 1, 0, 0, w, h, CT_FLOAT32, &g))) {
+            ct_raster_close(r);
+            return st;
+        }
+        double nd;
+        float *v = g->data;
+        if (ct_grid_get_nodata(g, &nd))
+            for (size_t i = 0; i < (size_t)w * h; i++)
+                if (v[i] == (float)nd)
+                    v[i] = NAN;
+        ct_grid_set_nodata(g, NAN);
+        ct_raster_close(r);
+        *out = g;
+        return CT_OK;
+    }
+    ct_transform *tr = NULL;
+    double b[4] = {sgt[0], sgt[3] + sh * sgt[5], sgt[0] + sw * sgt[1], sgt[3]};
+    if (b[1] > b[3]) {
+        double t = b[1];
+        b[1] = b[3];
+        b[3] = t;
+    }
+    if (!ct_crs_equal(r->crs, like->crs) &&
+        ((st = ct_transform_new(ctx, r->crs, like->crs, &tr)) || (st = ct_transform_bounds(ctx, tr, b, b)))) {
+        ct_transform_free(tr);
+        ct_raster_close(r);
+        return ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx));
+    }
+    /* source cells finer than the target's: their average; coarser: bilinear */
+    if (!resampling)
+        resampling = (b[2] - b[0]) / sw < gt[1] ? "average" : "bilinear";
+    char **argv = NULL;
+    argv = CSLAddString(argv, "-of");
+    argv = CSLAddString(argv, "MEM");
+    argv = CSLAddString(argv, "-ot");
+    argv = CSLAddString(argv, "Float32");
+    argv = CSLAddString(argv, "-r");
+    argv = CSLAddString(argv, resampling);
+    argv = CSLAddString(argv, "-dstnodata");
+    argv = CSLAddString(argv, "nan");
+    argv = CSLAddString(argv, "-s_srs");
+    argv = CSLAddString(argv, ct_crs_wkt(r->crs));
+    argv = CSLAddString(argv, "-t_srs");
+    argv = CSLAddString(argv, ct_crs_wkt(like->crs));
+    argv = CSLAddString(argv, "-te");
+    argv = CSLAddString(argv, CPLSPrintf("%.17g", gt[0]));
+    argv = CSLAddString(argv, CPLSPrintf("%.17g", gt[3] + h * gt[5]));
+    argv = CSLAddString(argv, CPLSPrintf("%.17g", gt[0] + w * gt[1]));
+    argv = CSLAddString(argv, CPLSPrintf("%.17g", gt[3]));
+    argv = CSLAddString(argv, "-ts");
+    argv = CSLAddString(argv, CPLSPrintf("%d", w));
+    argv = CSLAddString(argv, CPLSPrintf("%d", h));
+    if (tr) {
+        /* the operation itself, not only the two CRSs (GDAL 3.6 picks EPSG's default datum
+         * shift for WKT with an EPSG authority); -ct takes the CRSs' own axis order, which is
+         * (lat, lon) for geographic CRSs, while ct_transform works in (lon, lat) */
+        const char *def = ct_transform_definition(tr);
+        const char *steps = strncmp(def, "proj=pipeline ", 14) ? NULL : def + 14;
+        argv = CSLAddString(argv, "-ct");
+        argv = CSLAddString(argv, CPLSPrintf("proj=pipeline %s%s%s%s",
+                                             ct_crs_is_geographic(r->crs) ? "step proj=axisswap order=2,1 " : "",
+                                             steps ? steps : "step ", steps ? "" : def,
+                                             ct_crs_is_geographic(like->crs) ? " step proj=axisswap order=2,1" : ""));
+    }
+    ct_gdal_errs e;
+    ct_gdal_errs_push(&e, ctx);
+    GDALWarpAppOptions *wo = GDALWarpAppOptionsNew(argv, NULL);
+    CSLDestroy(argv);
+    int usage = 0;
+    GDALDatasetH src = r->ds;
+    GDALDatasetH dst = wo ? GDALWarp("", NULL, 1, &src, wo, &usage) : NULL;
+    GDALWarpAppOptionsFree(wo);
+    if (!dst) {
+        st = ct_error(ctx, CT_ERR_CRS, "%s: cannot resample onto the grid: %s", path,
+                      ct_gdal_errs_msg(&e, "unknown reason"));
+    } else if ((g = ct_grid_new(ctx, CT_FLOAT32, w, h)) == NULL) {
+        st = ct_ctx_status(ctx);
+    } else if (GDALRasterIO(GDALGetRasterBand(dst, 1), GF_Read, 0, 0, w, h, g->data, w, h, GDT_Float32, 0, 0) !=
+               CE_None) {
+        st = ct_error(ctx, CT_ERR_IO, "%s: cannot read the resampled grid: %s", path, ct_gdal_errs_msg(&e, "read error"));
+    } else {
+        memcpy(g->gt, gt, sizeof g->gt);
+        ct_grid_set_crs(g, like->crs);
+        ct_grid_set_nodata(g, NAN);
+    }
+    if (dst)
+        GDALClose(dst);
+    ct_gdal_errs_pop(&e);
+    ct_transform_free(tr);
+    ct_raster_close(r);
+    if (st) {
+        ct_grid_free(g);
+        return st;
+    }
+    *out = g;
+    return CT_OK;
 }
 
 /* ---------------------------------------------------------------------------------------- */

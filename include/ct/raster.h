@@ -139,6 +139,21 @@ ct_status ct_raster_band_stats(ct_ctx *ctx, ct_raster *r, int band, ct_band_stat
 /** Reads the whole of one band: shorthand for ct_raster_read() of the full extent. */
 ct_status ct_grid_read(ct_ctx *ctx, const char *path, int band, ct_dtype t, ct_grid **out);
 
+/**
+ * Reads the first band of the raster at path resampled onto the grid of like (its
+ * geotransform, size and CRS, which like must have): a rain field, a roughness map or any
+ * covariate on a model's grid. The source is transformed with ct_transform_new() (official
+ * VN-2000 datum shift) and resampled by GDAL's warper with resampling (a gdalwarp -r method);
+ * NULL chooses by cell size: "average" when the source cells are smaller than like's (every
+ * fine cell counts), "bilinear" otherwise. A source already on like's grid is read as it is.
+ * @return CT_OK and *out: a new Float32 grid (free with ct_grid_free()) with like's
+ * geotransform and CRS, NaN (its nodata) where the source has no data or does not reach;
+ * CT_ERR_IO / CT_ERR_FORMAT when the file cannot be read, CT_ERR_CRS when it has no CRS or
+ * cannot be transformed, CT_ERR_INVALID without a geotransform. Messages name the file.
+ */
+ct_status ct_grid_read_onto(ct_ctx *ctx, const char *path, const ct_grid *like, const char *resampling,
+                            ct_grid **out);
+
 /** Options of ct_grid_write_cog(); zero-initialised means the defaults. */
 typedef struct ct_cog_opts {
     int blocksize;        /**< tile size, default 512; a multiple of 16 in 16-4096 */

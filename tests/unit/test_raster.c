@@ -802,6 +802,109 @@ static void test_reads_esri_ascii_grid(void **state)
     ct_ctx_free(ctx);
 }
 
+/* A Float32 grid of w x h cells of size cs at (x0, y0 top-left) in crs (NULL: none), values
+ * from f, written as a COG at name; @return its path. */
+static const char *write_grid(ct_ctx *ctx, const char *name, int w, int h, double x0, double y0, double cs,
+                              const char *crs, float (*f)(int c, int r))
+{
+    ct_grid *g = ct_grid_new(ctx, CT_FLOAT32, w, h);
+    assert_non_null(g);
+    const double gt[6] = {x0, cs, 0, y0, 0, -cs};
+    ct_grid_set_geotransform(g, gt);
+    if (crs) {
+        ct_crs *c;
+        assert_int_equal(ct_crs_from_user(ctx, crs, &c), CT_OK);
+        ct_grid_set_crs(g, c);
+        ct_crs_free(c);
+    }
+    float *v = ct_grid_data(g);
+    for (int r = 0; r < h; r++)
+        for (int c = 0; c < w; c++)
+            v[r * w + c] = f(c, r);
+    const char *path = tpath(name);
+    assert_int_equal(ct_grid_write_cog(ctx, g, path, NULL), CT_OK);
+    ct_grid_free(g);
+    return path;
+}
+
+static float checker9(int c, int r) { return (c + r) % 2 ? 9 : 0; }
+static float ramp10(int c, int r) { return (void)r, c ? 10.0f : 0.0f; }
+static float seven(int c, int r) { return (void)c, (void)r, 7.0f; }
+
+static void test_read_onto_resamples_by_cell_size(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_grid *like = ct_grid_new(ctx, CT_FLOAT32, 2, 2), *a = NULL, *b = NULL;
+    const double gt3[6] = {500000, 3, 0, 1100006, 0, -3};
+    ct_grid_set_geotransform(like, gt3);
+    ct_crs *c5897;
+    assert_int_equal(ct_crs_from_user(ctx, "EPSG:5897", &c5897), CT_OK);
+    ct_grid_set_crs(like, c5897);
+
+    /* 1 m cells onto 3 m: the average of each 3 x 3 block, 4 or 5 nines of 9 */
+    const char *fine = write_grid(ctx, "fine.tif", 6, 6, 500000, 1100006, 1, "EPSG:5897", checker9);
+    assert_int_equal(ct_grid_read_onto(ctx, fine, like, NULL, &a), CT_OK);
+    assert_int_equal(ct_grid_read_onto(ctx, fine, like, "average", &b), CT_OK);
+    const float *va = ct_grid_cdata(a);
+    assert_memory_equal(va, ct_grid_cdata(b), 4 * sizeof(float));
+    assert_float_equal(va[0], 4, 1e-6);
+    assert_float_equal(va[1], 5, 1e-6);
+    assert_float_equal(va[2], 5, 1e-6);
+    assert_float_equal(va[3], 4, 1e-6);
+    double gt[6];
+    ct_grid_get_geotransform(a, gt);
+    assert_memory_equal(gt, gt3, sizeof gt);
+    assert_true(ct_crs_equal(ct_grid_crs(a), c5897));
+    ct_grid_free(a);
+    ct_grid_free(b);
+
+    /* 10 m cells (0 and 10 in each of 3 rows) onto 1 m: bilinear, rising from the first centre to
+     * the second (GDAL 3.6 falls back to nearest on a one-row source) */
+    ct_grid *fine_like = ct_grid_new(ctx, CT_FLOAT32, 20, 10);
+    const double gt1[6] = {500000, 1, 0, 1100010, 0, -1};
+    ct_grid_set_geotransform(fine_like, gt1);
+    ct_grid_set_crs(fine_like, c5897);
+    const char *coarse = write_grid(ctx, "coarse.tif", 2, 3, 500000, 1100020, 10, "EPSG:5897", ramp10);
+    assert_int_equal(ct_grid_read_onto(ctx, coarse, fine_like, NULL, &a), CT_OK);
+    assert_int_equal(ct_grid_read_onto(ctx, coarse, fine_like, "bilinear", &b), CT_OK);
+    va = ct_grid_cdata(a);
+    assert_memory_equal(va, ct_grid_cdata(b), 200 * sizeof(float));
+    for (int c = 5; c < 14; c++) /* centres at x = 5.5 ... 13.5: 10 * (x - 5) / 10 */
+        assert_float_equal(va[5 * 20 + c], c + 0.5 - 5, 1e-4);
+    ct_grid_free(a);
+    ct_grid_free(b);
+
+    /* another CRS, not covering the whole target: 7 where it reaches, NaN beyond */
+    const char *geo = write_grid(ctx, "geo.tif", 10, 10, 105.0, 9.9298, 0.00001, "EPSG:4326", seven);
+    double x = 105.00005, y = 9.92975;
+    ct_transform *tr;
+    ct_crs *c4326;
+    assert_int_equal(ct_crs_from_user(ctx, "EPSG:4326", &c4326), CT_OK);
+    assert_int_equal(ct_transform_new(ctx, c4326, c5897, &tr), CT_OK);
+    assert_int_equal(ct_transform_points(ctx, tr, 1, &x, &y, NULL), CT_OK);
+    ct_transform_free(tr);
+    ct_crs_free(c4326);
+    const double gtw[6] = {floor(x) - 10, 1, 0, floor(y) + 10, 0, -1}; /* 20 m around the raster's centre */
+    ct_grid_set_geotransform(fine_like, gtw);
+    assert_int_equal(ct_grid_read_onto(ctx, geo, fine_like, NULL, &a), CT_OK);
+    va = ct_grid_cdata(a);
+    assert_float_equal(va[5 * 20 + 10], 7, 1e-5); /* the centre (the raster is ~1.1 m across) */
+    assert_true(isnan(va[0]) && isnan(va[199]));
+    ct_grid_free(a);
+
+    /* a source without CRS is refused, naming the file */
+    const char *nocrs = write_grid(ctx, "nocrs.tif", 2, 2, 500000, 1100006, 3, NULL, seven);
+    assert_int_equal(ct_grid_read_onto(ctx, nocrs, like, NULL, &a), CT_ERR_CRS);
+    assert_null(a);
+    assert_non_null(strstr(ct_ctx_errmsg(ctx), "nocrs.tif: the raster has no CRS"));
+
+    ct_grid_free(fine_like);
+    ct_grid_free(like);
+    ct_crs_free(c5897);
+    ct_ctx_free(ctx);
+}
+
 
 int main(void)
 {
@@ -827,6 +930,7 @@ int main(void)
         cmocka_unit_test(test_missing_and_non_raster_files),
         cmocka_unit_test(test_truncated_geotiff_is_an_error),
         cmocka_unit_test(test_reads_esri_ascii_grid),
+        cmocka_unit_test(test_read_onto_resamples_by_cell_size),
     };
     return cmocka_run_group_tests_name("raster", tests, group_setup, group_teardown);
 }
