@@ -51,10 +51,15 @@ static const ct_skey skeys[] = {
     {"connectivity", CT_SKEY_CHOICE, "8|4", "bathtub neighbourhood (default 8)"},
     {"water_level_series", CT_SKEY_PATH, NULL, "CSV time,level_m at the sources (simulate)"},
     {"initial_level", CT_SKEY_NUMBER, NULL, "simulate: start with water up to this level in every cell below it (a lake at rest)"},
-    {"rainfall_series", CT_SKEY_PATH, NULL, "CSV time,mm_per_h of uniform rain (simulate)"},
+    {"rainfall_series", CT_SKEY_PATH, NULL, "CSV time,mm_per_h of uniform rain; with rainfall_raster or rainfall_grids, time,factor scaling them"},
     {"rainfall", CT_SKEY_NUMBER, NULL, "constant uniform rain, mm/h (simulate)"},
+    {"rainfall_raster", CT_SKEY_PATH, NULL, "rain intensity per cell, mm/h: any raster with a CRS, resampled onto the DEM grid"},
+    {"rainfall_grids", CT_SKEY_PATH, NULL, "CSV time,path of rain rasters (mm/h), each holding from its time to the next ('none': no rain)"},
     {"inflow", CT_SKEY_PATH, NULL, "inflow points: CSV x,y[,series] or a LISFLOOD-FP .bci file"},
     {"inflow_series", CT_SKEY_PATH, NULL, "inflow hydrograph: CSV time,q_m2_per_s or a LISFLOOD-FP .bdy file"},
+    {"inflow_lines", CT_SKEY_PATH, NULL, "vector layer of inflow lines (with a CRS), each spread over the cells it crosses by length"},
+    {"inflow_lines_series", CT_SKEY_PATH, NULL, "hydrographs of the inflow lines: CSV time,q_m3_per_s for the whole line, or a .bdy file"},
+    {"inflow_lines_field", CT_SKEY_TEXT, NULL, "attribute of inflow_lines naming each line's series (default: the only series)"},
     {"gauges", CT_SKEY_PATH, NULL, "gauge points: CSV name,x,y or a LISFLOOD-FP .stage file"},
     {"manning", CT_SKEY_NUMBER, NULL, "Manning's n everywhere (default 0.035)"},
     {"manning_raster", CT_SKEY_PATH, NULL, "Manning's n per cell (a raster on the DEM grid)"},
@@ -553,7 +558,9 @@ static int parse_iso_time(const char *v, double *out)
     return 1;
 }
 
-ct_status ct_series_read(ct_ctx *ctx, const char *path, ct_series *out)
+/* The series reader; with txt, the second field is kept as text (in *txt, one per row, v the
+ * row's index) instead of being read as a number. */
+static ct_status series_read_k(ct_ctx *ctx, const char *path, ct_series *out, char ***txt)
 {
     int iso = -1; /* unknown yet; 1: ISO date-times, counted from the first row */
     double t_first = 0;
@@ -584,11 +591,12 @@ ct_status ct_series_read(ct_ctx *ctx, const char *path, ct_series *out)
             t -= t_first;
             tok = 1;
         }
-        if (!tok || !parse_number(fld[1], &v)) {
+        v = out->n;
+        if (!tok || (!txt && !parse_number(fld[1], &v))) {
             if (!seen_data && lineno == 1)
                 continue; /* a header line */
-            st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: expected 'time,value', found '%s%s%s'", path, lineno, fld[0],
-                          nf > 1 ? "," : "", nf > 1 ? fld[1] : "");
+            st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: expected 'time,%s', found '%s%s%s'", path, lineno,
+                          txt ? "path" : "value", fld[0], nf > 1 ? "," : "", nf > 1 ? fld[1] : "");
             break;
         }
         seen_data = 1;
@@ -597,16 +605,37 @@ ct_status ct_series_read(ct_ctx *ctx, const char *path, ct_series *out)
                           "strictly increasing in time", path, lineno, t, out->t[out->n - 1]);
             break;
         }
-        if ((st = series_push(ctx, out, &cap, t, v)))
+        if (txt) {
+            char **nt = realloc(*txt, (size_t)(out->n + 1) * sizeof *nt);
+            if (nt)
+                *txt = nt;
+            if (!nt || !(nt[out->n] = strdup(fld[1]))) {
+                st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+                break;
+            }
+        }
+        if ((st = series_push(ctx, out, &cap, t, v))) {
+            if (txt)
+                free((*txt)[out->n]);
             break;
+        }
     }
     fclose(f);
     if (!st && out->n == 0)
-        st = ct_error(ctx, CT_ERR_INVALID, "%s: no 'time,value' lines", path);
-    if (st)
+        st = ct_error(ctx, CT_ERR_INVALID, "%s: no 'time,%s' lines", path, txt ? "path" : "value");
+    if (st) {
+        for (int i = 0; txt && *txt && i < out->n; i++)
+            free((*txt)[i]);
+        if (txt) {
+            free(*txt);
+            *txt = NULL;
+        }
         ct_series_free(out);
+    }
     return st;
 }
+
+ct_status ct_series_read(ct_ctx *ctx, const char *path, ct_series *out) { return series_read_k(ctx, path, out, NULL); }
 
 /* ---------------------------------------------------------------------------------------- */
 /* Small file helpers                                                                        */
@@ -769,36 +798,78 @@ static int domain_cell(const domain *d, double x, double y, int *col, int *row)
 
 typedef void (*burn_fn)(void *user, int col, int row, double z);
 
-/* Visits every cell a segment passes through, 4-connected (a grid traversal after Amanatides
- * & Woo 1987), with z interpolated along it. Coordinates in fractional cells. */
-static void burn_segment(const domain *d, double c0, double r0, double z0, double c1, double r1, double z1,
-                         burn_fn fn, void *u)
+/* Visits every cell of the grid a segment passes through, 4-connected, in order, with the
+ * parameters t0 <= t1 in [0, 1] where the segment enters and leaves it (a grid traversal after
+ * Amanatides & Woo 1987); cells just off the grid's far edges may be visited too, with no
+ * length. Coordinates in fractional cells. Exact and O(cells crossed): intersecting the line
+ * with every cell polygon through GEOS would cost a geometry per cell for the same lengths. */
+typedef void (*walk_fn)(void *user, int col, int row, double t0, double t1);
+
+static void seg_walk(const domain *d, double c0, double r0, double c1, double r1, walk_fn fn, void *u)
 {
-    int col = (int)floor(c0), row = (int)floor(r0);
-    int ec = (int)floor(c1), er = (int)floor(r1);
-    double dc = c1 - c0, dr = r1 - r0;
+    if (!isfinite(c0) || !isfinite(r0) || !isfinite(c1) || !isfinite(r1))
+        return;
+    /* the part on the grid only (clipped after Liang & Barsky 1984): the walk stays bounded by
+     * the grid whatever the coordinates */
+    double dc = c1 - c0, dr = r1 - r0, ta = 0, tb = 1;
+    const double p[4] = {-dc, dc, -dr, dr}, q[4] = {c0, d->w - c0, r0, d->h - r0};
+    for (int i = 0; i < 4; i++) {
+        if (p[i] == 0) {
+            if (q[i] < 0)
+                return;
+        } else if (p[i] < 0) {
+            ta = fmax(ta, q[i] / p[i]);
+        } else {
+            tb = fmin(tb, q[i] / p[i]);
+        }
+    }
+    if (ta > tb)
+        return;
+    int col = (int)floor(c0 + ta * dc), row = (int)floor(r0 + ta * dr);
+    int ec = (int)floor(c0 + tb * dc), er = (int)floor(r0 + tb * dr);
     int sc = dc > 0 ? 1 : -1, sr = dr > 0 ? 1 : -1;
     double tdc = dc != 0 ? fabs(1 / dc) : INFINITY, tdr = dr != 0 ? fabs(1 / dr) : INFINITY;
     double tmc = dc != 0 ? (dc > 0 ? (col + 1 - c0) : (c0 - col)) * tdc : INFINITY;
     double tmr = dr != 0 ? (dr > 0 ? (row + 1 - r0) : (r0 - row)) * tdr : INFINITY;
-    double t = 0;
-    for (int guard = 0; guard < 4 * (d->w + d->h) + 8; guard++) {
-        if (col >= 0 && row >= 0 && col < d->w && row < d->h)
-            fn(u, col, row, isnan(z0) ? NAN : z0 + t * (z1 - z0));
-        if (col == ec && row == er)
-            break;
-        if (tmc < tmr) {
-            t = tmc;
+    double t = ta;
+    for (int k = abs(ec - col) + abs(er - row); k >= 0; k--) {
+        /* a step per crossed cell edge; rounding at a corner cannot lead past the last cell */
+        int stepc = row == er || (col != ec && tmc < tmr);
+        double tn = k == 0 ? tb : fmin(stepc ? tmc : tmr, tb);
+        fn(u, col, row, t, tn);
+        t = tn;
+        if (stepc) {
             tmc += tdc;
             col += sc;
         } else {
-            t = tmr;
             tmr += tdr;
             row += sr;
         }
-        if (t > 1)
-            break;
     }
+}
+
+typedef struct burn_walk {
+    const domain *d;
+    double z0, z1;
+    burn_fn fn;
+    void *u;
+} burn_walk;
+
+static void burn_visit(void *u, int col, int row, double t0, double t1)
+{
+    (void)t1;
+    const burn_walk *b = u;
+    if (col >= 0 && row >= 0 && col < b->d->w && row < b->d->h)
+        b->fn(b->u, col, row, isnan(b->z0) ? NAN : b->z0 + t0 * (b->z1 - b->z0));
+}
+
+/* Visits every cell a segment passes through with z interpolated along it. Coordinates in
+ * fractional cells. */
+static void burn_segment(const domain *d, double c0, double r0, double z0, double c1, double r1, double z1,
+                         burn_fn fn, void *u)
+{
+    burn_walk b = {d, z0, z1, fn, u};
+    seg_walk(d, c0, r0, c1, r1, burn_visit, &b);
 }
 
 static ct_status burn_coords(ct_ctx *ctx, const domain *d, ct_transform *tr, const GEOSCoordSequence *cs,
@@ -2055,7 +2126,10 @@ typedef struct sim {
     /* parameters */
     float thr, arr, debris, theta, alpha;
     int qcentred;
-    double rain_mps; /* current rain, m/s */
+    float rain_u;      /* uniform rain of this step, mm/h (when rain is NULL) */
+    float rain_k;      /* this step's depth per mm/h of rain, m (times the series' factor with a field) */
+    float *rain;       /* rain per cell, mm/h (a raster or grid; 0 on nodata); NULL: uniform */
+    int *rainsp;       /* per row: the span of cells where rain > 0 */
     long long nvalid;
 } sim;
 
@@ -2064,7 +2138,7 @@ static void sim_free(sim *m)
     free(m->z); free(m->hh); free(m->qx); free(m->qy); free(m->qxo); free(m->qyo); free(m->nsq);
     free(m->maxh); free(m->tmaxh); free(m->maxv); free(m->maxhaz); free(m->arrival); free(m->dur);
     free(m->wet); free(m->act); free(m->fx); free(m->fy); free(m->recx); free(m->recy); free(m->recxo);
-    free(m->recyo); free(m->rhmax); free(m->rflag); free(m->work);
+    free(m->recyo); free(m->rhmax); free(m->rflag); free(m->work); free(m->rain); free(m->rainsp);
     memset(m, 0, sizeof *m);
 }
 
@@ -2282,12 +2356,13 @@ typedef float v8f_u __attribute__((vector_size(16), aligned(4), may_alias)); /* 
 #define VMAX(a, b) VSEL((a) > (b), (a), (b))
 
 typedef struct depth_par {
-    float ax, ay, rain, thr, arr, debris, dt, tnew;
+    float ax, ay, rain, thr, arr, debris, dt, tnew, rk;
 } depth_par;
 
 typedef struct depth_row_io {
     float *h, *mh, *tm, *mv, *mz, *ar, *du;
     const float *z, *qx, *qn, *qs;
+    const float *rr; /* rain per cell, mm/h; NULL: uniform p->rain */
 } depth_row_io;
 
 static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, float *rmax, int *wlo, int *whi,
@@ -2295,7 +2370,7 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
 {
     float zc = o->z[c], h0 = o->h[c];
     float qw = o->qx[c], qe = o->qx[c + 1], qn = o->qn[c], qs = o->qs[c];
-    float hn = h0 + p->ax * (qw - qe) + p->ay * (qn - qs) + p->rain;
+    float hn = h0 + p->ax * (qw - qe) + p->ay * (qn - qs) + (o->rr ? o->rr[c] * p->rk : p->rain);
     hn = zc < SIM_ZOFF ? hn : h0;
     o->h[c] = hn;
     *neg |= hn < 0;
@@ -2323,7 +2398,10 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
     }
 }
 
-CT_SIMD_CLONES static void depth_row(sim *m, int r, float dt, float tnew)
+/* field: rain per cell (m->rain) instead of uniform rain; a constant at both calls, so that the
+ * uniform loop stays as it was and the field's costs one load and one multiplication more. Per
+ * cell, rain is rr * rk, and uniform rain rain_u * rain_k: the same bits for the same mm/h. */
+static inline __attribute__((always_inline)) void depth_row_k(sim *m, int r, float dt, float tnew, int field)
 {
     const int w = m->w, lo = span_lo(m->act, r), hi = span_hi(m->act, r);
     if (lo >= hi) {
@@ -2331,13 +2409,14 @@ CT_SIMD_CLONES static void depth_row(sim *m, int r, float dt, float tnew)
         m->rhmax[r] = 0;
         return;
     }
-    const depth_par p = {dt / m->dx, dt / m->dy, (float)(m->rain_mps * dt), m->thr, m->arr, m->debris, dt, tnew};
+    const depth_par p = {dt / m->dx, dt / m->dy, m->rain_u * m->rain_k, m->thr, m->arr, m->debris, dt, tnew, m->rain_k};
     size_t o0 = (size_t)r * w;
     const depth_row_io o = {m->hh + o0, m->maxh + o0, m->tmaxh + o0, m->maxv + o0, m->maxhaz + o0, m->arrival + o0,
-                            m->dur + o0, m->z + o0, m->qx + (size_t)r * (w + 1), m->qy + o0, m->qy + o0 + w};
+                            m->dur + o0, m->z + o0, m->qx + (size_t)r * (w + 1), m->qy + o0, m->qy + o0 + w,
+                            field ? m->rain + o0 : NULL};
     const v8f zero = {0, 0, 0, 0}, zoff = zero + SIM_ZOFF, big = zero + 1e4f, thr = zero + p.thr, arr = zero + p.arr;
     const v8f ax = zero + p.ax, ay = zero + p.ay, rain = zero + p.rain, half = zero + 0.5f, cm = zero + 0.01f;
-    const v8f quarter = zero + 0.25f, debris = zero + p.debris, tn = zero + tnew, vdt = zero + dt;
+    const v8f quarter = zero + 0.25f, debris = zero + p.debris, tn = zero + tnew, vdt = zero + dt, rk = zero + p.rk;
     v8f rmaxv = zero;
     const v8i izero = {0}, one = izero + 1, step = izero + VL;
     v8i wlov = izero + INT_MAX, whiv = izero, negv = izero, badv = izero, col;
@@ -2347,7 +2426,7 @@ CT_SIMD_CLONES static void depth_row(sim *m, int r, float dt, float tnew)
     for (; c + VL <= hi; c += VL, col += step) {
         v8f zc = VLD(o.z + c), h0 = VLD(o.h + c);
         v8f qw = VLD(o.qx + c), qe = VLD(o.qx + c + 1), qn = VLD(o.qn + c), qs = VLD(o.qs + c);
-        v8f hn = h0 + ax * (qw - qe) + ay * (qn - qs) + rain;
+        v8f hn = h0 + ax * (qw - qe) + ay * (qn - qs) + (field ? (v8f)(VLD(o.rr + c) * rk) : rain);
         hn = VSEL(zc < zoff, hn, h0);
         VST(o.h + c, hn);
         negv |= hn < zero;
@@ -2392,12 +2471,24 @@ CT_SIMD_CLONES static void depth_row(sim *m, int r, float dt, float tnew)
     m->rflag[r] |= (uint8_t)(neg | bad << 1);
 }
 
+CT_SIMD_CLONES static void depth_row_uniform(sim *m, int r, float dt, float tnew) { depth_row_k(m, r, dt, tnew, 0); }
+CT_SIMD_CLONES static void depth_row_field(sim *m, int r, float dt, float tnew) { depth_row_k(m, r, dt, tnew, 1); }
+
+static inline void depth_row(sim *m, int r, float dt, float tnew)
+{
+    if (m->rain)
+        depth_row_field(m, r, dt, tnew);
+    else
+        depth_row_uniform(m, r, dt, tnew);
+}
+
 /*
  * The spans of this step from the wet spans of the last one (all of the grid when all is set:
- * the first step and while it rains), and the row bands of the threads: contiguous rows with
- * about the same number of active cells each.
+ * the first step and while uniform rain falls; with a rain field, each row's span also covers
+ * the cells it rains on, rsp), and the row bands of the threads: contiguous rows with about the
+ * same number of active cells each.
  */
-static void sim_plan(sim *m, int all, int nthreads)
+static void sim_plan(sim *m, int all, const int *rsp, int nthreads)
 {
     const int w = m->w, h = m->h;
     long long total = 0;
@@ -2413,6 +2504,10 @@ static void sim_plan(sim *m, int all, int nthreads)
                 int a = span_lo(m->wet, rr) - (k == 0), b = span_hi(m->wet, rr) + (k == 0);
                 lo = a < lo ? a : lo;
                 hi = b > hi ? b : hi;
+            }
+            if (rsp && span_lo(rsp, r) < span_hi(rsp, r)) {
+                lo = span_lo(rsp, r) < lo ? span_lo(rsp, r) : lo;
+                hi = span_hi(rsp, r) > hi ? span_hi(rsp, r) : hi;
             }
             lo = lo < 0 ? 0 : lo;
             hi = hi > w ? w : hi;
@@ -2742,6 +2837,269 @@ static ct_status read_points(ct_ctx *ctx, const char *key, const char *path, con
     *out = p;
     *nout = n;
     return CT_OK;
+}
+
+/* Inflow lines: each line's hydrograph (m³/s for the whole line) is shared among the cells it
+ * crosses in proportion to its length inside each. */
+typedef struct inflow_line {
+    int series;   /* index into the lines' series */
+    int first, n; /* its cells in the shared lists */
+    long long fid;
+} inflow_line;
+
+typedef struct line_set {
+    const domain *d;
+    const char *path, *field;
+    int fi; /* the series field, looked up at the first feature */
+    const named_series *ser;
+    int nser;
+    inflow_line *ln;
+    int nln, capln;
+    size_t *cell;
+    double *wt; /* metres of line in the cell, then the share of the line's flow */
+    int ncell, capcell;
+    double len, total, seglen; /* the current feature: metres on valid cells, in all; the segment's */
+    int nomem;
+} line_set;
+
+static void line_visit(void *u, int col, int row, double t0, double t1)
+{
+    line_set *ls = u;
+    const domain *d = ls->d;
+    double len = (t1 - t0) * ls->seglen;
+    if (len <= 0 || col < 0 || row < 0 || col >= d->w || row >= d->h ||
+        isnan(((const float *)ct_grid_cdata(d->dem))[(size_t)row * d->w + col]))
+        return; /* off the grid or on nodata: counted as the rest of the line's length */
+    ls->len += len;
+    size_t i = (size_t)row * d->w + col;
+    inflow_line *l = &ls->ln[ls->nln];
+    if (l->n > 0 && ls->cell[ls->ncell - 1] == i) { /* the next segment starts in the same cell */
+        ls->wt[ls->ncell - 1] += len;
+        return;
+    }
+    if (ls->ncell == ls->capcell) {
+        int nc = ls->capcell ? 2 * ls->capcell : 256;
+        size_t *c2 = realloc(ls->cell, (size_t)nc * sizeof *c2);
+        if (c2)
+            ls->cell = c2;
+        double *w2 = c2 ? realloc(ls->wt, (size_t)nc * sizeof *w2) : NULL;
+        if (w2)
+            ls->wt = w2;
+        if (!c2 || !w2) {
+            ls->nomem = 1;
+            return;
+        }
+        ls->capcell = nc;
+    }
+    ls->cell[ls->ncell] = i;
+    ls->wt[ls->ncell++] = len;
+    l->n++;
+}
+
+static ct_status line_feature(ct_ctx *ctx, ct_layer *l, ct_feature *f, const GEOSGeometry *g, ct_transform *tr,
+                              void *u)
+{
+    line_set *ls = u;
+    GEOSContextHandle_t gh = ct_geos(ctx);
+    long long fid = ct_feature_fid(f);
+    (void)l; /* its CRS was checked by inflow_lines_read */
+    int type = GEOSGeomTypeId_r(gh, g);
+    if (type != GEOS_LINESTRING && type != GEOS_MULTILINESTRING)
+        return ct_error(ctx, CT_ERR_INVALID, "%s: feature %lld: inflow_lines: a %s, not a line", ls->path, fid,
+                        GEOSGeomType_r(gh, g));
+    int si = 0;
+    if (ls->fi < 0 && ls->field && (ls->fi = ct_layer_field_index(l, ls->field)) < 0)
+        return ct_error(ctx, CT_ERR_INVALID, "%s: inflow_lines_field: the layer has no field '%s'", ls->path, ls->field);
+    if (ls->fi >= 0) {
+        const char *name = ct_feature_is_null(f, ls->fi) ? "" : ct_feature_raw(f, ls->fi);
+        for (si = 0; si < ls->nser && strcmp(ls->ser[si].name, name); si++)
+            ;
+        if (si == ls->nser)
+            return ct_error(ctx, CT_ERR_INVALID, "%s: feature %lld: series '%s' (field %s) is not in inflow_lines_series",
+                            ls->path, fid, name, ls->field);
+    } else if (ls->nser > 1) {
+        return ct_error(ctx, CT_ERR_USAGE, "%s: inflow_lines_series has %d series: name each line's in a field given "
+                        "by inflow_lines_field", ls->path, ls->nser);
+    }
+    if (ls->nln == ls->capln) {
+        int nc = ls->capln ? 2 * ls->capln : 16;
+        inflow_line *n2 = realloc(ls->ln, (size_t)nc * sizeof *n2);
+        if (!n2)
+            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        ls->ln = n2;
+        ls->capln = nc;
+    }
+    ls->ln[ls->nln] = (inflow_line){.series = si, .first = ls->ncell, .n = 0, .fid = fid};
+    ls->len = ls->total = 0;
+    GEOSGeometry *gt = NULL;
+    ct_status st = tr ? ct_transform_geom(ctx, tr, g, &gt) : CT_OK;
+    if (st)
+        return ct_error(ctx, st, "%s: feature %lld: %s", ls->path, fid, ct_ctx_errmsg(ctx));
+    const GEOSGeometry *gg = gt ? gt : g;
+    const domain *d = ls->d;
+    for (int k = 0; k < GEOSGetNumGeometries_r(gh, gg); k++) {
+        const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(gh, GEOSGetGeometryN_r(gh, gg, k));
+        unsigned int n = 0;
+        GEOSCoordSeq_getSize_r(gh, cs, &n);
+        double x0 = 0, y0 = 0, x1, y1;
+        for (unsigned int i = 0; i < n; i++, x0 = x1, y0 = y1) {
+            GEOSCoordSeq_getX_r(gh, cs, i, &x1);
+            GEOSCoordSeq_getY_r(gh, cs, i, &y1);
+            if (i == 0)
+                continue;
+            ls->seglen = hypot(x1 - x0, y1 - y0);
+            ls->total += ls->seglen;
+            seg_walk(d, (x0 - d->gt[0]) / d->gt[1], (y0 - d->gt[3]) / d->gt[5], (x1 - d->gt[0]) / d->gt[1],
+                     (y1 - d->gt[3]) / d->gt[5], line_visit, ls);
+        }
+    }
+    GEOSGeom_destroy_r(gh, gt);
+    if (ls->nomem)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    double total = ls->total, off = total - ls->len;
+    if (!(total > 0))
+        return ct_error(ctx, CT_ERR_INVALID, "%s: feature %lld: inflow line of zero length", ls->path, fid);
+    if (off > 1e-9 * total)
+        return ct_error(ctx, CT_ERR_INVALID, "%s: feature %lld: inflow_lines: %.3f m of the line's %.3f m lie off the "
+                        "DEM grid or on nodata cells: clip it to the grid", ls->path, fid, off, total);
+    inflow_line *ln = &ls->ln[ls->nln++];
+    for (int i = ln->first; i < ln->first + ln->n; i++)
+        ls->wt[i] /= ls->len;
+    return CT_OK;
+}
+
+/* Reads the inflow lines into ls; a layer without CRS is refused (each_feature would assume
+ * the DEM's): a hydrograph placed on the wrong cells is worse than no run. */
+static ct_status inflow_lines_read(ct_ctx *ctx, const domain *d, line_set *ls)
+{
+    ct_vsource *src = NULL;
+    ct_status st = ct_vsource_open(ctx, ls->path, &src);
+    if (st)
+        return st;
+    int nocrs = ct_vsource_layer_count(src) > 0 && !ct_layer_crs(ct_vsource_layer(src, 0));
+    ct_vsource_close(src);
+    if (nocrs)
+        return ct_error(ctx, CT_ERR_CRS, "%s: inflow_lines: the layer has no CRS: assign one (ogr2ogr -a_srs)", ls->path);
+    if ((st = each_feature(ctx, d, ls->path, line_feature, ls)))
+        return st;
+    if (!ls->nln)
+        return ct_error(ctx, CT_ERR_INVALID, "%s: inflow_lines: no lines", ls->path);
+    return CT_OK;
+}
+
+/* Rain fields: rainfall_raster (one grid from t = 0) or rainfall_grids (frames, each from its
+ * time to the next), in mm/h per cell, scaled by rainfall_series when it is given. Only the
+ * frame in force is held in memory. */
+typedef struct rain_field {
+    ct_series fr; /* frame times (v: the row) */
+    char **path;  /* per frame: the raster, NULL for 'none' (no rain) */
+    char where[1100];
+    int cur;      /* the frame in m->rain; -1: none loaded */
+    double sum;   /* mm/h summed over the valid cells of the frame */
+} rain_field;
+
+static void rain_field_free(rain_field *rf)
+{
+    for (int i = 0; i < rf->fr.n; i++)
+        free(rf->path[i]);
+    free(rf->path);
+    ct_series_free(&rf->fr);
+}
+
+/* Reads rainfall_grids: the paths resolve against the CSV's folder, and each is checked now
+ * (it opens, it has a CRS), so that a missing frame fails before the run starts, not hours in. */
+static ct_status rain_grids_read(ct_ctx *ctx, const char *csv, rain_field *rf)
+{
+    char **txt = NULL;
+    ct_status st = series_read_k(ctx, csv, &rf->fr, &txt);
+    if (st)
+        return st;
+    rf->path = txt;
+    const char *slash = strrchr(csv, '/');
+    int dirlen = slash ? (int)(slash - csv) + 1 : 0;
+    for (int i = 0; i < rf->fr.n && !st; i++) {
+        char *p = rf->path[i];
+        if (!strcasecmp(p, "none")) {
+            free(p);
+            rf->path[i] = NULL;
+            continue;
+        }
+        if (p[0] != '/' && dirlen) {
+            size_t len = (size_t)dirlen + strlen(p) + 1;
+            char *q = malloc(len);
+            if (!q)
+                return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            snprintf(q, len, "%.*s%s", dirlen, csv, p);
+            free(p);
+            rf->path[i] = p = q;
+        }
+        ct_raster *r = NULL;
+        if ((st = ct_raster_open(ctx, p, &r)))
+            st = ct_error(ctx, st, "%s: frame at %g s: %s", csv, rf->fr.t[i], ct_ctx_errmsg(ctx));
+        else if (!ct_raster_crs(r))
+            st = ct_error(ctx, CT_ERR_CRS, "%s: frame at %g s: %s: the raster has no CRS: assign one (gdal_edit.py "
+                          "-a_srs)", csv, rf->fr.t[i], p);
+        ct_raster_close(r);
+    }
+    return st;
+}
+
+/* Puts the frame in force at time t into m->rain (resampled onto the DEM grid), with the spans
+ * of rainy cells per row and the sum of rain over the grid. */
+static ct_status rain_frame(ct_ctx *ctx, const domain *d, sim *m, rain_field *rf, double t)
+{
+    int k = rf->cur >= 0 && rf->fr.t[rf->cur] <= t + 1e-6 ? rf->cur : -1; /* time only goes forward */
+    while (k + 1 < rf->fr.n && rf->fr.t[k + 1] <= t + 1e-6)
+        k++;
+    if (k == rf->cur)
+        return CT_OK;
+    rf->cur = k;
+    rf->sum = 0;
+    size_t n = (size_t)m->w * m->h;
+    memset(m->rain, 0, n * sizeof *m->rain);
+    for (int r = 0; r < m->h; r++)
+        m->rainsp[2 * r] = m->rainsp[2 * r + 1] = 0;
+    const char *path = k >= 0 ? rf->path[k] : NULL;
+    if (!path)
+        return CT_OK;
+    ct_grid *g = NULL;
+    ct_status st = ct_grid_read_onto(ctx, path, d->dem, NULL, &g);
+    if (st)
+        return ct_error(ctx, st, "%s: %s", rf->where, ct_ctx_errmsg(ctx));
+    const float *v = ct_grid_cdata(g);
+    long long uncovered = 0;
+    for (int r = 0; r < m->h && !st; r++) {
+        int lo = INT_MAX, hi = 0;
+        double rs = 0;
+        for (int c = 0; c < m->w; c++) {
+            size_t i = (size_t)r * m->w + c;
+            if (m->z[i] >= SIM_ZOFF)
+                continue;
+            if (isnan(v[i])) {
+                uncovered++;
+                continue;
+            }
+            if (!(v[i] >= 0 && v[i] < 1e4f)) {
+                st = ct_error(ctx, CT_ERR_INVALID, "%s: %s: %g mm/h at column %d, row %d of the DEM grid is not a rain "
+                              "intensity", rf->where, path, v[i], c, r);
+                break;
+            }
+            m->rain[i] = v[i];
+            rs += v[i];
+            if (v[i] > 0) {
+                lo = c < lo ? c : lo;
+                hi = c + 1;
+            }
+        }
+        rf->sum += rs;
+        if (lo < hi)
+            m->rainsp[2 * r] = lo, m->rainsp[2 * r + 1] = hi;
+    }
+    ct_grid_free(g);
+    if (!st && uncovered)
+        ct_log(ctx, CT_LOG_WARN, "%s: %s: %lld cells of the DEM get no rain (outside the raster or no data there)",
+               rf->where, path, uncovered);
+    return st;
 }
 
 /* Manning's n²: constant, a raster on the DEM grid, or land-use codes through a CSV table. */
@@ -3231,6 +3589,10 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
     sim_point *inf = NULL, *gau = NULL;
     int *inf_series = NULL;
     ct_series wl = {0}, rain = {0};
+    rain_field rf = {.cur = -1};
+    named_series *lser = NULL;
+    int nlser = 0;
+    line_set ls = {.fi = -1};
     size_t *bcells = NULL;
     ct_grid *bmask = NULL, *bmask_start = NULL;
     sim_rows rw = {0};
@@ -3332,6 +3694,46 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
             st = ct_error(ctx, CT_ERR_INVALID, "%s: negative rainfall %g mm/h at time %g", p, rain.v[i], rain.t[i]);
             goto out;
         }
+    const char *rr = ct_scenario_path(s, "rainfall_raster"), *rg = ct_scenario_path(s, "rainfall_grids");
+    if ((rr || rg) && (ct_scenario_get(s, "rainfall") || (rr && rg))) {
+        st = ct_error(ctx, CT_ERR_USAGE, "%s: give one of rainfall, rainfall_raster and rainfall_grids",
+                      ct_scenario_where(s, rr ? "rainfall_raster" : "rainfall_grids"));
+        goto out;
+    }
+    if (rr) { /* one frame from t = 0 */
+        snprintf(rf.where, sizeof rf.where, "%s: rainfall_raster", ct_scenario_where(s, "rainfall_raster"));
+        int cap = 0;
+        rf.path = calloc(1, sizeof *rf.path);
+        if (!rf.path || !(rf.path[0] = strdup(rr)) || (st = series_push(ctx, &rf.fr, &cap, 0, 0))) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    } else if (rg) {
+        snprintf(rf.where, sizeof rf.where, "%s: rainfall_grids", ct_scenario_where(s, "rainfall_grids"));
+        if ((st = rain_grids_read(ctx, rg, &rf)))
+            goto out;
+    }
+    if ((p = ct_scenario_path(s, "inflow_lines"))) {
+        const char *sp = ct_scenario_path(s, "inflow_lines_series");
+        if (!sp) {
+            st = ct_error(ctx, CT_ERR_USAGE, "%s: inflow_lines needs an inflow_lines_series (m3/s per line)",
+                          ct_scenario_where(s, "inflow_lines"));
+            goto out;
+        }
+        if ((st = read_bdy(ctx, sp, &lser, &nlser)))
+            goto out;
+        ls.d = &d;
+        ls.path = p;
+        ls.field = ct_scenario_get(s, "inflow_lines_field");
+        ls.ser = lser;
+        ls.nser = nlser;
+        if ((st = inflow_lines_read(ctx, &d, &ls)))
+            goto out;
+    } else if (ct_scenario_get(s, "inflow_lines_series")) {
+        st = ct_error(ctx, CT_ERR_USAGE, "%s: inflow_lines_series without inflow_lines",
+                      ct_scenario_where(s, "inflow_lines_series"));
+        goto out;
+    }
     if ((p = ct_scenario_path(s, "inflow"))) {
         const char *sp = ct_scenario_path(s, "inflow_series");
         if (!sp) {
@@ -3366,7 +3768,7 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
         st = ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: %d gauges: at most 256", p, ngau);
         goto out;
     }
-    if (!has_level && !ninf && !rain.n && rain_const == 0 && !ct_scenario_get(s, "initial_level")) {
+    if (!has_level && !ninf && !ls.nln && !rain.n && !rf.fr.n && rain_const == 0 && !ct_scenario_get(s, "initial_level")) {
         st = ct_error(ctx, CT_ERR_USAGE, "simulate: no water enters: give a level or water_level_series, inflow points, "
                       "or rain");
         goto out;
@@ -3382,6 +3784,16 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
     m.alpha = (float)alpha;
     m.qcentred = qcentred;
     rw.ngau = ngau;
+    if (rf.fr.n) {
+        m.rain = falloc((size_t)m.w * m.h, 0);
+        m.rainsp = spans_new(m.h);
+        if (!m.rain || !m.rainsp) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if ((st = rain_frame(ctx, &d, &m, &rf, 0))) /* the first frame, read now: a bad raster fails before the run */
+            goto out;
+    }
 
     /* output folder: a fixed partial folder, kept by a killed or cancelled run for --resume */
     if ((st = make_dir(ctx, outdir)))
@@ -3478,7 +3890,11 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
                           "with %.2f m of water: check the inflows and the DEM, or lower alpha", dt, dtmin, ck.t, hmax);
             goto out;
         }
+        if (m.rain && (st = rain_frame(ctx, &d, &m, &rf, ck.t)))
+            goto out;
         double tev = duration;
+        if (rf.cur + 1 < rf.fr.n && rf.fr.t[rf.cur + 1] < tev) /* steps end where a rain frame starts */
+            tev = rf.fr.t[rf.cur + 1];
         if (ck.next_out < tev)
             tev = ck.next_out;
         if (ngau && ck.next_gauge < tev)
@@ -3489,10 +3905,13 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
             dt = tev - ck.t;
         int gauge_now = ngau && ck.next_gauge <= ck.t + eps;
         if (!gauge_now || ck.t > 0 || opts->resume) {
-            m.rain_mps = (rain.n ? ct_series_at(&rain, ck.t + 0.5 * dt) : rain_const) / 3.6e6;
+            /* rain: mm/h (uniform) or a factor (of a field) at mid-step, applied as mm/h x rain_k */
+            double rs = rain.n ? ct_series_at(&rain, ck.t + 0.5 * dt) : m.rain ? 1 : rain_const;
+            m.rain_u = m.rain ? 0 : (float)rs;
+            m.rain_k = (float)((m.rain ? rs : 1) * dt / 3.6e6);
             /* the whole grid on the first step (cells wet from the start but below the
-             * threshold get their maxima) and while it rains */
-            sim_plan(&m, m.rain_mps > 0 || ck.steps == 0, nthreads);
+             * threshold get their maxima) and while uniform rain falls; where a field rains */
+            sim_plan(&m, m.rain_u > 0 || ck.steps == 0, m.rain && rs > 0 && rf.sum > 0 ? m.rainsp : NULL, nthreads);
             if (qcentred) {
                 float *tq = m.qx;
                 m.qx = m.qxo;
@@ -3513,7 +3932,18 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
                 st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
                 goto out;
             }
-            ck.rain += m.rain_mps * dt * m.cell_area * (double)m.nvalid;
+            /* the volume as the cells got it: float depth per cell, summed in double */
+            ck.rain += m.rain ? rf.sum * (double)m.rain_k * m.cell_area
+                              : (double)(m.rain_u * m.rain_k) * m.cell_area * (double)m.nvalid;
+            for (int i = 0; i < ls.nln; i++) {
+                const inflow_line *ln = &ls.ln[i];
+                double q = ct_series_at(&lser[ln->series].s, ck.t + 0.5 * dt); /* m³/s for the line */
+                for (int k = ln->first; k < ln->first + ln->n; k++) {
+                    m.hh[ls.cell[k]] += (float)(q * ls.wt[k] * dt / m.cell_area);
+                    sim_touch_cell(&m, ls.cell[k]);
+                }
+                ck.inflow += q * dt;
+            }
             for (int i = 0; i < ninf; i++) {
                 double q = ct_series_at(&ins[inf_series[i]].s, ck.t + 0.5 * dt) * m.dx; /* m²/s per unit width */
                 size_t c = (size_t)inf[i].row * m.w + inf[i].col;
@@ -3815,6 +4245,13 @@ out:
     free(ins);
     ct_series_free(&wl);
     ct_series_free(&rain);
+    rain_field_free(&rf);
+    for (int i = 0; i < nlser; i++)
+        ct_series_free(&lser[i].s);
+    free(lser);
+    free(ls.ln);
+    free(ls.cell);
+    free(ls.wt);
     sim_free(&m);
     domain_free(&d);
     return st;

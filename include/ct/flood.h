@@ -36,8 +36,13 @@
  * (2012, Water Resour. Res. 48) as an option: unit-width discharges on the cell faces updated
  * semi-implicitly with Manning friction, depths from continuity, an adaptive global time step
  * dt = alpha·dx/sqrt(g·hmax). Water-level boundaries (time series + SLR offset) hold the source
- * cells at the boundary level; inflow hydrographs enter at points or along lines; rain falls on
- * every cell. The state is single precision in flat row-major arrays (structure of arrays).
+ * cells at the boundary level; inflow hydrographs enter at points (m³/s per metre of width, as
+ * in LISFLOOD-FP) or along lines (m³/s for the line, shared among the cells it crosses in
+ * proportion to its length in each); rain falls on every cell, uniform or per cell from a raster
+ * or a series of rasters resampled onto the DEM grid (ct_grid_read_onto()), each in force from
+ * its time to the next's, optionally scaled by a factor series. Uniform rain and a rain field
+ * of the same mm/h give the same bits (both add mm/h × the step's depth per mm/h, in float).
+ * The state is single precision in flat row-major arrays (structure of arrays).
  * A step updates, in each row, one span of columns: the row's wet cells and their neighbours,
  * which are exactly the cells that can change (a face carries flow only next to a wet cell), so
  * the results are those of updating the whole grid, bit for bit, at the cost of the wet area.

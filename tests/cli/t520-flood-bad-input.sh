@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # ct-flood on bad input: a DEM with NaN cells or without CRS, points off the grid, a series that
-# goes back in time, a level below every cell, an unstable setting, bad scenario lines and keys.
+# goes back in time, a level below every cell, an unstable setting, bad scenario lines and keys,
+# rain rasters without CRS, rain grids out of order or missing, inflow lines off the grid or
+# without CRS.
 # Each gives a clear message naming the file/line/key, exit 1 (2 for usage), no crash, and
 # leaves the output folder as it was.
 . "$(dirname "$0")/lib.sh"
-plan 25
+plan 35
 
 mk() { # NAME AWK-z-EXPR [SRS]
     awk 'BEGIN { print "ncols 20"; print "nrows 15"; print "xllcorner 586000"; print "yllcorner 1109000"
@@ -62,6 +64,28 @@ printf 'time,q\n0,1e3\n3600,1e3\n' >"$T/flood.csv"
 run ct-flood simulate --dem "$T/good.tif" --set inflow="$T/one.csv" --set inflow_series="$T/flood.csv" --set min_timestep=0.05 --set duration=1h -o "$T/o"
 is "$rc" 1 "a collapsing time step stops the run: exit 1"
 like "$T/err" 'unstable: the time step collapsed to .* at t = ' "names the time step and the time"
+
+run ct-flood simulate --dem "$T/good.tif" --set rainfall_raster="$T/nocrs.tif" --set duration=1h -o "$T/o"
+is "$rc" 1 "a rain raster without CRS: exit 1"
+like "$T/err" '--set: rainfall_raster: .*nocrs.tif: the raster has no CRS' "names the key and the file"
+printf 'time,path\n0,good.tif\n1h,good.tif\n30min,good.tif\n' >"$T/frames.csv"
+run ct-flood simulate --dem "$T/good.tif" --set rainfall_grids="$T/frames.csv" --set duration=1h -o "$T/o"
+is "$rc" 1 "rain grids that go back in time: exit 1"
+like "$T/err" 'frames.csv:4: time 1800 does not increase' "names the file and line"
+printf 'time,path\n0,good.tif\n600,missing.tif\n' >"$T/frames2.csv"
+run ct-flood simulate --dem "$T/good.tif" --set rainfall_grids="$T/frames2.csv" --set duration=1h -o "$T/o"
+like "$T/err" 'frames2.csv: frame at 600 s: .*/missing.tif: no such file' "a missing rain grid names the series file, the frame and the path (exit $rc)"
+printf 'WKT,id\n"LINESTRING (586050 1109030, 586150 1109030)",1\n' >"$T/off.csv"
+ogr2ogr -q -a_srs EPSG:5897 "$T/off.gpkg" "$T/off.csv" -oo GEOM_POSSIBLE_NAMES=WKT -oo KEEP_GEOM_COLUMNS=NO
+ogr2ogr -q "$T/nocrs-lines.shp" "$T/off.csv" -oo GEOM_POSSIBLE_NAMES=WKT -oo KEEP_GEOM_COLUMNS=NO
+run ct-flood simulate --dem "$T/good.tif" --set inflow_lines="$T/off.gpkg" --set inflow_lines_series="$T/q.csv" --set duration=1h -o "$T/o"
+is "$rc" 1 "an inflow line half off the grid: exit 1"
+like "$T/err" "off.gpkg: feature 1: inflow_lines: 50.000 m of the line's 100.000 m lie off the DEM grid" "names the file, the feature and how much is off"
+run ct-flood simulate --dem "$T/good.tif" --set inflow_lines="$T/nocrs-lines.shp" --set inflow_lines_series="$T/q.csv" --set duration=1h -o "$T/o"
+is "$rc" 1 "an inflow line layer without CRS: exit 1"
+like "$T/err" 'nocrs-lines.shp: inflow_lines: the layer has no CRS' "names the file and the key"
+run ct-flood simulate --dem "$T/good.tif" --set rainfall_raster="$T/good.tif" --set rainfall=3 --set duration=1h -o "$T/o"
+is "$rc" 2 "rainfall and rainfall_raster together: a usage error"
 
 cat >"$T/bad.scn" <<'S'
 name = bad
