@@ -6,7 +6,7 @@
 # Each gives a clear message naming the file/line/key, exit 1 (2 for usage), no crash, and
 # leaves the output folder as it was.
 . "$(dirname "$0")/lib.sh"
-plan 35
+plan 36
 
 mk() { # NAME AWK-z-EXPR [SRS]
     awk 'BEGIN { print "ncols 20"; print "nrows 15"; print "xllcorner 586000"; print "yllcorner 1109000"
@@ -46,8 +46,10 @@ is "$rc" 1 "an inflow point off the grid: exit 1"
 like "$T/err" 'inflow.csv:3: inflow: point 590000.000 1109030.000 is off the DEM grid' "names the file, line and point"
 
 printf 'name,x,y\nA,586050,1109030\nB,586050,1000000\n' >"$T/gauges.csv"
-run ct-flood simulate --dem "$T/good.tif" --set inflow="$T/inflow.csv" --set gauges="$T/gauges.csv" --set inflow_series="$T/q.csv" --set duration=1h -o "$T/o"
-like "$T/err" 'off the DEM grid' "a gauge off the grid is refused as well"
+printf 'x,y\n586050,1109030\n' >"$T/in1.csv"
+run ct-flood simulate --dem "$T/good.tif" --set inflow="$T/in1.csv" --set gauges="$T/gauges.csv" --set inflow_series="$T/q.csv" --set duration=1h -o "$T/o"
+is "$rc" 1 "a gauge off the grid: exit 1"
+like "$T/err" 'gauges.csv:3: gauges: point 586050.000 1000000.000 is off the DEM grid' "names the file, line and point"
 
 printf 'time,level_m\n0,1.0\n3600,1.5\n1800,1.2\n' >"$T/tide.csv"
 run ct-flood simulate --dem "$T/good.tif" --set water_level_series="$T/tide.csv" --set duration=1h -o "$T/o"
