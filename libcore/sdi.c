@@ -219,13 +219,16 @@ static ct_status create_layer(ct_ctx *ctx, ct_sdi *s, const ct_sdi_layer_def *d,
                         ");"
                         "SELECT AddGeometryColumn('%s', 'geom', %d, '%s', 'XY');"
                         "SELECT CreateSpatialIndex('%s', 'geom');"
-                        /* SpatiaLite keeps its R*Tree and a last-modified time by triggers that
-                         * run SQL for every row: ten times the cost of the insert itself. The
-                         * SDI is written by ctgis only, which adds the R*Tree rows itself
-                         * (ct_sdi_put, index_rows). */
+                        /* SpatiaLite keeps its R*Tree, a last-modified time and the geometry
+                         * type and SRID by triggers that run SQL for every row (the type check
+                         * alone scans geometry_columns with lower() each time): ten times the
+                         * cost of the insert itself. The SDI is written by ctgis only, which
+                         * adds the R*Tree rows itself and checks the type (ct_sdi_put); the
+                         * SRID is the one it writes. */
                         "DROP TRIGGER gii_%s_geom; DROP TRIGGER giu_%s_geom; DROP TRIGGER gid_%s_geom;"
-                        "DROP TRIGGER tmi_%s_geom; DROP TRIGGER tmu_%s_geom; DROP TRIGGER tmd_%s_geom;",
-                        n, srid, d->geom_type, n, n, n, n, n, n, n);
+                        "DROP TRIGGER tmi_%s_geom; DROP TRIGGER tmu_%s_geom; DROP TRIGGER tmd_%s_geom;"
+                        "DROP TRIGGER ggi_%s_geom; DROP TRIGGER ggu_%s_geom;",
+                        n, srid, d->geom_type, n, n, n, n, n, n, n, n, n);
     len += snprintf(sql + len, sizeof sql - (size_t)len,
                     "CREATE UNIQUE INDEX %s_key ON %s(fkey) WHERE v_to IS NULL;"
                     "CREATE INDEX %s_source ON %s(source, v_to);"
@@ -692,8 +695,9 @@ static ct_status log_change(ct_ctx *ctx, ct_sdi *s, const char *layer, const cha
     return sdi_step(q) == SDI_DONE ? CT_OK : db_fail(ctx, s, "cannot write the change log");
 }
 
-/* The fids this version put or confirmed, in a temporary table private to the connection:
- * what a source no longer has is what ct_sdi_remove_unseen() removes. */
+/* The fids this version confirmed unchanged, in a temporary table private to the connection:
+ * with the features it wrote (v_from is this version), what a source no longer has is what
+ * ct_sdi_remove_unseen() removes. A first load into an empty layer never touches it. */
 static int ensure_seen_table(ct_ctx *ctx, ct_sdi *s)
 {
     if (s->seen_version == s->version)
@@ -744,8 +748,12 @@ static void feature_digest(const ct_sdi_layer_def *d, const char *const *values,
         EVP_DigestUpdate(m, wkb, wkblen);
     EVP_DigestFinal_ex(m, md, &mdlen);
     EVP_MD_CTX_free(m);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[64] = '\0';
 }
 
 ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
@@ -756,6 +764,19 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     GEOSContextHandle_t h = ct_geos(ctx);
     size_t wkblen = 0;
     unsigned char *wkb = NULL;
+    if (geom && !GEOSisEmpty_r(h, geom)) {
+        /* the layer's geometry type, as the column's type (PostGIS) or trigger (SpatiaLite) had
+         * it: polygons or multipolygons into a MULTIPOLYGON layer, lines into MULTILINESTRING */
+        int t = GEOSGeomTypeId_r(h, geom);
+        int lines = !strcmp(d->geom_type, "MULTILINESTRING");
+        if (lines ? t != GEOS_LINESTRING && t != GEOS_MULTILINESTRING : t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON) {
+            char *type = GEOSGeomType_r(h, geom);
+            ct_status st = ct_error(ctx, CT_ERR_FORMAT, "%s: a %s cannot go into %s (%s)", s->path, type ? type : "geometry",
+                                    d->name, d->geom_type);
+            GEOSFree_r(h, type);
+            return st;
+        }
+    }
     if (geom) {
         GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
         GEOSWKBWriter_setOutputDimension_r(h, w, 2);
@@ -766,9 +787,11 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     feature_digest(d, values, wkb, wkblen, digest);
 
     /* the current feature under this key, if any */
+    /* the statements are prepared once per connection: their text is built only then */
     const sdi_dialect *x = s->sql;
-    snprintf(sql, sizeof sql, "SELECT fid, digest, %s(geom), %s(geom), %s(geom), %s(geom) FROM %s"
-             " WHERE fkey = ? AND v_to IS NULL", x->xmin, x->ymin, x->xmax, x->ymax, d->name);
+    if (!s->stmt[SDI_STMT_FIND + layer])
+        snprintf(sql, sizeof sql, "SELECT fid, digest, %s(geom), %s(geom), %s(geom), %s(geom), v_from FROM %s"
+                 " WHERE fkey = ? AND v_to IS NULL", x->xmin, x->ymin, x->xmax, x->ymax, d->name);
     sdi_stmt *q = stmt(ctx, s, SDI_STMT_FIND + layer, sql);
     ct_status st = CT_OK;
     long long old_fid = -1;
@@ -786,7 +809,8 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     }
     if (found == SDI_ROW) {
         old_fid = sdi_column_int64(q, 0);
-        if (was_seen(ctx, s, old_fid)) {
+        /* written by this version, or confirmed by it: the key came twice */
+        if (sdi_column_int64(q, 6) == s->version || was_seen(ctx, s, old_fid)) {
             *op = CT_SDI_DUPLICATE;
             sdi_reset(q);
             goto out;
@@ -806,15 +830,17 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
         if ((st = ct_sdi_exec(ctx, s, sql)))
             goto out;
     }
-    int n = snprintf(sql, sizeof sql, "INSERT INTO %s(fkey, v_from, source, digest, geom", d->name);
-    for (int c = 0; c < d->ncolumns; c++)
-        n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", d->columns[c].name);
-    n += snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES (?, ?, ?, ?, ");
-    n += snprintf(sql + n, sizeof sql - (size_t)n, x->geom_in, s->srid);
-    for (int c = 0; c < d->ncolumns; c++)
-        n += snprintf(sql + n, sizeof sql - (size_t)n, ", ?");
-    /* SQLite gives the new fid as the last rowid (RETURNING would cost it 10 % of a put) */
-    snprintf(sql + n, sizeof sql - (size_t)n, ")%s", s->db.pg ? " RETURNING fid" : "");
+    if (!s->stmt[SDI_STMT_INSERT + layer]) {
+        int n = snprintf(sql, sizeof sql, "INSERT INTO %s(fkey, v_from, source, digest, geom", d->name);
+        for (int c = 0; c < d->ncolumns; c++)
+            n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", d->columns[c].name);
+        n += snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES (?, ?, ?, ?, ");
+        n += snprintf(sql + n, sizeof sql - (size_t)n, x->geom_in, s->srid);
+        for (int c = 0; c < d->ncolumns; c++)
+            n += snprintf(sql + n, sizeof sql - (size_t)n, ", ?");
+        /* SQLite gives the new fid as the last rowid (RETURNING would cost it 10 % of a put) */
+        snprintf(sql + n, sizeof sql - (size_t)n, ")%s", s->db.pg ? " RETURNING fid" : "");
+    }
     q = stmt(ctx, s, SDI_STMT_INSERT + layer, sql);
     if (!q) {
         st = CT_ERR_DB;
@@ -840,11 +866,10 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     }
     long long fid = s->db.pg ? sdi_column_int64(q, 0) : sdi_db_last_rowid(&s->db);
     sdi_reset(q);
-    if ((st = mark_seen(ctx, s, fid)))
-        goto out;
     /* SpatiaLite's R*Tree rows (PostgreSQL updates its GiST index itself) */
     if (!s->db.pg && isfinite(b[0])) {
-        snprintf(sql, sizeof sql, "INSERT INTO idx_%s_geom VALUES (?, ?, ?, ?, ?)", d->name);
+        if (!s->stmt[SDI_STMT_RTREE + layer])
+            snprintf(sql, sizeof sql, "INSERT INTO idx_%s_geom VALUES (?, ?, ?, ?, ?)", d->name);
         q = stmt(ctx, s, SDI_STMT_RTREE + layer, sql);
         if (!q) {
             st = CT_ERR_DB;
