@@ -563,6 +563,9 @@ int ct_sdi_field_restricted(const ct_sdi *s, const char *layer, const char *fiel
 /* ---------------------------------------------------------------------------------------- */
 /* Versions                                                                                  */
 
+static ct_status flush_changes(ct_ctx *ctx, ct_sdi *s);
+static void drop_changes(ct_sdi *s);
+
 ct_status ct_sdi_begin(ct_ctx *ctx, ct_sdi *s, const char *command, const char *kind, const char *source,
                        long long *version)
 {
@@ -611,7 +614,9 @@ ct_status ct_sdi_commit(ct_ctx *ctx, ct_sdi *s)
              " repaired = %lld WHERE version = %lld",
              s->counts.added, s->counts.changed, s->counts.removed, s->counts.rejected, s->counts.repaired,
              s->version);
-    ct_status st = ct_sdi_exec(ctx, s, sql);
+    ct_status st = flush_changes(ctx, s);
+    if (!st)
+        st = ct_sdi_exec(ctx, s, sql);
     /* Rasters are moved into the folder before COMMIT under their final, versioned names: if
      * the commit fails they are deleted again; a crash in between leaves only an orphan file
      * that no catalogue row names. */
@@ -640,6 +645,7 @@ void ct_sdi_rollback(ct_sdi *s)
     if (!s->in_version)
         return;
     sdi_db_exec(NULL, &s->db, "ROLLBACK");
+    drop_changes(s);
     s->seen_version = 0; /* the rollback dropped sdi_seen's rows (and the table, if this made it) */
     for (int i = 0; i < s->npending; i++) {
         unlink(s->pending[i].from);
@@ -679,20 +685,68 @@ static void envelope(ct_ctx *ctx, const GEOSGeometry *g, double b[4])
     }
 }
 
+static void drop_changes(ct_sdi *s)
+{
+    for (int i = 0; i < s->nchange; i++)
+        free(s->change[i].key);
+    s->nchange = 0;
+}
+
+/* Writes the change-log rows kept by log_change(), in their order: a full batch by one
+ * statement, a last partial one row by row. */
+static ct_status flush_changes(ct_ctx *ctx, ct_sdi *s)
+{
+    ct_status st = CT_OK;
+    int batch = s->nchange == SDI_CHANGE_BATCH;
+    sdi_stmt *q = NULL;
+    if (batch) {
+        if (!s->stmt[SDI_STMT_CHANGES]) {
+            char sql[SDI_CHANGE_BATCH * 28 + 64];
+            int n = snprintf(sql, sizeof sql, "INSERT INTO sdi_change VALUES ");
+            for (int i = 0; i < SDI_CHANGE_BATCH; i++)
+                n += snprintf(sql + n, sizeof sql - (size_t)n, "%s(?, ?, ?, ?, ?, ?, ?, ?)", i ? ", " : "");
+            s->stmt[SDI_STMT_CHANGES] = ct_sdi_prepare(ctx, s, sql);
+            if (s->stmt[SDI_STMT_CHANGES])
+                sdi_defer(s->stmt[SDI_STMT_CHANGES]);
+        } else {
+            sdi_reset(s->stmt[SDI_STMT_CHANGES]);
+        }
+        q = s->stmt[SDI_STMT_CHANGES];
+    }
+    for (int i = 0; !st && i < s->nchange; i++) {
+        if (!batch)
+            q = stmt(ctx, s, SDI_STMT_CHANGE, "INSERT INTO sdi_change VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        if (!q) {
+            st = CT_ERR_DB;
+            break;
+        }
+        int p = batch ? 8 * i : 0;
+        sdi_bind_int64(q, p + 1, s->version);
+        sdi_bind_text(q, p + 2, s->change[i].layer);
+        sdi_bind_text(q, p + 3, s->change[i].key);
+        sdi_bind_text(q, p + 4, s->change[i].op);
+        for (int k = 0; k < 4; k++)
+            if (isfinite(s->change[i].b[k]))
+                sdi_bind_double(q, p + 5 + k, s->change[i].b[k]);
+        if ((!batch || i == s->nchange - 1) && sdi_step(q) != SDI_DONE)
+            st = db_fail(ctx, s, "cannot write the change log");
+    }
+    drop_changes(s);
+    return st;
+}
+
+/* layer and op are static strings. */
 static ct_status log_change(ct_ctx *ctx, ct_sdi *s, const char *layer, const char *key, const char *op,
                             const double b[4])
 {
-    sdi_stmt *q = stmt(ctx, s, SDI_STMT_CHANGE, "INSERT INTO sdi_change VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!q)
-        return CT_ERR_DB;
-    sdi_bind_int64(q, 1, s->version);
-    sdi_bind_text(q, 2, layer);
-    sdi_bind_text(q, 3, key);
-    sdi_bind_text(q, 4, op);
-    for (int i = 0; i < 4; i++)
-        if (isfinite(b[i]))
-            sdi_bind_double(q, 5 + i, b[i]);
-    return sdi_step(q) == SDI_DONE ? CT_OK : db_fail(ctx, s, "cannot write the change log");
+    char *k = strdup(key);
+    if (!k)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    s->change[s->nchange].layer = layer;
+    s->change[s->nchange].op = op;
+    s->change[s->nchange].key = k;
+    memcpy(s->change[s->nchange].b, b, sizeof s->change[0].b);
+    return ++s->nchange == SDI_CHANGE_BATCH ? flush_changes(ctx, s) : CT_OK;
 }
 
 /* The fids this version confirmed unchanged, in a temporary table private to the connection:
@@ -1602,6 +1656,11 @@ ct_status ct_sdi_rasters(ct_ctx *ctx, ct_sdi *s, const char *prefix, ct_sdi_rast
 ct_status ct_sdi_changes(ct_ctx *ctx, ct_sdi *s, long long since, ct_sdi_change_fn fn, void *user)
 {
     char sql[256];
+    if (s->nchange) {
+        ct_status st = flush_changes(ctx, s);
+        if (st)
+            return st;
+    }
     snprintf(sql, sizeof sql, "SELECT version, layer, fkey, op, minx, miny, maxx, maxy FROM sdi_change WHERE version > ?"
              " ORDER BY version, %s", s->sql->insert_order);
     sdi_stmt *q = ct_sdi_prepare(ctx, s, sql);
