@@ -2675,34 +2675,97 @@ static void vdata_free(ct_ctx *ctx, vdata *d)
     free(d->F);
 }
 
-/* Reusable coordinate arrays of xf_geom. */
+/* Reusable coordinate arrays of xf_geom, and its memo of transformed points. */
+typedef struct xf_memo {
+    uint64_t x, y; /* the source point's bits */
+    double tx, ty;
+} xf_memo;
+
+enum { XF_MEMO = 1 << 15 };
+
 typedef struct xf_buf {
-    double *x, *y, *z;
+    double *x, *y, *z, *mx, *my;
+    unsigned *mi;
     unsigned cap;
+    xf_memo *memo;
 } xf_buf;
 
+static void xf_buf_free(xf_buf *b)
+{
+    free(b->x);
+    free(b->y);
+    free(b->z);
+    free(b->mx);
+    free(b->my);
+    free(b->mi);
+    free(b->memo);
+}
+
+static xf_memo *xf_slot(xf_buf *b, double x, double y, uint64_t *bx, uint64_t *by)
+{
+    memcpy(bx, &x, 8);
+    memcpy(by, &y, 8);
+    uint64_t h = (*bx * 0x9E3779B97F4A7C15ull) ^ (*by * 0xC2B2AE3D27D4EB4Full);
+    return &b->memo[(h ^ (h >> 29)) & (XF_MEMO - 1)];
+}
+
+/* cs transformed. Most vertices of a parcel layer are shared by two to four parcels read close
+ * together, so a small memo of the points last transformed, looked up by their exact bits,
+ * saves PROJ (the same point always gives the same result) half its work or more. */
 static GEOSCoordSequence *xf_seq(GEOSContextHandle_t h, ct_ctx *ctx, ct_transform *t, const GEOSCoordSequence *cs,
                                  xf_buf *b)
 {
-    unsigned n = 0, dim = 2;
+    unsigned n = 0, dim = 2, nm = 0;
     if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n) || !GEOSCoordSeq_getDimensions_r(h, cs, &dim))
         return NULL;
+    if (!b->memo) {
+        if (!(b->memo = malloc(XF_MEMO * sizeof *b->memo)))
+            return NULL;
+        for (unsigned i = 0; i < XF_MEMO; i++) /* no double has these bits (a NaN): no false hit */
+            b->memo[i] = (xf_memo){UINT64_MAX, UINT64_MAX, 0, 0};
+    }
     if (n > b->cap) {
         unsigned nc = n < 64 ? 64 : n;
-        double *x = realloc(b->x, nc * sizeof *x), *y = x ? realloc(b->y, nc * sizeof *y) : NULL,
-               *z = y ? realloc(b->z, nc * sizeof *z) : NULL;
-        if (x)
-            b->x = x;
-        if (y)
-            b->y = y;
-        if (!z)
+        double **arr[] = {&b->x, &b->y, &b->z, &b->mx, &b->my};
+        for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++) {
+            double *p = realloc(*arr[i], nc * sizeof *p);
+            if (!p)
+                return NULL;
+            *arr[i] = p;
+        }
+        unsigned *mi = realloc(b->mi, nc * sizeof *mi);
+        if (!mi)
             return NULL;
-        b->z = z;
+        b->mi = mi;
         b->cap = nc;
     }
     double *z = dim > 2 ? b->z : NULL;
-    if (!GEOSCoordSeq_copyToArrays_r(h, cs, b->x, b->y, z, NULL) || ct_transform_points(ctx, t, n, b->x, b->y, NULL))
+    if (!GEOSCoordSeq_copyToArrays_r(h, cs, b->x, b->y, z, NULL))
         return NULL;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t bx, by;
+        const xf_memo *m = xf_slot(b, b->x[i], b->y[i], &bx, &by);
+        if (m->x == bx && m->y == by) {
+            b->x[i] = m->tx;
+            b->y[i] = m->ty;
+        } else {
+            b->mx[nm] = b->x[i];
+            b->my[nm] = b->y[i];
+            b->mi[nm++] = i;
+        }
+    }
+    if (nm) {
+        if (ct_transform_points(ctx, t, nm, b->mx, b->my, NULL) != CT_OK)
+            return NULL;
+        for (unsigned k = 0; k < nm; k++) {
+            unsigned i = b->mi[k];
+            uint64_t bx, by;
+            xf_memo *m = xf_slot(b, b->x[i], b->y[i], &bx, &by);
+            *m = (xf_memo){bx, by, b->mx[k], b->my[k]};
+            b->x[i] = b->mx[k];
+            b->y[i] = b->my[k];
+        }
+    }
     return GEOSCoordSeq_copyFromArrays_r(h, b->x, b->y, z, NULL, n);
 }
 
@@ -2939,9 +3002,7 @@ static ct_status vread(ct_ctx *ctx, const vsrc *vs, vdata *d, double merc[4], do
     ct_merc_to_lonlat(merc[0], merc[1], &ll[0], &ll[1]);
     ct_merc_to_lonlat(merc[2], merc[3], &ll[2], &ll[3]);
 out:
-    free(xb.x);
-    free(xb.y);
-    free(xb.z);
+    xf_buf_free(&xb);
     ct_crs_free(merc_crs);
     ct_vsource_close(src);
     return st;
