@@ -295,68 +295,23 @@ static uint8_t *png_chunk(uint8_t *p, const char *type, const uint8_t *data, siz
     return p + 12 + len;
 }
 
-static inline int paeth(int a, int b, int c)
+/* Filters one row of bpp-byte pixels (stride sbpp in src: RGB is read from RGBA) with Sub.
+ * Measured on b700's relief (RGB, libdeflate level 4): the specification's adaptive choice
+ * among None, Sub, Up and Paeth (section 12.8) made 45.43 MB, Paeth alone 45.43 MB, Up 47.0 MB
+ * and Sub 45.71 MB (0.6 % more) for 6 % less CPU over the whole run than the adaptive choice. */
+static void png_filter_sub(const uint8_t *src, int w, int sbpp, int bpp, uint8_t *out)
 {
-    int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-    return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
-
-/* Filters one row of bpp-byte pixels with the filter (0, 1, 2 or 4) of least sum of absolute
- * values (the heuristic of the PNG specification, section 12.8); each filter has its own loop. */
-static void png_filter_row(const uint8_t *row, const uint8_t *prev, size_t n, int bpp, uint8_t *out)
-{
-    uint8_t buf[3][TS * 4 * 4];
-    uint8_t *sub = n <= sizeof buf[0] ? buf[0] : malloc(3 * n), *up = sub + (n <= sizeof buf[0] ? sizeof buf[0] : n),
-            *pa = up + (n <= sizeof buf[0] ? sizeof buf[0] : n);
-    if (!sub) {
-        out[0] = 0;
-        memcpy(out + 1, row, n);
-        return;
-    }
-    long s0 = 0, s1 = 0, s2 = 0, s4 = 0;
-    size_t b = (size_t)bpp;
-    for (size_t i = 0; i < n; i++)
-        s0 += abs((int8_t)row[i]);
-    for (size_t i = 0; i < n; i++) {
-        sub[i] = (uint8_t)(row[i] - (i >= b ? row[i - b] : 0));
-        s1 += abs((int8_t)sub[i]);
-    }
-    if (prev) {
-        for (size_t i = 0; i < n; i++) {
-            up[i] = (uint8_t)(row[i] - prev[i]);
-            s2 += abs((int8_t)up[i]);
-        }
-        for (size_t i = 0; i < b && i < n; i++) {
-            pa[i] = (uint8_t)(row[i] - prev[i]); /* a = c = 0: Paeth predicts b */
-            s4 += abs((int8_t)pa[i]);
-        }
-        for (size_t i = b; i < n; i++) {
-            pa[i] = (uint8_t)(row[i] - paeth(row[i - b], prev[i], prev[i - b]));
-            s4 += abs((int8_t)pa[i]);
-        }
-    } else
-        s2 = s4 = LONG_MAX; /* the first row: Up and Paeth equal None and Sub */
-    int f = 0;
-    long best = s0;
-    const uint8_t *src = row;
-    if (s1 < best) {
-        best = s1;
-        f = 1;
-        src = sub;
-    }
-    if (s2 < best) {
-        best = s2;
-        f = 2;
-        src = up;
-    }
-    if (s4 < best) {
-        f = 4;
-        src = pa;
-    }
-    out[0] = (uint8_t)f;
-    memcpy(out + 1, src, n);
-    if (n > sizeof buf[0])
-        free(sub);
+    out[0] = 1;
+    out++;
+    for (int k = 0; k < bpp; k++)
+        out[k] = src[k];
+    if (sbpp == bpp) /* one loop over the bytes, which the compiler vectorises */
+        for (size_t i = (size_t)bpp, n = (size_t)w * bpp; i < n; i++)
+            out[i] = (uint8_t)(src[i] - src[i - bpp]);
+    else
+        for (int x = 1; x < w; x++)
+            for (int k = 0; k < bpp; k++)
+                out[x * bpp + k] = (uint8_t)(src[x * sbpp + k] - src[(x - 1) * sbpp + k]);
 }
 
 /* Up to 256 distinct colours: palette index per pixel in idx, colours in pal. @return the
@@ -419,9 +374,9 @@ uint8_t *ct_png_encode(const uint8_t *rgba, int w, int h, int level, size_t *len
         bpp = 4;
     }
     size_t rowlen = (size_t)w * bpp, rawlen = (rowlen + 1) * h;
-    uint8_t *raw = malloc(rawlen), *row = malloc(rowlen), *prow = malloc(rowlen);
+    uint8_t *raw = malloc(rawlen);
     uint8_t *out = NULL;
-    if (!raw || !row || !prow)
+    if (!raw)
         goto done;
     for (int y = 0; y < h; y++) {
         const uint8_t *src = rgba + (size_t)y * w * 4;
@@ -430,15 +385,7 @@ uint8_t *ct_png_encode(const uint8_t *rgba, int w, int h, int level, size_t *len
             memcpy(raw + (rowlen + 1) * y + 1, idx + (size_t)y * w, rowlen);
             continue;
         }
-        if (ctype == 2)
-            for (int x = 0; x < w; x++)
-                memcpy(row + 3 * x, src + 4 * x, 3);
-        else
-            memcpy(row, src, rowlen);
-        png_filter_row(row, y ? prow : NULL, rowlen, bpp, raw + (rowlen + 1) * y);
-        uint8_t *t = prow;
-        prow = row;
-        row = t;
+        png_filter_sub(src, w, 4, bpp, raw + (rowlen + 1) * y);
     }
     /* one compressor per thread and level, kept: allocating one per tile costs more than the
      * compression of a small tile (it is several hundred KiB of fresh pages) */
@@ -498,8 +445,6 @@ uint8_t *ct_png_encode(const uint8_t *rgba, int w, int h, int level, size_t *len
 done:
     free(idx);
     free(raw);
-    free(row);
-    free(prow);
     return out;
 }
 
