@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -1636,7 +1637,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     /* DEFLATE level 1: per-level outputs dominate the run time, and level 6 shrinks these
      * mostly-constant rasters by only a few per cent more; written directly, not through
      * GDAL's COG driver, which compresses everything twice (ct_cog_opts.direct) */
-    ct_cog_opts cog = {.overview_resampling = "NEAREST", .level = 1, .direct = 1};
+    ct_cog_opts cog = {.overview_resampling = "NEAREST", .level = 1, .direct = 1, .defer_sync = 1};
     for (int i = 0; i < nl; i++) {
         float H = (float)lr[i].level;
         int rank = 1; /* cells labelled 1..rank are under level H */
@@ -1693,7 +1694,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         if (dp) {
             snprintf(lr[i].depth, sizeof lr[i].depth, "%s/depth-%s.tif", outdir, lab);
             snprintf(name, sizeof name, "depth-%s.tif", lab);
-            ct_cog_opts dcog = {.level = 1, .direct = 1};
+            ct_cog_opts dcog = {.level = 1, .direct = 1, .defer_sync = 1};
             if ((st = ct_grid_write_cog(ctx, dep, ct_flood_stage_path(sg, name), &dcog)))
                 goto out;
         }
@@ -1771,6 +1772,19 @@ const char *ct_flood_stage_path(ct_stage *sg, const char *name)
 ct_status ct_flood_stage_commit(ct_ctx *ctx, ct_stage *sg)
 {
     char a[1400], b[1400];
+    for (int i = 0; i < sg->n; i++) { /* on disk before in place (some were written without waiting) */
+        snprintf(a, sizeof a, "%s/%s", sg->dir, sg->names[i]);
+        int fd = open(a, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        if (fsync(fd) != 0) {
+            ct_status st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", a, strerror(errno));
+            close(fd);
+            ct_flood_stage_abort(sg);
+            return st;
+        }
+        close(fd);
+    }
     for (int i = 0; i < sg->n; i++) {
         snprintf(a, sizeof a, "%s/%s", sg->dir, sg->names[i]);
         snprintf(b, sizeof b, "%s/%s", sg->outdir, sg->names[i]);

@@ -942,7 +942,7 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
 
 /* Tile (tx, ty) of a level into raw (predicted, padded with zeros), compressed into out.
  * *uniform is set when every cell of the tile (padding included) has the same bytes. */
-static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx, int ty, uint8_t *raw, uint8_t *tmp,
+static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx, int ty, uint8_t *raw, uint8_t *restrict tmp,
                        struct libdeflate_compressor *comp, uint8_t *out, size_t cap, int *uniform)
 {
     const size_t rowb = (size_t)bs * es, tileb = rowb * bs;
@@ -958,25 +958,39 @@ static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx,
     }
     *uniform = memcmp(raw, raw + es, tileb - es) == 0;
     for (int r = 0; r < bs; r++) {
-        uint8_t *d = raw + (size_t)r * rowb;
+        uint8_t *restrict d = raw + (size_t)r * rowb;
         if (pred == 3) { /* TIFF floating-point predictor: bytes in planes, most significant first */
-            for (int i = 0; i < bs; i++)
-                for (size_t k = 0; k < es; k++)
-                    tmp[(es - 1 - k) * bs + i] = d[i * es + k];
-            memcpy(d, tmp, rowb);
-            for (size_t i = rowb - 1; i > 0; i--)
-                d[i] = (uint8_t)(d[i] - d[i - 1]);
+            if (es == 4) {
+                const uint32_t *u = (const uint32_t *)d;
+                for (int i = 0; i < bs; i++) {
+                    uint32_t x = u[i];
+                    tmp[i] = (uint8_t)(x >> 24);
+                    tmp[bs + i] = (uint8_t)(x >> 16);
+                    tmp[2 * bs + i] = (uint8_t)(x >> 8);
+                    tmp[3 * bs + i] = (uint8_t)x;
+                }
+            } else {
+                for (int i = 0; i < bs; i++)
+                    for (size_t k = 0; k < es; k++)
+                        tmp[(es - 1 - k) * bs + i] = d[i * es + k];
+            }
+            d[0] = tmp[0];
+            for (size_t i = 1; i < rowb; i++)
+                d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
         } else if (es == 1) {
-            for (int i = bs - 1; i > 0; i--)
-                d[i] = (uint8_t)(d[i] - d[i - 1]);
+            memcpy(tmp, d, rowb);
+            for (int i = 1; i < bs; i++)
+                d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
         } else if (es == 2) {
-            uint16_t *u = (uint16_t *)d;
-            for (int i = bs - 1; i > 0; i--)
-                u[i] = (uint16_t)(u[i] - u[i - 1]);
+            uint16_t *u = (uint16_t *)d, *t = (uint16_t *)tmp;
+            memcpy(t, u, rowb);
+            for (int i = 1; i < bs; i++)
+                u[i] = (uint16_t)(t[i] - t[i - 1]);
         } else {
-            uint32_t *u = (uint32_t *)d;
-            for (int i = bs - 1; i > 0; i--)
-                u[i] -= u[i - 1];
+            uint32_t *u = (uint32_t *)d, *t = (uint32_t *)tmp;
+            memcpy(t, u, rowb);
+            for (int i = 1; i < bs; i++)
+                u[i] = t[i] - t[i - 1];
         }
     }
     return libdeflate_zlib_compress(comp, raw, tileb, out, cap);
@@ -1261,7 +1275,8 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     if (!(hdr = calloc(1, hlen)))
         goto nomem;
     cog_header(hdr, &hlen, big, g, pred, bs, lv, nl, geo, ngeo);
-    if (pwrite_all(fd, hdr, hlen, 0) || fsync(fd) != 0 || close(fd) != 0) {
+    if (pwrite_all(fd, hdr, hlen, 0) ||
+        (o->defer_sync ? sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) : fsync(fd)) != 0 || close(fd) != 0) {
         fd = -1;
         st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
         goto out;

@@ -157,6 +157,13 @@ typedef struct ct_cog_opts {
      * "NEAREST" its first (north-west) cell; other resamplings are CT_ERR_USAGE.
      */
     int direct;
+    /**
+     * With direct: 1 starts writing the file to disk (sync_file_range) but does not wait for
+     * it before the rename; the caller makes it durable (fsync) before relying on it, so that
+     * the disk works while the next output is computed. ct-flood fsyncs its staged outputs
+     * before it moves them into place.
+     */
+    int defer_sync;
 } ct_cog_opts;
 
 /**
