@@ -2295,6 +2295,8 @@ typedef float v8f_u __attribute__((vector_size(16), aligned(4), may_alias)); /* 
 #define VSEL(m, a, b) ((v8f)((((v8i)(a)) & (m)) | (((v8i)(b)) & ~(m))))
 #define VSELI(m, a, b) (((a) & (m)) | ((b) & ~(m)))
 #define VMAX(a, b) VSEL((a) > (b), (a), (b))
+_Static_assert(VL == 4, "VANY tests 4 lanes");
+#define VANY(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3]) != 0)
 
 typedef struct depth_par {
     float ax, ay, rain, thr, arr, debris, dt, tnew;
@@ -2372,23 +2374,37 @@ CT_SIMD_CLONES static void depth_row(sim *m, int r, float dt, float tnew)
         whiv = VSELI(wt, col + one, whiv);
         v8f hp = VMAX(hn, zero);
         rmaxv = VMAX(rmaxv, hp);
+        /* the running maxima change at few cells per step: each is stored only where it does,
+         * time of maximum and arrival read only then (an untouched cache line costs no
+         * memory traffic); a cell not yet arrived has no duration, so du == 0 tells where
+         * arrival needs a look */
         v8f mh = VLD(o.mh + c);
         v8i deeper = hp > mh;
-        VST(o.tm + c, VSEL(deeper, tn, VLD(o.tm + c)));
-        VST(o.mh + c, VSEL(deeper, hp, mh));
+        if (VANY(deeper)) {
+            VST(o.tm + c, VSEL(deeper, tn, VLD(o.tm + c)));
+            VST(o.mh + c, VSEL(deeper, hp, mh));
+        }
         v8i over = hp >= arr;
-        v8f ar = VLD(o.ar + c);
-        VST(o.ar + c, VSEL(over & (ar < zero), tn, ar));
-        VST(o.du + c, VLD(o.du + c) + VSEL(over, vdt, zero));
+        v8f du = VLD(o.du + c);
+        if (VANY(over & (du == zero))) {
+            v8f ar = VLD(o.ar + c);
+            VST(o.ar + c, VSEL(over & (ar < zero), tn, ar));
+        }
+        if (VANY(over))
+            VST(o.du + c, du + VSEL(over, vdt, zero));
         v8i w1 = hp > cm;
         v8f hs = VMAX(hp, thr);
         v8f vx = half * (qw + qe) / hs, vy = half * (qn + qs) / hs;
         v8f v = vx * vx + vy * vy;
         for (int k = 0; k < VL; k++)
             v[k] = sqrtf(v[k]);
-        VST(o.mv + c, VSEL(w1, VMAX(VLD(o.mv + c), v), VLD(o.mv + c)));
+        v8f mv = VLD(o.mv + c), nmv = VSEL(w1, VMAX(mv, v), mv);
+        if (VANY((v8i)nmv != (v8i)mv))
+            VST(o.mv + c, nmv);
         v8f hz = hp * (v + half) + VSEL(hp > quarter, debris, zero);
-        VST(o.mz + c, VSEL(w1, VMAX(VLD(o.mz + c), hz), VLD(o.mz + c)));
+        v8f mz = VLD(o.mz + c), nmz = VSEL(w1, VMAX(mz, hz), mz);
+        if (VANY((v8i)nmz != (v8i)mz))
+            VST(o.mz + c, nmz);
     }
     float rmax = 0;
     int wlo = INT_MAX, whi = 0, neg = 0, bad = 0;
