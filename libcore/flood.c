@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -1705,8 +1706,9 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     float *dp = dep ? ct_grid_data(dep) : NULL;
     long long n = (long long)d.w * d.h;
     /* DEFLATE level 1: per-level outputs dominate the run time, and level 6 shrinks these
-     * mostly-constant rasters by only a few per cent more */
-    ct_cog_opts cog = {.overview_resampling = "NEAREST", .level = 1};
+     * mostly-constant rasters by only a few per cent more; written directly, not through
+     * GDAL's COG driver, which compresses everything twice (ct_cog_opts.direct) */
+    ct_cog_opts cog = {.overview_resampling = "NEAREST", .level = 1, .direct = 1, .defer_sync = 1};
     for (int i = 0; i < nl; i++) {
         float H = (float)lr[i].level;
         int rank = 1; /* cells labelled 1..rank are under level H */
@@ -1763,7 +1765,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         if (dp) {
             snprintf(lr[i].depth, sizeof lr[i].depth, "%s/depth-%s.tif", outdir, lab);
             snprintf(name, sizeof name, "depth-%s.tif", lab);
-            ct_cog_opts dcog = {.level = 1};
+            ct_cog_opts dcog = {.level = 1, .direct = 1, .defer_sync = 1};
             if ((st = ct_grid_write_cog(ctx, dep, ct_flood_stage_path(sg, name), &dcog)))
                 goto out;
         }
@@ -1841,6 +1843,19 @@ const char *ct_flood_stage_path(ct_stage *sg, const char *name)
 ct_status ct_flood_stage_commit(ct_ctx *ctx, ct_stage *sg)
 {
     char a[1400], b[1400];
+    for (int i = 0; i < sg->n; i++) { /* on disk before in place (some were written without waiting) */
+        snprintf(a, sizeof a, "%s/%s", sg->dir, sg->names[i]);
+        int fd = open(a, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        if (fsync(fd) != 0) {
+            ct_status st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", a, strerror(errno));
+            close(fd);
+            ct_flood_stage_abort(sg);
+            return st;
+        }
+        close(fd);
+    }
     for (int i = 0; i < sg->n; i++) {
         snprintf(a, sizeof a, "%s/%s", sg->dir, sg->names[i]);
         snprintf(b, sizeof b, "%s/%s", sg->outdir, sg->names[i]);
@@ -2354,6 +2369,8 @@ typedef float v8f_u __attribute__((vector_size(16), aligned(4), may_alias)); /* 
 #define VSEL(m, a, b) ((v8f)((((v8i)(a)) & (m)) | (((v8i)(b)) & ~(m))))
 #define VSELI(m, a, b) (((a) & (m)) | ((b) & ~(m)))
 #define VMAX(a, b) VSEL((a) > (b), (a), (b))
+_Static_assert(VL == 4, "VANY tests 4 lanes");
+#define VANY(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3]) != 0)
 
 typedef struct depth_par {
     float ax, ay, rain, thr, arr, debris, dt, tnew, rk;
@@ -2436,23 +2453,37 @@ static inline __attribute__((always_inline)) void depth_row_k(sim *m, int r, flo
         whiv = VSELI(wt, col + one, whiv);
         v8f hp = VMAX(hn, zero);
         rmaxv = VMAX(rmaxv, hp);
+        /* the running maxima change at few cells per step: each is stored only where it does,
+         * time of maximum and arrival read only then (an untouched cache line costs no
+         * memory traffic); a cell not yet arrived has no duration, so du == 0 tells where
+         * arrival needs a look */
         v8f mh = VLD(o.mh + c);
         v8i deeper = hp > mh;
-        VST(o.tm + c, VSEL(deeper, tn, VLD(o.tm + c)));
-        VST(o.mh + c, VSEL(deeper, hp, mh));
+        if (VANY(deeper)) {
+            VST(o.tm + c, VSEL(deeper, tn, VLD(o.tm + c)));
+            VST(o.mh + c, VSEL(deeper, hp, mh));
+        }
         v8i over = hp >= arr;
-        v8f ar = VLD(o.ar + c);
-        VST(o.ar + c, VSEL(over & (ar < zero), tn, ar));
-        VST(o.du + c, VLD(o.du + c) + VSEL(over, vdt, zero));
+        v8f du = VLD(o.du + c);
+        if (VANY(over & (du == zero))) {
+            v8f ar = VLD(o.ar + c);
+            VST(o.ar + c, VSEL(over & (ar < zero), tn, ar));
+        }
+        if (VANY(over))
+            VST(o.du + c, du + VSEL(over, vdt, zero));
         v8i w1 = hp > cm;
         v8f hs = VMAX(hp, thr);
         v8f vx = half * (qw + qe) / hs, vy = half * (qn + qs) / hs;
         v8f v = vx * vx + vy * vy;
         for (int k = 0; k < VL; k++)
             v[k] = sqrtf(v[k]);
-        VST(o.mv + c, VSEL(w1, VMAX(VLD(o.mv + c), v), VLD(o.mv + c)));
+        v8f mv = VLD(o.mv + c), nmv = VSEL(w1, VMAX(mv, v), mv);
+        if (VANY((v8i)nmv != (v8i)mv))
+            VST(o.mv + c, nmv);
         v8f hz = hp * (v + half) + VSEL(hp > quarter, debris, zero);
-        VST(o.mz + c, VSEL(w1, VMAX(VLD(o.mz + c), hz), VLD(o.mz + c)));
+        v8f mz = VLD(o.mz + c), nmz = VSEL(w1, VMAX(mz, hz), mz);
+        if (VANY((v8i)nmz != (v8i)mz))
+            VST(o.mz + c, nmz);
     }
     float rmax = 0;
     int wlo = INT_MAX, whi = 0, neg = 0, bad = 0;

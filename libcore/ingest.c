@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,8 @@ typedef struct run {
     tally t;
     double area[4];
     int isrc, nsrc;       /* progress: this source of how many */
+    struct coverage *cov; /* parcels: where the sheet checks collect what was loaded */
+    const char *sum;      /* the checksum of the source being loaded (checksum()) */
 } run;
 
 /* The JSON text of a feature's raw attributes, decoded where possible, for sdi_reject. */
@@ -286,6 +289,10 @@ static ct_status finding(run *r, const char *source, const char *key, const char
         r->t.repaired++;
     return ct_sdi_report(r->ctx, r->sdi, r->layer, source, key, kind, value, detail);
 }
+
+struct coverage;
+static void coverage_add(struct coverage *c, GEOSContextHandle_t h, const char *sheet, const char *key,
+                         GEOSGeometry *g, int repaired);
 
 /*
  * Validates, repairs and puts one feature. geom is owned by the caller; values[] follow the
@@ -400,13 +407,16 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
             st = finding(r, source, key, "duplicate_number", NAN, detail);
         }
     }
-    GEOSGeom_destroy_r(h, g);
     if (!st && *repaired)
         st = finding(r, source, key, "repaired", NAN, repaired);
     if (!st && *mapped)
         st = finding(r, source, key, "code_mapped", NAN, mapped);
     if (!st && *mismatch)
         st = finding(r, source, key, "area_mismatch", mismatch_m2, mismatch);
+    if (!st && r->cov && op != CT_SDI_DUPLICATE)
+        coverage_add(r->cov, h, values[0], key, g, *repaired != 0);
+    else
+        GEOSGeom_destroy_r(h, g);
     if (st)
         return ct_error(ctx, st, "%s: feature %s: %s", source, id, ct_ctx_errmsg(ctx));
     r->t.loaded++;
@@ -420,19 +430,79 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Overlaps and gaps between the parcels of one source, sheet by sheet (memory: one sheet).  */
+/* Overlaps and gaps between the parcels of one source, sheet by sheet (memory: a few sheets) */
 
-typedef struct sheet_parcels {
+/* A finding of the sheet checks, kept until the sheet's turn to be written. */
+typedef struct sheet_finding {
+    char *key, *kind, *detail;
+    double value;
+} sheet_finding;
+
+/* The parcels of one sheet as loaded (final keys, repaired geometries), then what the checks
+ * found in them. */
+typedef struct sheet_job {
+    char *sheet;
     GEOSGeometry **g;
     char **key;
+    unsigned char *repaired; /* repaired by this load: a gap it leaves is the repair's */
     size_t n, cap;
-    json_object *repaired; /* keys of the parcels repaired by this load */
-} sheet_parcels;
+    sheet_finding *f;
+    size_t nf, capf;
+    struct sheet_job *next, *queue_next;
+} sheet_job;
+
+static void sheet_add(sheet_job *j, GEOSGeometry *g, const char *key, int repaired)
+{
+    if (j->n == j->cap) {
+        j->cap = j->cap ? 2 * j->cap : 1024;
+        j->g = realloc(j->g, j->cap * sizeof *j->g);
+        j->key = realloc(j->key, j->cap * sizeof *j->key);
+        j->repaired = realloc(j->repaired, j->cap);
+    }
+    j->g[j->n] = g;
+    j->key[j->n] = strdup(key);
+    j->repaired[j->n++] = (unsigned char)repaired;
+}
+
+static void sheet_found(sheet_job *j, const char *key, const char *kind, double value, const char *detail)
+{
+    if (j->nf == j->capf)
+        j->f = realloc(j->f, (j->capf = j->capf ? 2 * j->capf : 16) * sizeof *j->f);
+    j->f[j->nf++] = (sheet_finding){strdup(key), strdup(kind), strdup(detail), value};
+}
+
+/* Frees the parcels (findings stay). */
+static void sheet_drop_parcels(GEOSContextHandle_t h, sheet_job *j)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        if (j->g[i])
+            GEOSGeom_destroy_r(h, j->g[i]);
+        free(j->key[i]);
+    }
+    free(j->g);
+    free(j->key);
+    free(j->repaired);
+    j->g = NULL;
+    j->key = NULL;
+    j->repaired = NULL;
+    j->n = j->cap = 0;
+}
+
+static void sheet_free(GEOSContextHandle_t h, sheet_job *j)
+{
+    sheet_drop_parcels(h, j);
+    for (size_t i = 0; i < j->nf; i++) {
+        free(j->f[i].key);
+        free(j->f[i].kind);
+        free(j->f[i].detail);
+    }
+    free(j->f);
+    free(j->sheet);
+    free(j);
+}
 
 typedef struct pair_query {
-    GEOSContextHandle_t h;
     size_t self;
-    const GEOSPreparedGeometry *pg;
     size_t *hits;
     size_t nhits, cap;
 } pair_query;
@@ -448,51 +518,107 @@ static void collect_pair(void *item, void *user)
     q->hits[q->nhits++] = j;
 }
 
-static ct_status check_sheet(run *r, const char *source, const char *sheet, sheet_parcels *sp)
+/* The union of a sheet whose coverage union failed: the coverage union of the parcels that
+ * meet no other, joined to those that do by a general union of a few geometries; the general
+ * union of the whole sheet when that too fails (edges that do not match, say). */
+static GEOSGeometry *sheet_union(GEOSContextHandle_t h, const GEOSGeometry *const *g, size_t n,
+                                 const unsigned char *meets, const GEOSGeometry *all)
 {
-    GEOSContextHandle_t h = ct_geos(r->ctx);
-    ct_status st = CT_OK;
+    GEOSGeometry **rest = malloc((n + 1) * sizeof *rest), **parts = malloc((n + 2) * sizeof *parts);
+    size_t nrest = 0, nparts = 0;
+    double sum = 0, a = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (meets[i]) {
+            parts[nparts++] = GEOSGeom_clone_r(h, g[i]);
+        } else {
+            rest[nrest++] = GEOSGeom_clone_r(h, g[i]);
+            GEOSArea_r(h, g[i], &a);
+            sum += a;
+        }
+    }
+    GEOSGeometry *cov = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, rest, (unsigned)nrest);
+    GEOSGeometry *cu = cov ? GEOSCoverageUnion_r(h, cov) : NULL;
+    if (cu && !(GEOSisValid_r(h, cu) == 1 && GEOSArea_r(h, cu, &a) && fabs(a - sum) <= 1e-9 * sum)) {
+        GEOSGeom_destroy_r(h, cu);
+        cu = NULL;
+    }
+    if (cov)
+        GEOSGeom_destroy_r(h, cov);
+    else
+        for (size_t i = 0; i < nrest; i++)
+            GEOSGeom_destroy_r(h, rest[i]);
+    GEOSGeometry *u = NULL;
+    if (cu) {
+        parts[nparts++] = cu;
+        GEOSGeometry *c = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)nparts);
+        if (c) {
+            u = GEOSUnaryUnion_r(h, c);
+            GEOSGeom_destroy_r(h, c);
+            nparts = 0;
+        }
+    }
+    for (size_t i = 0; i < nparts; i++)
+        GEOSGeom_destroy_r(h, parts[i]);
+    free(rest);
+    free(parts);
+    return u ? u : all ? GEOSUnaryUnion_r(h, all) : NULL;
+}
+
+/* The checks of one sheet: GEOS only, no SDI access, so that it can run on a worker thread with
+ * the worker's GEOS handle h. The findings go to j->f; the parcels are freed. */
+static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
+{
     char detail[400];
     /* The sheet's union, for the overlap test and the gaps. A sheet is a coverage: parcels share
      * their edges and do not overlap, and then GEOS's coverage union (dropping the shared edges,
-     * close to linear) gives it at a fraction of the cost of a general union. The general union
-     * is the fallback when the coverage union is not a valid polygon, or its area is not the sum
-     * of the parcels' areas: then parcels overlap or their edges do not match. */
+     * close to linear) gives it at a fraction of the cost of a general union. When the coverage
+     * union is not a valid polygon, or its area is not the sum of the parcels' areas, parcels
+     * overlap or their edges do not match: then the pairs of parcels whose interiors meet are
+     * found and the overlaps reported, and the union is the coverage union of the other
+     * parcels, joined to those (the general union of the whole sheet is the last resort). */
     double sum = 0, ua = 0;
-    for (size_t i = 0; i < sp->n; i++) {
+    for (size_t i = 0; i < j->n; i++) {
         double a = 0;
-        GEOSArea_r(h, sp->g[i], &a);
+        GEOSArea_r(h, j->g[i], &a);
         sum += a;
     }
-    GEOSGeometry *all = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, sp->g, (unsigned)sp->n);
+    GEOSGeometry *all = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, j->g, (unsigned)j->n);
+    if (all) /* the collection owns the parcels now */
+        for (size_t i = 0; i < j->n; i++)
+            j->g[i] = NULL;
     GEOSGeometry *u = all ? GEOSCoverageUnion_r(h, all) : NULL;
     if (u && !(GEOSisValid_r(h, u) == 1 && GEOSArea_r(h, u, &ua) && fabs(ua - sum) <= 1e-9 * sum)) {
         GEOSGeom_destroy_r(h, u);
         u = NULL;
     }
-    if (!u && all && (u = GEOSUnaryUnion_r(h, all)))
-        GEOSArea_r(h, u, &ua);
+    const GEOSGeometry **g = malloc((j->n + 1) * sizeof *g);
+    for (size_t i = 0; i < j->n; i++)
+        g[i] = all ? GEOSGetGeometryN_r(h, all, (int)i) : j->g[i];
 
-    /* Overlaps add up to what the parcels' areas exceed their union by: below survey precision
-     * (0.01 m²) no pair can overlap by more, and the pairwise tests are skipped. */
-    if (!u || sum - ua >= 0.01) {
+    /* The pairwise tests, when the coverage union failed. (Overlaps add up to what the parcels'
+     * areas exceed their union by: when it holds, no pair overlaps.) */
+    unsigned char *meets = u ? NULL : calloc(j->n + 1, 1);
+    if (meets) {
         GEOSSTRtree *tree = GEOSSTRtree_create_r(h, 10);
-        for (size_t i = 0; i < sp->n; i++)
-            GEOSSTRtree_insert_r(h, tree, sp->g[i], (void *)(uintptr_t)(i + 1));
-        pair_query q = {.h = h};
-        for (size_t i = 0; !st && i < sp->n; i++) {
+        for (size_t i = 0; i < j->n; i++)
+            GEOSSTRtree_insert_r(h, tree, g[i], (void *)(uintptr_t)(i + 1));
+        pair_query q = {0};
+        for (size_t i = 0; i < j->n; i++) {
             q.self = i;
             q.nhits = 0;
-            GEOSSTRtree_query_r(h, tree, sp->g[i], collect_pair, &q);
+            GEOSSTRtree_query_r(h, tree, g[i], collect_pair, &q);
             if (!q.nhits)
                 continue;
-            const GEOSPreparedGeometry *pg = GEOSPrepare_r(h, sp->g[i]);
-            for (size_t k = 0; !st && k < q.nhits; k++) {
-                size_t j = q.hits[k];
-                if (GEOSPreparedOverlaps_r(h, pg, sp->g[j]) != 1 && GEOSPreparedContains_r(h, pg, sp->g[j]) != 1 &&
-                    GEOSPreparedWithin_r(h, pg, sp->g[j]) != 1)
+            const GEOSPreparedGeometry *pg = GEOSPrepare_r(h, g[i]);
+            for (size_t k = 0; k < q.nhits; k++) {
+                size_t o = q.hits[k];
+                /* disjoint (a cheap prepared test) or meeting along their edges only */
+                if (GEOSPreparedIntersects_r(h, pg, g[o]) != 1 ||
+                    (GEOSPreparedOverlaps_r(h, pg, g[o]) != 1 && GEOSPreparedContains_r(h, pg, g[o]) != 1 &&
+                     GEOSPreparedWithin_r(h, pg, g[o]) != 1))
                     continue;
-                GEOSGeometry *x = GEOSIntersection_r(h, sp->g[i], sp->g[j]);
+                meets[i] = meets[o] = 1;
+                GEOSGeometry *x = GEOSIntersection_r(h, g[i], g[o]);
                 double a = 0;
                 if (x) {
                     GEOSArea_r(h, x, &a);
@@ -500,22 +626,23 @@ static ct_status check_sheet(run *r, const char *source, const char *sheet, shee
                 }
                 if (a < 0.01)
                     continue; /* below survey precision */
-                snprintf(detail, sizeof detail, "overlaps %s by %.2f m²", sp->key[j], a);
-                st = finding(r, source, sp->key[i], "overlap", a, detail);
+                snprintf(detail, sizeof detail, "overlaps %s by %.2f m²", j->key[o], a);
+                sheet_found(j, j->key[i], "overlap", a, detail);
             }
             GEOSPreparedGeom_destroy_r(h, pg);
         }
         free(q.hits);
         GEOSSTRtree_destroy_r(h, tree);
+        u = sheet_union(h, g, j->n, meets, all);
+        free(meets);
     }
-
     /* gaps: what a morphological closing of the sheet's union (buffer out and back by 1 m)
      * adds — the slits under 2 m wide between neighbours, whether enclosed or open to a road.
      * Reflex corners add specks of (1 - pi/4) m²: 5 m² is the floor. */
     GEOSGeometry *grown = u ? GEOSBuffer_r(h, u, 1.0, 8) : NULL;
     GEOSGeometry *closed = grown ? GEOSBuffer_r(h, grown, -1.0, 8) : NULL;
     GEOSGeometry *gaps = closed ? GEOSDifference_r(h, closed, u) : NULL;
-    for (int i = 0; gaps && !st && i < GEOSGetNumGeometries_r(h, gaps); i++) {
+    for (int i = 0; gaps && i < GEOSGetNumGeometries_r(h, gaps); i++) {
         const GEOSGeometry *p = GEOSGetGeometryN_r(h, gaps, i);
         double a = 0, cx = 0, cy = 0;
         GEOSArea_r(h, p, &a);
@@ -523,20 +650,20 @@ static ct_status check_sheet(run *r, const char *source, const char *sheet, shee
             continue; /* reflex corners */
         /* a repaired bow-tie lost a lobe: the hole it leaves is the repair's, reported as such */
         int by_repair = 0;
-        for (size_t k = 0; !by_repair && k < sp->n; k++)
-            by_repair = json_object_object_get_ex(sp->repaired, sp->key[k], NULL) &&
-                        GEOSIntersects_r(h, p, sp->g[k]) == 1;
+        for (size_t k = 0; !by_repair && k < j->n; k++)
+            by_repair = j->repaired[k] && GEOSIntersects_r(h, p, g[k]) == 1;
         if (by_repair)
             continue;
         GEOSGeometry *c = GEOSPointOnSurface_r(h, p);
         GEOSGeomGetX_r(h, c, &cx);
         GEOSGeomGetY_r(h, c, &cy);
         GEOSGeom_destroy_r(h, c);
-        char key[64];
-        snprintf(key, sizeof key, "%s/gap@%.0f,%.0f", sheet, cx, cy);
-        snprintf(detail, sizeof detail, "gap of %.2f m² at %.2f %.2f in sheet %s", a, cx, cy, sheet);
-        st = finding(r, source, key, "gap", a, detail);
+        char key[96];
+        snprintf(key, sizeof key, "%s/gap@%.0f,%.0f", j->sheet, cx, cy);
+        snprintf(detail, sizeof detail, "gap of %.2f m² at %.2f %.2f in sheet %s", a, cx, cy, j->sheet);
+        sheet_found(j, key, "gap", a, detail);
     }
+    free(g);
     if (gaps)
         GEOSGeom_destroy_r(h, gaps);
     if (closed)
@@ -545,74 +672,225 @@ static ct_status check_sheet(run *r, const char *source, const char *sheet, shee
         GEOSGeom_destroy_r(h, grown);
     if (u)
         GEOSGeom_destroy_r(h, u);
-    /* the collection owned the geometries */
     if (all)
         GEOSGeom_destroy_r(h, all);
-    else
-        for (size_t i = 0; i < sp->n; i++)
-            GEOSGeom_destroy_r(h, sp->g[i]);
-    for (size_t i = 0; i < sp->n; i++)
-        free(sp->key[i]);
-    sp->n = 0;
-    return st;
+    sheet_drop_parcels(h, j);
 }
 
-static ct_status check_coverage(run *r, const char *source)
+/*
+ * The sheet checks of one source run beside the loading: put_feature() hands each parcel it
+ * loaded (final key, repaired geometry) to coverage_add(); when the sheet changes, the sheet
+ * read so far goes to a worker thread (its own GEOS handle) while the main thread goes on
+ * writing to the SDI. Sources come sheet by sheet, so a sheet is complete when the next one
+ * starts; a sheet that comes back later in the source is checked again at the end, from what
+ * the SDI then holds. The findings are written by the main thread once the source is read, in
+ * the order the sheets were read: the same rows whatever the number of threads. Memory: the
+ * sheet being read and at most two waiting.
+ */
+typedef struct coverage {
+    int threaded, started;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sheet_job *first, *last;   /* every sheet job of the source, in the order read */
+    sheet_job *queue, *qlast;  /* waiting for the worker */
+    int waiting, closing;
+    sheet_job *cur;            /* the sheet being read, NULL when it comes back (not collected) */
+    char *cur_sheet;
+    json_object *sheets;       /* sheet -> 1: read in one stretch; 2: in several */
+} coverage;
+
+enum { COVERAGE_MAXWAITING = 2 };
+
+/* GEOS reports errors through a callback: kept quiet, the caller sees a NULL or 0 result. */
+static void geos_quiet(const char *fmt, ...) { (void)fmt; }
+
+static void *coverage_worker(void *arg)
+{
+    coverage *c = arg;
+    GEOSContextHandle_t h = GEOS_init_r();
+    GEOSContext_setNoticeHandler_r(h, geos_quiet);
+    GEOSContext_setErrorHandler_r(h, geos_quiet);
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->queue && !c->closing)
+            pthread_cond_wait(&c->cv, &c->mu);
+        sheet_job *j = c->queue;
+        if (!j)
+            break;
+        c->queue = j->queue_next;
+        pthread_mutex_unlock(&c->mu);
+        check_sheet(h, j);
+        pthread_mutex_lock(&c->mu);
+        c->waiting--;
+        pthread_cond_broadcast(&c->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+    GEOS_finish_r(h);
+    return NULL;
+}
+
+static void coverage_init(coverage *c, ct_ctx *ctx)
+{
+    memset(c, 0, sizeof *c);
+    c->sheets = json_object_new_object();
+    c->threaded = ct_ctx_threads(ctx) > 1;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (c->threaded && pthread_create(&c->thread, NULL, coverage_worker, c) == 0)
+        c->started = 1;
+    c->threaded = c->started;
+}
+
+/* The sheet being read is complete: to the worker, or checked here without one. */
+static void coverage_close(coverage *c, GEOSContextHandle_t h)
+{
+    sheet_job *j = c->cur;
+    c->cur = NULL;
+    if (!j)
+        return;
+    if (!c->threaded) {
+        check_sheet(h, j);
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    if (c->qlast && c->queue)
+        c->qlast->queue_next = j;
+    else
+        c->queue = j;
+    c->qlast = j;
+    c->waiting++;
+    pthread_cond_broadcast(&c->cv);
+    while (c->waiting > COVERAGE_MAXWAITING)
+        pthread_cond_wait(&c->cv, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Takes g. */
+static void coverage_add(coverage *c, GEOSContextHandle_t h, const char *sheet, const char *key, GEOSGeometry *g,
+                         int repaired)
+{
+    sheet = sheet ? sheet : "";
+    if (!c->cur_sheet || strcmp(c->cur_sheet, sheet)) {
+        coverage_close(c, h);
+        free(c->cur_sheet);
+        c->cur_sheet = strdup(sheet);
+        json_object *seen;
+        if (json_object_object_get_ex(c->sheets, sheet, &seen)) {
+            json_object_set_int(seen, 2); /* back again: checked from the SDI at the end */
+        } else {
+            json_object_object_add(c->sheets, sheet, json_object_new_int(1));
+            sheet_job *j = calloc(1, sizeof *j);
+            j->sheet = strdup(sheet);
+            if (c->last)
+                c->last->next = j;
+            else
+                c->first = j;
+            c->last = j;
+            c->cur = j;
+        }
+    }
+    if (c->cur)
+        sheet_add(c->cur, g, key, repaired);
+    else
+        GEOSGeom_destroy_r(h, g);
+}
+
+/* Waits for the worker; frees the jobs unless keep. */
+static void coverage_end(coverage *c, GEOSContextHandle_t h, int keep)
+{
+    coverage_close(c, h);
+    if (c->started) {
+        pthread_mutex_lock(&c->mu);
+        c->closing = 1;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+        pthread_join(c->thread, NULL);
+        c->started = 0;
+    }
+    if (keep)
+        return;
+    for (sheet_job *j = c->first, *next; j; j = next) {
+        next = j->next;
+        sheet_free(h, j);
+    }
+    c->first = c->last = NULL;
+    free(c->cur_sheet);
+    c->cur_sheet = NULL;
+    json_object_put(c->sheets);
+    c->sheets = NULL;
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+}
+
+/* A sheet that came in several stretches, read back from the SDI. */
+static ct_status sheet_from_sdi(run *r, const char *source, sheet_job *j)
 {
     ct_ctx *ctx = r->ctx;
     GEOSContextHandle_t h = ct_geos(ctx);
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT sheet, fkey, %s(geom) FROM parcels WHERE source = ? AND v_to IS NULL ORDER BY sheet",
-             r->sdi->sql->as_wkb);
-    sdi_stmt *q = ct_sdi_prepare(ctx, r->sdi, sql);
-    if (!q)
-        return CT_ERR_DB;
-    sdi_stream(q);
-    sdi_bind_text(q, 1, source);
-    GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
-    sheet_parcels sp = {.repaired = json_object_new_object()};
-    char sheet[64] = "";
+    json_object *repaired = json_object_new_object();
     sdi_stmt *rq = ct_sdi_prepare(ctx, r->sdi, "SELECT fkey FROM sdi_report WHERE version = ? AND source = ? AND kind = 'repaired'");
     if (rq) {
         sdi_bind_int64(rq, 1, r->sdi->version);
         sdi_bind_text(rq, 2, source);
         while (sdi_step(rq) == SDI_ROW)
-            json_object_object_add(sp.repaired, sdi_column_text(rq, 0), NULL);
+            json_object_object_add(repaired, sdi_column_text(rq, 0), NULL);
         sdi_finalize(rq);
     }
-    ct_status st = CT_OK;
-    int rc = SDI_DONE;
-    while (!st && (rc = sdi_step(q)) == SDI_ROW) {
-        const char *sh = sdi_column_text(q, 0) ? sdi_column_text(q, 0) : "";
-        if (sp.n && strcmp(sh, sheet))
-            st = check_sheet(r, source, sheet, &sp);
-        snprintf(sheet, sizeof sheet, "%s", sh);
-        if (sp.n == sp.cap) {
-            sp.cap = sp.cap ? 2 * sp.cap : 1024;
-            sp.g = realloc(sp.g, sp.cap * sizeof *sp.g);
-            sp.key = realloc(sp.key, sp.cap * sizeof *sp.key);
-        }
-        sp.g[sp.n] = GEOSWKBReader_read_r(h, rd, sdi_column_blob(q, 2), sdi_column_bytes(q, 2));
-        sp.key[sp.n] = strdup(sdi_column_text(q, 1));
-        if (sp.g[sp.n])
-            sp.n++;
-        else
-            free(sp.key[sp.n]);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT fkey, %s(geom) FROM parcels WHERE source = ? AND coalesce(sheet, '') = ?"
+             " AND v_to IS NULL ORDER BY fid", r->sdi->sql->as_wkb);
+    sdi_stmt *q = ct_sdi_prepare(ctx, r->sdi, sql);
+    if (!q) {
+        json_object_put(repaired);
+        return CT_ERR_DB;
     }
-    if (!st && rc == SDI_ERROR)
+    sdi_stream(q);
+    sdi_bind_text(q, 1, source);
+    sdi_bind_text(q, 2, j->sheet);
+    GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
+    sheet_drop_parcels(h, j);
+    int rc;
+    while ((rc = sdi_step(q)) == SDI_ROW) {
+        GEOSGeometry *g = GEOSWKBReader_read_r(h, rd, sdi_column_blob(q, 1), sdi_column_bytes(q, 1));
+        const char *key = sdi_column_text(q, 0);
+        if (g)
+            sheet_add(j, g, key, json_object_object_get_ex(repaired, key, NULL));
+    }
+    ct_status st = CT_OK;
+    if (rc == SDI_ERROR)
         st = ct_error(ctx, CT_ERR_DB, "%s: cannot read the parcels of %s back: %s", ct_sdi_path(r->sdi), source,
                       sdi_db_errmsg(&r->sdi->db));
-    if (!st && sp.n)
-        st = check_sheet(r, source, sheet, &sp);
-    for (size_t i = 0; i < sp.n; i++) {
-        GEOSGeom_destroy_r(h, sp.g[i]);
-        free(sp.key[i]);
-    }
-    free(sp.g);
-    free(sp.key);
-    json_object_put(sp.repaired);
     GEOSWKBReader_destroy_r(h, rd);
     sdi_finalize(q);
+    json_object_put(repaired);
+    if (!st)
+        check_sheet(h, j);
+    return st;
+}
+
+/* Waits for the checks of the source's sheets and writes their findings. */
+static ct_status coverage_finish(run *r, coverage *c, const char *source)
+{
+    GEOSContextHandle_t h = ct_geos(r->ctx);
+    coverage_end(c, h, 1);
+    ct_status st = CT_OK;
+    for (sheet_job *j = c->first; !st && j; j = j->next) {
+        json_object *seen = NULL;
+        json_object_object_get_ex(c->sheets, j->sheet, &seen);
+        if (json_object_get_int(seen) > 1) {
+            for (size_t i = 0; i < j->nf; i++) {
+                free(j->f[i].key);
+                free(j->f[i].kind);
+                free(j->f[i].detail);
+            }
+            j->nf = 0;
+            st = sheet_from_sdi(r, source, j);
+        }
+        for (size_t i = 0; !st && i < j->nf; i++)
+            st = finding(r, source, j->f[i].key, j->f[i].kind, j->f[i].value, j->f[i].detail);
+    }
+    coverage_end(c, h, 0);
     return st;
 }
 
@@ -883,6 +1161,11 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
         st = map_fields(ctx, path, l, r->def, m, r->o, map);
 
     tally before = r->t;
+    coverage cov;
+    if (r->layer == CT_SDI_PARCELS) {
+        coverage_init(&cov, ctx);
+        r->cov = &cov;
+    }
     if (!st && dgn) {
         if (r->layer != CT_SDI_PARCELS)
             st = ct_error(ctx, CT_ERR_USAGE, "%s: DGN sheets load as cadastral parcels only", path);
@@ -935,13 +1218,16 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
     if (!st)
         st = ct_sdi_remove_unseen(ctx, r->sdi, r->layer, source, &removed);
     r->t.removed += removed;
-    if (!st && r->layer == CT_SDI_PARCELS)
-        st = check_coverage(r, source);
+    if (r->cov) {
+        if (!st)
+            st = coverage_finish(r, &cov, source);
+        else
+            coverage_end(&cov, h, 0);
+        r->cov = NULL;
+    }
     if (!st) {
-        char sum[65];
-        checksum(path, r->o, sum);
         ct_sdi_source_info info = {
-            .name = source, .title = r->o->title, .path = path, .checksum = sum,
+            .name = source, .title = r->o->title, .path = path, .checksum = r->sum,
             .source_crs = ct_crs_name(crs), .encoding = ct_encoding_name(enc), .licence = r->o->licence,
             .features = r->t.loaded - before.loaded, .extent = {NAN, NAN, NAN, NAN},
         };
@@ -1178,10 +1464,8 @@ static ct_status ingest_dem(run *r, const char *path, json_object *summary)
         goto out;
     }
     {
-        char sum[65];
-        checksum(path, r->o, sum);
         ct_sdi_source_info info = {
-            .name = base_name(path), .title = r->o->title, .path = path, .checksum = sum,
+            .name = base_name(path), .title = r->o->title, .path = path, .checksum = r->sum,
             .source_crs = ct_crs_name(crs), .encoding = NULL, .licence = r->o->licence, .features = 0,
             .extent = {NAN, NAN, NAN, NAN},
         };
@@ -1290,6 +1574,7 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
 
     /* Leave out the sources that are unchanged since they were last loaded. */
     const char **todo = calloc((size_t)o->nsources + 1, sizeof *todo);
+    char (*sums)[65] = calloc((size_t)o->nsources + 1, sizeof *sums); /* of the sources in todo */
     int ntodo = 0;
     const char *layer = dem ? "rasters" : r.def->name;
     for (int i = 0; i < o->nsources; i++) {
@@ -1305,6 +1590,7 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
             r.t.skipped_sources++;
             ct_log(ctx, CT_LOG_INFO, "%s: unchanged since last loaded, skipped", o->sources[i]);
         } else {
+            memcpy(sums[ntodo], sum, sizeof sum);
             todo[ntodo++] = o->sources[i];
         }
         free(old);
@@ -1315,6 +1601,7 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
         for (int i = 0; !st && i < ntodo; i++) {
             const char *dot = strrchr(todo[i], '.');
             r.isrc = i;
+            r.sum = sums[i];
             if (dem)
                 st = ingest_dem(&r, todo[i], sources);
             else if (r.layer == CT_SDI_ADMIN && dot && !strcasecmp(dot, ".csv"))
@@ -1330,6 +1617,7 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
             ct_sdi_rollback(r.sdi);
     }
     free(todo);
+    free(sums);
     if (!st)
         print_summary(o->out ? o->out : stdout, o, &r, version, sources);
     if (!st && r.t.rejected)

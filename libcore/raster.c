@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,7 +20,9 @@
 #include <cpl_vsi.h>
 #include <gdal.h>
 #include <gdal_utils.h>
+#include <libdeflate.h>
 #include <ogr_srs_api.h>
+#include <omp.h>
 
 /* ---------------------------------------------------------------------------------------- */
 /* GDAL plumbing                                                                             */
@@ -851,6 +854,599 @@ static int sync_file(const char *path)
     return rc;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* COG output laid out by ctgis (ct_cog_opts.direct)                                         */
+/*
+ * Why not GDAL: given a grid without overviews, GDAL's COG driver computes them into a
+ * temporary file, reads that back and compresses everything a second time, and libtiff's float
+ * predictor goes byte by byte through a copy of each tile; for ct-flood's per-level rasters that
+ * was most of the run. Here the overviews are 2 × 2 reductions of the grid in memory, tiles are
+ * predicted and compressed with libdeflate on every thread in batches written in order, a tile
+ * that holds one value throughout is compressed once, and the file follows the layout of
+ * GDAL's COG driver (ghost header, IFDs first, the smallest overview's tiles first, each tile
+ * with its size before it and its last 4 bytes repeated after it). The georeferencing is still
+ * GDAL's: the GeoTIFF tags of a 1 × 1 GeoTIFF it writes in memory are copied.
+ */
+
+enum { TT_ASCII = 2, TT_SHORT = 3, TT_LONG = 4, TT_LONG8 = 16 };
+
+typedef struct tiff_tag {
+    uint16_t tag, type;
+    uint64_t count;
+    const uint8_t *val; /* little-endian value bytes */
+    size_t len;
+} tiff_tag;
+
+static size_t tiff_type_size(unsigned type)
+{
+    switch (type) {
+    case 1: case 2: case 6: case 7: return 1;
+    case 3: case 8: return 2;
+    case 4: case 9: case 11: case 13: return 4;
+    case 5: case 10: case 12: case 16: case 17: case 18: return 8;
+    }
+    return 0;
+}
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static void wr16(uint8_t *p, uint64_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void wr32(uint8_t *p, uint64_t v) { wr16(p, v); wr16(p + 2, v >> 16); }
+static void wr64(uint8_t *p, uint64_t v) { wr32(p, v); wr32(p + 4, v >> 32); }
+
+/* GDAL's GeoTIFF tags for the grid's CRS, geotransform and nodata: the tags of a 1 × 1 GeoTIFF
+ * it writes in memory (the same geotransform describes any size). *buf (free with VSIFree)
+ * holds the values the tags point into. */
+static ct_status cog_geotags(ct_ctx *ctx, const ct_grid *g, const char *path, uint8_t **buf, tiff_tag *tags,
+                             int *ntags)
+{
+    static atomic_uint counter;
+    static const uint16_t want[] = {33550, 33922, 34264, 34735, 34736, 34737, 42112, 42113};
+    char name[96];
+    snprintf(name, sizeof name, "/vsimem/ct-cog-geo-%d-%u.tif", (int)getpid(), atomic_fetch_add(&counter, 1));
+    *buf = NULL;
+    *ntags = 0;
+    ct_gdal_errs e;
+    ct_gdal_errs_push(&e, ctx);
+    ct_status st = CT_OK;
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    GDALDatasetH ds = drv ? GDALCreate(drv, name, 1, 1, 1, to_gdt(g->type), NULL) : NULL;
+    if (!ds) {
+        st = ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: GDAL cannot write a GeoTIFF: %s", path,
+                      ct_gdal_errs_msg(&e, "no GTiff driver"));
+        goto out;
+    }
+    double gt[6];
+    memcpy(gt, g->gt, sizeof gt);
+    GDALSetGeoTransform(ds, gt);
+    const char *wkt = g->crs ? ct_crs_wkt(g->crs) : NULL;
+    if (g->crs && (!wkt || GDALSetProjection(ds, wkt) != CE_None)) {
+        GDALClose(ds);
+        st = ct_error(ctx, CT_ERR_CRS, "%s: GDAL cannot use the CRS %s: %s", path, ct_crs_name(g->crs),
+                      ct_gdal_errs_msg(&e, "invalid WKT"));
+        goto out;
+    }
+    if (g->has_nodata)
+        GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), g->nodata);
+    /* as in ct_grid_write_cog: the official VN-2000 shift goes into the file */
+    char *old = CPLStrdup(CPLGetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", NULL));
+    CPLSetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", "YES");
+    GDALClose(ds);
+    CPLSetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", old[0] ? old : NULL);
+    CPLFree(old);
+    vsi_l_offset len = 0;
+    uint8_t *b = VSIGetMemFileBuffer(name, &len, TRUE);
+    if (!b || e.failed || len < 8 || b[0] != 'I' || b[1] != 'I' || rd16(b + 2) != 42) {
+        VSIFree(b);
+        st = ct_error(ctx, CT_ERR_IO, "%s: GDAL did not encode the georeferencing: %s", path,
+                      ct_gdal_errs_msg(&e, "not a little-endian classic TIFF"));
+        goto out;
+    }
+    uint32_t ifd = rd32(b + 4);
+    int n = ifd + 2 <= len ? rd16(b + ifd) : 0;
+    for (int i = 0; i < n && ifd + 2 + 12 * (i + 1) <= len; i++) {
+        const uint8_t *ent = b + ifd + 2 + 12 * i;
+        tiff_tag t = {rd16(ent), rd16(ent + 2), rd32(ent + 4), NULL, 0};
+        int keep = 0;
+        for (size_t k = 0; k < sizeof want / sizeof *want; k++)
+            keep |= t.tag == want[k];
+        if (!keep || !tiff_type_size(t.type))
+            continue;
+        t.len = tiff_type_size(t.type) * t.count;
+        uint32_t at = t.len <= 4 ? (uint32_t)(ifd + 2 + 12 * i + 8) : rd32(ent + 8);
+        if ((uint64_t)at + t.len > len)
+            continue;
+        t.val = b + at;
+        tags[(*ntags)++] = t;
+    }
+    *buf = b;
+out:
+    ct_gdal_errs_pop(&e);
+    return st;
+}
+
+typedef struct cog_level {
+    int w, h, tx, ty; /* cells, tiles across and down */
+    const uint8_t *cells;
+    uint8_t *own; /* overviews: the cells, owned */
+    uint64_t *off, *cnt;
+} cog_level;
+
+static int cell_valid(ct_dtype t, const uint8_t *p, int has_nd, double nd)
+{
+    double v;
+    switch (t) {
+    case CT_BYTE: v = *p; break;
+    case CT_INT16: { int16_t x; memcpy(&x, p, 2); v = x; break; }
+    case CT_UINT16: { uint16_t x; memcpy(&x, p, 2); v = x; break; }
+    case CT_INT32: { int32_t x; memcpy(&x, p, 4); v = x; break; }
+    case CT_FLOAT32: { float x; memcpy(&x, p, 4); if (isnan(x)) return 0; if (has_nd) return x != (float)nd; return 1; }
+    default: { double x; memcpy(&x, p, 8); v = x; if (isnan(v)) return 0; break; }
+    }
+    return !has_nd || v != nd;
+}
+
+static double cell_get(ct_dtype t, const uint8_t *p)
+{
+    switch (t) {
+    case CT_BYTE: return *p;
+    case CT_INT16: { int16_t x; memcpy(&x, p, 2); return x; }
+    case CT_UINT16: { uint16_t x; memcpy(&x, p, 2); return x; }
+    case CT_INT32: { int32_t x; memcpy(&x, p, 4); return x; }
+    case CT_FLOAT32: { float x; memcpy(&x, p, 4); return x; }
+    default: { double x; memcpy(&x, p, 8); return x; }
+    }
+}
+
+static void cell_put(ct_dtype t, uint8_t *p, double v)
+{
+    if (t != CT_FLOAT32 && t != CT_FLOAT64)
+        v = round(v); /* means of integers: to the nearest, halves away from zero, as GDAL */
+    switch (t) {
+    case CT_BYTE: *p = (uint8_t)v; break;
+    case CT_INT16: { int16_t x = (int16_t)v; memcpy(p, &x, 2); break; }
+    case CT_UINT16: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+    case CT_INT32: { int32_t x = (int32_t)v; memcpy(p, &x, 4); break; }
+    case CT_FLOAT32: { float x = (float)v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
+}
+
+/* The next overview: each cell from a 2 × 2 window of src (fewer on an odd edge). */
+static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_level *dst, int nthreads)
+{
+    const size_t es = ct_dtype_size(g->type);
+    uint8_t ndb[8] = {0};
+    if (g->has_nodata)
+        cell_put(g->type, ndb, g->nodata);
+    const int fast = g->type == CT_FLOAT32 && average, nan_nd = !g->has_nodata || isnan(g->nodata);
+    const float ndf = nan_nd ? NAN : (float)g->nodata;
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (int r = 0; r < dst->h; r++) {
+        if (fast) { /* Float32 averages, the common case, without the per-type calls */
+            float *o = (float *)dst->own + (size_t)r * dst->w;
+            const float *a = (const float *)src->cells + (size_t)(2 * r) * src->w;
+            const float *b = 2 * r + 1 < src->h ? a + src->w : NULL;
+            for (int c = 0; c < dst->w; c++) {
+                double sum = 0;
+                int n = 0;
+                for (int dc = 0; dc < 2 && 2 * c + dc < src->w; dc++) {
+                    float x = a[2 * c + dc], y = b ? b[2 * c + dc] : NAN;
+                    if (x == x && (nan_nd || x != ndf))
+                        sum += x, n++;
+                    if (y == y && (nan_nd || y != ndf))
+                        sum += y, n++;
+                }
+                o[c] = n ? (float)(sum / n) : ndf;
+            }
+            continue;
+        }
+        for (int c = 0; c < dst->w; c++) {
+            uint8_t *o = dst->own + ((size_t)r * dst->w + c) * es;
+            const uint8_t *first = src->cells + ((size_t)(2 * r) * src->w + 2 * c) * es;
+            if (!average) {
+                memcpy(o, first, es);
+                continue;
+            }
+            double sum = 0;
+            int n = 0;
+            for (int dr = 0; dr < 2 && 2 * r + dr < src->h; dr++)
+                for (int dc = 0; dc < 2 && 2 * c + dc < src->w; dc++) {
+                    const uint8_t *p = src->cells + ((size_t)(2 * r + dr) * src->w + 2 * c + dc) * es;
+                    if (cell_valid(g->type, p, g->has_nodata, g->nodata)) {
+                        sum += cell_get(g->type, p);
+                        n++;
+                    }
+                }
+            if (n)
+                cell_put(g->type, o, sum / n);
+            else if (g->has_nodata)
+                memcpy(o, ndb, es);
+            else
+                memcpy(o, first, es); /* NaN without a nodata value: stays NaN */
+        }
+    }
+}
+
+/* Tile (tx, ty) of a level into raw (predicted, padded with zeros), compressed into out.
+ * *uniform is set when every cell of the tile (padding included) has the same bytes. */
+static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx, int ty, uint8_t *raw, uint8_t *restrict tmp,
+                       struct libdeflate_compressor *comp, uint8_t *out, size_t cap, int *uniform)
+{
+    const size_t rowb = (size_t)bs * es, tileb = rowb * bs;
+    int c0 = tx * bs, r0 = ty * bs, nc = lv->w - c0 < bs ? lv->w - c0 : bs;
+    for (int r = 0; r < bs; r++) {
+        uint8_t *d = raw + (size_t)r * rowb;
+        if (r0 + r < lv->h) {
+            memcpy(d, lv->cells + ((size_t)(r0 + r) * lv->w + c0) * es, (size_t)nc * es);
+            memset(d + (size_t)nc * es, 0, (size_t)(bs - nc) * es);
+        } else {
+            memset(d, 0, rowb);
+        }
+    }
+    *uniform = memcmp(raw, raw + es, tileb - es) == 0;
+    for (int r = 0; r < bs; r++) {
+        uint8_t *restrict d = raw + (size_t)r * rowb;
+        if (pred == 3) { /* TIFF floating-point predictor: bytes in planes, most significant first */
+            if (es == 4) {
+                const uint32_t *u = (const uint32_t *)d;
+                for (int i = 0; i < bs; i++) {
+                    uint32_t x = u[i];
+                    tmp[i] = (uint8_t)(x >> 24);
+                    tmp[bs + i] = (uint8_t)(x >> 16);
+                    tmp[2 * bs + i] = (uint8_t)(x >> 8);
+                    tmp[3 * bs + i] = (uint8_t)x;
+                }
+            } else {
+                for (int i = 0; i < bs; i++)
+                    for (size_t k = 0; k < es; k++)
+                        tmp[(es - 1 - k) * bs + i] = d[i * es + k];
+            }
+            d[0] = tmp[0];
+            for (size_t i = 1; i < rowb; i++)
+                d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
+        } else if (es == 1) {
+            memcpy(tmp, d, rowb);
+            for (int i = 1; i < bs; i++)
+                d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
+        } else if (es == 2) {
+            uint16_t *u = (uint16_t *)d, *t = (uint16_t *)tmp;
+            memcpy(t, u, rowb);
+            for (int i = 1; i < bs; i++)
+                u[i] = (uint16_t)(t[i] - t[i - 1]);
+        } else {
+            uint32_t *u = (uint32_t *)d, *t = (uint32_t *)tmp;
+            memcpy(t, u, rowb);
+            for (int i = 1; i < bs; i++)
+                u[i] = t[i] - t[i - 1];
+        }
+    }
+    return libdeflate_zlib_compress(comp, raw, tileb, out, cap);
+}
+
+/* The IFDs (and the ghost header before them) into hdr, which holds *len bytes; with hdr
+ * NULL only *len is computed. The size does not depend on the tile offsets. */
+static void cog_header(uint8_t *hdr, size_t *len, int big, const ct_grid *g, int pred, int bs, const cog_level *lv,
+                       int nl, const tiff_tag *geo, int ngeo)
+{
+    static const char ghost[] = "LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\n"
+                                "BLOCK_TRAILER=LAST_4_BYTES_REPEATED\nKNOWN_INCOMPATIBLE_EDITION=NO\n ";
+    const size_t es = ct_dtype_size(g->type), esz = big ? 20 : 12, inl = big ? 8 : 4;
+    size_t p = big ? 16 : 8;
+    char gh[64];
+    int ghl = snprintf(gh, sizeof gh, "GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n", (int)(sizeof ghost - 1));
+    if (hdr) {
+        memcpy(hdr, big ? "II\x2b\0\x08\0\0\0" : "II\x2a\0", big ? 8 : 4);
+        memcpy(hdr + p, gh, (size_t)ghl);
+        memcpy(hdr + p + ghl, ghost, sizeof ghost - 1);
+    }
+    p += (size_t)ghl + sizeof ghost - 1;
+    p += p & 1;
+    if (hdr)
+        big ? wr64(hdr + 8, p) : wr32(hdr + 4, p);
+    const uint16_t sfmt = g->type == CT_FLOAT32 || g->type == CT_FLOAT64 ? 3
+                        : g->type == CT_INT16 || g->type == CT_INT32 ? 2 : 1;
+    for (int l = 0; l < nl; l++) {
+        const cog_level *v = &lv[l];
+        const uint64_t nt = (uint64_t)v->tx * v->ty;
+        tiff_tag t[32];
+        int n = 0;
+        uint8_t small[14][8];
+#define TAG_NUM(id, ty, x)                                                                       \
+    do {                                                                                         \
+        ty == TT_SHORT ? wr16(small[n], x) : wr32(small[n], x);                                  \
+        t[n] = (tiff_tag){id, ty, 1, small[n], ty == TT_SHORT ? 2 : 4};                          \
+        n++;                                                                                     \
+    } while (0)
+        TAG_NUM(254, TT_LONG, l ? 1 : 0); /* NewSubfileType: reduced resolution */
+        TAG_NUM(256, TT_LONG, v->w);
+        TAG_NUM(257, TT_LONG, v->h);
+        TAG_NUM(258, TT_SHORT, 8 * es);
+        TAG_NUM(259, TT_SHORT, 8); /* DEFLATE */
+        TAG_NUM(262, TT_SHORT, 1); /* min-is-black */
+        TAG_NUM(277, TT_SHORT, 1);
+        TAG_NUM(284, TT_SHORT, 1);
+        TAG_NUM(317, TT_SHORT, pred);
+        TAG_NUM(322, TT_LONG, bs);
+        TAG_NUM(323, TT_LONG, bs);
+#undef TAG_NUM
+        t[n++] = (tiff_tag){324, big ? TT_LONG8 : TT_LONG, nt, (const uint8_t *)v->off, nt * (big ? 8 : 4)};
+        t[n++] = (tiff_tag){325, big ? TT_LONG8 : TT_LONG, nt, (const uint8_t *)v->cnt, nt * (big ? 8 : 4)};
+        wr16(small[n], sfmt);
+        t[n] = (tiff_tag){339, TT_SHORT, 1, small[n], 2};
+        n++;
+        for (int i = 0; i < ngeo; i++) /* GDAL's, in tag order; overviews carry the nodata only */
+            if (l == 0 || geo[i].tag == 42113)
+                t[n++] = geo[i];
+        size_t ifd = p, vals = ifd + (big ? 8 : 2) + (size_t)n * esz + (big ? 8 : 4);
+        if (hdr)
+            big ? wr64(hdr + ifd, (uint64_t)n) : wr16(hdr + ifd, (uint64_t)n);
+        for (int i = 0; i < n; i++) {
+            uint8_t *ent = hdr ? hdr + ifd + (big ? 8 : 2) + (size_t)i * esz : NULL;
+            int arr = t[i].tag == 324 || t[i].tag == 325;
+            if (ent) {
+                wr16(ent, t[i].tag);
+                wr16(ent + 2, t[i].type);
+                big ? wr64(ent + 4, t[i].count) : wr32(ent + 4, t[i].count);
+                memset(ent + (big ? 12 : 8), 0, inl);
+            }
+            uint8_t *dst;
+            if (t[i].len <= inl) {
+                dst = ent ? ent + (big ? 12 : 8) : NULL;
+            } else {
+                if (ent)
+                    big ? wr64(ent + 12, vals) : wr32(ent + 8, vals);
+                dst = hdr ? hdr + vals : NULL;
+                vals += t[i].len + (t[i].len & 1);
+            }
+            if (!dst)
+                continue;
+            if (arr) /* offsets and sizes, host order to little-endian */
+                for (uint64_t k = 0; k < t[i].count; k++)
+                    big ? wr64(dst + 8 * k, ((const uint64_t *)t[i].val)[k]) : wr32(dst + 4 * k, ((const uint64_t *)t[i].val)[k]);
+            else
+                memcpy(dst, t[i].val, t[i].len);
+        }
+        size_t next = l + 1 < nl ? vals : 0;
+        if (hdr)
+            big ? wr64(hdr + ifd + 8 + (size_t)n * esz, next) : wr32(hdr + ifd + 2 + (size_t)n * esz, next);
+        p = vals;
+    }
+    *len = p;
+}
+
+static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        ssize_t w = pwrite(fd, p, len, (off_t)off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return 0;
+}
+
+/* A tile that is one value throughout compresses to the same bytes wherever it is. */
+typedef struct uniform_tile {
+    uint8_t cell[8];
+    uint8_t *z;
+    size_t len;
+} uniform_tile;
+
+static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *path, const ct_cog_opts *o, int average)
+{
+    const size_t es = ct_dtype_size(g->type);
+    const int bs = o->blocksize, pred = g->type == CT_FLOAT32 || g->type == CT_FLOAT64 ? 3 : 2;
+    const int nthreads = ct_ctx_threads(ctx) > 0 ? ct_ctx_threads(ctx) : 1;
+    const size_t tileb = (size_t)bs * bs * es;
+    cog_level lv[32] = {{0}};
+    int nl = 0;
+    tiff_tag geo[16];
+    int ngeo = 0;
+    uint8_t *geobuf = NULL, *hdr = NULL, *raw = NULL, *tmp = NULL, *zbuf = NULL;
+    const uint8_t **zp = NULL;
+    size_t *zl = NULL;
+    struct libdeflate_compressor **comp = NULL;
+    uniform_tile uni[8];
+    int nuni = 0;
+    char *tmpname = NULL;
+    int fd = -1;
+    ct_status st = CT_OK;
+
+    lv[nl++] = (cog_level){g->width, g->height, 0, 0, g->data, NULL, NULL, NULL};
+    while (!o->no_overviews && nl < 32 && (lv[nl - 1].w > bs || lv[nl - 1].h > bs)) {
+        cog_level *v = &lv[nl];
+        v->w = (lv[nl - 1].w + 1) / 2;
+        v->h = (lv[nl - 1].h + 1) / 2;
+        if (!(v->own = malloc((size_t)v->w * v->h * es)))
+            goto nomem;
+        v->cells = v->own;
+        cog_reduce(g, average, &lv[nl - 1], v, nthreads);
+        nl++;
+    }
+    uint64_t ntiles = 0;
+    for (int l = 0; l < nl; l++) {
+        lv[l].tx = (lv[l].w + bs - 1) / bs;
+        lv[l].ty = (lv[l].h + bs - 1) / bs;
+        size_t nt = (size_t)lv[l].tx * lv[l].ty;
+        lv[l].off = calloc(nt, sizeof *lv[l].off);
+        lv[l].cnt = calloc(nt, sizeof *lv[l].cnt);
+        if (!lv[l].off || !lv[l].cnt)
+            goto nomem;
+        ntiles += nt;
+    }
+    if ((st = cog_geotags(ctx, g, path, &geobuf, geo, &ngeo)))
+        goto out;
+
+    /* two sets of K slots: the tiles of one chunk are compressed on every thread while one
+     * thread writes the chunk before, in order (no fresh pages per tile, no idle writes) */
+    const int K = 8 * nthreads;
+    const size_t cap = libdeflate_zlib_compress_bound(NULL, tileb);
+    comp = calloc((size_t)nthreads, sizeof *comp);
+    raw = malloc((size_t)nthreads * tileb);
+    tmp = malloc((size_t)nthreads * (size_t)bs * es);
+    zbuf = malloc(2 * (size_t)K * cap);
+    zl = calloc(2 * (size_t)K, sizeof *zl);
+    zp = calloc(2 * (size_t)K, sizeof *zp);
+    if (!comp || !raw || !tmp || !zbuf || !zl || !zp)
+        goto nomem;
+    for (int t = 0; t < nthreads; t++)
+        if (!(comp[t] = libdeflate_alloc_compressor(o->level)))
+            goto nomem;
+
+    /* BigTIFF only when the largest possible file would not fit 32-bit offsets */
+    size_t hlen;
+    cog_header(NULL, &hlen, 0, g, pred, bs, lv, nl, geo, ngeo);
+    int big = (uint64_t)hlen + ntiles * (cap + 8) > UINT32_MAX;
+    if (big)
+        cog_header(NULL, &hlen, 1, g, pred, bs, lv, nl, geo, ngeo);
+
+    if ((st = make_temp(ctx, path, &tmpname)))
+        goto out;
+    if ((fd = open(tmpname, O_WRONLY | O_CLOEXEC)) < 0) {
+        st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        goto out;
+    }
+    uint64_t pos = hlen;
+    int failed = 0, werr = 0;
+    for (int l = nl - 1; l >= 0; l--) { /* the smallest overview first, the full resolution last */
+        cog_level *v = &lv[l];
+        const int nt = v->tx * v->ty, nch = (nt + K - 1) / K;
+#pragma omp parallel num_threads(nthreads)
+        for (int ch = 0; ch <= nch; ch++) {
+#pragma omp single nowait
+            if (ch > 0 && !failed) { /* size, tile, its last 4 bytes again (GDAL's COG layout) */
+                const int set = (ch - 1) & 1;
+                for (int i = (ch - 1) * K; i < nt && i < ch * K && !werr; i++) {
+                    const uint8_t *z = zp[set * K + i % K];
+                    size_t n = zl[set * K + i % K];
+                    uint8_t lead[4];
+                    wr32(lead, n);
+                    if (pwrite_all(fd, lead, 4, pos) || pwrite_all(fd, z, n, pos + 4) ||
+                        pwrite_all(fd, z + n - 4, 4, pos + 4 + n))
+                        werr = errno ? errno : EIO;
+                    v->off[i] = pos + 4;
+                    v->cnt[i] = n;
+                    pos += n + 8;
+                }
+            }
+            if (ch < nch) {
+                const int i1 = (ch + 1) * K < nt ? (ch + 1) * K : nt;
+#pragma omp for schedule(dynamic, 1)
+                for (int i = ch * K; i < i1; i++) {
+                    int t = omp_get_thread_num(), tx = i % v->tx, ty = i / v->tx, uniform = 0, hit = -1;
+                    int full = tx != v->tx - 1 && ty != v->ty - 1;
+                    const int slot = (ch & 1) * K + i % K;
+                    const uint8_t *c = v->cells + ((size_t)ty * bs * v->w + (size_t)tx * bs) * es;
+                    zp[slot] = NULL;
+                    zl[slot] = 0;
+                    if (full) { /* a uniform tile already compressed is not compressed again */
+#pragma omp critical(ct_cog_uniform)
+                        for (int k = 0; k < nuni && hit < 0; k++)
+                            if (!memcmp(uni[k].cell, c, es))
+                                hit = k;
+                    }
+                    if (hit >= 0) {
+                        const uint8_t *row = c;
+                        int same = 1;
+                        for (int r = 0; r < bs && same; r++, row += (size_t)v->w * es)
+                            same = memcmp(row, c, es) == 0 && memcmp(row, row + es, (size_t)(bs - 1) * es) == 0;
+                        if (same) {
+                            zp[slot] = uni[hit].z;
+                            zl[slot] = uni[hit].len;
+                            continue;
+                        }
+                    }
+                    uint8_t *z = zbuf + (size_t)slot * cap;
+                    size_t n = cog_tile(v, es, pred, bs, tx, ty, raw + (size_t)t * tileb, tmp + (size_t)t * bs * es,
+                                        comp[t], z, cap, &uniform);
+                    if (!n) {
+#pragma omp atomic write
+                        failed = 1;
+                    }
+                    zp[slot] = z;
+                    zl[slot] = n;
+                    if (n && uniform && full) {
+#pragma omp critical(ct_cog_uniform)
+                        {
+                            int known = 0;
+                            for (int k = 0; k < nuni; k++)
+                                known |= !memcmp(uni[k].cell, c, es);
+                            if (!known && nuni < 8 && (uni[nuni].z = malloc(n))) {
+                                memcpy(uni[nuni].cell, c, es);
+                                memcpy(uni[nuni].z, z, n);
+                                uni[nuni].len = n;
+                                nuni++;
+                            }
+                        }
+                    }
+                }
+            } else {
+#pragma omp barrier
+            }
+        }
+        if (failed || werr) {
+            st = failed ? ct_error(ctx, CT_ERR_IO, "%s: DEFLATE failed", path)
+                        : ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(werr));
+            goto out;
+        }
+        if (ct_progress(ctx, (double)(nl - l) / nl, "writing COG") != CT_OK) {
+            st = ct_error(ctx, CT_ERR_CANCELLED, "%s: writing cancelled", path);
+            goto out;
+        }
+    }
+    if (!(hdr = calloc(1, hlen)))
+        goto nomem;
+    cog_header(hdr, &hlen, big, g, pred, bs, lv, nl, geo, ngeo);
+    if (pwrite_all(fd, hdr, hlen, 0) ||
+        (o->defer_sync ? sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) : fsync(fd)) != 0 || close(fd) != 0) {
+        fd = -1;
+        st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (ct_raster_replace(tmpname, path) != 0) {
+        st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        goto out;
+    }
+    free(tmpname);
+    tmpname = NULL;
+    goto out;
+nomem:
+    st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", path);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmpname) {
+        remove_temp(tmpname);
+        free(tmpname);
+    }
+    for (int l = 0; l < nl; l++) {
+        free(lv[l].own);
+        free(lv[l].off);
+        free(lv[l].cnt);
+    }
+    for (int k = 0; k < nuni; k++)
+        free(uni[k].z);
+    if (comp)
+        for (int t = 0; t < nthreads; t++)
+            libdeflate_free_compressor(comp[t]);
+    free(comp);
+    free(raw);
+    free(tmp);
+    free(zbuf);
+    free(zl);
+    free(zp);
+    free(hdr);
+    VSIFree(geobuf);
+    return st;
+}
+
 ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, const ct_cog_opts *opts)
 {
     ct_cog_opts o = {0};
@@ -869,6 +1465,13 @@ ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, con
         return ct_error(ctx, CT_ERR_USAGE, "%s: DEFLATE level %d is not in 1-9", path, o.level);
     const char *resampling = o.overview_resampling ? o.overview_resampling
                              : g->type == CT_BYTE  ? "NEAREST" : "AVERAGE";
+    if (o.direct) {
+        int average = !strcasecmp(resampling, "AVERAGE");
+        if (!average && strcasecmp(resampling, "NEAREST"))
+            return ct_error(ctx, CT_ERR_USAGE, "%s: overview resampling %s: the direct COG writer knows AVERAGE and "
+                            "NEAREST", path, resampling);
+        return write_cog_direct(ctx, g, path, &o, average);
+    }
 
     ct_gdal_errs e;
     ct_gdal_errs_push(&e, ctx);

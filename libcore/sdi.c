@@ -219,13 +219,16 @@ static ct_status create_layer(ct_ctx *ctx, ct_sdi *s, const ct_sdi_layer_def *d,
                         ");"
                         "SELECT AddGeometryColumn('%s', 'geom', %d, '%s', 'XY');"
                         "SELECT CreateSpatialIndex('%s', 'geom');"
-                        /* SpatiaLite keeps its R*Tree and a last-modified time by triggers that
-                         * run SQL for every row: ten times the cost of the insert itself. The
-                         * SDI is written by ctgis only, which adds the R*Tree rows itself
-                         * (ct_sdi_put, index_rows). */
+                        /* SpatiaLite keeps its R*Tree, a last-modified time and the geometry
+                         * type and SRID by triggers that run SQL for every row (the type check
+                         * alone scans geometry_columns with lower() each time): ten times the
+                         * cost of the insert itself. The SDI is written by ctgis only, which
+                         * adds the R*Tree rows itself and checks the type (ct_sdi_put); the
+                         * SRID is the one it writes. */
                         "DROP TRIGGER gii_%s_geom; DROP TRIGGER giu_%s_geom; DROP TRIGGER gid_%s_geom;"
-                        "DROP TRIGGER tmi_%s_geom; DROP TRIGGER tmu_%s_geom; DROP TRIGGER tmd_%s_geom;",
-                        n, srid, d->geom_type, n, n, n, n, n, n, n);
+                        "DROP TRIGGER tmi_%s_geom; DROP TRIGGER tmu_%s_geom; DROP TRIGGER tmd_%s_geom;"
+                        "DROP TRIGGER ggi_%s_geom; DROP TRIGGER ggu_%s_geom;",
+                        n, srid, d->geom_type, n, n, n, n, n, n, n, n, n);
     len += snprintf(sql + len, sizeof sql - (size_t)len,
                     "CREATE UNIQUE INDEX %s_key ON %s(fkey) WHERE v_to IS NULL;"
                     "CREATE INDEX %s_source ON %s(source, v_to);"
@@ -560,6 +563,9 @@ int ct_sdi_field_restricted(const ct_sdi *s, const char *layer, const char *fiel
 /* ---------------------------------------------------------------------------------------- */
 /* Versions                                                                                  */
 
+static ct_status flush_changes(ct_ctx *ctx, ct_sdi *s);
+static void drop_changes(ct_sdi *s);
+
 ct_status ct_sdi_begin(ct_ctx *ctx, ct_sdi *s, const char *command, const char *kind, const char *source,
                        long long *version)
 {
@@ -608,7 +614,9 @@ ct_status ct_sdi_commit(ct_ctx *ctx, ct_sdi *s)
              " repaired = %lld WHERE version = %lld",
              s->counts.added, s->counts.changed, s->counts.removed, s->counts.rejected, s->counts.repaired,
              s->version);
-    ct_status st = ct_sdi_exec(ctx, s, sql);
+    ct_status st = flush_changes(ctx, s);
+    if (!st)
+        st = ct_sdi_exec(ctx, s, sql);
     /* Rasters are moved into the folder before COMMIT under their final, versioned names: if
      * the commit fails they are deleted again; a crash in between leaves only an orphan file
      * that no catalogue row names. */
@@ -637,6 +645,7 @@ void ct_sdi_rollback(ct_sdi *s)
     if (!s->in_version)
         return;
     sdi_db_exec(NULL, &s->db, "ROLLBACK");
+    drop_changes(s);
     s->seen_version = 0; /* the rollback dropped sdi_seen's rows (and the table, if this made it) */
     for (int i = 0; i < s->npending; i++) {
         unlink(s->pending[i].from);
@@ -676,24 +685,73 @@ static void envelope(ct_ctx *ctx, const GEOSGeometry *g, double b[4])
     }
 }
 
+static void drop_changes(ct_sdi *s)
+{
+    for (int i = 0; i < s->nchange; i++)
+        free(s->change[i].key);
+    s->nchange = 0;
+}
+
+/* Writes the change-log rows kept by log_change(), in their order: a full batch by one
+ * statement, a last partial one row by row. */
+static ct_status flush_changes(ct_ctx *ctx, ct_sdi *s)
+{
+    ct_status st = CT_OK;
+    int batch = s->nchange == SDI_CHANGE_BATCH;
+    sdi_stmt *q = NULL;
+    if (batch) {
+        if (!s->stmt[SDI_STMT_CHANGES]) {
+            char sql[SDI_CHANGE_BATCH * 28 + 64];
+            int n = snprintf(sql, sizeof sql, "INSERT INTO sdi_change VALUES ");
+            for (int i = 0; i < SDI_CHANGE_BATCH; i++)
+                n += snprintf(sql + n, sizeof sql - (size_t)n, "%s(?, ?, ?, ?, ?, ?, ?, ?)", i ? ", " : "");
+            s->stmt[SDI_STMT_CHANGES] = ct_sdi_prepare(ctx, s, sql);
+            if (s->stmt[SDI_STMT_CHANGES])
+                sdi_defer(s->stmt[SDI_STMT_CHANGES]);
+        } else {
+            sdi_reset(s->stmt[SDI_STMT_CHANGES]);
+        }
+        q = s->stmt[SDI_STMT_CHANGES];
+    }
+    for (int i = 0; !st && i < s->nchange; i++) {
+        if (!batch)
+            q = stmt(ctx, s, SDI_STMT_CHANGE, "INSERT INTO sdi_change VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        if (!q) {
+            st = CT_ERR_DB;
+            break;
+        }
+        int p = batch ? 8 * i : 0;
+        sdi_bind_int64(q, p + 1, s->version);
+        sdi_bind_text(q, p + 2, s->change[i].layer);
+        sdi_bind_text(q, p + 3, s->change[i].key);
+        sdi_bind_text(q, p + 4, s->change[i].op);
+        for (int k = 0; k < 4; k++)
+            if (isfinite(s->change[i].b[k]))
+                sdi_bind_double(q, p + 5 + k, s->change[i].b[k]);
+        if ((!batch || i == s->nchange - 1) && sdi_step(q) != SDI_DONE)
+            st = db_fail(ctx, s, "cannot write the change log");
+    }
+    drop_changes(s);
+    return st;
+}
+
+/* layer and op are static strings. */
 static ct_status log_change(ct_ctx *ctx, ct_sdi *s, const char *layer, const char *key, const char *op,
                             const double b[4])
 {
-    sdi_stmt *q = stmt(ctx, s, SDI_STMT_CHANGE, "INSERT INTO sdi_change VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!q)
-        return CT_ERR_DB;
-    sdi_bind_int64(q, 1, s->version);
-    sdi_bind_text(q, 2, layer);
-    sdi_bind_text(q, 3, key);
-    sdi_bind_text(q, 4, op);
-    for (int i = 0; i < 4; i++)
-        if (isfinite(b[i]))
-            sdi_bind_double(q, 5 + i, b[i]);
-    return sdi_step(q) == SDI_DONE ? CT_OK : db_fail(ctx, s, "cannot write the change log");
+    char *k = strdup(key);
+    if (!k)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    s->change[s->nchange].layer = layer;
+    s->change[s->nchange].op = op;
+    s->change[s->nchange].key = k;
+    memcpy(s->change[s->nchange].b, b, sizeof s->change[0].b);
+    return ++s->nchange == SDI_CHANGE_BATCH ? flush_changes(ctx, s) : CT_OK;
 }
 
-/* The fids this version put or confirmed, in a temporary table private to the connection:
- * what a source no longer has is what ct_sdi_remove_unseen() removes. */
+/* The fids this version confirmed unchanged, in a temporary table private to the connection:
+ * with the features it wrote (v_from is this version), what a source no longer has is what
+ * ct_sdi_remove_unseen() removes. A first load into an empty layer never touches it. */
 static int ensure_seen_table(ct_ctx *ctx, ct_sdi *s)
 {
     if (s->seen_version == s->version)
@@ -744,8 +802,12 @@ static void feature_digest(const ct_sdi_layer_def *d, const char *const *values,
         EVP_DigestUpdate(m, wkb, wkblen);
     EVP_DigestFinal_ex(m, md, &mdlen);
     EVP_MD_CTX_free(m);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[64] = '\0';
 }
 
 ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
@@ -756,6 +818,19 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     GEOSContextHandle_t h = ct_geos(ctx);
     size_t wkblen = 0;
     unsigned char *wkb = NULL;
+    if (geom && !GEOSisEmpty_r(h, geom)) {
+        /* the layer's geometry type, as the column's type (PostGIS) or trigger (SpatiaLite) had
+         * it: polygons or multipolygons into a MULTIPOLYGON layer, lines into MULTILINESTRING */
+        int t = GEOSGeomTypeId_r(h, geom);
+        int lines = !strcmp(d->geom_type, "MULTILINESTRING");
+        if (lines ? t != GEOS_LINESTRING && t != GEOS_MULTILINESTRING : t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON) {
+            char *type = GEOSGeomType_r(h, geom);
+            ct_status st = ct_error(ctx, CT_ERR_FORMAT, "%s: a %s cannot go into %s (%s)", s->path, type ? type : "geometry",
+                                    d->name, d->geom_type);
+            GEOSFree_r(h, type);
+            return st;
+        }
+    }
     if (geom) {
         GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
         GEOSWKBWriter_setOutputDimension_r(h, w, 2);
@@ -766,9 +841,11 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     feature_digest(d, values, wkb, wkblen, digest);
 
     /* the current feature under this key, if any */
+    /* the statements are prepared once per connection: their text is built only then */
     const sdi_dialect *x = s->sql;
-    snprintf(sql, sizeof sql, "SELECT fid, digest, %s(geom), %s(geom), %s(geom), %s(geom) FROM %s"
-             " WHERE fkey = ? AND v_to IS NULL", x->xmin, x->ymin, x->xmax, x->ymax, d->name);
+    if (!s->stmt[SDI_STMT_FIND + layer])
+        snprintf(sql, sizeof sql, "SELECT fid, digest, %s(geom), %s(geom), %s(geom), %s(geom), v_from FROM %s"
+                 " WHERE fkey = ? AND v_to IS NULL", x->xmin, x->ymin, x->xmax, x->ymax, d->name);
     sdi_stmt *q = stmt(ctx, s, SDI_STMT_FIND + layer, sql);
     ct_status st = CT_OK;
     long long old_fid = -1;
@@ -786,7 +863,8 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     }
     if (found == SDI_ROW) {
         old_fid = sdi_column_int64(q, 0);
-        if (was_seen(ctx, s, old_fid)) {
+        /* written by this version, or confirmed by it: the key came twice */
+        if (sdi_column_int64(q, 6) == s->version || was_seen(ctx, s, old_fid)) {
             *op = CT_SDI_DUPLICATE;
             sdi_reset(q);
             goto out;
@@ -806,15 +884,17 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
         if ((st = ct_sdi_exec(ctx, s, sql)))
             goto out;
     }
-    int n = snprintf(sql, sizeof sql, "INSERT INTO %s(fkey, v_from, source, digest, geom", d->name);
-    for (int c = 0; c < d->ncolumns; c++)
-        n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", d->columns[c].name);
-    n += snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES (?, ?, ?, ?, ");
-    n += snprintf(sql + n, sizeof sql - (size_t)n, x->geom_in, s->srid);
-    for (int c = 0; c < d->ncolumns; c++)
-        n += snprintf(sql + n, sizeof sql - (size_t)n, ", ?");
-    /* SQLite gives the new fid as the last rowid (RETURNING would cost it 10 % of a put) */
-    snprintf(sql + n, sizeof sql - (size_t)n, ")%s", s->db.pg ? " RETURNING fid" : "");
+    if (!s->stmt[SDI_STMT_INSERT + layer]) {
+        int n = snprintf(sql, sizeof sql, "INSERT INTO %s(fkey, v_from, source, digest, geom", d->name);
+        for (int c = 0; c < d->ncolumns; c++)
+            n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", d->columns[c].name);
+        n += snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES (?, ?, ?, ?, ");
+        n += snprintf(sql + n, sizeof sql - (size_t)n, x->geom_in, s->srid);
+        for (int c = 0; c < d->ncolumns; c++)
+            n += snprintf(sql + n, sizeof sql - (size_t)n, ", ?");
+        /* SQLite gives the new fid as the last rowid (RETURNING would cost it 10 % of a put) */
+        snprintf(sql + n, sizeof sql - (size_t)n, ")%s", s->db.pg ? " RETURNING fid" : "");
+    }
     q = stmt(ctx, s, SDI_STMT_INSERT + layer, sql);
     if (!q) {
         st = CT_ERR_DB;
@@ -840,11 +920,10 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     }
     long long fid = s->db.pg ? sdi_column_int64(q, 0) : sdi_db_last_rowid(&s->db);
     sdi_reset(q);
-    if ((st = mark_seen(ctx, s, fid)))
-        goto out;
     /* SpatiaLite's R*Tree rows (PostgreSQL updates its GiST index itself) */
     if (!s->db.pg && isfinite(b[0])) {
-        snprintf(sql, sizeof sql, "INSERT INTO idx_%s_geom VALUES (?, ?, ?, ?, ?)", d->name);
+        if (!s->stmt[SDI_STMT_RTREE + layer])
+            snprintf(sql, sizeof sql, "INSERT INTO idx_%s_geom VALUES (?, ?, ?, ?, ?)", d->name);
         q = stmt(ctx, s, SDI_STMT_RTREE + layer, sql);
         if (!q) {
             st = CT_ERR_DB;
@@ -1577,6 +1656,11 @@ ct_status ct_sdi_rasters(ct_ctx *ctx, ct_sdi *s, const char *prefix, ct_sdi_rast
 ct_status ct_sdi_changes(ct_ctx *ctx, ct_sdi *s, long long since, ct_sdi_change_fn fn, void *user)
 {
     char sql[256];
+    if (s->nchange) {
+        ct_status st = flush_changes(ctx, s);
+        if (st)
+            return st;
+    }
     snprintf(sql, sizeof sql, "SELECT version, layer, fkey, op, minx, miny, maxx, maxy FROM sdi_change WHERE version > ?"
              " ORDER BY version, %s", s->sql->insert_order);
     sdi_stmt *q = ct_sdi_prepare(ctx, s, sql);

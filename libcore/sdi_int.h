@@ -15,10 +15,13 @@ enum {
     SDI_STMT_INSERT = SDI_STMT_FIND + CT_SDI_NLAYERS, /* + layer */
     SDI_STMT_TAKEN = SDI_STMT_INSERT + CT_SDI_NLAYERS,
     SDI_STMT_RTREE,                             /* + layer */
-    SDI_NSTMT = SDI_STMT_RTREE + CT_SDI_NLAYERS
+    SDI_STMT_CHANGES = SDI_STMT_RTREE + CT_SDI_NLAYERS, /* SDI_CHANGE_BATCH rows at once */
+    SDI_NSTMT
 };
 
-enum { SDI_MAXPENDING = 64 };
+/* Change-log rows written SDI_CHANGE_BATCH at a time, by one statement: a statement per row
+ * cost more than the rows themselves. */
+enum { SDI_MAXPENDING = 64, SDI_CHANGE_BATCH = 64 };
 
 /* What differs between SpatiaLite's SQL and PostGIS's in the statements of sdi.c and ingest.c
  * (the DDL differs too: see create_layer() and create_srs() in sdi.c). */
@@ -54,6 +57,12 @@ struct ct_sdi {
         char *from, *to;
     } pending[SDI_MAXPENDING]; /* rasters to move into the folder at commit */
     int npending;
+    struct {
+        const char *layer, *op; /* static strings */
+        char *key;
+        double b[4];
+    } change[SDI_CHANGE_BATCH]; /* change-log rows not yet written (flush_changes) */
+    int nchange;
     sdi_stmt *stmt[SDI_NSTMT];
 };
 

@@ -160,6 +160,25 @@ typedef struct ct_cog_opts {
     int level;            /**< DEFLATE level 1-9, default 6 */
     const char *overview_resampling; /**< default "AVERAGE" ("NEAREST" for Byte class rasters) */
     int no_overviews;     /**< 1: none */
+    /**
+     * 1: ctgis lays out the file and compresses the tiles itself (libdeflate, on
+     * ct_ctx_threads() threads) instead of GDAL's COG driver, which writes the overviews to a
+     * temporary file, reads them back and compresses everything again. Several times faster,
+     * for outputs written many times per run; the format is the same (tiled, DEFLATE with the
+     * predictor, internal overviews, COG layout with GDAL's block leaders and trailers, the
+     * georeferencing encoded by GDAL), the full-resolution cells are the same, the bytes are
+     * not. Overviews halve the previous level: "AVERAGE" is the mean of the valid cells of
+     * each 2 × 2 window (nodata when none is valid; integers rounded half away from zero),
+     * "NEAREST" its first (north-west) cell; other resamplings are CT_ERR_USAGE.
+     */
+    int direct;
+    /**
+     * With direct: 1 starts writing the file to disk (sync_file_range) but does not wait for
+     * it before the rename; the caller makes it durable (fsync) before relying on it, so that
+     * the disk works while the next output is computed. ct-flood fsyncs its staged outputs
+     * before it moves them into place.
+     */
+    int defer_sync;
 } ct_cog_opts;
 
 /**

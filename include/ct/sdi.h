@@ -142,7 +142,9 @@ typedef enum ct_sdi_op {
  * the SDI CRS. An identical current feature is left alone (CT_SDI_SAME); a different one is
  * superseded (CT_SDI_CHANGED); a new key is added. The change log records the bounding box.
  * A key this version already put is a duplicate in the source (CT_SDI_DUPLICATE): the caller
- * rejects it or puts it again under another key. No memory grows with the source.
+ * rejects it or puts it again under another key. A geometry of the wrong kind for the layer
+ * (lines into a polygon layer, say) is an error (CT_ERR_FORMAT). No memory grows with the
+ * source.
  */
 ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *sdi, ct_sdi_layer layer, const char *source,
                      const char *key, const GEOSGeometry *geom, const char *const *values,

@@ -187,7 +187,8 @@ ct_rgba ct_tile_style_colour(const ct_tile_style *s, double v);
 /**
  * Encodes a 256 × 256 (any w × h) RGBA image as PNG: colour type 3 (palette, with tRNS when some
  * alpha is below 255) when it has at most 256 distinct colours, else 2 (RGB) when fully opaque,
- * else 6 (RGBA); rows filtered adaptively, DEFLATE level 1-12 (libdeflate; 0 means 4).
+ * else 6 (RGBA); truecolour rows with the Sub filter (palette rows unfiltered), DEFLATE level 1-12
+ * (libdeflate; 0 means 4).
  * @return a new buffer (free with free()) and its length in *len, or NULL when out of memory.
  */
 uint8_t *ct_png_encode(const uint8_t *rgba, int w, int h, int level, size_t *len);

@@ -7,7 +7,7 @@
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to01.shp" ] || skip_all "no sample data (make samples)"
 sdi_setup
-plan 23
+plan 27
 
 sdi=$(sdi_new city)
 q() { sdi_q "$sdi" "$1"; }
@@ -31,6 +31,12 @@ run ct-ingest --sdi "$sdi" cadastral "$T/thuadat-to01.shp"
 is $rc 1 "missing .dbf: exit 1"
 like "$T/err" "thuadat-to01" "missing .dbf: the message names the file"
 is "$(state)" "$good" "missing .dbf: the SDI is as before"
+
+# lines where the layer holds polygons (the dikes loaded as admin units)
+run ct-ingest --sdi "$sdi" --ignore MaDe --ignore Ten --ignore CaoTrinh --ignore TrangThai --ignore ChieuDai admin "$S/dikes/dikes.shp"
+is $rc 1 "lines into a polygon layer: exit 1"
+like "$T/err" "dikes.shp: feature 0: .*LineString cannot go into admin_units" "lines into a polygon layer: the file and feature named"
+is "$(state)" "$good" "lines into a polygon layer: the SDI is as before"
 
 # not a GIS file at all
 printf 'SoTo,SoThua\n' >"$T/memo.shp"
@@ -75,11 +81,13 @@ done
 cp "$S/cadastral/thuadat-to06.prj" "$T/big.prj"
 good=$(state)
 old=$(q "SELECT count(*) FROM parcels_current")
-ct-ingest -q --sdi "$sdi" cadastral "$big" >/dev/null 2>&1 &
+ct-ingest --sdi "$sdi" cadastral "$big" >/dev/null 2>"$T/progress" &
 pid=$!
-sleep 2
+# half-way by its progress lines (a fixed sleep outlasts a fast ingest)
+for _ in $(seq 1 600); do grep -q ': 50%' "$T/progress" && break; sleep 0.05; done
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
+is $? 137 "killed with SIGKILL half-way ($(tail -n 1 "$T/progress"))"
 is "$(state)" "$good" "killed with SIGKILL half-way: the SDI is as before"
 is "$(sdi_intact "$sdi")" "ok" "and intact"
 ls "$T" | grep -q 'ingest-\|init-' && extra=1 || extra=0

@@ -5,14 +5,16 @@
 # moved 15 m: the default nightly run makes again exactly the tiles that the test computes
 # itself from the two parcels' change-log boxes (moved to EPSG:3857 with cs2cs and the official
 # VN-2000 TOWGS84 of Decision 05/2007, widened by the 64/4096 MVT buffer), every other tile
-# keeps its bytes, the result equals a --full run, and the metadata records the new version.
+# keeps its bytes, the result equals a --full run (also at zooms 17-18, where the features
+# around the changed tiles reach beyond the area read at first), and the metadata records the
+# new version.
 # A raster: a parcel change keeps every relief tile; a re-registered DEM remakes them, equal
 # to tiles of the new file itself.
 . "$(dirname "$0")/lib.sh"
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to03.shp" ] || skip_all "no sample data (make samples)"
 command -v cs2cs >/dev/null || skip_all "cs2cs (proj-bin) not installed"
-plan 29
+plan 30
 
 sdi="$T/city.sqlite"
 export CT_SDI="$sdi"
@@ -39,6 +41,7 @@ is "$(sqlite3 "$T/p.mbtiles" "SELECT group_concat(name || '=' || value, ' ') FRO
 run ct-tile -q -z 12-14 sdi:dem "$T/dem"
 ok $rc "sdi:dem as relief tiles"
 ct-tile -q -z 14-17 --name p sdi:parcels "$T/p.pmtiles"
+ct-tile -q -z 17-18 --name p sdi:parcels "$T/p18.pmtiles"
 cp -r "$T/p" "$T/p0"
 cp -r "$T/dem" "$T/dem0"
 
@@ -106,6 +109,10 @@ run ct-tile -q --json --name p sdi:parcels "$T/p.pmtiles"
 is "$(jq .tiles_made "$T/out")" "$made" "PMTiles: the same tiles made"
 ct-tile -q --full -z 14-17 --name p sdi:parcels "$T/f.pmtiles"
 cmp -s "$T/f.pmtiles" "$T/p.pmtiles"; ok $? "PMTiles: the nightly archive is byte-identical to a --full run's"
+# zooms 17-18: parcels reach further than the sixteenth of a tile read around the changed
+# tiles at once, so the nightly run reads the extent of their features again
+ct-tile -q --name p sdi:parcels "$T/p18.pmtiles" && ct-tile -q --full -z 17-18 --name p sdi:parcels "$T/f18.pmtiles"
+cmp -s "$T/f18.pmtiles" "$T/p18.pmtiles"; ok $? "PMTiles, zooms 17-18: the nightly archive equals a --full run's"
 
 # a raster: the parcel change leaves it alone; a re-registered DEM remakes it
 run ct-tile -q --json sdi:dem "$T/dem"

@@ -658,6 +658,117 @@ static void test_same_grid_gives_same_bytes(void **state)
     ct_ctx_free(ctx);
 }
 
+/* Band 1 or its overview i (-1: full resolution) as doubles. */
+static double *read_level(GDALDatasetH ds, int i, int *w, int *h)
+{
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+    if (i >= 0)
+        b = GDALGetOverview(b, i);
+    *w = GDALGetRasterBandXSize(b);
+    *h = GDALGetRasterBandYSize(b);
+    double *v = malloc((size_t)*w * *h * sizeof *v);
+    assert_non_null(v);
+    assert_int_equal(GDALRasterIO(b, GF_Read, 0, 0, *w, *h, v, *w, *h, GDT_Float64, 0, 0), CE_None);
+    return v;
+}
+
+/* The direct writer (ct_cog_opts.direct) against GDAL's COG driver on the same grid, for every
+ * type: the same cells at full resolution and in every overview (2 x 2 averages of the valid
+ * cells, nearest for Byte), georeferencing, nodata and COG layout. */
+static void test_direct_cog_equals_gdal_cog(void **state)
+{
+    (void)state;
+    static const ct_dtype types[] = {CT_BYTE, CT_INT16, CT_UINT16, CT_INT32, CT_FLOAT32, CT_FLOAT64};
+    ct_ctx *ctx = new_ctx();
+    ct_crs *crs = vn2000_105(ctx);
+    for (size_t k = 0; k < sizeof types / sizeof *types; k++) {
+        ct_grid *g = make_grid(ctx, types[k], 1100, 900, crs);
+        const char *a = tpath("gdal.tif"), *b = tpath("direct.tif");
+        ct_cog_opts o = {.direct = 1};
+        assert_int_equal(ct_grid_write_cog(ctx, g, a, NULL), CT_OK);
+        assert_int_equal(ct_grid_write_cog(ctx, g, b, &o), CT_OK);
+        GDALDatasetH da = GDALOpen(a, GA_ReadOnly), db = GDALOpen(b, GA_ReadOnly);
+        assert_non_null(da);
+        assert_non_null(db);
+        assert_string_equal(GDALGetProjectionRef(da), GDALGetProjectionRef(db));
+        double ga[6], gb[6];
+        assert_int_equal(GDALGetGeoTransform(db, gb), CE_None);
+        GDALGetGeoTransform(da, ga);
+        assert_memory_equal(ga, gb, sizeof ga);
+        int hna, hnb;
+        assert_true(GDALGetRasterNoDataValue(GDALGetRasterBand(db, 1), &hnb) == nodata_for(types[k]));
+        assert_true(GDALGetRasterNoDataValue(GDALGetRasterBand(da, 1), &hna) == nodata_for(types[k]));
+        assert_true(hna && hnb);
+        assert_int_equal(GDALGetRasterDataType(GDALGetRasterBand(db, 1)), GDALGetRasterDataType(GDALGetRasterBand(da, 1)));
+        assert_string_equal(GDALGetMetadataItem(db, "LAYOUT", "IMAGE_STRUCTURE"), "COG");
+        assert_string_equal(GDALGetMetadataItem(db, "COMPRESSION", "IMAGE_STRUCTURE"), "DEFLATE");
+        int nov = GDALGetOverviewCount(GDALGetRasterBand(da, 1));
+        assert_int_equal(nov, 2); /* 550 x 450, 275 x 225 */
+        assert_int_equal(GDALGetOverviewCount(GDALGetRasterBand(db, 1)), nov);
+        for (int i = -1; i < nov; i++) {
+            int wa, ha, wb, hb;
+            double *va = read_level(da, i, &wa, &ha), *vb = read_level(db, i, &wb, &hb);
+            assert_int_equal(wa, wb);
+            assert_int_equal(ha, hb);
+            /* GDAL averages Int32 and Float64 cells in single precision, the direct writer in
+             * double: those two agree within single precision of the largest cell */
+            double tol = 0, big = 0;
+            for (size_t j = 0; j < (size_t)wa * ha; j++)
+                big = fabs(va[j]) > big && va[j] != nodata_for(types[k]) ? fabs(va[j]) : big;
+            if (i >= 0 && (types[k] == CT_INT32 || types[k] == CT_FLOAT64))
+                tol = big * 0x1p-22;
+            for (size_t j = 0; j < (size_t)wa * ha; j++)
+                if (!(fabs(va[j] - vb[j]) <= tol ||
+                      (isnan(va[j]) && isnan(vb[j]))))
+                    fail_msg("%s, level %d, cell %zu: GDAL %.17g, direct %.17g", ct_dtype_name(types[k]), i, j, va[j], vb[j]);
+            free(va);
+            free(vb);
+        }
+        GDALClose(da);
+        GDALClose(db);
+        ct_grid_free(g);
+    }
+    ct_grid *g = make_grid(ctx, CT_FLOAT32, 100, 100, crs);
+    ct_cog_opts o = {.direct = 1, .overview_resampling = "CUBIC"};
+    assert_int_equal(ct_grid_write_cog(ctx, g, tpath("cubic.tif"), &o), CT_ERR_USAGE);
+    ct_grid_free(g);
+    ct_crs_free(crs);
+    ct_ctx_free(ctx);
+}
+
+/* Uniform tiles (compressed once and reused) and mixed ones, on 1 and 3 threads: the same
+ * bytes, and the same cells as written. */
+static void test_direct_cog_same_bytes_any_threads(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_crs *crs = vn2000_105(ctx);
+    ct_grid *g = make_grid(ctx, CT_FLOAT32, 2100, 1300, crs);
+    float *z = ct_grid_data(g);
+    for (size_t i = 0; i < (size_t)2100 * 1300; i++)
+        if (i % 2100 < 1400) /* west two thirds: dry (0), the rest: the pattern */
+            z[i] = (i / 2100) < 600 ? 0.0f : -9999.0f;
+    const char *a = tpath("thr-1.tif"), *b = tpath("thr-3.tif");
+    ct_cog_opts o = {.direct = 1, .level = 1};
+    ct_ctx_set_threads(ctx, 1);
+    assert_int_equal(ct_grid_write_cog(ctx, g, a, &o), CT_OK);
+    ct_ctx_set_threads(ctx, 3);
+    assert_int_equal(ct_grid_write_cog(ctx, g, b, &o), CT_OK);
+    size_t na, nb;
+    unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(ba, bb, na);
+    free(ba);
+    free(bb);
+    ct_grid *back;
+    assert_int_equal(ct_grid_read(ctx, b, 1, CT_FLOAT32, &back), CT_OK);
+    assert_memory_equal(ct_grid_cdata(back), z, (size_t)2100 * 1300 * sizeof *z);
+    ct_grid_free(back);
+    ct_grid_free(g);
+    ct_crs_free(crs);
+    ct_ctx_free(ctx);
+}
+
 static void test_missing_and_non_raster_files(void **state)
 {
     (void)state;
@@ -927,6 +1038,8 @@ int main(void)
         cmocka_unit_test(test_write_into_missing_folder_fails_and_leaves_nothing),
         cmocka_unit_test(test_failed_write_keeps_old_file),
         cmocka_unit_test(test_same_grid_gives_same_bytes),
+        cmocka_unit_test(test_direct_cog_equals_gdal_cog),
+        cmocka_unit_test(test_direct_cog_same_bytes_any_threads),
         cmocka_unit_test(test_missing_and_non_raster_files),
         cmocka_unit_test(test_truncated_geotiff_is_an_error),
         cmocka_unit_test(test_reads_esri_ascii_grid),
