@@ -825,6 +825,38 @@ static void remove_temp(const char *tmp)
     free(p);
 }
 
+/* GDAL omits GeogTOWGS84GeoKey when the CRS has an EPSG code; the GeoTIFF writes between
+ * towgs84_begin and towgs84_end write it, so that software that reads it applies the official
+ * VN-2000 shift rather than its default (EPSG:5194). Thread-local: other threads' GDAL calls are
+ * not affected. @return the previous setting, for towgs84_end. */
+static char *towgs84_begin(void)
+{
+    char *old = CPLStrdup(CPLGetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", NULL));
+    CPLSetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", "YES");
+    return old;
+}
+
+static void towgs84_end(char *old)
+{
+    CPLSetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", old[0] ? old : NULL);
+    CPLFree(old);
+}
+
+/* Gives the GDAL dataset ds g's geotransform, CRS and nodata (band 1). */
+static ct_status grid_georef(ct_ctx *ctx, GDALDatasetH ds, const ct_grid *g, const char *path, ct_gdal_errs *e)
+{
+    double gt[6];
+    memcpy(gt, g->gt, sizeof gt);
+    GDALSetGeoTransform(ds, gt);
+    const char *wkt = g->crs ? ct_crs_wkt(g->crs) : NULL;
+    if (g->crs && (!wkt || GDALSetProjection(ds, wkt) != CE_None))
+        return ct_error(ctx, CT_ERR_CRS, "%s: GDAL cannot use the CRS %s: %s", path, ct_crs_name(g->crs),
+                        ct_gdal_errs_msg(e, "invalid WKT"));
+    if (g->has_nodata)
+        GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), g->nodata);
+    return CT_OK;
+}
+
 typedef struct cog_progress_data {
     ct_ctx *ctx;
     int cancelled;
@@ -916,24 +948,13 @@ static ct_status cog_geotags(ct_ctx *ctx, const ct_grid *g, const char *path, ui
                       ct_gdal_errs_msg(&e, "no GTiff driver"));
         goto out;
     }
-    double gt[6];
-    memcpy(gt, g->gt, sizeof gt);
-    GDALSetGeoTransform(ds, gt);
-    const char *wkt = g->crs ? ct_crs_wkt(g->crs) : NULL;
-    if (g->crs && (!wkt || GDALSetProjection(ds, wkt) != CE_None)) {
+    if ((st = grid_georef(ctx, ds, g, path, &e))) {
         GDALClose(ds);
-        st = ct_error(ctx, CT_ERR_CRS, "%s: GDAL cannot use the CRS %s: %s", path, ct_crs_name(g->crs),
-                      ct_gdal_errs_msg(&e, "invalid WKT"));
         goto out;
     }
-    if (g->has_nodata)
-        GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), g->nodata);
-    /* as in ct_grid_write_cog: the official VN-2000 shift goes into the file */
-    char *old = CPLStrdup(CPLGetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", NULL));
-    CPLSetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", "YES");
+    char *old = towgs84_begin(); /* written by the close */
     GDALClose(ds);
-    CPLSetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", old[0] ? old : NULL);
-    CPLFree(old);
+    towgs84_end(old);
     vsi_l_offset len = 0;
     uint8_t *b = VSIGetMemFileBuffer(name, &len, TRUE);
     if (!b || e.failed || len < 8 || b[0] != 'I' || b[1] != 'I' || rd16(b + 2) != 42) {
@@ -1502,17 +1523,8 @@ ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, con
                       ct_gdal_errs_msg(&e, "MEM driver failed"));
         goto out;
     }
-    double gt[6];
-    memcpy(gt, g->gt, sizeof gt);
-    GDALSetGeoTransform(mem, gt);
-    const char *wkt = g->crs ? ct_crs_wkt(g->crs) : NULL;
-    if (g->crs && (!wkt || GDALSetProjection(mem, wkt) != CE_None)) {
-        st = ct_error(ctx, CT_ERR_CRS, "%s: GDAL cannot use the CRS %s: %s", path,
-                      ct_crs_name(g->crs), ct_gdal_errs_msg(&e, "invalid WKT"));
+    if ((st = grid_georef(ctx, mem, g, path, &e)))
         goto out;
-    }
-    if (g->has_nodata)
-        GDALSetRasterNoDataValue(GDALGetRasterBand(mem, 1), g->nodata);
 
     copts = CSLSetNameValue(copts, "COMPRESS", "DEFLATE");
     copts = CSLSetNameValue(copts, "LEVEL", CPLSPrintf("%d", o.level));
@@ -1526,14 +1538,9 @@ ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, con
         goto out;
     ct_gdal_errs_reset(&e);
     cog_progress_data pd = {ctx, 0};
-    /* GDAL omits GeogTOWGS84GeoKey when the CRS has an EPSG code; write it, so that software
-     * that reads it applies the official VN-2000 shift rather than its default (EPSG:5194).
-     * Thread-local: other threads' GDAL calls are not affected. */
-    char *old_towgs84 = CPLStrdup(CPLGetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", NULL));
-    CPLSetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", "YES");
+    char *old_towgs84 = towgs84_begin();
     cog = GDALCreateCopy(cdrv, tmp, mem, FALSE, copts, cog_progress, &pd);
-    CPLSetThreadLocalConfigOption("GTIFF_WRITE_TOWGS84", old_towgs84[0] ? old_towgs84 : NULL);
-    CPLFree(old_towgs84);
+    towgs84_end(old_towgs84);
     if (cog)
         GDALClose(cog); /* flushes: a write error shows up in e */
     if (pd.cancelled) {
