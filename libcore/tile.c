@@ -200,16 +200,27 @@ static inline int ramp_find(const ct_ramp_stop *st, int n, double v, int *hint)
     return lo;
 }
 
+/* Whether v is below the first stop or at or above the last; then *c is its colour. */
+static inline int ramp_outside(const ct_tile_style *s, double v, ct_rgba *c)
+{
+    const ct_ramp_stop *last = &s->stops[s->nstops - 1];
+    if (v < s->stops[0].value)
+        *c = s->below;
+    else if (v >= last->value)
+        *c = v > last->value ? s->above : last->colour;
+    else
+        return 0;
+    return 1;
+}
+
 /* The ramp colour of v. */
 static ct_rgba ramp_at(const ct_tile_style *s, double v, int *hint)
 {
     const ct_ramp_stop *st = s->stops;
-    int n = s->nstops;
-    if (v < st[0].value)
-        return s->below;
-    if (v >= st[n - 1].value)
-        return v > st[n - 1].value ? s->above : st[n - 1].colour;
-    int lo = ramp_find(st, n, v, hint);
+    ct_rgba edge;
+    if (ramp_outside(s, v, &edge))
+        return edge;
+    int lo = ramp_find(st, s->nstops, v, hint);
     if (s->discrete)
         return st[lo].colour;
     double f = (v - st[lo].value) / (st[lo + 1].value - st[lo].value);
@@ -255,12 +266,10 @@ __attribute__((always_inline)) /* once per cell of a raster: the call cost a thi
 static inline ct_rgba ramp_lut_at(const ramp_lut *L, const ct_tile_style *s, double v, int *hint)
 {
     const ct_ramp_stop *st = s->stops;
-    int n = s->nstops;
-    if (v < st[0].value)
-        return s->below;
-    if (v >= st[n - 1].value)
-        return v > st[n - 1].value ? s->above : st[n - 1].colour;
-    int lo = ramp_find(st, n, v, hint), k = (int)((v - st[lo].value) * L->scale[lo]);
+    ct_rgba edge;
+    if (ramp_outside(s, v, &edge))
+        return edge;
+    int lo = ramp_find(st, s->nstops, v, hint), k = (int)((v - st[lo].value) * L->scale[lo]);
     return L->c[(size_t)lo * RAMP_STEPS + (k < RAMP_STEPS ? k : RAMP_STEPS - 1)];
 }
 
