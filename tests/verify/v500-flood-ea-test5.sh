@@ -8,13 +8,9 @@
 # Prints peak levels and arrival times per gauge. Set EA5_DURATION to shorten the run.
 set -u
 : "${SHARED_DATA:=../shared/data}"
-: "${CT_BIN:=$(cd "$(dirname "$0")/../.." && pwd)/build/bin}"
+. "$(dirname "$0")/../cli/lib.sh"
 D=$SHARED_DATA/ea-test5
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
-echo "1..8"
+plan 8
 [ -d "$D" ] || { echo "not ok 1 - $D missing"; exit 1; }
 
 sed -e "s|@DATA@|$D|g" -e "s|@DURATION@|${EA5_DURATION:-108000}|" "$(dirname "$0")/ea5.scn.in" >"$T/ea5.scn"
@@ -46,4 +42,4 @@ awk -F, -v ng=7 'NR > 1 { for (k = 2; k <= 1 + ng; k++) { if ($(k + ng) >= 0.1 &
     if (a[k] != "" && $1 > a[k] + 1800) { d = $k - p[k]; if (d < 0) d = -d; if (d > m) m = d } p[k] = $k } }
     END { printf "# largest 60 s level change after the arrival wave: %.3f m\n", m; exit !(m < 0.3) }' "$out/gauges.csv"
 ok $? "gauge levels are smooth after the arrival wave (no numerical ringing)"
-exit $failed
+exit $_failed

@@ -7,14 +7,10 @@
 # r.mapcalc), and so are the depths where both flood. Needs grass (Debian grass-core).
 set -u
 : "${SHARED_DATA:=../shared/data}"
-: "${CT_BIN:=$(cd "$(dirname "$0")/../.." && pwd)/build/bin}"
+. "$(dirname "$0")/../cli/lib.sh"
 D=$SHARED_DATA/ea-test5
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
-command -v grass >/dev/null || { echo "1..0 # SKIP grass (Debian grass-core) is not installed"; exit 0; }
-echo "1..24"
+command -v grass >/dev/null || skip_all "grass (Debian grass-core) is not installed"
+plan 24
 [ -d "$D" ] || { echo "not ok 1 - $D missing"; exit 1; }
 
 # compare CASE EPSG SEED LEVELS...: r.lake at each level against ct-flood's extent and depth;
@@ -76,4 +72,4 @@ ok $? "ct-flood bathtub on a 2500 x 2500 DEM at $levels m ($(cat "$T/delta.time"
 compare delta 5897 $seed ${levels//,/ } >"$T/delta.cmp"
 ok $? "r.lake ran at the same 5 levels"
 check delta
-exit $failed
+exit $_failed
