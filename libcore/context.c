@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,11 +288,9 @@ static ct_status set_value(ct_ctx *ctx, ct_cli *cli, const ct_option *o, const c
         return CT_OK;
     case CT_OPT_LIST: {
         ct_strlist *l = o->value;
-        const char **v = realloc(l->v, (size_t)(l->n + 1) * sizeof *v);
-        if (!v)
+        if (ct_resize(&l->v, (size_t)l->n + 1, sizeof *l->v))
             return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-        v[l->n++] = arg;
-        l->v = v;
+        l->v[l->n++] = arg;
         int known = 0;
         for (int i = 0; i < p->nlists; i++)
             known |= p->lists[i] == l;
@@ -479,4 +478,41 @@ int ct_cli_finish(ct_ctx *ctx, ct_cli *cli, ct_status st)
     ct_cli_free(cli);
     ct_ctx_free(ctx);
     return ct_exit_code(st);
+}
+
+size_t ct_grow_cap(size_t cap, size_t need)
+{
+    if (need <= cap)
+        return cap;
+    size_t nc = cap > SIZE_MAX / 2 ? SIZE_MAX : 2 * cap;
+    if (nc < 16)
+        nc = 16;
+    return nc < need ? need : nc;
+}
+
+int ct_resize(void *p, size_t n, size_t size)
+{
+    /* p is a T ** handed over as void *: its pointer is copied out and back with memcpy, which
+     * is well defined for any object pointer type (all have void *'s representation here). */
+    void *old, *nw;
+    if (size && n > SIZE_MAX / size)
+        return -1;
+    size_t bytes = n * size;
+    memcpy(&old, p, sizeof old);
+    nw = realloc(old, bytes ? bytes : 1);
+    if (!nw)
+        return -1;
+    memcpy(p, &nw, sizeof nw);
+    return 0;
+}
+
+int ct_grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    size_t nc = ct_grow_cap(*cap, need);
+    if (nc == *cap)
+        return 0;
+    if (ct_resize(p, nc, size))
+        return -1;
+    *cap = nc;
+    return 0;
 }

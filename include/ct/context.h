@@ -110,6 +110,23 @@ void ct_log(ct_ctx *ctx, ct_log_level level, const char *fmt, ...)
 ct_status ct_progress(ct_ctx *ctx, double done, const char *what);
 
 /* ---------------------------------------------------------------------------------------- */
+/* Growing arrays: the one place that doubles a capacity and checks the multiplication.      */
+
+/** The capacity to grow to so that need elements fit: cap when they already do, else the
+ *  larger of need and twice cap (at least 16), so that n appends cost O(n) copies. */
+size_t ct_grow_cap(size_t cap, size_t need);
+
+/** Resizes the array whose address is p (a T ** passed as void *) to n elements of size
+ *  bytes. @return 0, or -1 when memory runs out or n * size overflows; *p is then unchanged
+ *  (still valid, still owned by the caller). */
+int ct_resize(void *p, size_t n, size_t size);
+
+/** Makes room for need elements in the array at p (a T **) of capacity *cap elements, growing
+ *  it by ct_grow_cap(). @return 0, or -1 with *p and *cap unchanged. Arrays that grow side by
+ *  side share one capacity: compute it with ct_grow_cap() and ct_resize() each. */
+int ct_grow(void *p, size_t *cap, size_t need, size_t size);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Terminal printers the tools install (they write to stderr, never to stdout).              */
 
 /**

@@ -202,13 +202,44 @@ static void test_cli_help(void **state)
     ct_ctx_free(ctx);
 }
 
+/* ct_grow keeps every element through growth, doubles from 16, and refuses an overflowing size
+ * without touching the array it was given. */
+static void test_grow(void **state)
+{
+    (void)state;
+    int *a = NULL;
+    size_t cap = 0;
+    for (size_t i = 0; i < 1000; i++) {
+        assert_int_equal(ct_grow(&a, &cap, i + 1, sizeof *a), 0);
+        assert_true(cap >= i + 1);
+        a[i] = (int)i * 7;
+    }
+    assert_int_equal(cap, 1024); /* 16, 32, ..., 1024 */
+    for (size_t i = 0; i < 1000; i++)
+        assert_int_equal(a[i], (int)i * 7);
+    assert_int_equal(ct_grow_cap(0, 3), 16);
+    assert_int_equal(ct_grow_cap(16, 16), 16);
+    assert_int_equal(ct_grow_cap(16, 100), 100);
+    assert_int_equal(ct_grow_cap(40, 41), 80);
+
+    int *keep = a;
+    size_t kept = cap;
+    assert_int_equal(ct_grow(&a, &cap, SIZE_MAX / 2, sizeof *a), -1);
+    assert_ptr_equal(a, keep);
+    assert_int_equal(cap, kept);
+    assert_int_equal(ct_resize(&a, SIZE_MAX / 2, sizeof *a), -1);
+    assert_ptr_equal(a, keep);
+    assert_int_equal(a[999], 999 * 7);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_codes),      cmocka_unit_test(test_error_message),
         cmocka_unit_test(test_progress_cancel), cmocka_unit_test(test_log_and_threads),
         cmocka_unit_test(test_cli_values),      cmocka_unit_test(test_cli_errors),
-        cmocka_unit_test(test_cli_help),
+        cmocka_unit_test(test_cli_help),        cmocka_unit_test(test_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
