@@ -1676,33 +1676,43 @@ static const uint8_t *old_bytes(oldset *o, uint64_t off, size_t len)
     return o->win;
 }
 
+/* The PMTiles directory at [off, off + len) of the old archive: *n entries as four columns of
+ * *e (ids, run lengths, tile lengths, offsets), ids and offsets made absolute. */
+static ct_status pm_dir_read(ct_ctx *ctx, oldset *o, uint64_t off, uint64_t len, uint64_t **e, uint64_t *n)
+{
+    uint8_t *raw = len < (1u << 28) ? malloc(len + 1) : NULL, *d = NULL;
+    size_t dl = 0, k = 0;
+    *e = NULL;
+    int ok = raw && pread_all(o->fd, raw, len, off) && (d = gunzip_bytes(raw, len, &dl)) && rd_varint(d, dl, &k, n) &&
+             *n <= dl && (*e = malloc((*n + 1) * 4 * sizeof **e));
+    /* columns: ids (deltas), runs, lengths, offsets (0: right after the previous) */
+    for (uint64_t i = 0; ok && i < 4 * *n; i++)
+        ok = rd_varint(d, dl, &k, &(*e)[i]);
+    for (uint64_t i = 0, last = 0; ok && i < *n; i++) {
+        uint64_t *v = *e;
+        last = v[i] += last;
+        if (v[3 * *n + i] == 0 && i > 0)
+            v[3 * *n + i] = v[3 * *n + i - 1] + v[2 * *n + i - 1];
+        else
+            v[3 * *n + i] -= 1;
+    }
+    free(raw);
+    free(d);
+    if (ok)
+        return CT_OK;
+    free(*e);
+    *e = NULL;
+    *n = 0;
+    return ct_error(ctx, CT_ERR_FORMAT, "%s: cannot read a PMTiles directory", o->path);
+}
+
 static ct_status pm_walk(ct_ctx *ctx, oldset *o, uint64_t off, uint64_t len, int depth, old_tile_fn fn, void *user)
 {
-    ct_status st = CT_OK;
-    uint8_t *raw = len < (1u << 28) ? malloc(len + 1) : NULL, *d = NULL;
-    uint64_t *e = NULL;
-    size_t dl = 0, k = 0;
-    uint64_t n = 0;
-    if (depth > 4 || !raw || !pread_all(o->fd, raw, len, off) || !(d = gunzip_bytes(raw, len, &dl)) ||
-        !rd_varint(d, dl, &k, &n) || n > dl || !(e = malloc((n + 1) * 4 * sizeof *e))) {
-        st = ct_error(ctx, CT_ERR_FORMAT, "%s: cannot read a PMTiles directory", o->path);
-        goto out;
-    }
-    /* columns: ids (deltas), runs, lengths, offsets (0: right after the previous) */
-    uint64_t last = 0;
-    for (uint64_t i = 0; i < 4 * n; i++)
-        if (!rd_varint(d, dl, &k, &e[i])) {
-            st = ct_error(ctx, CT_ERR_FORMAT, "%s: cannot read a PMTiles directory", o->path);
-            goto out;
-        }
+    uint64_t *e = NULL, n = 0;
+    ct_status st = depth > 4 ? ct_error(ctx, CT_ERR_FORMAT, "%s: cannot read a PMTiles directory", o->path)
+                             : pm_dir_read(ctx, o, off, len, &e, &n);
     for (uint64_t i = 0; i < n && st == CT_OK; i++) {
-        uint64_t id = last + e[i], run = e[n + i], tl = e[2 * n + i], to = e[3 * n + i];
-        last = id;
-        if (to == 0 && i > 0)
-            to = e[3 * n + i - 1] + e[2 * n + i - 1];
-        else
-            to -= 1;
-        e[3 * n + i] = to;
+        uint64_t id = e[i], run = e[n + i], tl = e[2 * n + i], to = e[3 * n + i];
         if (run == 0) {
             st = pm_walk(ctx, o, o->pm_leaf_off + to, tl, depth + 1, fn, user);
             continue;
@@ -1720,9 +1730,6 @@ static ct_status pm_walk(ct_ctx *ctx, oldset *o, uint64_t off, uint64_t len, int
                 st = fn(ctx, user, z, x, y, tile, tl, NULL, PM_OLD | to);
         }
     }
-out:
-    free(raw);
-    free(d);
     free(e);
     return st;
 }
@@ -1784,6 +1791,91 @@ static ct_status oldset_each(ct_ctx *ctx, oldset *o, old_tile_fn fn, void *user)
         return st;
     }
     return pm_walk(ctx, o, o->pm_root[0], o->pm_root[1], 0, fn, user);
+}
+
+/* The old tile z/x/y, decompressed when it is gzip-compressed: a new buffer in *out, NULL when
+ * the old tileset has no such tile. A PMTiles archive is looked up through its directories, a
+ * folder by the file's name, an MBTiles file by a query. */
+static ct_status old_tile(ct_ctx *ctx, oldset *o, const char *ext, int z, uint32_t x, uint32_t y, uint8_t **out,
+                          size_t *len)
+{
+    uint8_t *raw = NULL;
+    size_t rl = 0;
+    ct_status st = CT_OK;
+    *out = NULL;
+    *len = 0;
+    if (o->kind == CT_SINK_PMTILES) {
+        uint64_t id = ct_pmtiles_id(z, x, y), off = o->pm_root[0], dl = o->pm_root[1];
+        for (int depth = 0; depth < 4 && st == CT_OK; depth++) {
+            uint64_t *e = NULL, n = 0;
+            if ((st = pm_dir_read(ctx, o, off, dl, &e, &n)))
+                break;
+            size_t lo = 0, hi = n; /* the last entry whose id is at most id */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (e[mid] <= id)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            uint64_t i = lo, run = i ? e[n + i - 1] : 0, tl = i ? e[2 * n + i - 1] : 0, to = i ? e[3 * n + i - 1] : 0;
+            int leaf = i && run == 0, hit = i && run && id < e[i - 1] + run;
+            free(e);
+            if (leaf) {
+                off = o->pm_leaf_off + to;
+                dl = tl;
+                continue;
+            }
+            if (hit) {
+                if (!(raw = malloc(tl + 1)) || !pread_all(o->fd, raw, tl, o->pm_data_off + to))
+                    st = ct_error(ctx, CT_ERR_IO, "%s: cannot read tile %d/%u/%u", o->path, z, x, y);
+                rl = tl;
+            }
+            break;
+        }
+    } else if (o->kind == CT_SINK_DIR) {
+        char f[4096];
+        struct stat sb;
+        snprintf(f, sizeof f, "%s/%d/%u/%u.%s", o->path, z, x, y, ext);
+        FILE *in = stat(f, &sb) == 0 ? fopen(f, "rb") : NULL;
+        if (in) {
+            rl = (size_t)sb.st_size;
+            if (!(raw = malloc(rl + 1)) || fread(raw, 1, rl, in) != rl)
+                st = ct_error(ctx, CT_ERR_IO, "%s: cannot read %s", o->path, f);
+            fclose(in);
+        }
+    } else {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(o->db, "SELECT tile_data FROM tiles WHERE zoom_level = ?1 AND tile_column = ?2 AND "
+                               "tile_row = ?3", -1, &q, NULL) != SQLITE_OK)
+            return ct_error(ctx, CT_ERR_FORMAT, "%s: %s", o->path, sqlite3_errmsg(o->db));
+        sqlite3_bind_int(q, 1, z);
+        sqlite3_bind_int64(q, 2, x);
+        sqlite3_bind_int64(q, 3, ct_tile_tms_row(z, y));
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            rl = (size_t)sqlite3_column_bytes(q, 0);
+            if ((raw = malloc(rl + 1)) && rl)
+                memcpy(raw, sqlite3_column_blob(q, 0), rl);
+            else if (!raw)
+                st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->path);
+        } else if (rc != SQLITE_DONE)
+            st = ct_error(ctx, CT_ERR_FORMAT, "%s: %s", o->path, sqlite3_errmsg(o->db));
+        sqlite3_finalize(q);
+    }
+    if (st == CT_OK && raw && rl >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+        *out = gunzip_bytes(raw, rl, len);
+        if (!*out)
+            st = ct_error(ctx, CT_ERR_FORMAT, "%s: tile %d/%u/%u is not valid gzip", o->path, z, x, y);
+        free(raw);
+        return st;
+    }
+    if (st == CT_OK) {
+        *out = raw;
+        *len = rl;
+    } else
+        free(raw);
+    return st;
 }
 
 /* Copies the old tiles of zooms minz..maxz that are not dirty into the new tileset. */
@@ -2579,6 +2671,7 @@ json_object *ct_tile_summary_json(const ct_tile_summary *s)
         json_object_object_add(o, "since", json_object_new_int64(s->since));
         json_object_object_add(o, "tiles_kept", json_object_new_int64((int64_t)s->tiles_kept));
         json_object_object_add(o, "tiles_made", json_object_new_int64((int64_t)(s->tiles_written - s->tiles_kept)));
+        json_object_object_add(o, "tiles_patched", json_object_new_int64((int64_t)s->tiles_patched));
     }
     return o;
 }
@@ -3223,36 +3316,35 @@ static uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
     return h;
 }
 
-/* The index of a value in the layer's table (added when new). */
-static int kv_value(kv_table *t, const vval *v)
+/* Appends v encoded as an MVT Value message (without its length) to one. */
+static void vval_bytes(pbuf *one, const vval *v)
 {
-    pbuf one = {0};
     if (v->type == 1)
-        pb_ld(&one, 1, v->s, strlen(v->s));
+        pb_ld(one, 1, v->s, strlen(v->s));
     else if (v->type == 2) {
-        pb_tag(&one, 4, 0);
-        pb_varint(&one, (uint64_t)v->i);
+        pb_tag(one, 4, 0);
+        pb_varint(one, (uint64_t)v->i);
     } else {
-        pb_tag(&one, 3, 1);
+        pb_tag(one, 3, 1);
         uint8_t d[8];
         uint64_t u;
         memcpy(&u, &v->d, 8);
         for (int i = 0; i < 8; i++)
             d[i] = (uint8_t)(u >> (8 * i));
-        pb_bytes(&one, d, 8);
+        pb_bytes(one, d, 8);
     }
-    if (one.oom) {
-        free(one.p);
-        return -1;
-    }
-    uint64_t h = hash_bytes(one.p, one.n, 7) | 1;
+}
+
+/* The index of the encoded value v[0..n) in the layer's table (added when new): tiles made
+ * from features and tiles patched from an old tile's values (mvt_patch) share it. */
+static int kv_intern(kv_table *t, const uint8_t *v, size_t n)
+{
+    uint64_t h = hash_bytes(v, n, 7) | 1;
     if ((size_t)t->nvals * 2 >= t->vcap) {
         size_t nc = t->vcap ? t->vcap * 2 : 256;
         struct kv_slot *nv = calloc(nc, sizeof *nv);
-        if (!nv) {
-            free(one.p);
+        if (!nv)
             return -1;
-        }
         for (size_t i = 0; i < t->vcap; i++)
             if (t->vh[i].h) {
                 size_t j = t->vh[i].h & (nc - 1);
@@ -3272,9 +3364,8 @@ static int kv_value(kv_table *t, const vval *v)
     if (!t->vh[j].h) {
         t->vh[j].h = h;
         t->vh[j].idx = t->nvals++;
-        pb_ld(&t->vals, 4, one.p, one.n);
+        pb_ld(&t->vals, 4, v, n);
     }
-    free(one.p);
     return t->vh[j].idx;
 }
 
@@ -3651,117 +3742,464 @@ typedef struct vtile_res {
     int skip; /* incremental runs: not dirty, copied from the old tileset */
 } vtile_res;
 
+/* The geometry encoder of tile z/x/y, and the tile's box widened by the buffer (cb). */
+static void genc_tile(genc *e, int z, uint32_t x, uint32_t y, double cb[4])
+{
+    ct_tile_bounds(z, x, y, e->b);
+    e->scale = MVT_EXTENT / (e->b[2] - e->b[0]);
+    double buf = MVT_BUFFER / e->scale;
+    cb[0] = e->b[0] - buf, cb[1] = e->b[1] - buf, cb[2] = e->b[2] + buf, cb[3] = e->b[3] + buf;
+}
+
+/* Encodes feature f (g: its geometry simplified for the zoom, or its own) clipped to the tile's
+ * buffered box cb into e->cmd. @return its MVT geometry type, 0 when nothing is in the tile. */
+static int feat_geom(GEOSContextHandle_t h, genc *e, const vfeat *f, const GEOSGeometry *g, const double cb[4])
+{
+    GEOSGeometry *clip = NULL;
+    if (f->b[0] < cb[0] || f->b[1] < cb[1] || f->b[2] > cb[2] || f->b[3] > cb[3]) {
+        clip = GEOSClipByRect_r(h, g, cb[0], cb[1], cb[2], cb[3]);
+        if (!clip || GEOSisEmpty_r(h, clip)) {
+            if (clip)
+                GEOSGeom_destroy_r(h, clip);
+            return 0;
+        }
+        g = clip;
+    }
+    e->cmd.n = 0;
+    e->cur = (ipt){0, 0};
+    int type = 0;
+    int wrote = encode_geom(h, e, g, &type);
+    if (clip)
+        GEOSGeom_destroy_r(h, clip);
+    return wrote ? type : 0;
+}
+
+/* One tag of a feature being written: field k of its layer, and its encoded Value at
+ * [off, off + n) of a buffer. */
+typedef struct vtag {
+    int k;
+    size_t off, n;
+} vtag;
+
+/* The tags of feature f: its kept, non-null fields, their values encoded into vb. @return the
+ * count. */
+static int feat_tags(const vlayer *L, const vfeat *f, pbuf *vb, vtag *tg)
+{
+    int n = 0;
+    vb->n = 0;
+    for (int k = 0; f->v && k < L->nf; k++) {
+        if (!f->v[k].type || !L->keep[k])
+            continue;
+        size_t o = vb->n;
+        vval_bytes(vb, &f->v[k]);
+        tg[n++] = (vtag){k, o, vb->n - o};
+    }
+    return n;
+}
+
+static int kv_init(kv_table *kv, const vlayer *L)
+{
+    memset(kv, 0, sizeof *kv);
+    kv->keyidx = malloc(((size_t)L->nf + 1) * sizeof(int));
+    for (int k = 0; kv->keyidx && k < L->nf; k++)
+        kv->keyidx[k] = -1;
+    return kv->keyidx != NULL;
+}
+
+static void kv_free(kv_table *kv)
+{
+    free(kv->keys.p);
+    free(kv->vals.p);
+    free(kv->keyidx);
+    free(kv->vh);
+}
+
+/* Appends a feature to a layer's features: its id (fid < 0: none), tags tg[0..ntg) with values
+ * in vb (keys and values go into kv in the order they first come, as in every tile), geometry
+ * type and commands cmd[0..ncmd). */
+static void feat_put(pbuf *feats, kv_table *kv, const vlayer *L, long long fid, const vtag *tg, int ntg,
+                     const uint8_t *vb, int type, const uint8_t *cmd, size_t ncmd, vtile_res *res)
+{
+    pbuf fb = {0}, tags = {0};
+    for (int i = 0; i < ntg; i++) {
+        int k = tg[i].k;
+        if (kv->keyidx[k] < 0) {
+            kv->keyidx[k] = kv->nkeys++;
+            pb_ld(&kv->keys, 3, L->fname[k], strlen(L->fname[k]));
+        }
+        int vi = kv_intern(kv, vb + tg[i].off, tg[i].n);
+        if (vi < 0) {
+            res->failed = 1;
+            continue;
+        }
+        pb_varint(&tags, (uint64_t)kv->keyidx[k]);
+        pb_varint(&tags, (uint64_t)vi);
+    }
+    if (fid >= 0) {
+        pb_tag(&fb, 1, 0);
+        pb_varint(&fb, (uint64_t)fid);
+    }
+    if (tags.n)
+        pb_ld(&fb, 2, tags.p, tags.n);
+    pb_tag(&fb, 3, 0);
+    pb_varint(&fb, (uint64_t)type);
+    pb_ld(&fb, 4, cmd, ncmd);
+    pb_ld(feats, 2, fb.p, fb.n);
+    res->failed |= fb.oom | tags.oom;
+    free(fb.p);
+    free(tags.p);
+}
+
+/* Appends layer L with its features and keys/values tables to the tile (nothing when it has no
+ * feature). */
+static void layer_put(pbuf *tile, const vlayer *L, const pbuf *feats, int nfeat, const kv_table *kv,
+                      vtile_res *res)
+{
+    pbuf layer = {0};
+    if (nfeat) {
+        pb_tag(&layer, 15, 0);
+        pb_varint(&layer, 2);
+        pb_ld(&layer, 1, L->name, strlen(L->name));
+        pb_bytes(&layer, feats->p, feats->n);
+        pb_bytes(&layer, kv->keys.p, kv->keys.n);
+        pb_bytes(&layer, kv->vals.p, kv->vals.n);
+        pb_tag(&layer, 5, 0);
+        pb_varint(&layer, MVT_EXTENT);
+        pb_ld(tile, 3, layer.p, layer.n);
+    }
+    res->failed |= layer.oom | feats->oom | kv->keys.oom | kv->vals.oom;
+    free(layer.p);
+}
+
+/* The tile's bytes into res (gzip-compressed when gz), or none when it is empty. */
+static void tile_finish(pbuf *tile, int gz, vtile_res *res)
+{
+    res->failed |= tile->oom;
+    if (!tile->n || res->failed) {
+        free(tile->p);
+        return;
+    }
+    if (gz) {
+        /* level 6, zlib's default that tippecanoe and GDAL use: level 9 takes three times as
+         * long for about 1 % less */
+        res->data = gzip_bytes(tile->p, tile->n, 6, &res->len);
+        free(tile->p);
+        res->failed |= !res->data;
+    } else {
+        res->data = tile->p;
+        res->len = tile->n;
+    }
+}
+
 /* Encodes tile z/x/y from the features fidx[0..n) (sorted by layer, then input order). */
 static void mvt_tile(GEOSContextHandle_t h, const vdata *d, GEOSGeometry *const *simp, int z, uint32_t x, uint32_t y,
                      const size_t *fidx, size_t n, int gz, vtile_res *res)
 {
-    pbuf tile = {0};
+    pbuf tile = {0}, vb = {0};
     genc e = {0};
-    ct_tile_bounds(z, x, y, e.b);
-    e.scale = MVT_EXTENT / (e.b[2] - e.b[0]);
-    double buf = MVT_BUFFER / e.scale;
-    double cb[4] = {e.b[0] - buf, e.b[1] - buf, e.b[2] + buf, e.b[3] + buf};
+    double cb[4];
+    genc_tile(&e, z, x, y, cb);
     for (size_t i = 0; i < n;) {
         int li = d->F[fidx[i]].layer;
         const vlayer *L = &d->L[li];
-        pbuf layer = {0}, feats = {0};
-        kv_table kv = {0};
-        kv.keyidx = malloc(((size_t)L->nf + 1) * sizeof(int));
-        for (int k = 0; kv.keyidx && k < L->nf; k++)
-            kv.keyidx[k] = -1;
+        pbuf feats = {0};
+        kv_table kv;
+        vtag *tg = malloc(((size_t)L->nf + 1) * sizeof *tg);
         int nfeat = 0;
+        if (!kv_init(&kv, L) || !tg)
+            res->failed = 1;
         for (; i < n && d->F[fidx[i]].layer == li; i++) {
             const vfeat *f = &d->F[fidx[i]];
             if (nfeat >= MVT_MAX_FEATURES || feats.n > MVT_MAX_LAYER_BYTES) {
                 res->dropped++;
                 continue;
             }
-            GEOSGeometry *clip = NULL;
-            const GEOSGeometry *g = simp && simp[fidx[i]] ? simp[fidx[i]] : f->g;
-            if (f->b[0] < cb[0] || f->b[1] < cb[1] || f->b[2] > cb[2] || f->b[3] > cb[3]) {
-                clip = GEOSClipByRect_r(h, g, cb[0], cb[1], cb[2], cb[3]);
-                if (!clip || GEOSisEmpty_r(h, clip)) {
-                    if (clip)
-                        GEOSGeom_destroy_r(h, clip);
-                    continue;
-                }
-                g = clip;
-            }
-            e.cmd.n = 0;
-            e.cur = (ipt){0, 0};
-            int type = 0;
-            int wrote = encode_geom(h, &e, g, &type);
-            if (clip)
-                GEOSGeom_destroy_r(h, clip);
-            if (!wrote)
+            int type = res->failed ? 0 : feat_geom(h, &e, f, simp && simp[fidx[i]] ? simp[fidx[i]] : f->g, cb);
+            if (!type)
                 continue;
-            pbuf fb = {0}, tags = {0};
-            for (int k = 0; kv.keyidx && k < L->nf; k++) {
-                if (!f->v || !f->v[k].type || !L->keep[k])
-                    continue;
-                if (kv.keyidx[k] < 0) {
-                    kv.keyidx[k] = kv.nkeys++;
-                    pb_ld(&kv.keys, 3, L->fname[k], strlen(L->fname[k]));
-                }
-                int vi = kv_value(&kv, &f->v[k]);
-                if (vi < 0) {
-                    res->failed = 1;
-                    continue;
-                }
-                pb_varint(&tags, (uint64_t)kv.keyidx[k]);
-                pb_varint(&tags, (uint64_t)vi);
-            }
-            if (f->fid >= 0) {
-                pb_tag(&fb, 1, 0);
-                pb_varint(&fb, (uint64_t)f->fid);
-            }
-            if (tags.n)
-                pb_ld(&fb, 2, tags.p, tags.n);
-            pb_tag(&fb, 3, 0);
-            pb_varint(&fb, (uint64_t)type);
-            pb_ld(&fb, 4, e.cmd.p, e.cmd.n);
-            pb_ld(&feats, 2, fb.p, fb.n);
-            res->failed |= fb.oom | tags.oom | e.cmd.oom;
-            free(fb.p);
-            free(tags.p);
+            int ntg = feat_tags(L, f, &vb, tg);
+            feat_put(&feats, &kv, L, f->fid, tg, ntg, vb.p, type, e.cmd.p, e.cmd.n, res);
+            res->failed |= e.cmd.oom | vb.oom;
             nfeat++;
         }
-        if (nfeat) {
-            pb_tag(&layer, 15, 0);
-            pb_varint(&layer, 2);
-            pb_ld(&layer, 1, L->name, strlen(L->name));
-            pb_bytes(&layer, feats.p, feats.n);
-            pb_bytes(&layer, kv.keys.p, kv.keys.n);
-            pb_bytes(&layer, kv.vals.p, kv.vals.n);
-            pb_tag(&layer, 5, 0);
-            pb_varint(&layer, MVT_EXTENT);
-            pb_ld(&tile, 3, layer.p, layer.n);
-        }
-        res->failed |= layer.oom | feats.oom | kv.keys.oom | kv.vals.oom | !kv.keyidx;
-        free(layer.p);
+        layer_put(&tile, L, &feats, nfeat, &kv, res);
         free(feats.p);
-        free(kv.keys.p);
-        free(kv.vals.p);
-        free(kv.keyidx);
-        free(kv.vh);
+        free(tg);
+        kv_free(&kv);
     }
     free(e.cmd.p);
     free(e.tmp);
-    res->failed |= tile.oom;
-    if (!tile.n || res->failed) {
-        free(tile.p);
-        return;
+    free(vb.p);
+    tile_finish(&tile, gz, res);
+}
+
+/* ---- Patching a tile of a nightly run ----
+ * An ancestor tile of a changed sheet holds thousands of features, nearly all unchanged; made
+ * again, every one of them would be read, simplified and encoded. Instead the old tile (our own
+ * MVT, read back) keeps the encoded geometry and tags of every feature that did not change and
+ * lies near no change, and only the changed features and their neighbours (whose simplification
+ * depends on the vertices they share, simplify_zoom) are encoded again; the layer is written in
+ * the same fid order with keys and values interned the same way as a full run, which makes the
+ * same bytes. */
+
+/* One feature of an old tile: id (-1: none), type, packed tags and geometry commands. */
+typedef struct ofeat {
+    long long id;
+    int type;
+    const uint8_t *tags, *geom;
+    size_t ntags, ngeom;
+} ofeat;
+
+/* The one layer of an old tile, pointing into its bytes; feat_bytes: its Feature entries. */
+typedef struct olayer {
+    const uint8_t *name;
+    size_t nname, feat_bytes;
+    ofeat *f;
+    size_t nf, capf;
+    const uint8_t **key, **val;
+    size_t *nkey, *nval;
+    size_t nk, nv, capk, capv;
+} olayer;
+
+/* The next field of a protobuf message p[*k..n): its number, and its value (*v) or, for a
+ * length-delimited field, its bytes (*ld, *v long). @return 0 at the end or on a bad field. */
+static int pb_field(const uint8_t *p, size_t n, size_t *k, int *field, uint64_t *v, const uint8_t **ld)
+{
+    uint64_t key;
+    *ld = NULL;
+    if (*k >= n || !rd_varint(p, n, k, &key))
+        return 0;
+    *field = (int)(key >> 3);
+    switch (key & 7) {
+    case 0:
+        return rd_varint(p, n, k, v);
+    case 1:
+    case 5:
+        *v = (key & 7) == 1 ? 8 : 4;
+        break;
+    case 2:
+        if (!rd_varint(p, n, k, v))
+            return 0;
+        break;
+    default:
+        return 0;
     }
-    if (gz) {
-        /* level 6, zlib's default that tippecanoe and GDAL use: level 9 takes three times as
-         * long for about 1 % less */
-        res->data = gzip_bytes(tile.p, tile.n, 6, &res->len);
-        free(tile.p);
-        res->failed |= !res->data;
-    } else {
-        res->data = tile.p;
-        res->len = tile.n;
+    if (*v > n - *k)
+        return 0;
+    *ld = p + *k;
+    *k += *v;
+    return 1;
+}
+
+static void olayer_free(olayer *l)
+{
+    free(l->f);
+    free(l->key);
+    free(l->val);
+    free(l->nkey);
+    free(l->nval);
+    memset(l, 0, sizeof *l);
+}
+
+/* Parses tile p[0..n) into l. @return 0 when it is not a tile of one layer of 4096 units that
+ * this code could have written (or memory runs out). */
+static int olayer_parse(const uint8_t *p, size_t n, olayer *l)
+{
+    size_t k = 0, lk = 0, lsz = 0;
+    int field, nl = 0;
+    uint64_t v;
+    const uint8_t *ld, *lp = NULL;
+    memset(l, 0, sizeof *l);
+    while (k < n) {
+        if (!pb_field(p, n, &k, &field, &v, &ld) || field != 3 || !ld || nl++)
+            return 0;
+        lp = ld;
+        lsz = (size_t)v;
     }
+    uint64_t extent = 4096;
+    while (lp && lk < lsz) {
+        size_t at = lk;
+        if (!pb_field(lp, lsz, &lk, &field, &v, &ld))
+            return 0;
+        if (field == 1 && ld) {
+            l->name = ld;
+            l->nname = (size_t)v;
+        } else if (field == 5 && !ld)
+            extent = v;
+        else if (field == 3 && ld) {
+            if (ct_grow(&l->key, &l->capk, l->nk + 1, sizeof *l->key) || ct_resize(&l->nkey, l->capk, sizeof *l->nkey))
+                return 0;
+            l->key[l->nk] = ld;
+            l->nkey[l->nk++] = (size_t)v;
+        } else if (field == 4 && ld) {
+            if (ct_grow(&l->val, &l->capv, l->nv + 1, sizeof *l->val) || ct_resize(&l->nval, l->capv, sizeof *l->nval))
+                return 0;
+            l->val[l->nv] = ld;
+            l->nval[l->nv++] = (size_t)v;
+        } else if (field == 2 && ld) {
+            if (ct_grow(&l->f, &l->capf, l->nf + 1, sizeof *l->f))
+                return 0;
+            ofeat *f = &l->f[l->nf++];
+            *f = (ofeat){.id = -1};
+            size_t fk = 0, fn = (size_t)v;
+            const uint8_t *fp = ld;
+            while (fk < fn) {
+                if (!pb_field(fp, fn, &fk, &field, &v, &ld))
+                    return 0;
+                if (field == 1 && !ld)
+                    f->id = v > (uint64_t)LLONG_MAX ? -1 : (long long)v;
+                else if (field == 2 && ld)
+                    f->tags = ld, f->ntags = (size_t)v;
+                else if (field == 3 && !ld)
+                    f->type = (int)v;
+                else if (field == 4 && ld)
+                    f->geom = ld, f->ngeom = (size_t)v;
+            }
+            if (f->id < 0 || !f->geom)
+                return 0;
+            l->feat_bytes += lk - at;
+        } else if (field != 15)
+            return 0;
+    }
+    return extent == MVT_EXTENT && (!lp || l->name);
+}
+
+/* What the tiles of a nightly run are patched with: the changed keys, sorted (strcmp); the
+ * features near a change (indices into the vdata, in fid order) and their fids; the field of the
+ * natural key. */
+typedef struct patch_set {
+    char **keys;
+    size_t nkeys;
+    size_t *near;
+    long long *fid;
+    size_t nnear;
+    int fkey;
+} patch_set;
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether the encoded Value v[0..n) is a string among the changed keys. */
+static int key_changed(const patch_set *ps, const uint8_t *v, size_t n)
+{
+    size_t k = 0;
+    int field;
+    uint64_t len;
+    const uint8_t *ld;
+    char buf[512];
+    if (!pb_field(v, n, &k, &field, &len, &ld) || field != 1 || !ld)
+        return 0;
+    if (len >= sizeof buf)
+        return 1; /* a key this long is no natural key: made again to be safe */
+    memcpy(buf, ld, len);
+    buf[len] = '\0';
+    const char *key = buf;
+    return bsearch(&key, ps->keys, ps->nkeys, sizeof *ps->keys, cmp_str) != NULL;
+}
+
+/* Tile z/x/y from its old layer ol (NULL: there was no tile) and the features near a change:
+ * old features whose key changed or which are near a change are left out, the near ones that
+ * reach into the tile encoded again, all in fid order. res->failed with *declined when the old
+ * tile cannot be patched to what a full run makes (its layer had features left out over the
+ * limits, or keys this run's layer does not have). */
+static void mvt_patch(GEOSContextHandle_t h, const vdata *d, GEOSGeometry *const *simp, int z, uint32_t x, uint32_t y,
+                      const olayer *ol, const uint8_t *obase, const patch_set *ps, int gz, vtile_res *res,
+                      int *declined)
+{
+    const vlayer *L = &d->L[0];
+    pbuf tile = {0}, feats = {0}, vb = {0};
+    genc e = {0};
+    kv_table kv;
+    double cb[4];
+    int *okey = ol ? malloc((ol->nk + 1) * sizeof *okey) : NULL, ofkey = -1, nfeat = 0;
+    vtag *tg = malloc(((size_t)L->nf + 1) * sizeof *tg);
+    genc_tile(&e, z, x, y, cb);
+    double bufm = MVT_BUFFER / e.scale;
+    if (!kv_init(&kv, L) || !tg || (ol && !okey)) {
+        res->failed = 1;
+        goto out;
+    }
+    if (ol && (ol->nname != strlen(L->name) || memcmp(ol->name, L->name, ol->nname) || ol->nf >= MVT_MAX_FEATURES ||
+               ol->feat_bytes > MVT_MAX_LAYER_BYTES)) {
+        *declined = res->failed = 1;
+        goto out;
+    }
+    for (size_t j = 0; ol && j < ol->nk; j++) {
+        okey[j] = -1;
+        for (int k = 0; k < L->nf; k++)
+            if (L->keep[k] && strlen(L->fname[k]) == ol->nkey[j] && !memcmp(L->fname[k], ol->key[j], ol->nkey[j]))
+                okey[j] = k;
+        if (okey[j] < 0) {
+            *declined = res->failed = 1;
+            goto out;
+        }
+        if (okey[j] == ps->fkey)
+            ofkey = (int)j;
+    }
+    size_t i = 0, j = 0, no = ol ? ol->nf : 0;
+    while (!res->failed && (i < no || j < ps->nnear)) {
+        const ofeat *of = i < no ? &ol->f[i] : NULL;
+        const vfeat *f = j < ps->nnear ? &d->F[ps->near[j]] : NULL;
+        int ntg = 0;
+        if (of && (!f || of->id < f->fid)) {
+            i++;
+            if (bsearch(&of->id, ps->fid, ps->nnear, sizeof *ps->fid, cmp_ll))
+                continue;
+            int drop = 0;
+            for (size_t t = 0; t < of->ntags && !drop;) { /* packed (key, value) index pairs */
+                uint64_t ki, vi;
+                if (!rd_varint(of->tags, of->ntags, &t, &ki) || !rd_varint(of->tags, of->ntags, &t, &vi) ||
+                    ki >= ol->nk || vi >= ol->nv || ntg >= L->nf) {
+                    *declined = res->failed = 1;
+                    break;
+                }
+                if ((int)ki == ofkey && key_changed(ps, ol->val[vi], ol->nval[vi]))
+                    drop = 1;
+                tg[ntg++] = (vtag){okey[ki], (size_t)(ol->val[vi] - obase), ol->nval[vi]};
+            }
+            if (drop || res->failed)
+                continue;
+            if (nfeat >= MVT_MAX_FEATURES || feats.n > MVT_MAX_LAYER_BYTES) {
+                res->dropped++;
+                continue;
+            }
+            feat_put(&feats, &kv, L, of->id, tg, ntg, obase, of->type, of->geom, of->ngeom, res);
+            nfeat++;
+            continue;
+        }
+        size_t fi = ps->near[j++];
+        double b[4] = {f->b[0] - bufm, f->b[1] - bufm, f->b[2] + bufm, f->b[3] + bufm};
+        uint32_t r[4];
+        ct_tile_range(b, z, r);
+        if (x < r[0] || x > r[2] || y < r[1] || y > r[3])
+            continue;
+        if (nfeat >= MVT_MAX_FEATURES || feats.n > MVT_MAX_LAYER_BYTES) {
+            res->dropped++;
+            continue;
+        }
+        int type = feat_geom(h, &e, f, simp && simp[fi] ? simp[fi] : f->g, cb);
+        if (!type)
+            continue;
+        ntg = feat_tags(L, f, &vb, tg);
+        feat_put(&feats, &kv, L, f->fid, tg, ntg, vb.p, type, e.cmd.p, e.cmd.n, res);
+        res->failed |= e.cmd.oom | vb.oom;
+        nfeat++;
+    }
+    layer_put(&tile, L, &feats, nfeat, &kv, res);
+out:
+    free(feats.p);
+    free(vb.p);
+    free(tg);
+    free(okey);
+    free(e.cmd.p);
+    free(e.tmp);
+    kv_free(&kv);
+    tile_finish(&tile, gz, res);
 }
 
 typedef struct tpair {
@@ -3936,7 +4374,20 @@ typedef struct incr {
     const ct_sdi *sdi;      /* SDI layer inputs */
     const char *sdi_view, *sdi_layer;
     const ct_crs *sdi_crs;
+    double (*chg)[4];       /* the changes' boxes in the SDI's CRS, and their natural keys */
+    char **keys;
+    size_t nchg, capchg, nkeys, capkeys;
 } incr;
+
+static void incr_free(incr *in)
+{
+    dirty_free(&in->dirty);
+    oldset_close(&in->old);
+    for (size_t i = 0; i < in->nkeys; i++)
+        free(in->keys[i]);
+    free(in->keys);
+    free(in->chg);
+}
 
 /* Builds the dirty ids of zooms minz..maxz with margin(z) = a + b × (tile size at z). */
 static ct_status incr_build(ct_ctx *ctx, incr *in, int minz, int maxz, double a, double b, const char *output)
@@ -4123,35 +4574,22 @@ static void vdata_keep(ct_ctx *ctx, vdata *d, const double r[4], double merc[4],
     ct_merc_to_lonlat(merc[2], merc[3], &ll[2], &ll[3]);
 }
 
-/* An incremental MVT run needs the features around the dirty tiles of zoom z (margin metres) and
- * every feature within their extent: their neighbours, without which the simplification would
- * see other nodes than a full run (simplify_zoom), all of which meet that extent. One read of the
- * dirty area widened by a sixteenth of a tile holds it unless features are that large; then the
- * extent is read again. Features that miss it are dropped: they are in no tile made. */
-static ct_status vread_near(ct_ctx *ctx, vsrc *vs, const incr *in, int z, double margin, vdata *d, double merc[4],
-                            double ll[4], uint64_t *nfeat)
+/* Reads the features whose box meets the region wm (EPSG:3857), marks those that meet one of
+ * the boxes pick[0..npick) (SDI CRS) near, and keeps every feature that meets the extent of the
+ * near ones widened by ring metres: the neighbours of a near feature, without which the
+ * simplification would see other nodes than a full run (simplify_zoom), all meet that extent.
+ * When that extent reaches beyond the region (features that large), it is read again. */
+static ct_status vread_near(ct_ctx *ctx, vsrc *vs, const incr *in, const double (*pick)[4], size_t npick,
+                            const double wm[4], double ring, vdata *d, double merc[4], double ll[4], uint64_t *nfeat)
 {
     ct_transform *t = NULL;
-    size_t nbox = 0;
-    double (*box)[4] = NULL, wide[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}, ext[4], r[4];
+    double wide[4], ext[4], r[4];
     ct_status st = merc_to_sdi(ctx, in, &t);
-    if (st == CT_OK && !(box = incr_boxes(ctx, in, t, z, margin, &nbox)))
-        st = ct_error(ctx, CT_ERR_CRS, "%s: cannot place the changed area in the SDI's CRS", vs->name);
-    double grow = margin + 2 * CT_MERC_HALF / (double)(1ull << z) / 16;
-    for (size_t i = 0; st == CT_OK && i < in->dirty.nids[z]; i++) {
-        int zz;
-        uint32_t x, y;
-        double b[4];
-        ct_pmtiles_zxy(in->dirty.ids[z][i], &zz, &x, &y);
-        ct_tile_bounds(z, x, y, b);
-        for (int c = 0; c < 4; c++)
-            wide[c] = c < 2 ? fmin(wide[c], b[c] - grow) : fmax(wide[c], b[c] + grow);
-    }
-    if (st == CT_OK && ct_transform_bounds(ctx, t, wide, wide) != CT_OK)
+    if (st == CT_OK && ct_transform_bounds(ctx, t, wm, wide) != CT_OK)
         st = ct_error(ctx, CT_ERR_CRS, "%s: cannot place the changed area in the SDI's CRS", vs->name);
     if (st == CT_OK) {
-        vs->pick = (const double(*)[4])box;
-        vs->npick = nbox;
+        vs->pick = pick;
+        vs->npick = npick;
         st = vread_vrt(ctx, vs, in, (const double(*)[4])&wide, 1, d, merc, ll, nfeat);
         vs->pick = NULL;
     }
@@ -4160,8 +4598,8 @@ static ct_status vread_near(ct_ctx *ctx, vsrc *vs, const incr *in, int z, double
         ext[2] = ext[3] = -HUGE_VAL;
         for (size_t i = 0; i < d->nf; i++)
             for (int c = 0; d->F[i].near && c < 4; c++)
-                ext[c] = c < 2 ? fmin(ext[c], d->F[i].b[c]) : fmax(ext[c], d->F[i].b[c]);
-        if (!(ext[0] <= ext[2])) /* nothing around the dirty tiles */
+                ext[c] = c < 2 ? fmin(ext[c], d->F[i].b[c] - ring) : fmax(ext[c], d->F[i].b[c] + ring);
+        if (!(ext[0] <= ext[2])) /* nothing around the changes */
             vdata_keep(ctx, d, ext, merc, ll, nfeat);
         else if (ct_transform_bounds(ctx, t, ext, r) != CT_OK)
             st = ct_error(ctx, CT_ERR_CRS, "%s: cannot place the changed area in the SDI's CRS", vs->name);
@@ -4173,18 +4611,67 @@ static ct_status vread_near(ct_ctx *ctx, vsrc *vs, const incr *in, int z, double
                 vdata_free(ctx, d);
                 memset(d, 0, sizeof *d);
                 *nfeat = 0;
+                vs->pick = pick;
+                vs->npick = npick;
                 st = vread_vrt(ctx, vs, in, (const double(*)[4])&r, 1, d, merc, ll, nfeat);
+                vs->pick = NULL;
             }
         }
     }
     ct_transform_free(t);
+    return st;
+}
+
+/* The features around the dirty tiles of zoom z (margin metres), and their neighbours: one read
+ * of the dirty area widened by a sixteenth of a tile holds them unless features are that large. */
+static ct_status vread_tiles_near(ct_ctx *ctx, vsrc *vs, const incr *in, int z, double margin, vdata *d,
+                                  double merc[4], double ll[4], uint64_t *nfeat)
+{
+    ct_transform *t = NULL;
+    size_t nbox = 0;
+    double (*box)[4] = NULL, wide[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
+    ct_status st = merc_to_sdi(ctx, in, &t);
+    if (st == CT_OK && !(box = incr_boxes(ctx, in, t, z, margin, &nbox)))
+        st = ct_error(ctx, CT_ERR_CRS, "%s: cannot place the changed area in the SDI's CRS", vs->name);
+    ct_transform_free(t);
+    double grow = margin + 2 * CT_MERC_HALF / (double)(1ull << z) / 16;
+    for (size_t i = 0; st == CT_OK && i < in->dirty.nids[z]; i++) {
+        int zz;
+        uint32_t x, y;
+        double b[4];
+        ct_pmtiles_zxy(in->dirty.ids[z][i], &zz, &x, &y);
+        ct_tile_bounds(z, x, y, b);
+        for (int c = 0; c < 4; c++)
+            wide[c] = c < 2 ? fmin(wide[c], b[c] - grow) : fmax(wide[c], b[c] + grow);
+    }
+    if (st == CT_OK)
+        st = vread_near(ctx, vs, in, (const double(*)[4])box, nbox, wide, 0, d, merc, ll, nfeat);
     free(box);
     return st;
 }
 
+/* PATCH_RING: how far (metres) around the changed features a patching run reads their
+ * neighbours' neighbours, so that the features whose simplification the changes touch see
+ * the same vertex nodes and pins as in a full run: several parcels deep. */
+enum { PATCH_RING = 150 };
+
+/* The changed features, the features near them (their boxes meet a change's box, marked near)
+ * and the neighbours around those, PATCH_RING metres deep. */
+static ct_status vread_changed(ct_ctx *ctx, vsrc *vs, const incr *in, vdata *d, double merc[4], double ll[4],
+                               uint64_t *nfeat)
+{
+    double wide[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
+    for (size_t i = 0; i < in->dirty.nbox; i++)
+        for (int c = 0; c < 4; c++)
+            wide[c] = c < 2 ? fmin(wide[c], in->dirty.box[4 * i + c] - 2 * PATCH_RING)
+                            : fmax(wide[c], in->dirty.box[4 * i + c] + 2 * PATCH_RING);
+    return vread_near(ctx, vs, in, (const double(*)[4])in->chg, in->nchg, wide, PATCH_RING, d, merc, ll, nfeat);
+}
+
 /* Reads the features a vector run needs: all of them, or in an incremental run those around the
- * dirty tiles of zoom minz (margin metres), none when nothing changed (*idle). Fixes the zoom
- * range and the bounds. */
+ * dirty tiles of zoom minz (margin metres) and, for simplified MVT (simplify 1), their
+ * neighbours, or for patched MVT tiles (simplify 2) only the changed features' surroundings
+ * (vread_changed); none when nothing changed (*idle). Fixes the zoom range and the bounds. */
 static ct_status vread_run(ct_ctx *ctx, const ct_tile_opts *o, incr *in, vdata *d, ct_tile_summary *sum,
                            double ll[4], int default_max, double mg_a, double mg_b, int simplify, int *minz, int *maxz,
                            int *idle)
@@ -4206,8 +4693,9 @@ static ct_status vread_run(ct_ctx *ctx, const ct_tile_opts *o, incr *in, vdata *
     }
     if (in->on && !in->dirty.all) {
         double margin = mg_a + mg_b * 2 * CT_MERC_HALF / (double)(1ull << *minz);
-        if ((st = simplify ? vread_near(ctx, &vs, in, *minz, margin, d, merc, ll, &sum->features)
-                           : vread_dirty(ctx, &vs, in, *minz, margin, d, merc, ll, &sum->features)))
+        if ((st = simplify == 2 ? vread_changed(ctx, &vs, in, d, merc, ll, &sum->features)
+                  : simplify    ? vread_tiles_near(ctx, &vs, in, *minz, margin, d, merc, ll, &sum->features)
+                                : vread_dirty(ctx, &vs, in, *minz, margin, d, merc, ll, &sum->features)))
             return st;
     } else if ((st = vread_vrt(ctx, &vs, in, NULL, 0, d, merc, ll, &sum->features)))
         return st;
@@ -4217,6 +4705,128 @@ static ct_status vread_run(ct_ctx *ctx, const ct_tile_opts *o, incr *in, vdata *
         return CT_OK;
     }
     return vector_zooms(ctx, o, merc, default_max, sum, minz, maxz);
+}
+
+/* The dirty tiles of an incremental MVT run, patched from the old ones (mvt_patch) with the
+ * features d that vread_changed read; every tile is made before any is stored, so that a tile
+ * that cannot be patched (*declined) leaves the sink untouched for a run that makes them anew. */
+static ct_status patch_zooms(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S, ct_tile_summary *sum,
+                             const vdata *d, GEOSContextHandle_t *gh, int nthreads, int minz, int maxz, double t0,
+                             int *declined)
+{
+    ct_status st = CT_OK;
+    patch_set ps = {.keys = in->keys, .nkeys = in->nkeys, .fkey = -1};
+    GEOSGeometry **simp = calloc(d->nf + 1, sizeof *simp);
+    vtile_res *res[31] = {0};
+    *declined = 0;
+    for (int k = 0; d->nl == 1 && k < d->L[0].nf; k++)
+        if (d->L[0].keep[k] && !strcmp(d->L[0].fname[k], "fkey"))
+            ps.fkey = k;
+    if (d->nl != 1 || ps.fkey < 0 || !in->nkeys) { /* features known by their natural key only */
+        *declined = 1;
+        goto out;
+    }
+    ps.near = malloc((d->nf + 1) * sizeof *ps.near);
+    ps.fid = malloc((d->nf + 1) * sizeof *ps.fid);
+    if (!simp || !ps.near || !ps.fid) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
+        goto out;
+    }
+    qsort(in->keys, in->nkeys, sizeof *in->keys, cmp_str);
+    for (size_t i = 0; i < d->nf; i++)
+        if (d->F[i].near) {
+            ps.near[ps.nnear] = i;
+            ps.fid[ps.nnear++] = d->F[i].fid; /* d is in fid order (vread) */
+        }
+    int gz = S->kind != CT_SINK_DIR;
+    const char *ext = S->kind == CT_SINK_DIR ? S->ext : "pbf";
+    for (int z = minz; z <= maxz && st == CT_OK && !*declined; z++) {
+        double tsz = 2 * CT_MERC_HALF / (double)(1ull << z);
+        size_t nt = in->dirty.nids[z];
+        if (z < maxz && !simplify_zoom(d, MVT_SIMPLIFY * tsz / MVT_EXTENT, simp, gh, nthreads)) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
+            break;
+        }
+        uint8_t **raw = calloc(nt + 1, sizeof *raw);
+        olayer *ol = calloc(nt + 1, sizeof *ol);
+        size_t *rl = calloc(nt + 1, sizeof *rl);
+        res[z] = calloc(nt + 1, sizeof *res[z]);
+        if (!raw || !ol || !rl || !res[z]) {
+            free(rl);
+            free(raw);
+            free(ol);
+            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
+            break;
+        }
+        for (size_t t = 0; t < nt && st == CT_OK && !*declined; t++) {
+            int zz;
+            uint32_t x, y;
+            ct_pmtiles_zxy(in->dirty.ids[z][t], &zz, &x, &y);
+            if ((st = old_tile(ctx, &in->old, ext, z, x, y, &raw[t], &rl[t])) == CT_OK && raw[t] &&
+                !olayer_parse(raw[t], rl[t], &ol[t]))
+                *declined = 1;
+        }
+        free(rl);
+        int dec = *declined;
+        if (st == CT_OK && !dec) {
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) reduction(| : dec)
+            for (size_t t = 0; t < nt; t++) {
+                int zz, dt = 0;
+                uint32_t x, y;
+                ct_pmtiles_zxy(in->dirty.ids[z][t], &zz, &x, &y);
+                mvt_patch(gh[omp_get_thread_num()], d, z < maxz ? simp : NULL, z, x, y, raw[t] ? &ol[t] : NULL,
+                          raw[t], &ps, gz, &res[z][t], &dt);
+                dec |= dt;
+            }
+        }
+        *declined = dec;
+        for (size_t t = 0; t < nt; t++) {
+            olayer_free(&ol[t]);
+            free(raw[t]);
+        }
+        free(raw);
+        free(ol);
+    }
+    if (st == CT_OK && *declined)
+        ct_log(ctx, CT_LOG_INFO, "%s: an old tile cannot be patched: the dirty tiles are made anew", o->output);
+    uint64_t done = 0;
+    for (int z = minz; z <= maxz && st == CT_OK && !*declined; z++) {
+        for (size_t t = 0; t < in->dirty.nids[z]; t++) {
+            int zz;
+            uint32_t x, y;
+            vtile_res *r = &res[z][t];
+            ct_pmtiles_zxy(in->dirty.ids[z][t], &zz, &x, &y);
+            if (r->failed && st == CT_OK)
+                st = ct_error(ctx, CT_ERR_NOMEM, "tile %d/%u/%u: out of memory", z, x, y);
+            if (r->data && st == CT_OK) {
+                st = sink_put(ctx, S, z, x, y, r->data, r->len);
+                sum->tiles_patched++;
+            } else if (!r->data)
+                sum->tiles_empty++;
+            sum->features_dropped += r->dropped;
+        }
+        done += in->dirty.nids[z];
+        if (st == CT_OK) {
+            double el = now_s() - t0;
+            char what[96];
+            snprintf(what, sizeof what, "zoom %d: %llu tiles patched, %.0f tiles/s", z, (unsigned long long)done,
+                     done / (el > 0 ? el : 1e-9));
+            st = ct_progress(ctx, (double)(z - minz + 1) / (maxz - minz + 1) * 0.98, what);
+        }
+    }
+out:
+    for (int z = 0; z < 31; z++) {
+        for (size_t t = 0; res[z] && t < in->dirty.nids[z]; t++)
+            free(res[z][t].data);
+        free(res[z]);
+    }
+    for (size_t i = 0; simp && i < d->nf; i++)
+        if (simp[i])
+            GEOSGeom_destroy_r(gh[0], simp[i]);
+    free(simp);
+    free(ps.near);
+    free(ps.fid);
+    return st;
 }
 
 static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S, ct_tile_summary *sum, double ll[4],
@@ -4232,7 +4842,13 @@ static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S, 
         return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
     /* zooms: from the one where everything fits in a tile, to 16 */
     int minz = 0, maxz = 0;
-    if ((st = vread_run(ctx, o, in, &d, sum, ll, 16, 0, (double)MVT_BUFFER / MVT_EXTENT, 1, &minz, &maxz, &idle)))
+    /* an incremental run from the SDI patches its dirty tiles, unless one cannot be patched */
+    int patch = in->on && in->sdi && !in->dirty.all && in->nchg > 0, declined = 0;
+    for (int i = 0; i < nthreads; i++)
+        gh[i] = GEOS_init_r();
+again:
+    if ((st = vread_run(ctx, o, in, &d, sum, ll, 16, 0, (double)MVT_BUFFER / MVT_EXTENT, patch ? 2 : 1, &minz, &maxz,
+                        &idle)))
         goto out;
     *minz_out = minz;
     *maxz_out = maxz;
@@ -4240,9 +4856,19 @@ static ct_status run_mvt(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S, 
         *layers_json = strdup(in->old.vector_layers ? in->old.vector_layers : "{\"vector_layers\":[]}");
         goto out;
     }
+    if (patch) {
+        if ((st = patch_zooms(ctx, o, in, S, sum, &d, gh, nthreads, minz, maxz, t0, &declined)) || !declined) {
+            if (st == CT_OK)
+                *layers_json = vector_layers_json(&d, minz, maxz);
+            goto out;
+        }
+        vdata_free(ctx, &d);
+        memset(&d, 0, sizeof d);
+        sum->features = 0;
+        patch = 0;
+        goto again;
+    }
     *layers_json = vector_layers_json(&d, minz, maxz);
-    for (int i = 0; i < nthreads; i++)
-        gh[i] = GEOS_init_r();
     if (!(simp = calloc(d.nf + 1, sizeof *simp))) {
         st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
         goto out;
@@ -4638,6 +5264,17 @@ static ct_status take_change(void *user, const ct_sdi_change *c)
     /* a centimetre more: ct_transform_bounds samples the box's edges */
     double *b = d->box + 4 * d->nbox++;
     b[0] = m[0] - 0.01, b[1] = m[1] - 0.01, b[2] = m[2] + 0.01, b[3] = m[3] + 0.01;
+    if (cc->layer) { /* what a nightly MVT run patches its tiles with (mvt_patch) */
+        incr *in = cc->in;
+        char *key = strdup(c->key ? c->key : "");
+        if (!key || ct_grow(&in->chg, &in->capchg, in->nchg + 1, sizeof *in->chg) ||
+            ct_grow(&in->keys, &in->capkeys, in->nkeys + 1, sizeof *in->keys)) {
+            free(key);
+            return ct_error(cc->ctx, CT_ERR_NOMEM, "out of memory");
+        }
+        memcpy(in->chg[in->nchg++], c->bbox, sizeof c->bbox);
+        in->keys[in->nkeys++] = key;
+    }
     return CT_OK;
 }
 
@@ -5042,8 +5679,7 @@ out:
     free(J.coord_op);
     free(J.lut.c);
     free(J.lut.scale);
-    dirty_free(&in.dirty);
-    oldset_close(&in.old);
+    incr_free(&in);
     ct_sdi_input_free(&sin);
     ct_sdi_close(sdi);
     if (cache_old && GDALGetCacheMax64() != cache_old)
