@@ -4707,28 +4707,45 @@ static ct_status vread_run(ct_ctx *ctx, const ct_tile_opts *o, incr *in, vdata *
     return vector_zooms(ctx, o, merc, default_max, sum, minz, maxz);
 }
 
+/* One dirty tile of a patching run: its old bytes and layer, and what mvt_patch made. */
+typedef struct ptile {
+    int z;
+    uint32_t x, y;
+    uint8_t *raw;
+    size_t len;
+    olayer ol;
+    vtile_res res;
+} ptile;
+
 /* The dirty tiles of an incremental MVT run, patched from the old ones (mvt_patch) with the
- * features d that vread_changed read; every tile is made before any is stored, so that a tile
- * that cannot be patched (*declined) leaves the sink untouched for a run that makes them anew. */
+ * features d that vread_changed read. The few features are simplified for every zoom first and
+ * all tiles are patched in one parallel loop: each parallel region costs an idle thread a spin
+ * of several milliseconds, more than the work of a small zoom. Every tile is made before any
+ * is stored, so that a tile that cannot be patched (*declined) leaves the sink untouched for a
+ * run that makes them anew. */
 static ct_status patch_zooms(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S, ct_tile_summary *sum,
                              const vdata *d, GEOSContextHandle_t *gh, int nthreads, int minz, int maxz, double t0,
                              int *declined)
 {
     ct_status st = CT_OK;
     patch_set ps = {.keys = in->keys, .nkeys = in->nkeys, .fkey = -1};
-    GEOSGeometry **simp = calloc(d->nf + 1, sizeof *simp);
-    vtile_res *res[31] = {0};
+    GEOSGeometry **simp[31] = {0};
+    ptile *P = NULL;
+    size_t np = 0;
     *declined = 0;
     for (int k = 0; d->nl == 1 && k < d->L[0].nf; k++)
         if (d->L[0].keep[k] && !strcmp(d->L[0].fname[k], "fkey"))
             ps.fkey = k;
     if (d->nl != 1 || ps.fkey < 0 || !in->nkeys) { /* features known by their natural key only */
         *declined = 1;
-        goto out;
+        return CT_OK;
     }
+    for (int z = minz; z <= maxz; z++)
+        np += in->dirty.nids[z];
     ps.near = malloc((d->nf + 1) * sizeof *ps.near);
     ps.fid = malloc((d->nf + 1) * sizeof *ps.fid);
-    if (!simp || !ps.near || !ps.fid) {
+    P = calloc(np + 1, sizeof *P);
+    if (!ps.near || !ps.fid || !P) {
         st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
         goto out;
     }
@@ -4738,92 +4755,68 @@ static ct_status patch_zooms(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink 
             ps.near[ps.nnear] = i;
             ps.fid[ps.nnear++] = d->F[i].fid; /* d is in fid order (vread) */
         }
-    int gz = S->kind != CT_SINK_DIR;
+    /* a few thousand features: simplified on one thread (see above) */
+    int sthreads = d->nf > 16384 ? nthreads : 1;
+    for (int z = minz; z < maxz && st == CT_OK; z++)
+        if (!(simp[z] = calloc(d->nf + 1, sizeof *simp[z])) ||
+            !simplify_zoom(d, MVT_SIMPLIFY * (2 * CT_MERC_HALF / (double)(1ull << z)) / MVT_EXTENT, simp[z], gh,
+                           sthreads))
+            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
     const char *ext = S->kind == CT_SINK_DIR ? S->ext : "pbf";
-    for (int z = minz; z <= maxz && st == CT_OK && !*declined; z++) {
-        double tsz = 2 * CT_MERC_HALF / (double)(1ull << z);
-        size_t nt = in->dirty.nids[z];
-        if (z < maxz && !simplify_zoom(d, MVT_SIMPLIFY * tsz / MVT_EXTENT, simp, gh, nthreads)) {
-            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
-            break;
-        }
-        uint8_t **raw = calloc(nt + 1, sizeof *raw);
-        olayer *ol = calloc(nt + 1, sizeof *ol);
-        size_t *rl = calloc(nt + 1, sizeof *rl);
-        res[z] = calloc(nt + 1, sizeof *res[z]);
-        if (!raw || !ol || !rl || !res[z]) {
-            free(rl);
-            free(raw);
-            free(ol);
-            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
-            break;
-        }
-        for (size_t t = 0; t < nt && st == CT_OK && !*declined; t++) {
-            int zz;
-            uint32_t x, y;
-            ct_pmtiles_zxy(in->dirty.ids[z][t], &zz, &x, &y);
-            if ((st = old_tile(ctx, &in->old, ext, z, x, y, &raw[t], &rl[t])) == CT_OK && raw[t] &&
-                !olayer_parse(raw[t], rl[t], &ol[t]))
+    size_t k = 0;
+    for (int z = minz; z <= maxz && st == CT_OK && !*declined; z++)
+        for (size_t t = 0; t < in->dirty.nids[z] && st == CT_OK && !*declined; t++, k++) {
+            ptile *p = &P[k];
+            ct_pmtiles_zxy(in->dirty.ids[z][t], &p->z, &p->x, &p->y);
+            if ((st = old_tile(ctx, &in->old, ext, z, p->x, p->y, &p->raw, &p->len)) == CT_OK && p->raw &&
+                !olayer_parse(p->raw, p->len, &p->ol))
                 *declined = 1;
         }
-        free(rl);
-        int dec = *declined;
-        if (st == CT_OK && !dec) {
+    int dec = *declined, gz = S->kind != CT_SINK_DIR;
+    if (st == CT_OK && !dec) {
 #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) reduction(| : dec)
-            for (size_t t = 0; t < nt; t++) {
-                int zz, dt = 0;
-                uint32_t x, y;
-                ct_pmtiles_zxy(in->dirty.ids[z][t], &zz, &x, &y);
-                mvt_patch(gh[omp_get_thread_num()], d, z < maxz ? simp : NULL, z, x, y, raw[t] ? &ol[t] : NULL,
-                          raw[t], &ps, gz, &res[z][t], &dt);
-                dec |= dt;
-            }
+        for (size_t t = 0; t < np; t++) {
+            ptile *p = &P[t];
+            int dt = 0;
+            mvt_patch(gh[omp_get_thread_num()], d, p->z < maxz ? simp[p->z] : NULL, p->z, p->x, p->y,
+                      p->raw ? &p->ol : NULL, p->raw, &ps, gz, &p->res, &dt);
+            dec |= dt;
         }
-        *declined = dec;
-        for (size_t t = 0; t < nt; t++) {
-            olayer_free(&ol[t]);
-            free(raw[t]);
-        }
-        free(raw);
-        free(ol);
     }
+    *declined = dec;
     if (st == CT_OK && *declined)
         ct_log(ctx, CT_LOG_INFO, "%s: an old tile cannot be patched: the dirty tiles are made anew", o->output);
-    uint64_t done = 0;
-    for (int z = minz; z <= maxz && st == CT_OK && !*declined; z++) {
-        for (size_t t = 0; t < in->dirty.nids[z]; t++) {
-            int zz;
-            uint32_t x, y;
-            vtile_res *r = &res[z][t];
-            ct_pmtiles_zxy(in->dirty.ids[z][t], &zz, &x, &y);
-            if (r->failed && st == CT_OK)
-                st = ct_error(ctx, CT_ERR_NOMEM, "tile %d/%u/%u: out of memory", z, x, y);
-            if (r->data && st == CT_OK) {
-                st = sink_put(ctx, S, z, x, y, r->data, r->len);
-                sum->tiles_patched++;
-            } else if (!r->data)
-                sum->tiles_empty++;
-            sum->features_dropped += r->dropped;
-        }
-        done += in->dirty.nids[z];
-        if (st == CT_OK) {
+    for (size_t t = 0; t < np && st == CT_OK && !*declined; t++) {
+        vtile_res *r = &P[t].res;
+        if (r->failed)
+            st = ct_error(ctx, CT_ERR_NOMEM, "tile %d/%u/%u: out of memory", P[t].z, P[t].x, P[t].y);
+        else if (r->data) {
+            st = sink_put(ctx, S, P[t].z, P[t].x, P[t].y, r->data, r->len);
+            sum->tiles_patched++;
+        } else
+            sum->tiles_empty++;
+        sum->features_dropped += r->dropped;
+        if (st == CT_OK && (t + 1 == np || P[t + 1].z != P[t].z)) {
             double el = now_s() - t0;
             char what[96];
-            snprintf(what, sizeof what, "zoom %d: %llu tiles patched, %.0f tiles/s", z, (unsigned long long)done,
-                     done / (el > 0 ? el : 1e-9));
-            st = ct_progress(ctx, (double)(z - minz + 1) / (maxz - minz + 1) * 0.98, what);
+            snprintf(what, sizeof what, "zoom %d: %zu tiles patched, %.0f tiles/s", P[t].z, t + 1,
+                     (t + 1) / (el > 0 ? el : 1e-9));
+            st = ct_progress(ctx, (double)(P[t].z - minz + 1) / (maxz - minz + 1) * 0.98, what);
         }
     }
 out:
-    for (int z = 0; z < 31; z++) {
-        for (size_t t = 0; res[z] && t < in->dirty.nids[z]; t++)
-            free(res[z][t].data);
-        free(res[z]);
+    for (size_t t = 0; P && t < np; t++) {
+        olayer_free(&P[t].ol);
+        free(P[t].raw);
+        free(P[t].res.data);
     }
-    for (size_t i = 0; simp && i < d->nf; i++)
-        if (simp[i])
-            GEOSGeom_destroy_r(gh[0], simp[i]);
-    free(simp);
+    free(P);
+    for (int z = 0; z < 31; z++) {
+        for (size_t i = 0; simp[z] && i < d->nf; i++)
+            if (simp[z][i])
+                GEOSGeom_destroy_r(gh[0], simp[z][i]);
+        free(simp[z]);
+    }
     free(ps.near);
     free(ps.fid);
     return st;
