@@ -639,15 +639,9 @@ static int dirty_build(dirty_set *d, int z, double margin)
         ct_tile_range(w, z, r);
         for (uint32_t y = r[1]; y <= r[3]; y++)
             for (uint32_t x = r[0]; x <= r[2]; x++) {
-                if (n == cap) {
-                    size_t nc = cap ? 2 * cap : 256;
-                    uint64_t *nv = realloc(v, nc * sizeof *nv);
-                    if (!nv) {
-                        free(v);
-                        return 0;
-                    }
-                    v = nv;
-                    cap = nc;
+                if (ct_grow(&v, &cap, n + 1, sizeof *v)) {
+                    free(v);
+                    return 0;
                 }
                 v[n++] = ct_pmtiles_id(z, x, y);
             }
@@ -896,14 +890,8 @@ static ct_status sink_put_ref(ct_ctx *ctx, sink *s, int z, uint32_t x, uint32_t 
                             sqlite3_errmsg(s->db));
         return CT_OK;
     }
-    if (s->nent == s->capent) {
-        size_t nc = s->capent ? 2 * s->capent : 4096;
-        pm_entry *ne = realloc(s->ent, nc * sizeof *ne);
-        if (!ne)
-            return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", s->path);
-        s->ent = ne;
-        s->capent = nc;
-    }
+    if (ct_grow(&s->ent, &s->capent, s->nent + 1, sizeof *s->ent))
+        return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", s->path);
     s->ent[s->nent++] = (pm_entry){ct_pmtiles_id(z, x, y), slot->ref, len};
     return CT_OK;
 }
@@ -1084,7 +1072,7 @@ static ct_status pm_write(ct_ctx *ctx, sink *s, const tileset_meta *m, FILE *out
     pm_dir_entry *de = NULL, *root = NULL;
     off_map *om = NULL;
     uint8_t *rootbuf = NULL, *leafbuf = NULL, *metabuf = NULL, *copy = NULL;
-    size_t nde = 0, rootlen = 0, leaflen = 0, metalen = 0;
+    size_t nde = 0, rootlen = 0, leaflen = 0, leafcap = 0, metalen = 0;
     qsort(s->ent, s->nent, sizeof *s->ent, cmp_pm);
     /* clustered: contents laid out in tile-id order of their first use */
     om = malloc((s->unique + 1) * sizeof *om);
@@ -1138,20 +1126,19 @@ static ct_status pm_write(ct_ctx *ctx, sink *s, const tileset_meta *m, FILE *out
             free(leafbuf);
             root = malloc(nleaves * sizeof *root);
             leafbuf = NULL;
-            leaflen = 0;
+            leaflen = leafcap = 0;
             if (!root) {
                 st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", s->path);
                 goto out;
             }
             for (size_t L = 0; L < nleaves; L++) {
                 size_t a = L * leaf, n = nde - a < leaf ? nde - a : leaf, bl = 0;
-                uint8_t *b = pm_dir(de + a, n, &bl), *nb = b ? realloc(leafbuf, leaflen + bl) : NULL;
-                if (!nb) {
+                uint8_t *b = pm_dir(de + a, n, &bl);
+                if (!b || ct_grow(&leafbuf, &leafcap, leaflen + bl, 1)) {
                     free(b);
                     st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", s->path);
                     goto out;
                 }
-                leafbuf = nb;
                 memcpy(leafbuf + leaflen, b, bl);
                 root[L] = (pm_dir_entry){de[a].id, leaflen, bl, 0};
                 leaflen += bl;
@@ -1653,10 +1640,8 @@ static const uint8_t *old_bytes(oldset *o, uint64_t off, size_t len)
         return o->win + (off - o->win_off);
     size_t want = len > ((size_t)4 << 20) ? len : (size_t)4 << 20, got = 0;
     if (want > o->win_cap) {
-        uint8_t *w = realloc(o->win, want);
-        if (!w)
+        if (ct_resize(&o->win, want, 1))
             return NULL;
-        o->win = w;
         o->win_cap = want;
     }
     o->win_len = 0;
@@ -1960,7 +1945,7 @@ typedef struct enc_tile {
 
 typedef struct block_res {
     enc_tile *t;
-    int n, cap;
+    size_t n, cap;
     uint64_t empty;
     uint8_t *top; /* the block's top-zoom tile as RGBA when the levels above need it */
     char err[512];
@@ -2468,14 +2453,8 @@ static void colour_block(worker *w, const job *J, double py0, const int win[4])
 
 static int res_add(block_res *r, int z, uint32_t x, uint32_t y, uint8_t *data, size_t len)
 {
-    if (r->n == r->cap) {
-        int nc = r->cap ? 2 * r->cap : 64;
-        enc_tile *nt = realloc(r->t, (size_t)nc * sizeof *nt);
-        if (!nt)
-            return 0;
-        r->t = nt;
-        r->cap = nc;
-    }
+    if (ct_grow(&r->t, &r->cap, r->n + 1, sizeof *r->t))
+        return 0;
     r->t[r->n++] = (enc_tile){z, x, y, data, len};
     return 1;
 }
@@ -2701,18 +2680,8 @@ typedef struct pbuf {
 
 static void pb_reserve(pbuf *b, size_t more)
 {
-    if (b->n + more <= b->cap)
-        return;
-    size_t nc = b->cap ? b->cap * 2 : 256;
-    while (nc < b->n + more)
-        nc *= 2;
-    uint8_t *np = realloc(b->p, nc);
-    if (!np) {
+    if (b->n + more > b->cap && ct_grow(&b->p, &b->cap, b->n + more, 1))
         b->oom = 1;
-        return;
-    }
-    b->p = np;
-    b->cap = nc;
 }
 
 static void pb_varint(pbuf *b, uint64_t v)
@@ -2806,7 +2775,7 @@ enum { XF_MEMO = 1 << 15 };
 typedef struct xf_buf {
     double *x, *y, *z, *mx, *my;
     unsigned *mi;
-    unsigned cap;
+    size_t cap;
     xf_memo *memo;
 } xf_buf;
 
@@ -2844,19 +2813,14 @@ static GEOSCoordSequence *xf_seq(GEOSContextHandle_t h, ct_ctx *ctx, ct_transfor
         for (unsigned i = 0; i < XF_MEMO; i++) /* no double has these bits (a NaN): no false hit */
             b->memo[i] = (xf_memo){UINT64_MAX, UINT64_MAX, 0, 0};
     }
-    if (n > b->cap) {
-        unsigned nc = n < 64 ? 64 : n;
+    if (n > b->cap) { /* six arrays of one capacity */
+        size_t nc = ct_grow_cap(b->cap, n);
         double **arr[] = {&b->x, &b->y, &b->z, &b->mx, &b->my};
-        for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++) {
-            double *p = realloc(*arr[i], nc * sizeof *p);
-            if (!p)
+        for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
+            if (ct_resize(arr[i], nc, sizeof(double)))
                 return NULL;
-            *arr[i] = p;
-        }
-        unsigned *mi = realloc(b->mi, nc * sizeof *mi);
-        if (!mi)
+        if (ct_resize(&b->mi, nc, sizeof *b->mi))
             return NULL;
-        b->mi = mi;
         b->cap = nc;
     }
     double *z = dim > 2 ? b->z : NULL;
@@ -3055,17 +3019,11 @@ static ct_status vread(ct_ctx *ctx, const vsrc *vs, vdata *d, double merc[4], do
                               L->name, ct_feature_fid(f));
                 goto out;
             }
-            if (d->nf == d->capf) {
-                size_t nc = d->capf ? d->capf * 2 : 1024;
-                vfeat *nf = realloc(d->F, nc * sizeof *nf);
-                if (!nf) {
-                    GEOSGeom_destroy_r(gh, mg);
-                    ct_transform_free(t);
-                    st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", path);
-                    goto out;
-                }
-                d->F = nf;
-                d->capf = nc;
+            if (ct_grow(&d->F, &d->capf, d->nf + 1, sizeof *d->F)) {
+                GEOSGeom_destroy_r(gh, mg);
+                ct_transform_free(t);
+                st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", path);
+                goto out;
             }
             vfeat *vf = &d->F[d->nf++];
             memset(vf, 0, sizeof *vf);
@@ -3147,13 +3105,8 @@ static size_t quantise(GEOSContextHandle_t h, genc *e, const GEOSCoordSequence *
 {
     unsigned int n = 0;
     GEOSCoordSeq_getSize_r(h, cs, &n);
-    if (n > e->tmpcap) {
-        ipt *nt = realloc(e->tmp, (size_t)n * sizeof *nt);
-        if (!nt)
-            return 0;
-        e->tmp = nt;
-        e->tmpcap = n;
-    }
+    if (ct_grow(&e->tmp, &e->tmpcap, n, sizeof *e->tmp))
+        return 0;
     size_t k = 0;
     for (unsigned int i = 0; i < n; i++) {
         double x, y;
@@ -3477,15 +3430,11 @@ static int ring_load(simp_ctx *c, const GEOSGeometry *ring, size_t *n)
     const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(c->h, ring);
     unsigned int m = 0;
     GEOSCoordSeq_getSize_r(c->h, cs, &m);
-    if (m + 1 > c->cap) {
-        double *nx = realloc(c->xy, 2 * (m + 1) * sizeof *nx);
-        unsigned char *nk = nx ? realloc(c->keep, m + 1) : NULL;
-        if (nx)
-            c->xy = nx;
-        if (!nk)
+    if (m + 1 > c->cap) { /* xy (two per vertex) and keep share one capacity */
+        size_t nc = ct_grow_cap(c->cap, (size_t)m + 1);
+        if (ct_resize(&c->xy, 2 * nc, sizeof *c->xy) || ct_resize(&c->keep, nc, 1))
             return c->oom = 1, 0;
-        c->keep = nk;
-        c->cap = m + 1;
+        c->cap = nc;
     }
     for (unsigned int i = 0; i < m; i++)
         GEOSCoordSeq_getXY_r(c->h, cs, i, &c->xy[2 * i], &c->xy[2 * i + 1]);
@@ -4234,14 +4183,8 @@ static ct_status group_tiles(ct_ctx *ctx, const char *output, const vdata *d, in
         ct_tile_range(b, z, r);
         for (uint32_t ty = r[1]; ty <= r[3]; ty++)
             for (uint32_t tx = r[0]; tx <= r[2]; tx++) {
-                if (g->npairs == g->cap) {
-                    size_t nc = g->cap ? g->cap * 2 : 65536;
-                    tpair *np = realloc(g->pairs, nc * sizeof *np);
-                    if (!np)
-                        return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", output);
-                    g->pairs = np;
-                    g->cap = nc;
-                }
+                if (ct_grow(&g->pairs, &g->cap, g->npairs + 1, sizeof *g->pairs))
+                    return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", output);
                 g->pairs[g->npairs++] = (tpair){ct_pmtiles_id(z, tx, ty), i};
             }
     }
@@ -5246,14 +5189,8 @@ static ct_status take_change(void *user, const ct_sdi_change *c)
         d->all = 1;
         return CT_OK;
     }
-    if (d->nbox == d->capbox) {
-        size_t nc = d->capbox ? 2 * d->capbox : 64;
-        double *nb = realloc(d->box, nc * 4 * sizeof *nb);
-        if (!nb)
-            return ct_error(cc->ctx, CT_ERR_NOMEM, "out of memory");
-        d->box = nb;
-        d->capbox = nc;
-    }
+    if (ct_grow(&d->box, &d->capbox, d->nbox + 1, 4 * sizeof *d->box))
+        return ct_error(cc->ctx, CT_ERR_NOMEM, "out of memory");
     /* a centimetre more: ct_transform_bounds samples the box's edges */
     double *b = d->box + 4 * d->nbox++;
     b[0] = m[0] - 0.01, b[1] = m[1] - 0.01, b[2] = m[2] + 0.01, b[3] = m[3] + 0.01;
@@ -5587,7 +5524,7 @@ ct_status ct_tile_run(ct_ctx *ctx, const ct_tile_opts *o)
                 block_res *r = &prev[i];
                 if (r->failed && st == CT_OK)
                     st = ct_error(ctx, CT_ERR_IO, "%s", r->err);
-                for (int t = 0; t < r->n; t++) {
+                for (size_t t = 0; t < r->n; t++) {
                     if (st == CT_OK)
                         st = sink_put(ctx, &S, r->t[t].z, r->t[t].x, r->t[t].y, r->t[t].data, r->t[t].len);
                     free(r->t[t].data);
@@ -5701,14 +5638,8 @@ static ct_status collect_tile(ct_ctx *ctx, void *user, int z, uint32_t x, uint32
     (void)data;
     (void)file;
     merge_ctx *m = user;
-    if (m->n == m->cap) {
-        size_t nc = m->cap ? 2 * m->cap : 4096;
-        mentry *ne = realloc(m->e, nc * sizeof *ne);
-        if (!ne)
-            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-        m->e = ne;
-        m->cap = nc;
-    }
+    if (ct_grow(&m->e, &m->cap, m->n + 1, sizeof *m->e))
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
     m->e[m->n++] = (mentry){ct_pmtiles_id(z, x, y), ref, len, m->part};
     return CT_OK;
 }
