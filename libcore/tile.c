@@ -685,6 +685,9 @@ typedef struct sink {
     const char *ext;    /* "png", "webp" */
     uint64_t bytes, unique, written, kept;
     dedup dd;
+    dedup olddd;        /* incremental PMTiles runs: kept tiles by their old offset, unhashed (the
+                           old archive holds each content once), see sink_put_ref */
+    dedup madelen;      /* the lengths of the tiles made, not kept, so far */
     const dirty_set *only; /* incremental raster runs: tiles outside it are dropped (the old
                               tileset's are copied instead) */
     /* MBTiles */
@@ -826,6 +829,12 @@ static ct_status mkdirs_for(ct_ctx *ctx, sink *s, int z, uint32_t x)
 
 /* Stores a tile. old_ref: PMTiles, the tile's offset in the old archive's data (PM_OLD set) —
  * its bytes need not be written to the temporary data file — else 0. */
+/* The slot of length len among the lengths of the tiles made so far (used: one was). */
+static dedup_slot *made_len(sink *s, size_t len)
+{
+    return dedup_find(&s->madelen, (thash){len * 0x9E3779B97F4A7C15ull, len}, len);
+}
+
 static ct_status sink_put_ref(ct_ctx *ctx, sink *s, int z, uint32_t x, uint32_t y, const uint8_t *data, size_t len,
                               uint64_t old_ref)
 {
@@ -849,15 +858,33 @@ static ct_status sink_put_ref(ct_ctx *ctx, sink *s, int z, uint32_t x, uint32_t 
         s->unique++;
         return CT_OK;
     }
-    thash h = tile_hash(data, len);
-    dedup_slot *slot = dedup_find(&s->dd, h, len);
+    /* A kept tile of the old PMTiles archive is known by its old offset: hashing every kept tile
+     * (tens of MB) only served to find the few that equal a made tile, and such a tile has the
+     * made tile's length. So kept tiles are hashed only when a made tile has their length;
+     * this needs the made tiles first, as ct_tile_run stores them before it keeps the rest. */
+    thash h;
+    dedup_slot *slot, *ls = made_len(s, len);
+    if (!ls)
+        return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", s->path);
+    dedup *dd = &s->dd;
+    if (old_ref && !ls->used) {
+        h = (thash){old_ref * 0x9E3779B97F4A7C15ull, old_ref};
+        dd = &s->olddd;
+    } else {
+        if (!old_ref && !ls->used) {
+            *ls = (dedup_slot){{len * 0x9E3779B97F4A7C15ull, len}, len, 0, 1};
+            s->madelen.n++;
+        }
+        h = tile_hash(data, len);
+    }
+    slot = dedup_find(dd, h, len);
     if (!slot)
         return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", s->path);
     if (!slot->used) {
         slot->used = 1;
         slot->h = h;
         slot->len = len;
-        s->dd.n++;
+        dd->n++;
         s->unique++;
         s->bytes += len;
         if (s->kind == CT_SINK_MBTILES) {
@@ -1330,6 +1357,8 @@ static void sink_abort(sink *s)
     free(s->data_path);
     free(s->ent);
     free(s->dd.s);
+    free(s->olddd.s);
+    free(s->madelen.s);
     memset(s, 0, sizeof *s);
 }
 
@@ -1615,7 +1644,8 @@ static ct_status oldset_open(ct_ctx *ctx, const char *path, ct_tile_sink_kind ki
     return CT_OK;
 }
 
-/* One old tile: its bytes (data), or a folder's file; ref: PMTiles, PM_OLD | its data offset. */
+/* One old tile: its bytes (data), or a folder's file; ref: PMTiles, PM_OLD | its data offset
+ * (data NULL: read them with old_bytes when needed). */
 typedef ct_status (*old_tile_fn)(ct_ctx *ctx, void *user, int z, uint32_t x, uint32_t y, const uint8_t *data,
                                  size_t len, const char *file, uint64_t ref);
 
@@ -1702,17 +1732,11 @@ static ct_status pm_walk(ct_ctx *ctx, oldset *o, uint64_t off, uint64_t len, int
             st = pm_walk(ctx, o, o->pm_leaf_off + to, tl, depth + 1, fn, user);
             continue;
         }
-        const uint8_t *tile = old_bytes(o, o->pm_data_off + to, tl);
-        if (!tile) {
-            st = ct_error(ctx, CT_ERR_IO, "%s: cannot read tile data: %s", o->path,
-                          errno ? strerror(errno) : "the archive is cut short");
-            break;
-        }
         for (uint64_t r = 0; r < run && st == CT_OK; r++) {
             int z;
             uint32_t x, y;
             if (ct_pmtiles_zxy(id + r, &z, &x, &y) == 0)
-                st = fn(ctx, user, z, x, y, tile, tl, NULL, PM_OLD | to);
+                st = fn(ctx, user, z, x, y, NULL, tl, NULL, PM_OLD | to);
         }
     }
     free(e);
@@ -1866,6 +1890,7 @@ static ct_status old_tile(ct_ctx *ctx, oldset *o, const char *ext, int z, uint32
 /* Copies the old tiles of zooms minz..maxz that are not dirty into the new tileset. */
 typedef struct keep_ctx {
     sink *s;
+    oldset *old;
     const dirty_set *dirty;
     int minz, maxz;
 } keep_ctx;
@@ -1906,6 +1931,13 @@ static ct_status keep_tile(ct_ctx *ctx, void *user, int z, uint32_t x, uint32_t 
         s->kept++;
         return CT_OK;
     }
+    /* a PMTiles tile's bytes, needed unless the sink copies them by their offset and need not
+     * hash them (sink_put_ref) */
+    dedup_slot *ls = NULL;
+    if (!data && (s->old_fd <= 0 || !(ls = made_len(s, len)) || ls->used) &&
+        !(data = old_bytes(k->old, k->old->pm_data_off + (ref & ~PM_OLD), len)))
+        return ct_error(ctx, CT_ERR_IO, "%s: cannot read tile data: %s", k->old->path,
+                        errno ? strerror(errno) : "the archive is cut short");
     const dirty_set *only = s->only;
     s->only = NULL;
     ct_status st = sink_put_ref(ctx, s, z, x, y, data, len, s->old_fd > 0 ? ref : 0);
@@ -5170,8 +5202,35 @@ typedef struct change_ctx {
     incr *in;
     const char *layer, *raster; /* one of them */
     ct_transform *t;
+    int projected; /* the SDI's CRS is projected (metres) */
     ct_status st;
 } change_ctx;
+
+/* CHANGE_CORNERS: the largest side (metres) of a change box moved to EPSG:3857 by its four
+ * corners alone. Between two conformal projections a straight edge of length L bows by about
+ * L^2 / 8 times the gradient of the log scale factor, which for Web Mercator is tan(latitude) /
+ * 6.4e6 per metre (under 2.7e-7 below 60 degrees): for 200 m under 1.4 mm, inside the
+ * centimetre every box gets. Larger boxes have their edges sampled (ct_transform_bounds): a
+ * nightly run's hundreds of parcel boxes cost a twentieth as many points. */
+enum { CHANGE_CORNERS = 200 };
+
+static ct_status change_box(change_ctx *cc, const double b[4], double m[4])
+{
+    if (!cc->projected || b[2] - b[0] > CHANGE_CORNERS || b[3] - b[1] > CHANGE_CORNERS)
+        return ct_transform_bounds(cc->ctx, cc->t, b, m);
+    double x[4] = {b[0], b[2], b[2], b[0]}, y[4] = {b[1], b[1], b[3], b[3]};
+    if (ct_transform_points(cc->ctx, cc->t, 4, x, y, NULL) != CT_OK) { /* sampled edges may still pass */
+        ct_ctx_clear_error(cc->ctx);
+        return ct_transform_bounds(cc->ctx, cc->t, b, m);
+    }
+    for (int i = 0; i < 4; i++) {
+        m[0] = i ? fmin(m[0], x[i]) : x[i];
+        m[1] = i ? fmin(m[1], y[i]) : y[i];
+        m[2] = i ? fmax(m[2], x[i]) : x[i];
+        m[3] = i ? fmax(m[3], y[i]) : y[i];
+    }
+    return CT_OK;
+}
 
 static ct_status take_change(void *user, const ct_sdi_change *c)
 {
@@ -5184,7 +5243,7 @@ static ct_status take_change(void *user, const ct_sdi_change *c)
         return CT_OK;
     }
     double m[4];
-    if (ct_transform_bounds(cc->ctx, cc->t, c->bbox, m) != CT_OK) {
+    if (change_box(cc, c->bbox, m) != CT_OK) {
         ct_ctx_clear_error(cc->ctx);
         d->all = 1;
         return CT_OK;
@@ -5277,7 +5336,8 @@ static ct_status sdi_setup(ct_ctx *ctx, const ct_tile_opts *o, const char *name,
     oo->maxzoom = old->maxzoom;
     sum->since = since;
     ct_crs *merc = NULL;
-    change_ctx cc = {ctx, in, sin->layer ? in->sdi_layer : NULL, sin->layer ? NULL : name, NULL, CT_OK};
+    change_ctx cc = {ctx, in, sin->layer ? in->sdi_layer : NULL, sin->layer ? NULL : name, NULL,
+                     !ct_crs_is_geographic(ct_sdi_crs(*sdi)), CT_OK};
     if ((st = ct_crs_from_user(ctx, "EPSG:3857", &merc)) == CT_OK &&
         (st = ct_transform_new(ctx, ct_sdi_crs(*sdi), merc, &cc.t)) == CT_OK)
         st = ct_sdi_changes(ctx, *sdi, since, take_change, &cc);
@@ -5293,7 +5353,7 @@ static ct_status incr_keep(ct_ctx *ctx, incr *in, sink *S, int minz, int maxz)
         S->old_fd = in->old.fd;
         S->old_data_off = in->old.pm_data_off;
     }
-    keep_ctx k = {S, &in->dirty, minz, maxz};
+    keep_ctx k = {S, &in->old, &in->dirty, minz, maxz};
     return oldset_each(ctx, &in->old, keep_tile, &k);
 }
 
