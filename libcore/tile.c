@@ -1481,6 +1481,9 @@ typedef struct oldset {
     uint8_t *win; /* PMTiles: a window on the archive's bytes, see old_bytes */
     uint64_t win_off;
     size_t win_len, win_cap;
+    struct { /* PMTiles: the root directory and the last leaf that old_tile read, decoded */
+        uint64_t off, n, *e;
+    } dir[2];
 } oldset;
 
 static void oldset_close(oldset *o)
@@ -1497,6 +1500,8 @@ static void oldset_close(oldset *o)
     free(o->description);
     free(o->attribution);
     free(o->win);
+    free(o->dir[0].e);
+    free(o->dir[1].e);
     memset(o, 0, sizeof *o);
 }
 
@@ -1816,9 +1821,16 @@ static ct_status old_tile(ct_ctx *ctx, oldset *o, const char *ext, int z, uint32
     if (o->kind == CT_SINK_PMTILES) {
         uint64_t id = ct_pmtiles_id(z, x, y), off = o->pm_root[0], dl = o->pm_root[1];
         for (int depth = 0; depth < 4 && st == CT_OK; depth++) {
-            uint64_t *e = NULL, n = 0;
-            if ((st = pm_dir_read(ctx, o, off, dl, &e, &n)))
-                break;
+            /* the dirty tiles come in id order: most share their leaf with the one before */
+            int c = depth ? 1 : 0;
+            if (!o->dir[c].e || o->dir[c].off != off) {
+                free(o->dir[c].e);
+                o->dir[c].e = NULL;
+                if ((st = pm_dir_read(ctx, o, off, dl, &o->dir[c].e, &o->dir[c].n)))
+                    break;
+                o->dir[c].off = off;
+            }
+            const uint64_t *e = o->dir[c].e, n = o->dir[c].n;
             size_t lo = 0, hi = n; /* the last entry whose id is at most id */
             while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
@@ -1829,7 +1841,6 @@ static ct_status old_tile(ct_ctx *ctx, oldset *o, const char *ext, int z, uint32
             }
             uint64_t i = lo, run = i ? e[n + i - 1] : 0, tl = i ? e[2 * n + i - 1] : 0, to = i ? e[3 * n + i - 1] : 0;
             int leaf = i && run == 0, hit = i && run && id < e[i - 1] + run;
-            free(e);
             if (leaf) {
                 off = o->pm_leaf_off + to;
                 dl = tl;
@@ -3290,6 +3301,7 @@ typedef struct kv_table {
     int *keyidx;          /* field → key index, -1 when not yet used */
     struct kv_slot *vh;
     size_t vcap;
+    pbuf fb, tags;        /* feat_put's buffers, reused from feature to feature */
 } kv_table;
 
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
@@ -3793,6 +3805,8 @@ static void kv_free(kv_table *kv)
     free(kv->vals.p);
     free(kv->keyidx);
     free(kv->vh);
+    free(kv->fb.p);
+    free(kv->tags.p);
 }
 
 /* Appends a feature to a layer's features: its id (fid < 0: none), tags tg[0..ntg) with values
@@ -3801,7 +3815,8 @@ static void kv_free(kv_table *kv)
 static void feat_put(pbuf *feats, kv_table *kv, const vlayer *L, long long fid, const vtag *tg, int ntg,
                      const uint8_t *vb, int type, const uint8_t *cmd, size_t ncmd, vtile_res *res)
 {
-    pbuf fb = {0}, tags = {0};
+    pbuf *fb = &kv->fb, *tags = &kv->tags;
+    fb->n = tags->n = 0;
     for (int i = 0; i < ntg; i++) {
         int k = tg[i].k;
         if (kv->keyidx[k] < 0) {
@@ -3813,22 +3828,20 @@ static void feat_put(pbuf *feats, kv_table *kv, const vlayer *L, long long fid, 
             res->failed = 1;
             continue;
         }
-        pb_varint(&tags, (uint64_t)kv->keyidx[k]);
-        pb_varint(&tags, (uint64_t)vi);
+        pb_varint(tags, (uint64_t)kv->keyidx[k]);
+        pb_varint(tags, (uint64_t)vi);
     }
     if (fid >= 0) {
-        pb_tag(&fb, 1, 0);
-        pb_varint(&fb, (uint64_t)fid);
+        pb_tag(fb, 1, 0);
+        pb_varint(fb, (uint64_t)fid);
     }
-    if (tags.n)
-        pb_ld(&fb, 2, tags.p, tags.n);
-    pb_tag(&fb, 3, 0);
-    pb_varint(&fb, (uint64_t)type);
-    pb_ld(&fb, 4, cmd, ncmd);
-    pb_ld(feats, 2, fb.p, fb.n);
-    res->failed |= fb.oom | tags.oom;
-    free(fb.p);
-    free(tags.p);
+    if (tags->n)
+        pb_ld(fb, 2, tags->p, tags->n);
+    pb_tag(fb, 3, 0);
+    pb_varint(fb, (uint64_t)type);
+    pb_ld(fb, 4, cmd, ncmd);
+    pb_ld(feats, 2, fb->p, fb->n);
+    res->failed |= fb->oom | tags->oom;
 }
 
 /* Appends layer L with its features and keys/values tables to the tile (nothing when it has no
@@ -4425,8 +4438,11 @@ static char *incr_vrt(const incr *in, const double (*box)[4], size_t nbox)
         for (int k = 0; k < 4; k++)
             all[k] = k < 2 ? fmin(all[k], box[i][k]) : fmax(all[k], box[i][k]);
     size_t nsrc = nbox > 64 ? 1 : nbox;
+    /* one region needs no union layer, whose schema GDAL works out from its sources at some
+     * cost (a quarter of a nightly run's read) */
+    int uni = nsrc > 1;
     fputs("<OGRVRTDataSource>", f);
-    if (nsrc) {
+    if (uni) {
         /* one source per region, each with a POLYGON SrcRegion (GDAL 3.6 leaves a MULTIPOLYGON
          * region unused); features on several are read twice, vread keeps one */
         fputs("<OGRVRTUnionLayer name=\"", f);
@@ -4435,7 +4451,7 @@ static char *incr_vrt(const incr *in, const double (*box)[4], size_t nbox)
     }
     for (size_t i = 0; i < (nsrc ? nsrc : 1); i++) {
         fputs("<OGRVRTLayer name=\"", f);
-        if (nsrc)
+        if (uni)
             fprintf(f, "r%zu", i);
         else
             xml_escaped(f, in->sdi_layer);
@@ -4451,7 +4467,7 @@ static char *incr_vrt(const incr *in, const double (*box)[4], size_t nbox)
         }
         fputs("</OGRVRTLayer>", f);
     }
-    fputs(nsrc ? "</OGRVRTUnionLayer></OGRVRTDataSource>" : "</OGRVRTDataSource>", f);
+    fputs(uni ? "</OGRVRTUnionLayer></OGRVRTDataSource>" : "</OGRVRTDataSource>", f);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
