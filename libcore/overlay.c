@@ -46,30 +46,16 @@ static void rings_free(rings *r)
 
 static int rings_reserve(rings *r, size_t more_pts, size_t more_rings)
 {
-    if (r->n + more_pts > r->cap) {
-        size_t cap = r->cap ? r->cap : 1024;
-        while (cap < r->n + more_pts)
-            cap *= 2;
-        double *x = realloc(r->x, cap * sizeof *x), *y = x ? realloc(r->y, cap * sizeof *y) : NULL;
-        if (x)
-            r->x = x;
-        if (!x || !y)
+    size_t cap = ct_grow_cap(r->cap, r->n + more_pts);
+    if (cap > r->cap) {
+        if (ct_resize(&r->x, cap, sizeof *r->x) || ct_resize(&r->y, cap, sizeof *r->y))
             return 0;
-        r->y = y;
         r->cap = cap;
     }
-    if (r->nrings + more_rings + 1 > r->rcap) {
-        size_t cap = r->rcap ? r->rcap : 256;
-        while (cap < r->nrings + more_rings + 1)
-            cap *= 2;
-        size_t *o = realloc(r->ring_off, cap * sizeof *o);
-        if (!o)
+    cap = ct_grow_cap(r->rcap, r->nrings + more_rings + 1);
+    if (cap > r->rcap) {
+        if (ct_resize(&r->ring_off, cap, sizeof *r->ring_off) || ct_resize(&r->hole, cap, sizeof *r->hole))
             return 0;
-        r->ring_off = o;
-        unsigned char *h = realloc(r->hole, cap);
-        if (!h)
-            return 0;
-        r->hole = h;
         r->rcap = cap;
     }
     return 1;
@@ -139,21 +125,7 @@ typedef struct cover_buf {
 
 static int cover_buf_reserve(cover_buf *b, size_t cells, size_t rows)
 {
-    if (cells > b->mcap) {
-        double *m = realloc(b->m, cells * sizeof *m);
-        if (!m)
-            return 0;
-        b->m = m;
-        b->mcap = cells;
-    }
-    if (rows > b->rcap) {
-        double *r = realloc(b->right, rows * sizeof *r);
-        if (!r)
-            return 0;
-        b->right = r;
-        b->rcap = rows;
-    }
-    return 1;
+    return !ct_grow(&b->m, &b->mcap, cells, sizeof *b->m) && !ct_grow(&b->right, &b->rcap, rows, sizeof *b->right);
 }
 
 /* One edge piece inside row `row` (window-relative), from (ua, va) to (ub, vb). */
@@ -720,21 +692,16 @@ static ct_status rowout_close(ct_ctx *ctx, rowout *o, ct_status st)
 typedef struct names {
     char **v;
     ct_field_def *defs;
-    int n, cap;
+    int n;
+    size_t cap;
 } names;
 
 static int names_add(names *nm, const char *name, ct_field_type t)
 {
-    if (nm->n == nm->cap) {
-        int cap = nm->cap ? 2 * nm->cap : 32;
-        char **v = realloc(nm->v, (size_t)cap * sizeof *v);
-        if (!v)
+    size_t cap = ct_grow_cap(nm->cap, (size_t)nm->n + 1);
+    if (cap > nm->cap) {
+        if (ct_resize(&nm->v, cap, sizeof *nm->v) || ct_resize(&nm->defs, cap, sizeof *nm->defs))
             return 0;
-        nm->v = v;
-        ct_field_def *d = realloc(nm->defs, (size_t)cap * sizeof *d);
-        if (!d)
-            return 0;
-        nm->defs = d;
         nm->cap = cap;
     }
     if (!(nm->v[nm->n] = strdup(name)))
@@ -969,13 +936,8 @@ static ct_status player_read(ct_ctx *ctx, player *p, const char *what)
             return st;
         if (!f)
             break;
-        if (p->npoly + 2 > cap) {
-            size_t *n = realloc(p->poly_ring, 2 * cap * sizeof *n);
-            if (!n)
-                return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-            p->poly_ring = n;
-            cap *= 2;
-        }
+        if (ct_grow(&p->poly_ring, &cap, p->npoly + 2, sizeof *p->poly_ring))
+            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
         p->poly_ring[p->npoly] = p->R.nrings;
         long long fid = ct_feature_fid(f);
         for (int i = 0; i < nf; i++)
@@ -1187,16 +1149,7 @@ static ct_status zonal_pass(ct_ctx *ctx, player *P, zraster *rs, const int *ids,
                 if (nrw <= 0 || nc <= 0)
                     continue;
                 size_t cells = (size_t)nc * nrw;
-                if (cells > fcap) {
-                    double *nf = realloc(frac, cells * sizeof *nf);
-                    if (!nf) {
-                        oom = 1;
-                        continue;
-                    }
-                    frac = nf;
-                    fcap = cells;
-                }
-                if (!cover_buf_reserve(&buf, cells, (size_t)nrw)) {
+                if (ct_grow(&frac, &fcap, cells, sizeof *frac) || !cover_buf_reserve(&buf, cells, (size_t)nrw)) {
                     oom = 1;
                     continue;
                 }
@@ -1860,14 +1813,8 @@ typedef struct cand {
 static void cand_add(void *item, void *user)
 {
     cand *c = user;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        size_t *v = realloc(c->v, cap * sizeof *v);
-        if (!v)
-            return; /* the parcel then misses zones: reported as out of memory below */
-        c->v = v;
-        c->cap = cap;
-    }
+    if (ct_grow(&c->v, &c->cap, c->n + 1, sizeof *c->v))
+        return; /* the parcel then misses zones: reported as out of memory below */
     c->v[c->n++] = (size_t)(uintptr_t)item - 1;
 }
 
@@ -1963,19 +1910,14 @@ static ct_status intersect_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sd
             }
             g = tg;
         }
-        if (nz == zcap) {
-            zcap = zcap ? 2 * zcap : 256;
-            zone *nzs = realloc(zs, zcap * sizeof *nzs);
-            char **nzv = realloc(zval, zcap * sizeof *nzv);
-            if (nzs)
-                zs = nzs;
-            if (nzv)
-                zval = nzv;
-            if (!nzs || !nzv) {
+        size_t ncap = ct_grow_cap(zcap, nz + 1);
+        if (ncap > zcap) {
+            if (ct_resize(&zs, ncap, sizeof *zs) || ct_resize(&zval, ncap, sizeof *zval)) {
                 GEOSGeom_destroy_r(h, g);
                 st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
                 goto out;
             }
+            zcap = ncap;
         }
         char *v = NULL;
         if (zf >= 0) {
@@ -2800,22 +2742,15 @@ static ct_status cut_parcels(ct_ctx *ctx, const player *P, const player *U, play
             } else if (!whole) {
                 continue;
             }
-            if (Q->npoly + 2 > cap) {
-                cap *= 2;
-                size_t *a = realloc(Q->poly_ring, cap * sizeof *a);
-                if (a)
-                    Q->poly_ring = a;
-                size_t *b = a ? realloc(*qunit, cap * sizeof *b) : NULL;
-                if (b)
-                    *qunit = b;
-                size_t *c = b ? realloc(*qparcel, cap * sizeof *c) : NULL;
-                if (c)
-                    *qparcel = c;
-                if (!c) {
+            size_t ncap = ct_grow_cap(cap, Q->npoly + 2);
+            if (ncap > cap) {
+                if (ct_resize(&Q->poly_ring, ncap, sizeof *Q->poly_ring) || ct_resize(qunit, ncap, sizeof **qunit) ||
+                    ct_resize(qparcel, ncap, sizeof **qparcel)) {
                     GEOSGeom_destroy_r(h, piece);
                     st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
                     break;
                 }
+                cap = ncap;
             }
             Q->poly_ring[Q->npoly] = Q->R.nrings;
             int npp = 0;
@@ -3710,7 +3645,8 @@ static ct_status move_into(ct_ctx *ctx, const char *from, const char *to)
 
 typedef struct runlist {
     char **product; /* "max_depth", "depth-2.00" */
-    int n, cap;
+    int n;
+    size_t cap;
 } runlist;
 
 static ct_status run_raster(void *user, const ct_sdi_raster_entry *r)
@@ -3720,14 +3656,8 @@ static ct_status run_raster(void *user, const ct_sdi_raster_entry *r)
     const char *p = dot ? dot + 1 : r->name;
     if (strcmp(p, "max_depth") && strncmp(p, "depth-", 6))
         return CT_OK;
-    if (l->n == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 8;
-        char **v = realloc(l->product, (size_t)cap * sizeof *v);
-        if (!v)
-            return CT_ERR_NOMEM;
-        l->product = v;
-        l->cap = cap;
-    }
+    if (ct_grow(&l->product, &l->cap, (size_t)l->n + 1, sizeof *l->product))
+        return CT_ERR_NOMEM;
     if (!(l->product[l->n] = strdup(p)))
         return CT_ERR_NOMEM;
     l->n++;

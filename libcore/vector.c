@@ -336,14 +336,8 @@ ct_encoding ct_layer_detect_encoding(ct_ctx *ctx, ct_layer *l, int max_features,
                 continue;
             const char *s = ct_feature_raw(f, i);
             size_t n = strlen(s);
-            if (len + n + 2 > cap) {
-                size_t ncap = (cap + n) * 2;
-                char *nb = realloc(buf, ncap);
-                if (!nb)
-                    break;
-                buf = nb;
-                cap = ncap;
-            }
+            if (ct_grow(&buf, &cap, len + n + 2, 1))
+                break;
             memcpy(buf + len, s, n);
             len += n;
             buf[len++] = '\n';
