@@ -3379,6 +3379,9 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
             put_int(&rv, 0);
             /* rounding leaves ~1e-10 m² where parcels cover the unit: shown as 0 */
             double eps = 1e-9 * fmax(u->W.poly_area[i], 1);
+            if (rest_wet < -eps) /* overlapping parcels count their common part twice */
+                ct_log(ctx, CT_LOG_WARN, "%s: %s: parcels overlap there: their flooded parts exceed its flooded "
+                       "area by %.2f m2, so its rest row '-' is negative", in->units[w].path, u->label[i], -rest_wet);
             put_num(&rv, fabs(rest_area) < eps ? 0 : rest_area);
             put_num(&rv, fabs(rest_wet) < eps ? 0 : rest_wet);
             for (int c = 0; c < ncls; c++)
