@@ -3063,11 +3063,12 @@ static ct_status unit_labels(ct_ctx *ctx, unitres *u)
             break;
         char *name = NULL, *code = NULL, b[32];
         u->fid[i] = ct_feature_fid(ft);
-        if (lf >= 0 && !ct_feature_is_null(ft, lf) && ct_feature_text(ctx, ft, lf, &name) != CT_OK)
-            name = NULL;
-        if (cf >= 0 && cf != lf && !ct_feature_is_null(ft, cf) && ct_feature_text(ctx, ft, cf, &code) != CT_OK)
-            code = NULL;
-        ct_ctx_clear_error(ctx);
+        /* undecodable text is an error naming the feature, as in every other table of the report */
+        if ((lf >= 0 && !ct_feature_is_null(ft, lf) && (st = ct_feature_text(ctx, ft, lf, &name))) ||
+            (cf >= 0 && cf != lf && !ct_feature_is_null(ft, cf) && (st = ct_feature_text(ctx, ft, cf, &code)))) {
+            free(name);
+            break;
+        }
         if (!name && !code)
             snprintf(b, sizeof b, "#%lld", u->fid[i]);
         size_t len = (name ? strlen(name) : 0) + (code ? strlen(code) : 0) + 34;
