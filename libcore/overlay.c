@@ -605,6 +605,17 @@ static void csv_cell(FILE *f, const char *s)
     }
 }
 
+/* One CSV line of n cells (NULL: empty). */
+static void csv_row(FILE *f, const char *const *cells, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputc(',', f);
+        csv_cell(f, cells[i]);
+    }
+    fputc('\n', f);
+}
+
 static ct_status rowout_open(ct_ctx *ctx, rowout *o, const ct_overlay_opts *opts, const char *deflayer,
                              const ct_field_def *defs, int ncols, const ct_crs *crs, FILE *out)
 {
@@ -655,12 +666,7 @@ static ct_status rowout_write(ct_ctx *ctx, rowout *o, const GEOSGeometry *g, con
 {
     if (o->sink)
         return ct_vsink_write(ctx, o->sink, o->with_geom ? g : NULL, vals);
-    for (int i = 0; i < o->ncols; i++) {
-        if (i)
-            fputc(',', o->csv);
-        csv_cell(o->csv, vals[i]);
-    }
-    fputc('\n', o->csv);
+    csv_row(o->csv, vals, o->ncols);
     return CT_OK;
 }
 
@@ -2648,12 +2654,7 @@ static ct_status rtab_open(ct_ctx *ctx, rtab *r, const char *dir, const char *fi
     snprintf(name, sizeof name, "%s.csv", file);
     if (!(r->csv = report_file(ctx, dir, name, &st)))
         return st;
-    for (int i = 0; i < nm->n; i++) {
-        if (i)
-            fputc(',', r->csv);
-        csv_cell(r->csv, nm->v[i]);
-    }
-    fputc('\n', r->csv);
+    csv_row(r->csv, (const char *const *)nm->v, nm->n);
     if (geojson) {
         char p[4096];
         snprintf(p, sizeof p, "%s/%s.geojson", dir, file);
@@ -2668,12 +2669,7 @@ static ct_status rtab_open(ct_ctx *ctx, rtab *r, const char *dir, const char *fi
 
 static ct_status rtab_row(ct_ctx *ctx, rtab *r, const char *const *vals, const GEOSGeometry *g)
 {
-    for (int i = 0; i < r->n; i++) {
-        if (i)
-            fputc(',', r->csv);
-        csv_cell(r->csv, vals[i]);
-    }
-    fputc('\n', r->csv);
+    csv_row(r->csv, vals, r->n);
     ct_status st = CT_OK;
     if (r->gj && (st = ct_vsink_write(ctx, r->gj, g, vals)))
         return st;
