@@ -4703,6 +4703,11 @@ static ct_status sdi_setup(ct_ctx *ctx, const ct_tile_opts *o, const char *name,
                old->minzoom, old->maxzoom);
         return CT_OK;
     }
+    /* changes between the tileset's version and a later --since would never be made */
+    if (o->since > old->sdi_version)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: --since %lld, but the tileset was made from version %lld: the "
+                        "changes in between would be missed (give --since %lld or less)", o->output, o->since,
+                        old->sdi_version, old->sdi_version);
     long long since = o->since > 0 ? o->since : old->sdi_version;
     if (since > current)
         return ct_error(ctx, CT_ERR_INVALID, "%s: made from version %lld of %s, which is only at version %lld: "
