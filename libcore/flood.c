@@ -3451,6 +3451,13 @@ static ct_status ckpt_read(ct_ctx *ctx, const char *path, sim *m, sim_clock *ck,
     int ns = sim_span_arrays(m, sp, slen);
     for (int i = 0; ok && i < ns; i++)
         ok = rd(f, *sp[i], sizeof(int), slen[i]);
+    /* the spans index the arrays (clear_outside, the row plans): a corrupt checkpoint of the
+     * right size must be refused, not overrun them. x faces run to w + 1, cells and y faces to w. */
+    for (int i = 0; ok && i < ns; i++) {
+        int lim = *sp[i] == m->recx || *sp[i] == m->recxo ? m->w + 1 : m->w;
+        for (size_t j = 0; ok && j < slen[i]; j++)
+            ok = (*sp[i])[j] >= 0 && (*sp[i])[j] <= lim;
+    }
     ok = ok && rd(f, m->rhmax, sizeof *m->rhmax, (size_t)m->h) && rd(f, &m->clamp, sizeof m->clamp, 1);
     int gcols = 1 + 2 * ngau;
     for (int i = 0; ok && i < ck->nrows_g; i++) {
@@ -3464,7 +3471,7 @@ static ct_status ckpt_read(ct_ctx *ctx, const char *path, sim *m, sim_clock *ck,
     }
     fclose(f);
     if (!ok)
-        return ct_error(ctx, CT_ERR_INVALID, "%s: truncated checkpoint: run without --resume", path);
+        return ct_error(ctx, CT_ERR_INVALID, "%s: truncated or corrupt checkpoint: run without --resume", path);
     return CT_OK;
 }
 
