@@ -1857,11 +1857,12 @@ ct_status ct_flood_stage_commit(ct_ctx *ctx, ct_stage *sg)
     for (int i = 0; i < sg->n; i++) { /* on disk before in place (some were written without waiting) */
         snprintf(a, sizeof a, "%s/%s", sg->dir, sg->names[i]);
         int fd = open(a, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        if (fsync(fd) != 0) {
+        if (fd < 0 && errno == ENOENT)
+            continue; /* an output this run did not make */
+        if (fd < 0 || fsync(fd) != 0) {
             ct_status st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", a, strerror(errno));
-            close(fd);
+            if (fd >= 0)
+                close(fd);
             ct_flood_stage_abort(sg);
             return st;
         }
