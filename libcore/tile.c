@@ -3691,7 +3691,10 @@ static int simplify_zoom(const vdata *d, double tol, GEOSGeometry **simp, GEOSCo
     for (size_t i = 0; i < d->nf && !C[0].oom; i++)
         if (polygonal(gh[0], d->F[i].g))
             each_ring(gh[0], d->F[i].g, (uint64_t)d->F[i].fid << 16 ^ (uint64_t)d->F[i].layer << 56, ring_count, &C[0]);
-    for (int pass = 0; pass < 8 && !C[0].oom; pass++) {
+    /* until no feature is bad: a bad feature's vertices are all pinned, so it cannot be bad
+     * again, and the passes end within one per feature; stopping earlier would leave the last
+     * bad ones whole beside neighbours simplified without their pins (a gap or an overlap) */
+    while (!C[0].oom) {
 #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 256)
         for (size_t i = 0; i < d->nf; i++) {
             simp_ctx *c = &C[omp_get_thread_num()];
