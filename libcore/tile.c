@@ -3644,7 +3644,15 @@ static GEOSGeometry *simplify_polygon(simp_ctx *c, const GEOSGeometry *pg, int *
         if (!holes[k])
             holes[k] = GEOSGeom_clone_r(c->h, r);
     }
-    GEOSGeometry *p = holes && shell ? GEOSGeom_createPolygon_r(c->h, shell, holes, (unsigned int)nh) : NULL;
+    int whole = holes && shell;
+    for (int k = 0; whole && k < nh; k++)
+        whole = holes[k] != NULL;
+    GEOSGeometry *p = whole ? GEOSGeom_createPolygon_r(c->h, shell, holes, (unsigned int)nh) : NULL;
+    if (!whole) { /* out of memory: free what was made (createPolygon owns it only on success) */
+        GEOSGeom_destroy_r(c->h, shell);
+        for (int k = 0; holes && k < nh; k++)
+            GEOSGeom_destroy_r(c->h, holes[k]);
+    }
     free(holes);
     c->oom |= !p;
     return p;
@@ -3657,10 +3665,13 @@ static GEOSGeometry *simplify_feature(simp_ctx *c, const GEOSGeometry *g, int *b
     int changed = 0, t = GEOSGeomTypeId_r(h, g);
     int np = t == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(h, g);
     GEOSGeometry **parts = calloc((size_t)np + 1, sizeof *parts);
-    for (int p = 0; parts && p < np; p++)
-        parts[p] = simplify_polygon(c, t == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, p), &changed, bad);
-    GEOSGeometry *s = !parts ? NULL : t == GEOS_POLYGON ? parts[0]
+    int whole = parts != NULL;
+    for (int p = 0; whole && p < np; p++)
+        whole = (parts[p] = simplify_polygon(c, t == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, p), &changed, bad)) != NULL;
+    GEOSGeometry *s = !whole ? NULL : t == GEOS_POLYGON ? parts[0]
                       : GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned int)np);
+    for (int p = 0; !whole && parts && p < np; p++) /* out of memory: the parts made are ours */
+        GEOSGeom_destroy_r(h, parts[p]);
     free(parts);
     c->oom |= !s;
     if (s && (!changed || *bad || GEOSisValid_r(h, s) != 1)) {
@@ -4842,13 +4853,14 @@ again:
     *minz_out = minz;
     *maxz_out = maxz;
     if (idle) {
-        *layers_json = strdup(in->old.vector_layers ? in->old.vector_layers : "{\"vector_layers\":[]}");
+        if (!(*layers_json = strdup(in->old.vector_layers ? in->old.vector_layers : "{\"vector_layers\":[]}")))
+            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
         goto out;
     }
     if (patch) {
         if ((st = patch_zooms(ctx, o, in, S, sum, &d, gh, nthreads, minz, maxz, t0, &declined)) || !declined) {
-            if (st == CT_OK)
-                *layers_json = vector_layers_json(&d, minz, maxz);
+            if (st == CT_OK && !(*layers_json = vector_layers_json(&d, minz, maxz)))
+                st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
             goto out;
         }
         vdata_free(ctx, &d);
@@ -4857,8 +4869,7 @@ again:
         patch = 0;
         goto again;
     }
-    *layers_json = vector_layers_json(&d, minz, maxz);
-    if (!(simp = calloc(d.nf + 1, sizeof *simp))) {
+    if (!(*layers_json = vector_layers_json(&d, minz, maxz)) || !(simp = calloc(d.nf + 1, sizeof *simp))) {
         st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", o->output);
         goto out;
     }
