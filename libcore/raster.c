@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cpl_compressor.h>
 #include <cpl_conv.h>
 #include <cpl_string.h>
 #include <cpl_vsi.h>
@@ -893,7 +894,7 @@ static int sync_file(const char *path)
  * temporary file, reads that back and compresses everything a second time, and libtiff's float
  * predictor goes byte by byte through a copy of each tile; for ct-flood's per-level rasters that
  * was most of the run. Here the overviews are 2 × 2 reductions of the grid in memory, tiles are
- * predicted and compressed with libdeflate on every thread in batches written in order, a tile
+ * predicted and compressed (libdeflate, or GDAL's zstd) on every thread in batches written in order, a tile
  * that holds one value throughout is compressed once, and the file follows the layout of
  * GDAL's COG driver (ghost header, IFDs first, the smallest overview's tiles first, each tile
  * with its size before it and its last 4 bytes repeated after it). The georeferencing is still
@@ -1089,10 +1090,26 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
     }
 }
 
+/* One thread's compressor: libdeflate's zlib stream, or GDAL's zstd (zc, with its options). */
+typedef struct cog_codec {
+    struct libdeflate_compressor *deflate;
+    const CPLCompressor *zc;
+    char **zopts;
+} cog_codec;
+
+static size_t cog_compress(const cog_codec *k, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+    if (k->deflate)
+        return libdeflate_zlib_compress(k->deflate, in, len, out, cap);
+    void *o = out;
+    size_t n = cap;
+    return k->zc->pfnFunc(in, len, &o, &n, (CSLConstList)k->zopts, k->zc->user_data) && o == out ? n : 0;
+}
+
 /* Tile (tx, ty) of a level into raw (predicted, padded with zeros), compressed into out.
  * *uniform is set when every cell of the tile (padding included) has the same bytes. */
 static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx, int ty, uint8_t *raw, uint8_t *restrict tmp,
-                       struct libdeflate_compressor *comp, uint8_t *out, size_t cap, int *uniform)
+                       const cog_codec *comp, uint8_t *out, size_t cap, int *uniform)
 {
     const size_t rowb = (size_t)bs * es, tileb = rowb * bs;
     int c0 = tx * bs, r0 = ty * bs, nc = lv->w - c0 < bs ? lv->w - c0 : bs;
@@ -1142,13 +1159,13 @@ static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx,
                 u[i] = t[i] - t[i - 1];
         }
     }
-    return libdeflate_zlib_compress(comp, raw, tileb, out, cap);
+    return cog_compress(comp, raw, tileb, out, cap);
 }
 
 /* The IFDs (and the ghost header before them) into hdr, which holds *len bytes; with hdr
  * NULL only *len is computed. The size does not depend on the tile offsets. */
-static void cog_header(uint8_t *hdr, size_t *len, int big, const ct_grid *g, int pred, int bs, const cog_level *lv,
-                       int nl, const tiff_tag *geo, int ngeo)
+static void cog_header(uint8_t *hdr, size_t *len, int big, const ct_grid *g, int pred, int zstd, int bs,
+                       const cog_level *lv, int nl, const tiff_tag *geo, int ngeo)
 {
     static const char ghost[] = "LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\n"
                                 "BLOCK_TRAILER=LAST_4_BYTES_REPEATED\nKNOWN_INCOMPATIBLE_EDITION=NO\n ";
@@ -1183,7 +1200,7 @@ static void cog_header(uint8_t *hdr, size_t *len, int big, const ct_grid *g, int
         TAG_NUM(256, TT_LONG, v->w);
         TAG_NUM(257, TT_LONG, v->h);
         TAG_NUM(258, TT_SHORT, 8 * es);
-        TAG_NUM(259, TT_SHORT, 8); /* DEFLATE */
+        TAG_NUM(259, TT_SHORT, zstd ? 50000 : 8); /* ZSTD or DEFLATE */
         TAG_NUM(262, TT_SHORT, 1); /* min-is-black */
         TAG_NUM(277, TT_SHORT, 1);
         TAG_NUM(284, TT_SHORT, 1);
@@ -1272,7 +1289,9 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     uint8_t *geobuf = NULL, *hdr = NULL, *raw = NULL, *tmp = NULL, *zbuf = NULL;
     const uint8_t **zp = NULL;
     size_t *zl = NULL;
-    struct libdeflate_compressor **comp = NULL;
+    cog_codec *comp = NULL;
+    const int zstd = o->compress == CT_COG_ZSTD;
+    char **zopts = NULL;
     uniform_tile uni[8];
     int nuni = 0;
     char *tmpname = NULL;
@@ -1307,7 +1326,8 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     /* two sets of K slots: the tiles of one chunk are compressed on every thread while one
      * thread writes the chunk before, in order (no fresh pages per tile, no idle writes) */
     const int K = 8 * nthreads;
-    const size_t cap = libdeflate_zlib_compress_bound(NULL, tileb);
+    /* ZSTD_compressBound(): the input, a 1/256 margin, a frame header; 1/128 and 1 KiB cover it */
+    const size_t cap = zstd ? tileb + tileb / 128 + 1024 : libdeflate_zlib_compress_bound(NULL, tileb);
     comp = calloc((size_t)nthreads, sizeof *comp);
     raw = malloc((size_t)nthreads * tileb);
     tmp = malloc((size_t)nthreads * (size_t)bs * es);
@@ -1316,16 +1336,27 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     zp = calloc(2 * (size_t)K, sizeof *zp);
     if (!comp || !raw || !tmp || !zbuf || !zl || !zp)
         goto nomem;
-    for (int t = 0; t < nthreads; t++)
-        if (!(comp[t] = libdeflate_alloc_compressor(o->level)))
-            goto nomem;
+    if (zstd) {
+        const CPLCompressor *zc = CPLGetCompressor("zstd");
+        if (!zc) {
+            st = ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: this GDAL has no zstd compressor: write DEFLATE", path);
+            goto out;
+        }
+        zopts = CSLSetNameValue(NULL, "LEVEL", CPLSPrintf("%d", o->level));
+        for (int t = 0; t < nthreads; t++)
+            comp[t] = (cog_codec){NULL, zc, zopts};
+    } else {
+        for (int t = 0; t < nthreads; t++)
+            if (!(comp[t].deflate = libdeflate_alloc_compressor(o->level)))
+                goto nomem;
+    }
 
     /* BigTIFF only when the largest possible file would not fit 32-bit offsets */
     size_t hlen;
-    cog_header(NULL, &hlen, 0, g, pred, bs, lv, nl, geo, ngeo);
+    cog_header(NULL, &hlen, 0, g, pred, zstd, bs, lv, nl, geo, ngeo);
     int big = (uint64_t)hlen + ntiles * (cap + 8) > UINT32_MAX;
     if (big)
-        cog_header(NULL, &hlen, 1, g, pred, bs, lv, nl, geo, ngeo);
+        cog_header(NULL, &hlen, 1, g, pred, zstd, bs, lv, nl, geo, ngeo);
 
     if ((st = make_temp(ctx, path, &tmpname)))
         goto out;
@@ -1385,7 +1416,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
                     }
                     uint8_t *z = zbuf + (size_t)slot * cap;
                     size_t n = cog_tile(v, es, pred, bs, tx, ty, raw + (size_t)t * tileb, tmp + (size_t)t * bs * es,
-                                        comp[t], z, cap, &uniform);
+                                        &comp[t], z, cap, &uniform);
                     if (!n) {
 #pragma omp atomic write
                         failed = 1;
@@ -1412,7 +1443,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
             }
         }
         if (failed || werr) {
-            st = failed ? ct_error(ctx, CT_ERR_IO, "%s: DEFLATE failed", path)
+            st = failed ? ct_error(ctx, CT_ERR_IO, "%s: %s failed", path, zstd ? "ZSTD" : "DEFLATE")
                         : ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(werr));
             goto out;
         }
@@ -1423,7 +1454,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     }
     if (!(hdr = calloc(1, hlen)))
         goto nomem;
-    cog_header(hdr, &hlen, big, g, pred, bs, lv, nl, geo, ngeo);
+    cog_header(hdr, &hlen, big, g, pred, zstd, bs, lv, nl, geo, ngeo);
     if (pwrite_all(fd, hdr, hlen, 0) ||
         (o->defer_sync ? sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) : fsync(fd)) != 0 || close(fd) != 0) {
         fd = -1;
@@ -1456,8 +1487,9 @@ out:
         free(uni[k].z);
     if (comp)
         for (int t = 0; t < nthreads; t++)
-            libdeflate_free_compressor(comp[t]);
+            libdeflate_free_compressor(comp[t].deflate);
     free(comp);
+    CSLDestroy(zopts);
     free(raw);
     free(tmp);
     free(zbuf);
@@ -1477,13 +1509,17 @@ ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, con
         return ct_error(ctx, CT_ERR_USAGE, "COG: no file name given");
     if (o.blocksize == 0)
         o.blocksize = 512;
+    const int zstd = o.compress == CT_COG_ZSTD;
+    if (o.compress != CT_COG_DEFLATE && !zstd)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: unknown COG compression %d", path, (int)o.compress);
     if (o.level == 0)
-        o.level = 6;
+        o.level = zstd ? 9 : 6;
     if (o.blocksize < 16 || o.blocksize > 4096 || o.blocksize % 16)
         return ct_error(ctx, CT_ERR_USAGE, "%s: COG block size %d is not a multiple of 16 in 16-4096",
                         path, o.blocksize);
-    if (o.level < 1 || o.level > 9)
-        return ct_error(ctx, CT_ERR_USAGE, "%s: DEFLATE level %d is not in 1-9", path, o.level);
+    if (o.level < 1 || o.level > (zstd ? 22 : 9))
+        return ct_error(ctx, CT_ERR_USAGE, "%s: %s level %d is not in 1-%d", path, zstd ? "ZSTD" : "DEFLATE", o.level,
+                        zstd ? 22 : 9);
     const char *resampling = o.overview_resampling ? o.overview_resampling
                              : g->type == CT_BYTE  ? "NEAREST" : "AVERAGE";
     if (o.direct) {
@@ -1526,7 +1562,7 @@ ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, con
     if ((st = grid_georef(ctx, mem, g, path, &e)))
         goto out;
 
-    copts = CSLSetNameValue(copts, "COMPRESS", "DEFLATE");
+    copts = CSLSetNameValue(copts, "COMPRESS", zstd ? "ZSTD" : "DEFLATE");
     copts = CSLSetNameValue(copts, "LEVEL", CPLSPrintf("%d", o.level));
     copts = CSLSetNameValue(copts, "PREDICTOR", "YES"); /* 2 for integers, 3 for floats */
     copts = CSLSetNameValue(copts, "BLOCKSIZE", CPLSPrintf("%d", o.blocksize));
