@@ -1733,6 +1733,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         lr[i].area_m2 = (double)cells * d.cell_area;
         lr[i].volume_m3 = vol * d.cell_area;
         lr[i].max_depth = dmax;
+        double tl = now();
         char lab[32];
         level_label(lab, sizeof lab, lr[i].level);
         char name[64];
@@ -1740,6 +1741,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         snprintf(name, sizeof name, "extent-%s.tif", lab);
         if ((st = ct_grid_write_cog(ctx, ext, ct_flood_stage_path(sg, name), &cog)))
             goto out;
+        double te = now();
         if (dp) {
             snprintf(lr[i].depth, sizeof lr[i].depth, "%s/depth-%s.tif", outdir, lab);
             snprintf(name, sizeof name, "depth-%s.tif", lab);
@@ -1747,6 +1749,8 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
             if ((st = ct_grid_write_cog(ctx, dep, ct_flood_stage_path(sg, name), &dcog)))
                 goto out;
         }
+        ct_log(ctx, CT_LOG_DEBUG, "bathtub: level %s: %lld cells, extent %.2f s, depth %.2f s", lab, cells, te - tl,
+               now() - te);
         if ((st = ct_progress(ctx, 0.8 + 0.2 * (i + 1) / nl, "writing levels")))
             goto out;
         (void)n;
