@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1297,6 +1299,29 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
     return 0;
 }
 
+/* pwrite_all() of the n pieces of iov one after another (iov is changed) */
+static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
+{
+    while (n > 0) {
+        ssize_t w = pwritev(fd, iov, n < IOV_MAX ? n : IOV_MAX, (off_t)off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        off += (uint64_t)w;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+    return 0;
+}
+
 /* A tile that is one value throughout compresses to the same bytes wherever it is. */
 typedef struct uniform_tile {
     uint8_t cell[8];
@@ -1317,6 +1342,8 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     uint8_t *geobuf = NULL, *hdr = NULL, *raw = NULL, *tmp = NULL, *zbuf = NULL;
     const uint8_t **zp = NULL;
     size_t *zl = NULL;
+    struct iovec *iov = NULL;
+    uint8_t *lead = NULL;
     cog_codec *comp = NULL;
     const int zstd = o->compress == CT_COG_ZSTD;
     char **zopts = NULL;
@@ -1362,7 +1389,9 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     zbuf = malloc(2 * (size_t)K * cap);
     zl = calloc(2 * (size_t)K, sizeof *zl);
     zp = calloc(2 * (size_t)K, sizeof *zp);
-    if (!comp || !raw || !tmp || !zbuf || !zl || !zp)
+    iov = malloc(3 * (size_t)K * sizeof *iov);
+    lead = malloc(4 * (size_t)K);
+    if (!comp || !raw || !tmp || !zbuf || !zl || !zp || !iov || !lead)
         goto nomem;
     if (zstd) {
         const CPLCompressor *zc = CPLGetCompressor("zstd");
@@ -1400,20 +1429,24 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
 #pragma omp parallel num_threads(nthreads)
         for (int ch = 0; ch <= nch; ch++) {
 #pragma omp single nowait
-            if (ch > 0 && !failed) { /* size, tile, its last 4 bytes again (GDAL's COG layout) */
+            if (ch > 0 && !failed) { /* size, tile, its last 4 bytes again (GDAL's COG layout), the
+                                      * chunk's tiles in one system call */
                 const int set = (ch - 1) & 1;
-                for (int i = (ch - 1) * K; i < nt && i < ch * K && !werr; i++) {
-                    const uint8_t *z = zp[set * K + i % K];
+                const uint64_t start = pos;
+                int niov = 0;
+                for (int i = (ch - 1) * K; i < nt && i < ch * K; i++) {
+                    uint8_t *z = (uint8_t *)zp[set * K + i % K], *ld = lead + 4 * (i % K);
                     size_t n = zl[set * K + i % K];
-                    uint8_t lead[4];
-                    wr32(lead, n);
-                    if (pwrite_all(fd, lead, 4, pos) || pwrite_all(fd, z, n, pos + 4) ||
-                        pwrite_all(fd, z + n - 4, 4, pos + 4 + n))
-                        werr = errno ? errno : EIO;
+                    wr32(ld, n);
+                    iov[niov++] = (struct iovec){ld, 4};
+                    iov[niov++] = (struct iovec){z, n};
+                    iov[niov++] = (struct iovec){z + n - 4, 4};
                     v->off[i] = pos + 4;
                     v->cnt[i] = n;
                     pos += n + 8;
                 }
+                if (!werr && pwritev_all(fd, iov, niov, start))
+                    werr = errno ? errno : EIO;
             }
             if (ch < nch) {
                 const int i1 = (ch + 1) * K < nt ? (ch + 1) * K : nt;
@@ -1523,6 +1556,8 @@ out:
     free(zbuf);
     free(zl);
     free(zp);
+    free(iov);
+    free(lead);
     free(hdr);
     VSIFree(geobuf);
     return st;
