@@ -1702,7 +1702,8 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
             st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
             goto out;
         }
-#pragma omp parallel for num_threads(nt) schedule(static) reduction(+ : cells) reduction(max : dmax)
+        /* rows in dynamic batches (a thread slowed by other processes does not hold up the rest) */
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 32) reduction(+ : cells) reduction(max : dmax)
         for (int r = 0; r < d.h; r++) {
             double rv = 0;
             for (long long k = (long long)r * d.w; k < (long long)(r + 1) * d.w; k++) {

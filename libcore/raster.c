@@ -1045,7 +1045,8 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
         cell_put(g->type, ndb, g->nodata);
     const int fast = g->type == CT_FLOAT32 && average, nan_nd = !g->has_nodata || isnan(g->nodata);
     const float ndf = nan_nd ? NAN : (float)g->nodata;
-#pragma omp parallel for num_threads(nthreads) schedule(static)
+    /* rows in small dynamic batches: a thread slowed by other processes does not hold up the rest */
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 16)
     for (int r = 0; r < dst->h; r++) {
         if (fast) { /* Float32 averages, the common case, without the per-type calls */
             float *o = (float *)dst->own + (size_t)r * dst->w;
