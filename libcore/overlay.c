@@ -605,6 +605,17 @@ static void csv_cell(FILE *f, const char *s)
     }
 }
 
+/* One CSV line of n cells (NULL: empty). */
+static void csv_row(FILE *f, const char *const *cells, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputc(',', f);
+        csv_cell(f, cells[i]);
+    }
+    fputc('\n', f);
+}
+
 static ct_status rowout_open(ct_ctx *ctx, rowout *o, const ct_overlay_opts *opts, const char *deflayer,
                              const ct_field_def *defs, int ncols, const ct_crs *crs, FILE *out)
 {
@@ -655,12 +666,7 @@ static ct_status rowout_write(ct_ctx *ctx, rowout *o, const GEOSGeometry *g, con
 {
     if (o->sink)
         return ct_vsink_write(ctx, o->sink, o->with_geom ? g : NULL, vals);
-    for (int i = 0; i < o->ncols; i++) {
-        if (i)
-            fputc(',', o->csv);
-        csv_cell(o->csv, vals[i]);
-    }
-    fputc('\n', o->csv);
+    csv_row(o->csv, vals, o->ncols);
     return CT_OK;
 }
 
@@ -2648,12 +2654,7 @@ static ct_status rtab_open(ct_ctx *ctx, rtab *r, const char *dir, const char *fi
     snprintf(name, sizeof name, "%s.csv", file);
     if (!(r->csv = report_file(ctx, dir, name, &st)))
         return st;
-    for (int i = 0; i < nm->n; i++) {
-        if (i)
-            fputc(',', r->csv);
-        csv_cell(r->csv, nm->v[i]);
-    }
-    fputc('\n', r->csv);
+    csv_row(r->csv, (const char *const *)nm->v, nm->n);
     if (geojson) {
         char p[4096];
         snprintf(p, sizeof p, "%s/%s.geojson", dir, file);
@@ -2668,12 +2669,7 @@ static ct_status rtab_open(ct_ctx *ctx, rtab *r, const char *dir, const char *fi
 
 static ct_status rtab_row(ct_ctx *ctx, rtab *r, const char *const *vals, const GEOSGeometry *g)
 {
-    for (int i = 0; i < r->n; i++) {
-        if (i)
-            fputc(',', r->csv);
-        csv_cell(r->csv, vals[i]);
-    }
-    fputc('\n', r->csv);
+    csv_row(r->csv, vals, r->n);
     ct_status st = CT_OK;
     if (r->gj && (st = ct_vsink_write(ctx, r->gj, g, vals)))
         return st;
@@ -3063,11 +3059,12 @@ static ct_status unit_labels(ct_ctx *ctx, unitres *u)
             break;
         char *name = NULL, *code = NULL, b[32];
         u->fid[i] = ct_feature_fid(ft);
-        if (lf >= 0 && !ct_feature_is_null(ft, lf) && ct_feature_text(ctx, ft, lf, &name) != CT_OK)
-            name = NULL;
-        if (cf >= 0 && cf != lf && !ct_feature_is_null(ft, cf) && ct_feature_text(ctx, ft, cf, &code) != CT_OK)
-            code = NULL;
-        ct_ctx_clear_error(ctx);
+        /* undecodable text is an error naming the feature, as in every other table of the report */
+        if ((lf >= 0 && !ct_feature_is_null(ft, lf) && (st = ct_feature_text(ctx, ft, lf, &name))) ||
+            (cf >= 0 && cf != lf && !ct_feature_is_null(ft, cf) && (st = ct_feature_text(ctx, ft, cf, &code)))) {
+            free(name);
+            break;
+        }
         if (!name && !code)
             snprintf(b, sizeof b, "#%lld", u->fid[i]);
         size_t len = (name ? strlen(name) : 0) + (code ? strlen(code) : 0) + 34;
@@ -3379,6 +3376,9 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
             put_int(&rv, 0);
             /* rounding leaves ~1e-10 m² where parcels cover the unit: shown as 0 */
             double eps = 1e-9 * fmax(u->W.poly_area[i], 1);
+            if (rest_wet < -eps) /* overlapping parcels count their common part twice */
+                ct_log(ctx, CT_LOG_WARN, "%s: %s: parcels overlap there: their flooded parts exceed its flooded "
+                       "area by %.2f m2, so its rest row '-' is negative", in->units[w].path, u->label[i], -rest_wet);
             put_num(&rv, fabs(rest_area) < eps ? 0 : rest_area);
             put_num(&rv, fabs(rest_wet) < eps ? 0 : rest_wet);
             for (int c = 0; c < ncls; c++)

@@ -6,7 +6,7 @@
 # planning zones, the Markdown summary and the PNG charts; no owner names; a failed run keeps the
 # old report.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 27
 
 cat >"$T/d.asc" <<'ASC'
 ncols 4
@@ -115,4 +115,11 @@ cp "$T/wards-b.geojson" "$T/y25/phuong.geojson"
 run ct-overlay impact -o "$T/two" --wards "$T/y24/phuong.geojson" --wards "$T/y25/phuong.geojson" "$T/d.tif" "$T/parcels.geojson"
 cmp -s "$T/two/wards-phuong.csv" "$T/rep/wards-wards_a.csv" && cmp -s "$T/two/wards-phuong-2.csv" "$T/rep/wards-wards_b.csv"
 ok $? "two ward layers named phuong: wards-phuong.csv and wards-phuong-2.csv, each its own"
+# parcel 5 lies over parcel 3 (the 0.7 m cell, 100 m2 flooded): the east ward's rest row is -100
+# and a warning names the ward
+sed 's/^]}$/,{"type":"Feature","properties":{"SoThua":5,"MucDich":"LUC"},"geometry":'"$(box 586030 1109010 586040 1109020)"'}\n]}/' \
+    "$T/parcels.geojson" >"$T/overlap.geojson"
+run ct-overlay impact -o "$T/ov" --wards "$T/wards-a.geojson" "$T/d.tif" "$T/overlap.geojson"
+is "$(awk -F, '$3 == "-" { printf "%s:%s ", $2, $8 }' "$T/ov/landuse-wards-wards_a.csv")|$(grep -c 'Phường Đông: parcels overlap there.*by 100.00 m2' "$T/err")" \
+   "Phường Tây:0 Phường Đông:-100 |1" "overlapping parcels: the rest row is negative and a warning names the ward"
 exit $_failed

@@ -1026,6 +1026,81 @@ static void test_read_onto_resamples_by_cell_size(void **state)
 }
 
 
+/* The direct writer's failures keep the old file and leave no temporary one: cancelled half-way,
+ * and when the rename onto the target fails (a non-empty folder there). */
+static void test_direct_failed_write_keeps_old_file(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    const ct_cog_opts direct = {.direct = 1};
+    char sub[600], path[700], dirpath[700], inner[800];
+    snprintf(sub, sizeof sub, "%s/keep-direct", tmpdir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(path, sizeof path, "%s/depth.tif", sub);
+    ct_grid *old = make_grid(ctx, CT_FLOAT32, 300, 200, NULL);
+    assert_int_equal(ct_grid_write_cog(ctx, old, path, &direct), CT_OK);
+    size_t n0, n1;
+    unsigned char *before = slurp(path, &n0);
+
+    ct_grid *new = make_grid(ctx, CT_FLOAT32, 2000, 1500, NULL);
+    ct_ctx_set_progress(ctx, cancel_progress, NULL);
+    assert_int_equal(ct_grid_write_cog(ctx, new, path, &direct), CT_ERR_CANCELLED);
+    ct_ctx_set_progress(ctx, NULL, NULL);
+    unsigned char *after = slurp(path, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    assert_int_equal(count_entries(sub), 1);
+
+    snprintf(dirpath, sizeof dirpath, "%s/adir", sub);
+    snprintf(inner, sizeof inner, "%s/x", dirpath);
+    assert_int_equal(mkdir(dirpath, 0755), 0);
+    assert_int_equal(mkdir(inner, 0755), 0);
+    assert_int_equal(ct_grid_write_cog(ctx, old, dirpath, &direct), CT_ERR_IO);
+    assert_int_equal(count_entries(sub), 2); /* depth.tif and adir: no temporary file left */
+
+    free(before);
+    free(after);
+    ct_grid_free(old);
+    ct_grid_free(new);
+    ct_ctx_free(ctx);
+}
+
+/* A raster already on the target grid is read as it is, its nodata cells as NaN. */
+static void test_read_onto_same_grid_nodata(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    const char *src = tpath("same.asc");
+    FILE *f = fopen(src, "w");
+    assert_non_null(f);
+    fputs("ncols 3\nnrows 2\nxllcorner 500000\nyllcorner 1100000\ncellsize 5\nNODATA_value -9999\n"
+          "1 2 -9999\n4 5 6\n", f);
+    fclose(f);
+    ct_grid *like = ct_grid_new(ctx, CT_FLOAT32, 3, 2), *a = NULL;
+    const double gt[6] = {500000, 5, 0, 1100010, 0, -5};
+    ct_grid_set_geotransform(like, gt);
+    ct_crs *crs;
+    assert_int_equal(ct_crs_from_user(ctx, "EPSG:5897", &crs), CT_OK);
+    ct_grid_set_crs(like, crs);
+    /* the ASCII grid has no CRS: written again as a GeoTIFF with one */
+    const char *tif = tpath("same.tif");
+    ct_grid *g = NULL;
+    assert_int_equal(ct_grid_read(ctx, src, 1, CT_FLOAT32, &g), CT_OK);
+    ct_grid_set_crs(g, crs);
+    assert_int_equal(ct_grid_write_cog(ctx, g, tif, NULL), CT_OK);
+    ct_grid_free(g);
+    assert_int_equal(ct_grid_read_onto(ctx, tif, like, NULL, &a), CT_OK);
+    const float *v = ct_grid_cdata(a);
+    assert_float_equal(v[0], 1, 0);
+    assert_float_equal(v[1], 2, 0);
+    assert_true(isnan(v[2]));
+    assert_float_equal(v[5], 6, 0);
+    ct_grid_free(a);
+    ct_grid_free(like);
+    ct_crs_free(crs);
+    ct_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1053,6 +1128,8 @@ int main(void)
         cmocka_unit_test(test_truncated_geotiff_is_an_error),
         cmocka_unit_test(test_reads_esri_ascii_grid),
         cmocka_unit_test(test_read_onto_resamples_by_cell_size),
+        cmocka_unit_test(test_direct_failed_write_keeps_old_file),
+        cmocka_unit_test(test_read_onto_same_grid_nodata),
     };
     return cmocka_run_group_tests_name("raster", tests, group_setup, group_teardown);
 }
