@@ -673,19 +673,22 @@ static double *read_level(GDALDatasetH ds, int i, int *w, int *h)
 }
 
 /* The direct writer (ct_cog_opts.direct) against GDAL's COG driver on the same grid, for every
- * type: the same cells at full resolution and in every overview (2 x 2 averages of the valid
- * cells, nearest for Byte), georeferencing, nodata and COG layout. */
+ * type and both compressions (DEFLATE, ZSTD): the same cells at full resolution and in every
+ * overview (2 x 2 averages of the valid cells, nearest for Byte), georeferencing, nodata, COG
+ * layout and compression. */
 static void test_direct_cog_equals_gdal_cog(void **state)
 {
     (void)state;
     static const ct_dtype types[] = {CT_BYTE, CT_INT16, CT_UINT16, CT_INT32, CT_FLOAT32, CT_FLOAT64};
     ct_ctx *ctx = new_ctx();
     ct_crs *crs = vn2000_105(ctx);
-    for (size_t k = 0; k < sizeof types / sizeof *types; k++) {
+    for (size_t kk = 0; kk < 2 * sizeof types / sizeof *types; kk++) {
+        const size_t k = kk % (sizeof types / sizeof *types);
+        const ct_cog_compress comp = kk < sizeof types / sizeof *types ? CT_COG_DEFLATE : CT_COG_ZSTD;
         ct_grid *g = make_grid(ctx, types[k], 1100, 900, crs);
         const char *a = tpath("gdal.tif"), *b = tpath("direct.tif");
-        ct_cog_opts o = {.direct = 1};
-        assert_int_equal(ct_grid_write_cog(ctx, g, a, NULL), CT_OK);
+        ct_cog_opts o = {.direct = 1, .compress = comp}, og = {.compress = comp};
+        assert_int_equal(ct_grid_write_cog(ctx, g, a, &og), CT_OK);
         assert_int_equal(ct_grid_write_cog(ctx, g, b, &o), CT_OK);
         GDALDatasetH da = GDALOpen(a, GA_ReadOnly), db = GDALOpen(b, GA_ReadOnly);
         assert_non_null(da);
@@ -701,7 +704,9 @@ static void test_direct_cog_equals_gdal_cog(void **state)
         assert_true(hna && hnb);
         assert_int_equal(GDALGetRasterDataType(GDALGetRasterBand(db, 1)), GDALGetRasterDataType(GDALGetRasterBand(da, 1)));
         assert_string_equal(GDALGetMetadataItem(db, "LAYOUT", "IMAGE_STRUCTURE"), "COG");
-        assert_string_equal(GDALGetMetadataItem(db, "COMPRESSION", "IMAGE_STRUCTURE"), "DEFLATE");
+        const char *cname = comp == CT_COG_ZSTD ? "ZSTD" : "DEFLATE";
+        assert_string_equal(GDALGetMetadataItem(db, "COMPRESSION", "IMAGE_STRUCTURE"), cname);
+        assert_string_equal(GDALGetMetadataItem(da, "COMPRESSION", "IMAGE_STRUCTURE"), cname);
         int nov = GDALGetOverviewCount(GDALGetRasterBand(da, 1));
         assert_int_equal(nov, 2); /* 550 x 450, 275 x 225 */
         assert_int_equal(GDALGetOverviewCount(GDALGetRasterBand(db, 1)), nov);
@@ -731,13 +736,15 @@ static void test_direct_cog_equals_gdal_cog(void **state)
     ct_grid *g = make_grid(ctx, CT_FLOAT32, 100, 100, crs);
     ct_cog_opts o = {.direct = 1, .overview_resampling = "CUBIC"};
     assert_int_equal(ct_grid_write_cog(ctx, g, tpath("cubic.tif"), &o), CT_ERR_USAGE);
+    ct_cog_opts oz = {.direct = 1, .compress = CT_COG_ZSTD, .level = 23};
+    assert_int_equal(ct_grid_write_cog(ctx, g, tpath("zstd23.tif"), &oz), CT_ERR_USAGE);
     ct_grid_free(g);
     ct_crs_free(crs);
     ct_ctx_free(ctx);
 }
 
 /* Uniform tiles (compressed once and reused) and mixed ones, on 1 and 3 threads: the same
- * bytes, and the same cells as written. */
+ * bytes, and the same cells as written; DEFLATE and ZSTD. */
 static void test_direct_cog_same_bytes_any_threads(void **state)
 {
     (void)state;
@@ -749,21 +756,23 @@ static void test_direct_cog_same_bytes_any_threads(void **state)
         if (i % 2100 < 1400) /* west two thirds: dry (0), the rest: the pattern */
             z[i] = (i / 2100) < 600 ? 0.0f : -9999.0f;
     const char *a = tpath("thr-1.tif"), *b = tpath("thr-3.tif");
-    ct_cog_opts o = {.direct = 1, .level = 1};
-    ct_ctx_set_threads(ctx, 1);
-    assert_int_equal(ct_grid_write_cog(ctx, g, a, &o), CT_OK);
-    ct_ctx_set_threads(ctx, 3);
-    assert_int_equal(ct_grid_write_cog(ctx, g, b, &o), CT_OK);
-    size_t na, nb;
-    unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb);
-    assert_int_equal(na, nb);
-    assert_memory_equal(ba, bb, na);
-    free(ba);
-    free(bb);
-    ct_grid *back;
-    assert_int_equal(ct_grid_read(ctx, b, 1, CT_FLOAT32, &back), CT_OK);
-    assert_memory_equal(ct_grid_cdata(back), z, (size_t)2100 * 1300 * sizeof *z);
-    ct_grid_free(back);
+    for (int zstd = 0; zstd < 2; zstd++) {
+        ct_cog_opts o = {.direct = 1, .level = 1, .compress = zstd ? CT_COG_ZSTD : CT_COG_DEFLATE};
+        ct_ctx_set_threads(ctx, 1);
+        assert_int_equal(ct_grid_write_cog(ctx, g, a, &o), CT_OK);
+        ct_ctx_set_threads(ctx, 3);
+        assert_int_equal(ct_grid_write_cog(ctx, g, b, &o), CT_OK);
+        size_t na, nb;
+        unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb);
+        assert_int_equal(na, nb);
+        assert_memory_equal(ba, bb, na);
+        free(ba);
+        free(bb);
+        ct_grid *back;
+        assert_int_equal(ct_grid_read(ctx, b, 1, CT_FLOAT32, &back), CT_OK);
+        assert_memory_equal(ct_grid_cdata(back), z, (size_t)2100 * 1300 * sizeof *z);
+        ct_grid_free(back);
+    }
     ct_grid_free(g);
     ct_crs_free(crs);
     ct_ctx_free(ctx);
