@@ -1292,8 +1292,11 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
         ssize_t w = pwrite(fd, p, len, (off_t)off);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            if (w == 0) /* nothing written, nothing said: call it an I/O error, not a stale errno */
+                errno = EIO;
             return -1;
+        }
         p += w;
         len -= (size_t)w;
         off += (uint64_t)w;
@@ -1308,8 +1311,11 @@ static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
         ssize_t w = pwritev(fd, iov, n < IOV_MAX ? n : IOV_MAX, (off_t)off);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
             return -1;
+        }
         off += (uint64_t)w;
         while (n > 0 && (size_t)w >= iov->iov_len) {
             w -= (ssize_t)iov->iov_len;
@@ -1322,6 +1328,16 @@ static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
         }
     }
     return 0;
+}
+
+/* A flag that other threads set with an atomic write, read atomically (a plain read of it would
+ * be a data race under OpenMP's memory model). */
+static int flag_read(const int *p)
+{
+    int v;
+#pragma omp atomic read
+    v = *p;
+    return v;
 }
 
 /* A tile that is one value throughout compresses to the same bytes wherever it is. */
@@ -1382,9 +1398,12 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
 
     /* two sets of K slots: the tiles of one chunk are compressed on every thread while one
      * thread writes the chunk before, in order (no fresh pages per tile, no idle writes) */
-    const int K = 8 * nthreads;
     /* ZSTD_compressBound(): the input, a 1/256 margin, a frame header; 1/128 and 1 KiB cover it */
     const size_t cap = zstd ? tileb + tileb / 128 + 1024 : libdeflate_zlib_compress_bound(NULL, tileb);
+    /* 8 tiles a thread, within 64 MiB a set for large tiles (4096 x 4096 Float64 is 128 MiB a
+     * tile), but never fewer than one a thread; K does not change the bytes written */
+    const size_t kmem = ((size_t)64 << 20) / cap;
+    const int K = kmem >= (size_t)8 * nthreads ? 8 * nthreads : kmem > (size_t)nthreads ? (int)kmem : nthreads;
     comp = calloc((size_t)nthreads, sizeof *comp);
     raw = malloc((size_t)nthreads * tileb);
     tmp = malloc((size_t)nthreads * (size_t)bs * es);
@@ -1431,7 +1450,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
 #pragma omp parallel num_threads(nthreads)
         for (int ch = 0; ch <= nch; ch++) {
 #pragma omp single nowait
-            if (ch > 0 && !failed) { /* size, tile, its last 4 bytes again (GDAL's COG layout), the
+            if (ch > 0 && !flag_read(&failed)) { /* size, tile, its last 4 bytes again (GDAL's COG layout), the
                                       * chunk's tiles in one system call */
                 const int set = (ch - 1) & 1;
                 const uint64_t start = pos;
