@@ -2665,6 +2665,15 @@ static int ends_with(const char *s, const char *sfx)
     return a >= b && !strcasecmp(s + a - b, sfx);
 }
 
+/* The sink a path names: kind when given, else by its extension (a folder otherwise). */
+static ct_tile_sink_kind sink_kind_of(const char *path, ct_tile_sink_kind kind)
+{
+    return kind                            ? kind
+           : ends_with(path, ".mbtiles") ? CT_SINK_MBTILES
+           : ends_with(path, ".pmtiles") ? CT_SINK_PMTILES
+                                           : CT_SINK_DIR;
+}
+
 json_object *ct_tile_summary_json(const ct_tile_summary *s)
 {
     json_object *o = json_object_new_object();
@@ -5327,8 +5336,7 @@ static ct_status sdi_setup(ct_ctx *ctx, const ct_tile_opts *o, const char *name,
         oo->input = sin->path;
     if (o->full || o->shard_n > 0) /* a shard is always made whole */
         return CT_OK;
-    ct_tile_sink_kind kind = o->sink ? o->sink : ends_with(o->output, ".mbtiles") ? CT_SINK_MBTILES
-                                            : ends_with(o->output, ".pmtiles") ? CT_SINK_PMTILES : CT_SINK_DIR;
+    ct_tile_sink_kind kind = sink_kind_of(o->output, o->sink);
     if (oldset_open(ctx, o->output, kind, &in->old) != CT_OK) {
         /* something is there that is not a tileset ct-tile made: replaced by a full run */
         ct_log(ctx, CT_LOG_WARN, "%s; every tile is made", ct_ctx_errmsg(ctx));
@@ -5456,8 +5464,7 @@ ct_status ct_tile_run(ct_ctx *ctx, const ct_tile_opts *o)
         char *layers = NULL;
         int minz = 0, maxz = 0;
         int draw = o->style && o->style->nclasses > 0; /* a class style: drawn tiles, else MVT */
-        S.kind = o->sink ? o->sink : ends_with(o->output, ".mbtiles") ? CT_SINK_MBTILES
-                                   : ends_with(o->output, ".pmtiles") ? CT_SINK_PMTILES : CT_SINK_DIR;
+        S.kind = sink_kind_of(o->output, o->sink);
         S.path = o->output;
         S.ext = draw ? (o->format == CT_TILE_WEBP ? "webp" : "png") : "pbf";
         S.leaf_entries = o->pmtiles_leaf_entries;
@@ -5543,8 +5550,7 @@ ct_status ct_tile_run(ct_ctx *ctx, const ct_tile_opts *o)
         J.dec = ratio >= 2 ? (int)floor(ratio) : 1;
     }
 
-    S.kind = o->sink ? o->sink : ends_with(o->output, ".mbtiles") ? CT_SINK_MBTILES
-                               : ends_with(o->output, ".pmtiles") ? CT_SINK_PMTILES : CT_SINK_DIR;
+    S.kind = sink_kind_of(o->output, o->sink);
     S.path = o->output;
     S.ext = o->format == CT_TILE_WEBP ? "webp" : "png";
     S.leaf_entries = o->pmtiles_leaf_entries;
@@ -5808,12 +5814,10 @@ ct_status ct_tile_merge(ct_ctx *ctx, const ct_tile_merge_opts *mo)
         st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", mo->output);
         goto out;
     }
-    S.kind = ends_with(mo->output, ".mbtiles") ? CT_SINK_MBTILES : ends_with(mo->output, ".pmtiles") ? CT_SINK_PMTILES
-                                                                                                   : CT_SINK_DIR;
+    S.kind = sink_kind_of(mo->output, CT_SINK_AUTO);
     for (int i = 0; i < np && st == CT_OK; i++) {
         const char *p = mo->parts[i];
-        ct_tile_sink_kind k = ends_with(p, ".mbtiles") ? CT_SINK_MBTILES : ends_with(p, ".pmtiles") ? CT_SINK_PMTILES
-                                                                                                  : CT_SINK_DIR;
+        ct_tile_sink_kind k = sink_kind_of(p, CT_SINK_AUTO);
         if ((st = oldset_open(ctx, p, k, &P[i])))
             break;
         int sk = -1, sn = -1;
