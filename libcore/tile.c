@@ -2798,14 +2798,19 @@ typedef struct vdata {
     size_t nf, capf;
 } vdata;
 
+/* Frees feature f of d: its geometry and values. */
+static void vfeat_free(GEOSContextHandle_t h, const vdata *d, vfeat *f)
+{
+    GEOSGeom_destroy_r(h, f->g);
+    for (int k = 0; f->v && k < d->L[f->layer].nf; k++)
+        free(f->v[k].s);
+    free(f->v);
+}
+
 static void vdata_free(ct_ctx *ctx, vdata *d)
 {
-    for (size_t i = 0; i < d->nf; i++) {
-        GEOSGeom_destroy_r(ct_geos(ctx), d->F[i].g);
-        for (int k = 0; d->F[i].v && k < d->L[d->F[i].layer].nf; k++)
-            free(d->F[i].v[k].s);
-        free(d->F[i].v);
-    }
+    for (size_t i = 0; i < d->nf; i++)
+        vfeat_free(ct_geos(ctx), d, &d->F[i]);
     for (int l = 0; l < d->nl; l++) {
         for (int k = 0; k < d->L[l].nf; k++)
             free(d->L[l].fname[k]);
@@ -3120,10 +3125,7 @@ static ct_status vread(ct_ctx *ctx, const vsrc *vs, vdata *d, double merc[4], do
         size_t k = 0; /* a feature read through two regions of an incremental run: once */
         for (size_t i = 0; i < d->nf; i++) {
             if (k && d->F[i].layer == d->F[k - 1].layer && d->F[i].fid == d->F[k - 1].fid) {
-                GEOSGeom_destroy_r(gh, d->F[i].g);
-                for (int c = 0; d->F[i].v && c < d->L[d->F[i].layer].nf; c++)
-                    free(d->F[i].v[c].s);
-                free(d->F[i].v);
+                vfeat_free(gh, d, &d->F[i]);
                 (*nfeat)--;
                 continue;
             }
@@ -4574,10 +4576,7 @@ static void vdata_keep(ct_ctx *ctx, vdata *d, const double r[4], double merc[4],
     for (size_t i = 0; i < d->nf; i++) {
         vfeat *f = &d->F[i];
         if (!box_meets(f->b, r)) {
-            GEOSGeom_destroy_r(gh, f->g);
-            for (int c = 0; f->v && c < d->L[f->layer].nf; c++)
-                free(f->v[c].s);
-            free(f->v);
+            vfeat_free(gh, d, f);
             continue;
         }
         for (int c = 0; c < 4; c++)
