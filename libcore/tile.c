@@ -4683,6 +4683,27 @@ static ct_status vread_changed(ct_ctx *ctx, vsrc *vs, const incr *in, vdata *d, 
     return vread_near(ctx, vs, in, (const double(*)[4])in->chg, in->nchg, wide, PATCH_RING, d, merc, ll, nfeat);
 }
 
+/* A change moves the nodes on the rings of the features around it (marked near by
+ * vread_changed), and below the maximum zoom their simplification can then change anywhere
+ * along the chains between nodes: a long neighbour's far end too. So the tiles over the near
+ * features' whole boxes are dirty at those zooms (margins as incr_build). */
+static ct_status incr_widen_near(ct_ctx *ctx, incr *in, const vdata *d, int minz, int maxz, double a, double b,
+                                 const char *output)
+{
+    dirty_set *ds = &in->dirty;
+    for (size_t i = 0; i < d->nf; i++) {
+        if (!d->F[i].near)
+            continue;
+        if (ct_grow(&ds->box, &ds->capbox, ds->nbox + 1, 4 * sizeof *ds->box))
+            return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", output);
+        memcpy(ds->box + 4 * ds->nbox++, d->F[i].b, sizeof d->F[i].b);
+    }
+    for (int z = minz; z < maxz; z++)
+        if (!dirty_build(ds, z, a + b * 2 * CT_MERC_HALF / (double)(1ull << z)))
+            return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", output);
+    return CT_OK;
+}
+
 /* Reads the features a vector run needs: all of them, or in an incremental run those around the
  * dirty tiles of zoom minz (margin metres) and, for simplified MVT (simplify 1), their
  * neighbours, or for patched MVT tiles (simplify 2) only the changed features' surroundings
@@ -4711,6 +4732,8 @@ static ct_status vread_run(ct_ctx *ctx, const ct_tile_opts *o, incr *in, vdata *
         if ((st = simplify == 2 ? vread_changed(ctx, &vs, in, d, merc, ll, &sum->features)
                   : simplify    ? vread_tiles_near(ctx, &vs, in, *minz, margin, d, merc, ll, &sum->features)
                                 : vread_dirty(ctx, &vs, in, *minz, margin, d, merc, ll, &sum->features)))
+            return st;
+        if (simplify == 2 && (st = incr_widen_near(ctx, in, d, *minz, *maxz, mg_a, mg_b, o->output)))
             return st;
     } else if ((st = vread_vrt(ctx, &vs, in, NULL, 0, d, merc, ll, &sum->features)))
         return st;
