@@ -581,6 +581,85 @@ static GEOSGeometry *sheet_union(GEOSContextHandle_t h, const GEOSGeometry *cons
     return u ? u : all ? GEOSUnaryUnion_r(h, all) : NULL;
 }
 
+/* A parcel's envelope centre, to sort parcels into blocks. */
+typedef struct centre {
+    double k;
+    size_t i;
+} centre;
+
+static int centre_cmp(const void *a, const void *b)
+{
+    const centre *x = a, *y = b;
+    return x->k < y->k ? -1 : x->k > y->k ? 1 : x->i < y->i ? -1 : x->i > y->i;
+}
+
+enum { SHEET_BLOCK = 256 };
+
+/* Which of the sheet's parcels can overlap one another, when the sheet's union showed that some
+ * do: the parcels go into blocks of SHEET_BLOCK neighbours (sorted into vertical strips by x,
+ * each strip cut by y), and a block whose own coverage union is valid with the area of its
+ * parcels has no overlapping pair inside (the test check_sheet applies to the whole sheet).
+ * Only pairs across blocks and inside the other blocks then need GEOS's relate, which costs
+ * more than a block's union. block[i] is the block of parcel i; clean[b] says block b passed.
+ * @return the number of blocks, 0 when memory runs out (then every pair is tested). */
+static size_t sheet_blocks(GEOSContextHandle_t h, const GEOSGeometry *const *g, size_t n, size_t *block,
+                           unsigned char **clean)
+{
+    centre *c = malloc((n + 1) * sizeof *c);
+    size_t nb = (n + SHEET_BLOCK - 1) / SHEET_BLOCK;
+    *clean = calloc(nb + 1, 1);
+    GEOSGeometry **part = malloc((SHEET_BLOCK + 1) * sizeof *part);
+    if (!c || !*clean || !part) {
+        free(c);
+        free(*clean);
+        free(part);
+        *clean = NULL;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x0 = 0, x1 = 0;
+        GEOSGeom_getXMin_r(h, g[i], &x0);
+        GEOSGeom_getXMax_r(h, g[i], &x1);
+        c[i] = (centre){x0 + x1, i};
+    }
+    qsort(c, n, sizeof *c, centre_cmp);
+    size_t strips = (size_t)ceil(sqrt((double)nb)), per = (n + strips - 1) / strips;
+    for (size_t s0 = 0; s0 < n; s0 += per) {
+        size_t s1 = s0 + per < n ? s0 + per : n;
+        for (size_t k = s0; k < s1; k++) {
+            double y0 = 0, y1 = 0;
+            GEOSGeom_getYMin_r(h, g[c[k].i], &y0);
+            GEOSGeom_getYMax_r(h, g[c[k].i], &y1);
+            c[k].k = y0 + y1;
+        }
+        qsort(c + s0, s1 - s0, sizeof *c, centre_cmp);
+    }
+    for (size_t b = 0; b < nb; b++) {
+        size_t k0 = b * SHEET_BLOCK, k1 = k0 + SHEET_BLOCK < n ? k0 + SHEET_BLOCK : n, np = 0;
+        double sum = 0, a = 0;
+        for (size_t k = k0; k < k1; k++) {
+            block[c[k].i] = b;
+            GEOSArea_r(h, g[c[k].i], &a);
+            sum += a;
+            if ((part[np] = GEOSGeom_clone_r(h, g[c[k].i])))
+                np++;
+        }
+        GEOSGeometry *all = np == k1 - k0 ? GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, part, (unsigned)np) : NULL;
+        if (!all)
+            for (size_t k = 0; k < np; k++)
+                GEOSGeom_destroy_r(h, part[k]);
+        GEOSGeometry *u = all ? GEOSCoverageUnion_r(h, all) : NULL;
+        (*clean)[b] = u && GEOSisValid_r(h, u) == 1 && GEOSArea_r(h, u, &a) && fabs(a - sum) <= 1e-9 * sum;
+        if (u)
+            GEOSGeom_destroy_r(h, u);
+        if (all)
+            GEOSGeom_destroy_r(h, all);
+    }
+    free(part);
+    free(c);
+    return nb;
+}
+
 /* The checks of one sheet: GEOS only, no SDI access, so that it can run on a worker thread with
  * the worker's GEOS handle h. The findings go to j->f; the parcels are freed. */
 static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
@@ -616,6 +695,12 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
      * areas exceed their union by: when it holds, no pair overlaps.) */
     unsigned char *meets = u ? NULL : calloc(j->n + 1, 1);
     if (meets) {
+        size_t *block = malloc((j->n + 1) * sizeof *block);
+        unsigned char *clean = NULL;
+        if (!block || !sheet_blocks(h, g, j->n, block, &clean)) {
+            free(block);
+            block = NULL;
+        }
         GEOSSTRtree *tree = GEOSSTRtree_create_r(h, 10);
         for (size_t i = 0; i < j->n; i++)
             GEOSSTRtree_insert_r(h, tree, g[i], (void *)(uintptr_t)(i + 1));
@@ -624,6 +709,13 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
             q.self = i;
             q.nhits = 0;
             GEOSSTRtree_query_r(h, tree, g[i], collect_pair, &q);
+            if (block) { /* pairs inside a clean block do not overlap */
+                size_t keep = 0;
+                for (size_t k = 0; k < q.nhits; k++)
+                    if (block[q.hits[k]] != block[i] || !clean[block[i]])
+                        q.hits[keep++] = q.hits[k];
+                q.nhits = keep;
+            }
             if (!q.nhits)
                 continue;
             const GEOSPreparedGeometry *pg = GEOSPrepare_r(h, g[i]);
@@ -649,6 +741,8 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
             GEOSPreparedGeom_destroy_r(h, pg);
         }
         free(q.hits);
+        free(block);
+        free(clean);
         j->oom |= q.oom;
         GEOSSTRtree_destroy_r(h, tree);
         u = sheet_union(h, g, j->n, meets, all);
