@@ -291,8 +291,8 @@ static ct_status finding(run *r, const char *source, const char *key, const char
 }
 
 struct coverage;
-static void coverage_add(struct coverage *c, GEOSContextHandle_t h, const char *sheet, const char *key,
-                         GEOSGeometry *g, int repaired);
+static int coverage_add(struct coverage *c, GEOSContextHandle_t h, const char *sheet, const char *key,
+                        GEOSGeometry *g, int repaired);
 
 /*
  * Validates, repairs and puts one feature. geom is owned by the caller; values[] follow the
@@ -413,9 +413,10 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
         st = finding(r, source, key, "code_mapped", NAN, mapped);
     if (!st && *mismatch)
         st = finding(r, source, key, "area_mismatch", mismatch_m2, mismatch);
-    if (!st && r->cov && op != CT_SDI_DUPLICATE)
-        coverage_add(r->cov, h, values[0], key, g, *repaired != 0);
-    else
+    if (!st && r->cov && op != CT_SDI_DUPLICATE) {
+        if (coverage_add(r->cov, h, values[0], key, g, *repaired != 0))
+            st = ct_error(ctx, CT_ERR_NOMEM, "%s: feature %s: out of memory for the sheet checks", source, id);
+    } else
         GEOSGeom_destroy_r(h, g);
     if (st)
         return ct_error(ctx, st, "%s: feature %s: %s", source, id, ct_ctx_errmsg(ctx));
@@ -448,27 +449,40 @@ typedef struct sheet_job {
     size_t n, cap;
     sheet_finding *f;
     size_t nf, capf;
+    int oom; /* a finding or a parcel was lost for want of memory: the source fails */
     struct sheet_job *next, *queue_next;
 } sheet_job;
 
-static void sheet_add(sheet_job *j, GEOSGeometry *g, const char *key, int repaired)
+/* Takes g (destroyed when memory runs out). @return 0, or -1 out of memory. */
+static int sheet_add(GEOSContextHandle_t h, sheet_job *j, GEOSGeometry *g, const char *key, int repaired)
 {
-    if (j->n == j->cap) {
-        j->cap = j->cap ? 2 * j->cap : 1024;
-        j->g = realloc(j->g, j->cap * sizeof *j->g);
-        j->key = realloc(j->key, j->cap * sizeof *j->key);
-        j->repaired = realloc(j->repaired, j->cap);
+    size_t cap = ct_grow_cap(j->cap, j->n + 1);
+    char *k = strdup(key);
+    if (!k || (cap > j->cap && (ct_resize(&j->g, cap, sizeof *j->g) || ct_resize(&j->key, cap, sizeof *j->key) ||
+                                ct_resize(&j->repaired, cap, 1)))) {
+        free(k);
+        GEOSGeom_destroy_r(h, g);
+        j->oom = 1;
+        return -1;
     }
+    j->cap = cap;
     j->g[j->n] = g;
-    j->key[j->n] = strdup(key);
+    j->key[j->n] = k;
     j->repaired[j->n++] = (unsigned char)repaired;
+    return 0;
 }
 
 static void sheet_found(sheet_job *j, const char *key, const char *kind, double value, const char *detail)
 {
-    if (j->nf == j->capf)
-        j->f = realloc(j->f, (j->capf = j->capf ? 2 * j->capf : 16) * sizeof *j->f);
-    j->f[j->nf++] = (sheet_finding){strdup(key), strdup(kind), strdup(detail), value};
+    sheet_finding f = {strdup(key), strdup(kind), strdup(detail), value};
+    if (!f.key || !f.kind || !f.detail || ct_grow(&j->f, &j->capf, j->nf + 1, sizeof *j->f)) {
+        free(f.key);
+        free(f.kind);
+        free(f.detail);
+        j->oom = 1;
+        return;
+    }
+    j->f[j->nf++] = f;
 }
 
 /* Frees the parcels (findings stay). */
@@ -505,6 +519,7 @@ typedef struct pair_query {
     size_t self;
     size_t *hits;
     size_t nhits, cap;
+    int oom;
 } pair_query;
 
 static void collect_pair(void *item, void *user)
@@ -513,8 +528,10 @@ static void collect_pair(void *item, void *user)
     size_t j = (size_t)(uintptr_t)item - 1;
     if (j <= q->self)
         return; /* each pair once */
-    if (q->nhits == q->cap)
-        q->hits = realloc(q->hits, (q->cap = q->cap ? 2 * q->cap : 16) * sizeof *q->hits);
+    if (ct_grow(&q->hits, &q->cap, q->nhits + 1, sizeof *q->hits)) {
+        q->oom = 1;
+        return;
+    }
     q->hits[q->nhits++] = j;
 }
 
@@ -564,6 +581,85 @@ static GEOSGeometry *sheet_union(GEOSContextHandle_t h, const GEOSGeometry *cons
     return u ? u : all ? GEOSUnaryUnion_r(h, all) : NULL;
 }
 
+/* A parcel's envelope centre, to sort parcels into blocks. */
+typedef struct centre {
+    double k;
+    size_t i;
+} centre;
+
+static int centre_cmp(const void *a, const void *b)
+{
+    const centre *x = a, *y = b;
+    return x->k < y->k ? -1 : x->k > y->k ? 1 : x->i < y->i ? -1 : x->i > y->i;
+}
+
+enum { SHEET_BLOCK = 256 };
+
+/* Which of the sheet's parcels can overlap one another, when the sheet's union showed that some
+ * do: the parcels go into blocks of SHEET_BLOCK neighbours (sorted into vertical strips by x,
+ * each strip cut by y), and a block whose own coverage union is valid with the area of its
+ * parcels has no overlapping pair inside (the test check_sheet applies to the whole sheet).
+ * Only pairs across blocks and inside the other blocks then need GEOS's relate, which costs
+ * more than a block's union. block[i] is the block of parcel i; clean[b] says block b passed.
+ * @return the number of blocks, 0 when memory runs out (then every pair is tested). */
+static size_t sheet_blocks(GEOSContextHandle_t h, const GEOSGeometry *const *g, size_t n, size_t *block,
+                           unsigned char **clean)
+{
+    centre *c = malloc((n + 1) * sizeof *c);
+    size_t nb = (n + SHEET_BLOCK - 1) / SHEET_BLOCK;
+    *clean = calloc(nb + 1, 1);
+    GEOSGeometry **part = malloc((SHEET_BLOCK + 1) * sizeof *part);
+    if (!c || !*clean || !part) {
+        free(c);
+        free(*clean);
+        free(part);
+        *clean = NULL;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x0 = 0, x1 = 0;
+        GEOSGeom_getXMin_r(h, g[i], &x0);
+        GEOSGeom_getXMax_r(h, g[i], &x1);
+        c[i] = (centre){x0 + x1, i};
+    }
+    qsort(c, n, sizeof *c, centre_cmp);
+    size_t strips = (size_t)ceil(sqrt((double)nb)), per = (n + strips - 1) / strips;
+    for (size_t s0 = 0; s0 < n; s0 += per) {
+        size_t s1 = s0 + per < n ? s0 + per : n;
+        for (size_t k = s0; k < s1; k++) {
+            double y0 = 0, y1 = 0;
+            GEOSGeom_getYMin_r(h, g[c[k].i], &y0);
+            GEOSGeom_getYMax_r(h, g[c[k].i], &y1);
+            c[k].k = y0 + y1;
+        }
+        qsort(c + s0, s1 - s0, sizeof *c, centre_cmp);
+    }
+    for (size_t b = 0; b < nb; b++) {
+        size_t k0 = b * SHEET_BLOCK, k1 = k0 + SHEET_BLOCK < n ? k0 + SHEET_BLOCK : n, np = 0;
+        double sum = 0, a = 0;
+        for (size_t k = k0; k < k1; k++) {
+            block[c[k].i] = b;
+            GEOSArea_r(h, g[c[k].i], &a);
+            sum += a;
+            if ((part[np] = GEOSGeom_clone_r(h, g[c[k].i])))
+                np++;
+        }
+        GEOSGeometry *all = np == k1 - k0 ? GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, part, (unsigned)np) : NULL;
+        if (!all)
+            for (size_t k = 0; k < np; k++)
+                GEOSGeom_destroy_r(h, part[k]);
+        GEOSGeometry *u = all ? GEOSCoverageUnion_r(h, all) : NULL;
+        (*clean)[b] = u && GEOSisValid_r(h, u) == 1 && GEOSArea_r(h, u, &a) && fabs(a - sum) <= 1e-9 * sum;
+        if (u)
+            GEOSGeom_destroy_r(h, u);
+        if (all)
+            GEOSGeom_destroy_r(h, all);
+    }
+    free(part);
+    free(c);
+    return nb;
+}
+
 /* The checks of one sheet: GEOS only, no SDI access, so that it can run on a worker thread with
  * the worker's GEOS handle h. The findings go to j->f; the parcels are freed. */
 static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
@@ -599,6 +695,12 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
      * areas exceed their union by: when it holds, no pair overlaps.) */
     unsigned char *meets = u ? NULL : calloc(j->n + 1, 1);
     if (meets) {
+        size_t *block = malloc((j->n + 1) * sizeof *block);
+        unsigned char *clean = NULL;
+        if (!block || !sheet_blocks(h, g, j->n, block, &clean)) {
+            free(block);
+            block = NULL;
+        }
         GEOSSTRtree *tree = GEOSSTRtree_create_r(h, 10);
         for (size_t i = 0; i < j->n; i++)
             GEOSSTRtree_insert_r(h, tree, g[i], (void *)(uintptr_t)(i + 1));
@@ -607,6 +709,13 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
             q.self = i;
             q.nhits = 0;
             GEOSSTRtree_query_r(h, tree, g[i], collect_pair, &q);
+            if (block) { /* pairs inside a clean block do not overlap */
+                size_t keep = 0;
+                for (size_t k = 0; k < q.nhits; k++)
+                    if (block[q.hits[k]] != block[i] || !clean[block[i]])
+                        q.hits[keep++] = q.hits[k];
+                q.nhits = keep;
+            }
             if (!q.nhits)
                 continue;
             const GEOSPreparedGeometry *pg = GEOSPrepare_r(h, g[i]);
@@ -632,6 +741,9 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
             GEOSPreparedGeom_destroy_r(h, pg);
         }
         free(q.hits);
+        free(block);
+        free(clean);
+        j->oom |= q.oom;
         GEOSSTRtree_destroy_r(h, tree);
         u = sheet_union(h, g, j->n, meets, all);
         free(meets);
@@ -766,9 +878,9 @@ static void coverage_close(coverage *c, GEOSContextHandle_t h)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* Takes g. */
-static void coverage_add(coverage *c, GEOSContextHandle_t h, const char *sheet, const char *key, GEOSGeometry *g,
-                         int repaired)
+/* Takes g. @return 0, or -1 out of memory. */
+static int coverage_add(coverage *c, GEOSContextHandle_t h, const char *sheet, const char *key, GEOSGeometry *g,
+                        int repaired)
 {
     sheet = sheet ? sheet : "";
     if (!c->cur_sheet || strcmp(c->cur_sheet, sheet)) {
@@ -791,9 +903,9 @@ static void coverage_add(coverage *c, GEOSContextHandle_t h, const char *sheet, 
         }
     }
     if (c->cur)
-        sheet_add(c->cur, g, key, repaired);
-    else
-        GEOSGeom_destroy_r(h, g);
+        return sheet_add(h, c->cur, g, key, repaired);
+    GEOSGeom_destroy_r(h, g);
+    return 0;
 }
 
 /* Waits for the worker; frees the jobs unless keep. */
@@ -854,11 +966,13 @@ static ct_status sheet_from_sdi(run *r, const char *source, sheet_job *j)
     while ((rc = sdi_step(q)) == SDI_ROW) {
         GEOSGeometry *g = GEOSWKBReader_read_r(h, rd, sdi_column_blob(q, 1), sdi_column_bytes(q, 1));
         const char *key = sdi_column_text(q, 0);
-        if (g)
-            sheet_add(j, g, key, json_object_object_get_ex(repaired, key, NULL));
+        if (g && sheet_add(h, j, g, key, json_object_object_get_ex(repaired, key, NULL)))
+            break;
     }
     ct_status st = CT_OK;
-    if (rc == SDI_ERROR)
+    if (j->oom)
+        st = ct_error(ctx, CT_ERR_NOMEM, "%s: sheet %s: out of memory for the sheet checks", source, j->sheet);
+    else if (rc == SDI_ERROR)
         st = ct_error(ctx, CT_ERR_DB, "%s: cannot read the parcels of %s back: %s", ct_sdi_path(r->sdi), source,
                       sdi_db_errmsg(&r->sdi->db));
     GEOSWKBReader_destroy_r(h, rd);
@@ -887,6 +1001,8 @@ static ct_status coverage_finish(run *r, coverage *c, const char *source)
             j->nf = 0;
             st = sheet_from_sdi(r, source, j);
         }
+        if (!st && j->oom)
+            st = ct_error(r->ctx, CT_ERR_NOMEM, "%s: sheet %s: out of memory for the sheet checks", source, j->sheet);
         for (size_t i = 0; !st && i < j->nf; i++)
             st = finding(r, source, j->f[i].key, j->f[i].kind, j->f[i].value, j->f[i].detail);
     }
@@ -964,9 +1080,9 @@ static ct_status ingest_dgn(run *r, const char *path, ct_layer *l, ct_transform 
     if (!dgn_sheet(path, r->o->sheet, sheet, sizeof sheet))
         return ct_error(ctx, CT_ERR_USAGE, "%s: cannot tell the map sheet from the name; give --sheet", path);
     int itext = ct_layer_field_index(l, "Text");
-    size_t nlines = 0, caplines = 1024, nlabels = 0, caplabels = 1024;
-    GEOSGeometry **lines = malloc(caplines * sizeof *lines);
-    label *labels = malloc(caplabels * sizeof *labels);
+    size_t nlines = 0, caplines = 0, nlabels = 0, caplabels = 0;
+    GEOSGeometry **lines = NULL;
+    label *labels = NULL;
     ct_feature *f;
     ct_status st = CT_OK;
     /* Lines and labels stay in the sheet's own coordinates until each parcel is built. */
@@ -982,12 +1098,17 @@ static ct_status ingest_dgn(run *r, const char *path, ct_layer *l, ct_transform 
             double x, y;
             GEOSGeomGetX_r(h, g, &x);
             GEOSGeomGetY_r(h, g, &y);
-            if (nlabels == caplabels)
-                labels = realloc(labels, (caplabels *= 2) * sizeof *labels);
+            if (ct_grow(&labels, &caplabels, nlabels + 1, sizeof *labels)) {
+                free(txt);
+                st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory for the text labels", path);
+                break;
+            }
             labels[nlabels++] = (label){x, y, txt};
         } else if (type == GEOS_LINESTRING || type == GEOS_MULTILINESTRING || type == GEOS_LINEARRING) {
-            if (nlines == caplines)
-                lines = realloc(lines, (caplines *= 2) * sizeof *lines);
+            if (ct_grow(&lines, &caplines, nlines + 1, sizeof *lines)) {
+                st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory for the boundary lines", path);
+                break;
+            }
             lines[nlines++] = GEOSGeom_clone_r(h, g);
         }
     }

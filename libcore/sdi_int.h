@@ -2,6 +2,8 @@
 #ifndef CT_SDI_INT_H
 #define CT_SDI_INT_H
 
+#include <openssl/evp.h>
+
 #include "ct/sdi.h"
 #include "sdidb_int.h"
 
@@ -37,6 +39,29 @@ typedef struct sdi_dialect {
     const char *insert_order;              /* the column giving sdi_change's rows in insertion order */
 } sdi_dialect;
 
+/* A cell of a SpatiaLite R*Tree node: a row id (leaves) or a child node, and its box as the
+ * R*Tree stores it (float, rounded outwards). */
+typedef struct sdi_rtree_cell {
+    long long id;
+    float b[4]; /* xmin, xmax, ymin, ymax: the R*Tree's column order */
+} sdi_rtree_cell;
+
+/* Leaves packed SDI_RTREE_CHUNK rows at a time (memory: bounded by it). */
+enum { SDI_RTREE_CHUNK = 4096 };
+
+/* The R*Tree of a layer whose index was empty when the version began: ctgis packs its nodes
+ * (rtree_* in sdi.c) instead of inserting a row at a time. */
+typedef struct sdi_rtree_bulk {
+    int mode;                /* 0: not decided in this version; 1: packed; -1: row by row */
+    int cap, node_size;      /* cells in a node; bytes of a node */
+    long long next_node;     /* the next node number (1 is the root, written last) */
+    sdi_rtree_cell *chunk;   /* rows not yet in a leaf */
+    size_t nchunk;
+    sdi_rtree_cell *up;      /* a cell per leaf written, for the levels above */
+    size_t nup, capup;
+    sdi_stmt *node, *rowid, *parent;
+} sdi_rtree_bulk;
+
 struct ct_sdi {
     sdi_db db;
     const sdi_dialect *sql;
@@ -63,6 +88,9 @@ struct ct_sdi {
         double b[4];
     } change[SDI_CHANGE_BATCH]; /* change-log rows not yet written (flush_changes) */
     int nchange;
+    sdi_rtree_bulk rtree[CT_SDI_NLAYERS];
+    EVP_MD *sha256;         /* feature digests (feature_digest) */
+    EVP_MD_CTX *md;
     sdi_stmt *stmt[SDI_NSTMT];
 };
 

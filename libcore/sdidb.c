@@ -572,13 +572,8 @@ const void *sdi_column_blob(sdi_stmt *st, int c)
     if (PQftype(st->res, c) != OID_BYTEA)
         return v;
     size_t n = sdi_column_bytes(st, c);
-    if (n > st->blobcap) {
-        unsigned char *b = realloc(st->blob, n);
-        if (!b)
-            return NULL;
-        st->blob = b;
-        st->blobcap = n;
-    }
+    if (ct_grow(&st->blob, &st->blobcap, n, 1))
+        return NULL;
     for (size_t i = 0; i < n; i++)
         st->blob[i] = (unsigned char)(hexval(v[2 + 2 * i]) << 4 | hexval(v[3 + 2 * i]));
     return st->blob;
