@@ -444,6 +444,8 @@ typedef struct sheet_finding {
 typedef struct sheet_job {
     char *sheet;
     GEOSGeometry **g;
+    unsigned char **wkb; /* the parcels on their way to the worker (sheet_to_wkb) */
+    size_t *wkblen;
     char **key;
     unsigned char *repaired; /* repaired by this load: a gap it leaves is the repair's */
     size_t n, cap;
@@ -491,8 +493,14 @@ static void sheet_drop_parcels(GEOSContextHandle_t h, sheet_job *j)
     for (size_t i = 0; i < j->n; i++) {
         if (j->g[i])
             GEOSGeom_destroy_r(h, j->g[i]);
+        if (j->wkb)
+            GEOSFree_r(h, j->wkb[i]);
         free(j->key[i]);
     }
+    free(j->wkb);
+    free(j->wkblen);
+    j->wkb = NULL;
+    j->wkblen = NULL;
     free(j->g);
     free(j->key);
     free(j->repaired);
@@ -735,8 +743,11 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
                 }
                 if (a < 0.01)
                     continue; /* below survey precision */
-                snprintf(detail, sizeof detail, "overlaps %s by %.2f m²", j->key[o], a);
-                sheet_found(j, j->key[i], "overlap", a, detail);
+                /* the pair named by its keys' order, not the parcels' (a sheet read back from
+                 * the SDI comes in fid order, not in the order of the source) */
+                size_t p1 = strcmp(j->key[i], j->key[o]) <= 0 ? i : o, p2 = p1 == i ? o : i;
+                snprintf(detail, sizeof detail, "overlaps %s by %.2f m²", j->key[p2], a);
+                sheet_found(j, j->key[p1], "overlap", a, detail);
             }
             GEOSPreparedGeom_destroy_r(h, pg);
         }
@@ -807,6 +818,7 @@ typedef struct coverage {
     sheet_job *first, *last;   /* every sheet job of the source, in the order read */
     sheet_job *queue, *qlast;  /* waiting for the worker */
     int waiting, closing;
+    int discard;               /* the load failed: the worker drops what waits, unchecked */
     sheet_job *cur;            /* the sheet being read, NULL when it comes back (not collected) */
     char *cur_sheet;
     json_object *sheets;       /* sheet -> 1: read in one stretch; 2: in several */
@@ -816,6 +828,47 @@ enum { COVERAGE_MAXWAITING = 2 };
 
 /* GEOS reports errors through a callback: kept quiet, the caller sees a NULL or 0 result. */
 static void geos_quiet(const char *fmt, ...) { (void)fmt; }
+
+/* GEOS geometries must not cross threads: every geometry counts references on its handle's
+ * factory without a lock, so the main thread reading the next sheet and the worker checking
+ * this one would race on the count. A sheet travels to the worker as WKB (exact: the same
+ * doubles), written here on the main thread's handle... */
+static void sheet_to_wkb(GEOSContextHandle_t h, sheet_job *j)
+{
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
+    j->wkb = calloc(j->n + 1, sizeof *j->wkb);
+    j->wkblen = calloc(j->n + 1, sizeof *j->wkblen);
+    for (size_t i = 0; i < j->n; i++) {
+        if (w && j->wkb && j->wkblen && !(j->wkb[i] = GEOSWKBWriter_write_r(h, w, j->g[i], &j->wkblen[i])))
+            j->oom = 1;
+        GEOSGeom_destroy_r(h, j->g[i]);
+        j->g[i] = NULL;
+    }
+    if (!w || !j->wkb || !j->wkblen)
+        j->oom = 1;
+    if (w)
+        GEOSWKBWriter_destroy_r(h, w);
+}
+
+/* ... and read back on the worker's. @return 1 when every parcel came back. */
+static int sheet_from_wkb(GEOSContextHandle_t h, sheet_job *j)
+{
+    GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
+    int all = rd && j->wkb && j->wkblen;
+    for (size_t i = 0; all && i < j->n; i++)
+        all = j->wkb[i] && (j->g[i] = GEOSWKBReader_read_r(h, rd, j->wkb[i], j->wkblen[i])) != NULL;
+    for (size_t i = 0; j->wkb && i < j->n; i++)
+        GEOSFree_r(h, j->wkb[i]);
+    free(j->wkb);
+    free(j->wkblen);
+    j->wkb = NULL;
+    j->wkblen = NULL;
+    if (rd)
+        GEOSWKBReader_destroy_r(h, rd);
+    if (!all)
+        j->oom = 1;
+    return all;
+}
 
 static void *coverage_worker(void *arg)
 {
@@ -831,8 +884,12 @@ static void *coverage_worker(void *arg)
         if (!j)
             break;
         c->queue = j->queue_next;
+        int discard = c->discard;
         pthread_mutex_unlock(&c->mu);
-        check_sheet(h, j);
+        if (!discard && sheet_from_wkb(h, j))
+            check_sheet(h, j);
+        else
+            sheet_drop_parcels(h, j);
         pthread_mutex_lock(&c->mu);
         c->waiting--;
         pthread_cond_broadcast(&c->cv);
@@ -865,6 +922,7 @@ static void coverage_close(coverage *c, GEOSContextHandle_t h)
         check_sheet(h, j);
         return;
     }
+    sheet_to_wkb(h, j);
     pthread_mutex_lock(&c->mu);
     if (c->qlast && c->queue)
         c->qlast->queue_next = j;
@@ -908,12 +966,19 @@ static int coverage_add(coverage *c, GEOSContextHandle_t h, const char *sheet, c
     return 0;
 }
 
-/* Waits for the worker; frees the jobs unless keep. */
+/* Waits for the worker; frees the jobs unless keep. A failed or cancelled load (!keep) checks
+ * nothing more: the sheet being read is dropped and the worker drops what waits. */
 static void coverage_end(coverage *c, GEOSContextHandle_t h, int keep)
 {
-    coverage_close(c, h);
+    if (keep) {
+        coverage_close(c, h);
+    } else if (c->cur) {
+        sheet_drop_parcels(h, c->cur);
+        c->cur = NULL;
+    }
     if (c->started) {
         pthread_mutex_lock(&c->mu);
+        c->discard = !keep;
         c->closing = 1;
         pthread_cond_broadcast(&c->cv);
         pthread_mutex_unlock(&c->mu);
