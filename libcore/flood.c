@@ -10,6 +10,9 @@
 #include <limits.h>
 #include <math.h>
 #include <omp.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2094,11 +2097,14 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 #define SIM_PAR_CELLS 8192 /* fewer active cells than this in a step: one thread (a barrier costs more) */
 #define SIM_MAX_BANDS 64
 /* The kernels are built twice on x86-64, for SSE2 (every x86-64) and AVX2, and the loader
- * picks one; without FMA contraction (ISO C mode) both give the same bits. */
+ * (flux: target_clones) or the CPU flag (depth, SIM_AVX2) picks one; without FMA contraction
+ * (ISO C mode) both give the same bits. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#define SIM_AVX2 1
 #else
 #define CT_SIMD_CLONES
+#define SIM_AVX2 0
 #endif
 
 typedef struct sim_point {
@@ -2141,6 +2147,7 @@ typedef struct sim {
     /* parameters */
     float thr, arr, debris, theta, alpha;
     int qcentred;
+    int avx2;          /* the CPU has AVX2: the 8-lane depth kernel */
     float rain_u;      /* uniform rain of this step, mm/h (when rain is NULL) */
     float rain_k;      /* this step's depth per mm/h of rain, m (times the series' factor with a field) */
     float *rain;       /* rain per cell, mm/h (a raster or grid; 0 on nodata); NULL: uniform */
@@ -2183,6 +2190,9 @@ static ct_status sim_alloc(ct_ctx *ctx, sim *m, const domain *d, int qcentred)
     m->dx = (float)d->gt[1];
     m->dy = (float)-d->gt[5];
     m->cell_area = (float)d->cell_area;
+#if SIM_AVX2
+    m->avx2 = __builtin_cpu_supports("avx2");
+#endif
     size_t n = (size_t)m->w * m->h, nx = (size_t)(m->w + 1) * m->h, ny = (size_t)m->w * (m->h + 1);
     m->z = falloc(n, 0);
     m->hh = falloc(n, 0);
@@ -2349,29 +2359,9 @@ CT_SIMD_CLONES static void flux_rows(sim *m, int r, float dt)
 
 /*
  * Continuity, rain and the running maxima of row r's active cells; the row's wet span,
- * deepest cell and flags for negative and absurd depths.
- *
- * Written with GCC's generic vector types (4 floats: one SSE2 register on any x86-64, VEX-coded in
- * the AVX2 clone; NEON elsewhere; 8 lanes would be split into scalars without AVX) because
- * the auto-vectoriser gives up on this loop: its running maxima become conditional stores and
- * its max/min reductions need SSE4.1 or -ffinite-math-only. Each lane does exactly the scalar
- * operations of depth_cell() in the same order (no FMA contraction in ISO C mode), so the
- * vector body and the scalar tail give the same bits as a scalar loop.
+ * deepest cell and flags for negative and absurd depths: depth_cell() for one cell (the
+ * scalar tail of a row), and the vector kernels of flood_row_int.h for the rest.
  */
-#define VL 4 /* lanes: 16 bytes */
-typedef float v8f __attribute__((vector_size(16)));
-typedef int32_t v8i __attribute__((vector_size(16)));
-typedef float v8f_u __attribute__((vector_size(16), aligned(4), may_alias)); /* unaligned access */
-
-/* macros, not functions: a function returning these types changes the ABI between the clones */
-#define VLD(p) (*(const v8f_u *)(p))
-#define VST(p, v) (*(v8f_u *)(p) = (v))
-#define VSEL(m, a, b) ((v8f)((((v8i)(a)) & (m)) | (((v8i)(b)) & ~(m))))
-#define VSELI(m, a, b) (((a) & (m)) | ((b) & ~(m)))
-#define VMAX(a, b) VSEL((a) > (b), (a), (b))
-_Static_assert(VL == 4, "VANY tests 4 lanes");
-#define VANY(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3]) != 0)
-
 typedef struct depth_par {
     float ax, ay, rain, thr, arr, debris, dt, tnew, rk;
 } depth_par;
@@ -2415,102 +2405,38 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
     }
 }
 
-/* field: rain per cell (m->rain) instead of uniform rain; a constant at both calls, so that the
- * uniform loop stays as it was and the field's costs one load and one multiplication more. Per
- * cell, rain is rr * rk, and uniform rain rain_u * rain_k: the same bits for the same mm/h. */
-static inline __attribute__((always_inline)) void depth_row_k(sim *m, int r, float dt, float tnew, int field)
-{
-    const int w = m->w, lo = span_lo(m->act, r), hi = span_hi(m->act, r);
-    if (lo >= hi) {
-        m->wet[2 * r] = m->wet[2 * r + 1] = 0;
-        m->rhmax[r] = 0;
-        return;
-    }
-    const depth_par p = {dt / m->dx, dt / m->dy, m->rain_u * m->rain_k, m->thr, m->arr, m->debris, dt, tnew, m->rain_k};
-    size_t o0 = (size_t)r * w;
-    const depth_row_io o = {m->hh + o0, m->maxh + o0, m->tmaxh + o0, m->maxv + o0, m->maxhaz + o0, m->arrival + o0,
-                            m->dur + o0, m->z + o0, m->qx + (size_t)r * (w + 1), m->qy + o0, m->qy + o0 + w,
-                            field ? m->rain + o0 : NULL};
-    const v8f zero = {0, 0, 0, 0}, zoff = zero + SIM_ZOFF, big = zero + 1e4f, thr = zero + p.thr, arr = zero + p.arr;
-    const v8f ax = zero + p.ax, ay = zero + p.ay, rain = zero + p.rain, half = zero + 0.5f, cm = zero + 0.01f;
-    const v8f quarter = zero + 0.25f, debris = zero + p.debris, tn = zero + tnew, vdt = zero + dt, rk = zero + p.rk;
-    v8f rmaxv = zero;
-    const v8i izero = {0}, one = izero + 1, step = izero + VL;
-    v8i wlov = izero + INT_MAX, whiv = izero, negv = izero, badv = izero, col;
-    for (int k = 0; k < VL; k++)
-        col[k] = lo + k;
-    int c = lo;
-    for (; c + VL <= hi; c += VL, col += step) {
-        v8f zc = VLD(o.z + c), h0 = VLD(o.h + c);
-        v8f qw = VLD(o.qx + c), qe = VLD(o.qx + c + 1), qn = VLD(o.qn + c), qs = VLD(o.qs + c);
-        v8f hn = h0 + ax * (qw - qe) + ay * (qn - qs) + (field ? (v8f)(VLD(o.rr + c) * rk) : rain);
-        hn = VSEL(zc < zoff, hn, h0);
-        VST(o.h + c, hn);
-        negv |= hn < zero;
-        badv |= ~((hn < big) & (hn > -big));
-        v8i wt = ((zc + hn) - zc > thr) | (hn >= arr);
-        wlov = VSELI(wt & (col < wlov), col, wlov);
-        whiv = VSELI(wt, col + one, whiv);
-        v8f hp = VMAX(hn, zero);
-        rmaxv = VMAX(rmaxv, hp);
-        /* the running maxima change at few cells per step: each is stored only where it does,
-         * time of maximum and arrival read only then (an untouched cache line costs no
-         * memory traffic); a cell not yet arrived has no duration, so du == 0 tells where
-         * arrival needs a look */
-        v8f mh = VLD(o.mh + c);
-        v8i deeper = hp > mh;
-        if (VANY(deeper)) {
-            VST(o.tm + c, VSEL(deeper, tn, VLD(o.tm + c)));
-            VST(o.mh + c, VSEL(deeper, hp, mh));
-        }
-        v8i over = hp >= arr;
-        v8f du = VLD(o.du + c);
-        if (VANY(over & (du == zero))) {
-            v8f ar = VLD(o.ar + c);
-            VST(o.ar + c, VSEL(over & (ar < zero), tn, ar));
-        }
-        if (VANY(over))
-            VST(o.du + c, du + VSEL(over, vdt, zero));
-        v8i w1 = hp > cm;
-        v8f hs = VMAX(hp, thr);
-        v8f vx = half * (qw + qe) / hs, vy = half * (qn + qs) / hs;
-        v8f v = vx * vx + vy * vy;
-        for (int k = 0; k < VL; k++)
-            v[k] = sqrtf(v[k]);
-        v8f mv = VLD(o.mv + c), nmv = VSEL(w1, VMAX(mv, v), mv);
-        if (VANY((v8i)nmv != (v8i)mv))
-            VST(o.mv + c, nmv);
-        v8f hz = hp * (v + half) + VSEL(hp > quarter, debris, zero);
-        v8f mz = VLD(o.mz + c), nmz = VSEL(w1, VMAX(mz, hz), mz);
-        if (VANY((v8i)nmz != (v8i)mz))
-            VST(o.mz + c, nmz);
-    }
-    float rmax = 0;
-    int wlo = INT_MAX, whi = 0, neg = 0, bad = 0;
-    for (int k = 0; k < VL; k++) {
-        rmax = fmx(rmax, rmaxv[k]);
-        wlo = wlov[k] < wlo ? wlov[k] : wlo;
-        whi = whiv[k] > whi ? whiv[k] : whi;
-        neg |= negv[k] != 0;
-        bad |= badv[k] != 0;
-    }
-    for (; c < hi; c++)
-        depth_cell(&o, &p, c, &rmax, &wlo, &whi, &neg, &bad);
-    m->wet[2 * r] = wlo < whi ? wlo : 0;
-    m->wet[2 * r + 1] = wlo < whi ? whi : 0;
-    m->rhmax[r] = rmax;
-    m->rflag[r] |= (uint8_t)(neg | bad << 1);
-}
-
-CT_SIMD_CLONES static void depth_row_uniform(sim *m, int r, float dt, float tnew) { depth_row_k(m, r, dt, tnew, 0); }
-CT_SIMD_CLONES static void depth_row_field(sim *m, int r, float dt, float tnew) { depth_row_k(m, r, dt, tnew, 1); }
+#define DR_VL 4
+#define DR_SFX _v4
+#define DR_ATTR
+#include "flood_row_int.h"
+#undef DR_VL
+#undef DR_SFX
+#undef DR_ATTR
+#if SIM_AVX2
+#define DR_VL 8
+#define DR_SFX _v8
+#define DR_ATTR __attribute__((target("avx2")))
+#include "flood_row_int.h"
+#undef DR_VL
+#undef DR_SFX
+#undef DR_ATTR
+#endif
 
 static inline void depth_row(sim *m, int r, float dt, float tnew)
 {
+#if SIM_AVX2
+    if (m->avx2) {
+        if (m->rain)
+            depth_row_field_v8(m, r, dt, tnew);
+        else
+            depth_row_uniform_v8(m, r, dt, tnew);
+        return;
+    }
+#endif
     if (m->rain)
-        depth_row_field(m, r, dt, tnew);
+        depth_row_field_v4(m, r, dt, tnew);
     else
-        depth_row_uniform(m, r, dt, tnew);
+        depth_row_uniform_v4(m, r, dt, tnew);
 }
 
 /*
