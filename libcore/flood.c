@@ -2096,6 +2096,7 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 #define SIM_ZOFF 1.0e4f    /* ground given to nodata cells: a wall no flow crosses */
 #define SIM_PAR_CELLS 8192 /* fewer active cells than this in a step: one thread (a barrier costs more) */
 #define SIM_MAX_BANDS 64
+#define SIM_BLK 8          /* columns per block of the maxima's bounds (sim.bmh) */
 /* The kernels are built twice on x86-64, for SSE2 (every x86-64) and AVX2, and the loader
  * (flux: target_clones) or the CPU flag (depth, SIM_AVX2) picks one; without FMA contraction
  * (ISO C mode) both give the same bits. */
@@ -2132,6 +2133,15 @@ typedef struct sim {
     float *nsq;                          /* n² per cell; NULL: n2c everywhere */
     float n2c;
     float *maxh, *tmaxh, *maxv, *maxhaz, *arrival, *dur;
+    /* Per block of SIM_BLK columns of a row, so that the 8-lane kernel reads a maximum only
+     * where it may change (a step in which they hold reads 0.6 bytes a cell for them instead
+     * of 12): bmv, a lower bound of maxv there (0 at first: the maxima start at 0 and only
+     * grow); bdirty, set where a depth was raised outside the kernel (inflows, boundaries,
+     * the initial or resumed state: 1 at first), which voids the kernel's inference from the
+     * old depths. Caches: not checkpointed, rebuilt as the run goes. */
+    float *bmv;
+    uint8_t *bdirty;
+    int nblk;
     int *wet;               /* wet cells of each row after the last step */
     int *act;               /* cells updated this step */
     int *fx, *fy;           /* x faces (index c: west of cell c) and y faces (north of the row) computed */
@@ -2159,6 +2169,7 @@ static void sim_free(sim *m)
 {
     free(m->z); free(m->hh); free(m->qx); free(m->qy); free(m->qxo); free(m->qyo); free(m->nsq);
     free(m->maxh); free(m->tmaxh); free(m->maxv); free(m->maxhaz); free(m->arrival); free(m->dur);
+    free(m->bmv); free(m->bdirty);
     free(m->wet); free(m->act); free(m->fx); free(m->fy); free(m->recx); free(m->recy); free(m->recxo);
     free(m->recyo); free(m->rhmax); free(m->rflag); free(m->work); free(m->rain); free(m->rainsp);
     memset(m, 0, sizeof *m);
@@ -2208,6 +2219,11 @@ static ct_status sim_alloc(ct_ctx *ctx, sim *m, const domain *d, int qcentred)
     m->maxhaz = falloc(n, 0);
     m->arrival = falloc(n, -9999);
     m->dur = falloc(n, 0);
+    m->nblk = (m->w + SIM_BLK - 1) / SIM_BLK;
+    m->bmv = falloc((size_t)m->nblk * m->h, 0);
+    m->bdirty = malloc((size_t)m->nblk * m->h);
+    if (m->bdirty)
+        memset(m->bdirty, 1, (size_t)m->nblk * m->h);
     m->wet = spans_new(m->h);
     m->act = spans_new(m->h);
     m->fx = spans_new(m->h);
@@ -2219,7 +2235,7 @@ static ct_status sim_alloc(ct_ctx *ctx, sim *m, const domain *d, int qcentred)
     m->rhmax = falloc((size_t)m->h, 0);
     m->rflag = calloc((size_t)m->h, 1);
     if (!m->z || !m->hh || !m->qx || !m->qy || (qcentred && (!m->qxo || !m->qyo)) || !m->maxh || !m->tmaxh ||
-        !m->maxv || !m->maxhaz || !m->arrival || !m->dur || !m->wet || !m->act || !m->fx || !m->fy || !m->recx ||
+        !m->maxv || !m->maxhaz || !m->arrival || !m->dur || !m->bmv || !m->bdirty || !m->wet || !m->act || !m->fx || !m->fy || !m->recx ||
         !m->recy || !m->recxo || !m->recyo || !m->rhmax || !m->rflag)
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory for a %d x %d simulation", m->w, m->h);
     const float *dz = ct_grid_cdata(d->dem);
@@ -2408,18 +2424,23 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
 #define DR_VL 4
 #define DR_SFX _v4
 #define DR_ATTR
+#define DR_BOUNDS 0
 #include "flood_row_int.h"
 #undef DR_VL
 #undef DR_SFX
 #undef DR_ATTR
+#undef DR_BOUNDS
 #if SIM_AVX2
 #define DR_VL 8
 #define DR_SFX _v8
 #define DR_ATTR __attribute__((target("avx2")))
+#define DR_BOUNDS 1
+_Static_assert(SIM_BLK == 8, "the 8-lane kernel takes a block per vector");
 #include "flood_row_int.h"
 #undef DR_VL
 #undef DR_SFX
 #undef DR_ATTR
+#undef DR_BOUNDS
 #endif
 
 static inline void depth_row(sim *m, int r, float dt, float tnew)
@@ -3523,6 +3544,7 @@ static double sim_storage(const sim *m)
 static void sim_touch_cell(sim *m, size_t i)
 {
     int r = (int)(i / (size_t)m->w), c = (int)(i % (size_t)m->w);
+    m->bdirty[(size_t)r * m->nblk + c / SIM_BLK] = 1;
     if (m->hh[i] > m->rhmax[r])
         m->rhmax[r] = m->hh[i];
     if (!sim_wet(m->z[i], m->hh[i], m->thr, m->arr))

@@ -55,6 +55,15 @@ static inline VF DR_F(dr_sqrt)(VF v)
 }
 #endif
 
+/* the smallest lane (the maxima are never NaN: a NaN depth stops the run) */
+static inline DR_ATTR float DR_F(dr_min)(VF v)
+{
+    float a = v[0];
+    for (int k = 1; k < DR_VL; k++)
+        a = v[k] < a ? v[k] : a;
+    return a;
+}
+
 /* field: rain per cell (m->rain) instead of uniform rain; a constant at both calls, so that the
  * uniform loop stays as it was and the field's costs one load and one multiplication more. Per
  * cell, rain is rr * rk, and uniform rain rain_u * rain_k: the same bits for the same mm/h. */
@@ -78,10 +87,19 @@ static inline __attribute__((always_inline)) DR_ATTR void DR_F(depth_row_k)(sim 
     const VI izero = {0}, one = izero + 1, step = izero + DR_VL, absmask = izero + 0x7fffffff;
     const VF big = zero + 1e4f;
     VF rmaxv = zero;
+    float rmax = 0;
+    int wlo = INT_MAX, whi = 0, neg = 0, bad = 0;
+    int c = lo;
+#if DR_BOUNDS
+    /* vectors on whole blocks: the head of the span goes cell by cell */
+    float *restrict bmv = m->bmv + (size_t)r * m->nblk;
+    uint8_t *restrict dirty = m->bdirty + (size_t)r * m->nblk;
+    for (; c < hi && c % SIM_BLK; c++)
+        depth_cell(&o, &p, c, &rmax, &wlo, &whi, &neg, &bad);
+#endif
     VI wlov = izero + INT_MAX, whiv = izero, negv = izero, badv = izero, col;
     for (int k = 0; k < DR_VL; k++)
-        col[k] = lo + k;
-    int c = lo;
+        col[k] = c + k;
     for (; c + DR_VL <= hi; c += DR_VL, col += step) {
         VF zc = VLD(o.z + c), h0 = VLD(o.h + c);
         VF qw = VLD(o.qx + c), qe = VLD(o.qx + c + 1), qn = VLD(o.qn + c), qs = VLD(o.qs + c);
@@ -99,12 +117,25 @@ static inline __attribute__((always_inline)) DR_ATTR void DR_F(depth_row_k)(sim 
          * time of maximum and arrival read only then (an untouched cache line costs no
          * memory traffic); a cell not yet arrived has no duration, so du == 0 tells where
          * arrival needs a look */
-        VF mh = VLD(o.mh + c);
-        VI deeper = hp > mh;
-        if (VANY(deeper)) {
-            VST(o.tm + c, VSEL(deeper, tn, VLD(o.tm + c)));
-            VST(o.mh + c, VSEL(deeper, hp, mh));
+#if DR_BOUNDS
+        /* Where the block is clean (sim.bdirty), maxh >= max(h0, 0) and, where that exceeds
+         * 1 cm, maxhaz >= lowhz (the hazard of the old depth at zero velocity; rounding is
+         * monotone): a maximum is read only where the new value could exceed those. */
+        const size_t b = (size_t)c / SIM_BLK;
+        const int full = dirty[b];
+        dirty[b] = 0;
+        VF hp0 = VMAX(h0, zero);
+        if (full || VANY(hp > hp0)) {
+#endif
+            VF mh = VLD(o.mh + c);
+            VI deeper = hp > mh;
+            if (VANY(deeper)) {
+                VST(o.tm + c, VSEL(deeper, tn, VLD(o.tm + c)));
+                VST(o.mh + c, VSEL(deeper, hp, mh));
+            }
+#if DR_BOUNDS
         }
+#endif
         VI over = hp >= arr;
         VF du = VLD(o.du + c);
         if (VANY(over & (du == zero))) {
@@ -117,16 +148,28 @@ static inline __attribute__((always_inline)) DR_ATTR void DR_F(depth_row_k)(sim 
         VF hs = VMAX(hp, thr);
         VF vx = half * (qw + qe) / hs, vy = half * (qn + qs) / hs;
         VF v = VSQRT(vx * vx + vy * vy);
-        VF mv = VLD(o.mv + c), nmv = VSEL(w1, VMAX(mv, v), mv);
-        if (VANY((VI)nmv != (VI)mv))
-            VST(o.mv + c, nmv);
+#if DR_BOUNDS
+        if (VANY(VSEL(w1, v, zero) > zero + bmv[b])) {
+#endif
+            VF mv = VLD(o.mv + c), nmv = VSEL(w1, VMAX(mv, v), mv);
+            if (VANY((VI)nmv != (VI)mv))
+                VST(o.mv + c, nmv);
+#if DR_BOUNDS
+            bmv[b] = DR_F(dr_min)(nmv);
+        }
+#endif
         VF hz = hp * (v + half) + VSEL(hp > quarter, debris, zero);
-        VF mz = VLD(o.mz + c), nmz = VSEL(w1, VMAX(mz, hz), mz);
-        if (VANY((VI)nmz != (VI)mz))
-            VST(o.mz + c, nmz);
+#if DR_BOUNDS
+        VF lowhz = hp0 * half + VSEL(hp0 > quarter, debris, zero);
+        if (full || VANY(w1 & ((hz > lowhz) | ~(hp0 > cm)))) {
+#endif
+            VF mz = VLD(o.mz + c), nmz = VSEL(w1, VMAX(mz, hz), mz);
+            if (VANY((VI)nmz != (VI)mz))
+                VST(o.mz + c, nmz);
+#if DR_BOUNDS
+        }
+#endif
     }
-    float rmax = 0;
-    int wlo = INT_MAX, whi = 0, neg = 0, bad = 0;
     for (int k = 0; k < DR_VL; k++) {
         rmax = fmx(rmax, rmaxv[k]);
         wlo = wlov[k] < wlo ? wlov[k] : wlo;
