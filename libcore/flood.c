@@ -2132,7 +2132,13 @@ typedef struct sim {
     float *z, *hh, *qx, *qy, *qxo, *qyo; /* qxo/qyo: previous fluxes for the q-centred scheme */
     float *nsq;                          /* n² per cell; NULL: n2c everywhere */
     float n2c;
-    float *maxh, *tmaxh, *maxv, *maxhaz, *arrival, *dur;
+    float *maxh, *tmaxh, *maxv, *maxhaz, *arrival;
+    /* Duration above the arrival depth, written only when a cell crosses it: the time spent
+     * above it before, where the cell is below it now (sign bit clear); minus (the time the
+     * current stay began - that time), where it is above (sign bit set, -0 included); see
+     * sim_durations(). */
+    float *dur;
+    float t0; /* the time at the start of this step (float, as the kernels see times) */
     /* Per block of SIM_BLK columns of a row, so that the 8-lane kernel reads a maximum only
      * where it may change (a step in which they hold reads 0.6 bytes a cell for them instead
      * of 12): bmv, a lower bound of maxv there (0 at first: the maxima start at 0 and only
@@ -2379,7 +2385,7 @@ CT_SIMD_CLONES static void flux_rows(sim *m, int r, float dt)
  * scalar tail of a row), and the vector kernels of flood_row_int.h for the rest.
  */
 typedef struct depth_par {
-    float ax, ay, rain, thr, arr, debris, dt, tnew, rk;
+    float ax, ay, rain, thr, arr, debris, tprev, tnew, rk;
 } depth_par;
 
 typedef struct depth_row_io {
@@ -2408,10 +2414,15 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
         o->tm[c] = p->tnew;
         o->mh[c] = hp;
     }
-    int over = hp >= p->arr;
-    if (over && o->ar[c] < 0)
-        o->ar[c] = p->tnew;
-    o->du[c] += over ? p->dt : 0.0f;
+    float du = o->du[c];
+    int over = hp >= p->arr, was = signbit(du) != 0; /* sim.dur's encoding */
+    if (over && !was) {
+        if (o->ar[c] < 0)
+            o->ar[c] = p->tnew;
+        o->du[c] = -fmx(p->tprev - du, 0.0f);
+    } else if (was && !over) {
+        o->du[c] = fmx(p->tprev + du, 0.0f);
+    }
     if (hp > 0.01f) { /* velocity and hazard where at least 1 cm deep: q/h of a film is noise */
         float hs = fmx(hp, p->thr);
         float vx = 0.5f * (qw + qe) / hs, vy = 0.5f * (qn + qs) / hs;
@@ -2552,6 +2563,12 @@ static void sim_step(sim *m, float dt, float tnew)
     }
 }
 
+/* cell i's depth changed outside the kernel */
+static inline void sim_dirty(sim *m, size_t i)
+{
+    m->bdirty[i / (size_t)m->w * m->nblk + i % (size_t)m->w / SIM_BLK] = 1;
+}
+
 static int work_push(sim *m, size_t i)
 {
     if (m->nwork == m->capwork) {
@@ -2600,6 +2617,7 @@ static int sim_fix_negative(sim *m, float dt)
         if (out <= 0) { /* nothing left through a face: rounding; counted as clamped */
             m->clamp -= hn;
             m->hh[i] = 0;
+            sim_dirty(m, i);
             continue;
         }
         float f = 1.0f + hn / out; /* the share of the outflow the cell could afford */
@@ -2617,12 +2635,14 @@ static int sim_fix_negative(sim *m, float dt)
             given += d;
             /* the receiving cell gets that water back out of its depth (area ratio 1) */
             m->hh[fc[k].nb] -= d;
+            sim_dirty(m, fc[k].nb);
             if (m->hh[fc[k].nb] < 0 && !work_push(m, fc[k].nb))
                 return 0;
         }
         float rest = hn + given; /* ~0 but for rounding */
         m->clamp -= rest;
         m->hh[i] = 0;
+        sim_dirty(m, i);
     }
     return 1;
 }
@@ -3541,10 +3561,18 @@ static double sim_storage(const sim *m)
     return s * m->cell_area;
 }
 
+/* The durations at time t, from sim.dur's encoding, in place: where the run ends. */
+static void sim_durations(sim *m, float t)
+{
+    for (size_t i = 0; i < (size_t)m->w * m->h; i++)
+        if (signbit(m->dur[i]))
+            m->dur[i] = fmx(t + m->dur[i], 0.0f);
+}
+
 static void sim_touch_cell(sim *m, size_t i)
 {
     int r = (int)(i / (size_t)m->w), c = (int)(i % (size_t)m->w);
-    m->bdirty[(size_t)r * m->nblk + c / SIM_BLK] = 1;
+    sim_dirty(m, i);
     if (m->hh[i] > m->rhmax[r])
         m->rhmax[r] = m->hh[i];
     if (!sim_wet(m->z[i], m->hh[i], m->thr, m->arr))
@@ -3906,6 +3934,7 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
                 m.recyo = ts;
             }
             float fdt = (float)dt, tnew = (float)(ck.t + dt);
+            m.t0 = (float)ck.t;
             sim_step(&m, fdt, tnew);
             if (!sim_fix_negative(&m, fdt)) {
                 st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
@@ -4020,6 +4049,7 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
     }
 
     ck.solver_s += now() - t_solver - t_io;
+    sim_durations(&m, (float)ck.t);
     /* the maxima, the tables and the plot */
     {
         struct {

@@ -76,14 +76,14 @@ static inline __attribute__((always_inline)) DR_ATTR void DR_F(depth_row_k)(sim 
         m->rhmax[r] = 0;
         return;
     }
-    const depth_par p = {dt / m->dx, dt / m->dy, m->rain_u * m->rain_k, m->thr, m->arr, m->debris, dt, tnew, m->rain_k};
+    const depth_par p = {dt / m->dx, dt / m->dy, m->rain_u * m->rain_k, m->thr, m->arr, m->debris, m->t0, tnew, m->rain_k};
     size_t o0 = (size_t)r * w;
     const depth_row_io o = {m->hh + o0, m->maxh + o0, m->tmaxh + o0, m->maxv + o0, m->maxhaz + o0, m->arrival + o0,
                             m->dur + o0, m->z + o0, m->qx + (size_t)r * (w + 1), m->qy + o0, m->qy + o0 + w,
                             field ? m->rain + o0 : NULL};
     const VF zero = {0}, zoff = zero + SIM_ZOFF, thr = zero + p.thr, arr = zero + p.arr;
     const VF ax = zero + p.ax, ay = zero + p.ay, rain = zero + p.rain, half = zero + 0.5f, cm = zero + 0.01f;
-    const VF quarter = zero + 0.25f, debris = zero + p.debris, tn = zero + tnew, vdt = zero + dt, rk = zero + p.rk;
+    const VF quarter = zero + 0.25f, debris = zero + p.debris, tn = zero + tnew, tp = zero + p.tprev, rk = zero + p.rk;
     const VI izero = {0}, one = izero + 1, step = izero + DR_VL, absmask = izero + 0x7fffffff;
     const VF big = zero + 1e4f;
     VF rmaxv = zero;
@@ -123,7 +123,8 @@ static inline __attribute__((always_inline)) DR_ATTR void DR_F(depth_row_k)(sim 
          * monotone): a maximum is read only where the new value could exceed those. */
         const size_t b = (size_t)c / SIM_BLK;
         const int full = dirty[b];
-        dirty[b] = 0;
+        if (full)
+            dirty[b] = 0;
         VF hp0 = VMAX(h0, zero);
         if (full || VANY(hp > hp0)) {
 #endif
@@ -136,14 +137,24 @@ static inline __attribute__((always_inline)) DR_ATTR void DR_F(depth_row_k)(sim 
 #if DR_BOUNDS
         }
 #endif
+        /* duration and arrival change only where a cell crosses the arrival depth (see
+         * sim.dur); in a clean block the old state is the old depth's */
         VI over = hp >= arr;
-        VF du = VLD(o.du + c);
-        if (VANY(over & (du == zero))) {
-            VF ar = VLD(o.ar + c);
-            VST(o.ar + c, VSEL(over & (ar < zero), tn, ar));
+#if DR_BOUNDS
+        if (full || VANY(over ^ (hp0 >= arr))) {
+#endif
+            VF du = VLD(o.du + c);
+            VI was = (VI)du < izero, on = over & ~was, off = was & ~over;
+            if (VANY(on | off)) {
+                if (VANY(on)) {
+                    VF ar = VLD(o.ar + c);
+                    VST(o.ar + c, VSEL(on & (ar < zero), tn, ar));
+                }
+                VST(o.du + c, VSEL(on, -VMAX(tp - du, zero), VSEL(off, VMAX(tp + du, zero), du)));
+            }
+#if DR_BOUNDS
         }
-        if (VANY(over))
-            VST(o.du + c, du + VSEL(over, vdt, zero));
+#endif
         VI w1 = hp > cm;
         VF hs = VMAX(hp, thr);
         VF vx = half * (qw + qe) / hs, vy = half * (qn + qs) / hs;
