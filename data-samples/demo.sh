@@ -45,7 +45,7 @@ step "ct-flood: the first ten minutes of the spring tide with 100 mm of rain (th
 
 step "ct-overlay: flood impact of run bd3 from the SDI: wards before and after 1 July 2025, planning zones, land use per ward; tables into the SDI"
 "$bin/ct-overlay" impact -q --run bd3 -o "$out/impact-bd3" || [ $? = 3 ]
-cat "$out/impact-bd3/summary.md"
+cat "$out"/impact-bd3/depth-*/summary.md
 "$bin/ct-overlay" impact -q --run tide -o "$out/impact-tide" || [ $? = 3 ]
 "$bin/ct-overlay" zonal -q --table zones_record_2025 sdi:record-2025.depth-2.29 sdi:planning_zones
 "$bin/ct-sdi" status | grep 'name=impact_bd3_'

@@ -969,8 +969,11 @@ typedef ct_status (*feature_fn)(ct_ctx *ctx, ct_layer *l, ct_feature *f, const G
                                 ct_transform *tr, void *u);
 
 /* Calls fn for every feature with a geometry of the first layer of path; the transformation
- * to the DEM's CRS is handed along (NULL when the CRSs agree). */
-static ct_status each_feature(ct_ctx *ctx, const domain *d, const char *path, feature_fn fn, void *u)
+ * to the DEM's CRS is handed along (NULL when the CRSs agree). A layer without CRS is assumed
+ * to be in the DEM's and a feature without geometry skipped, unless strict names the scenario
+ * key: then both are errors (an inflow line that went missing would bring no water). */
+static ct_status each_feature(ct_ctx *ctx, const domain *d, const char *path, const char *strict, feature_fn fn,
+                              void *u)
 {
     ct_vsource *src = NULL;
     ct_status st = ct_vsource_open(ctx, path, &src);
@@ -987,6 +990,10 @@ static ct_status each_feature(ct_ctx *ctx, const domain *d, const char *path, fe
         ct_vsource_close(src);
         return st;
     }
+    if (!lc && strict) {
+        ct_vsource_close(src);
+        return ct_error(ctx, CT_ERR_CRS, "%s: %s: the layer has no CRS: assign one (ogr2ogr -a_srs)", path, strict);
+    }
     if (!lc)
         ct_log(ctx, CT_LOG_WARN, "%s: no CRS: assumed to be the DEM's", path);
     ct_feature *f;
@@ -996,6 +1003,10 @@ static ct_status each_feature(ct_ctx *ctx, const domain *d, const char *path, fe
         if (!g) {
             if (ct_ctx_status(ctx)) {
                 st = ct_error(ctx, CT_ERR_FORMAT, "%s: feature %lld: %s", path, ct_feature_fid(f), ct_ctx_errmsg(ctx));
+                break;
+            }
+            if (strict) {
+                st = ct_error(ctx, CT_ERR_INVALID, "%s: %s: feature %lld has no geometry", path, strict, ct_feature_fid(f));
                 break;
             }
             continue;
@@ -1037,7 +1048,7 @@ static ct_status layer_mask(ct_ctx *ctx, const domain *d, const char *path, ct_g
     if (!*out)
         return ct_ctx_status(ctx);
     mask_ctx mc = {d, *out};
-    ct_status st = each_feature(ctx, d, path, mask_feature, &mc);
+    ct_status st = each_feature(ctx, d, path, NULL, mask_feature, &mc);
     if (st) {
         ct_grid_free(*out);
         *out = NULL;
@@ -1226,7 +1237,7 @@ static ct_status burn_dikes(ct_ctx *ctx, const ct_scenario *s, domain *d, long l
         return ct_error(ctx, CT_ERR_INVALID, "%s: dike_crest_field: %s has no field '%s'",
                         ct_scenario_where(s, "dike_crest_field"), path, dc.field);
     }
-    st = each_feature(ctx, d, path, dike_feature, &dc);
+    st = each_feature(ctx, d, path, NULL, dike_feature, &dc);
     ct_grid_free(breach);
     *cells = dc.burned;
     if (!st)
@@ -1849,11 +1860,12 @@ ct_status ct_flood_stage_commit(ct_ctx *ctx, ct_stage *sg)
     for (int i = 0; i < sg->n; i++) { /* on disk before in place (some were written without waiting) */
         snprintf(a, sizeof a, "%s/%s", sg->dir, sg->names[i]);
         int fd = open(a, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        if (fsync(fd) != 0) {
+        if (fd < 0 && errno == ENOENT)
+            continue; /* an output this run did not make */
+        if (fd < 0 || fsync(fd) != 0) {
             ct_status st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", a, strerror(errno));
-            close(fd);
+            if (fd >= 0)
+                close(fd);
             ct_flood_stage_abort(sg);
             return st;
         }
@@ -2970,15 +2982,8 @@ static ct_status line_feature(ct_ctx *ctx, ct_layer *l, ct_feature *f, const GEO
  * the DEM's): a hydrograph placed on the wrong cells is worse than no run. */
 static ct_status inflow_lines_read(ct_ctx *ctx, const domain *d, line_set *ls)
 {
-    ct_vsource *src = NULL;
-    ct_status st = ct_vsource_open(ctx, ls->path, &src);
+    ct_status st = each_feature(ctx, d, ls->path, "inflow_lines", line_feature, ls);
     if (st)
-        return st;
-    int nocrs = ct_vsource_layer_count(src) > 0 && !ct_layer_crs(ct_vsource_layer(src, 0));
-    ct_vsource_close(src);
-    if (nocrs)
-        return ct_error(ctx, CT_ERR_CRS, "%s: inflow_lines: the layer has no CRS: assign one (ogr2ogr -a_srs)", ls->path);
-    if ((st = each_feature(ctx, d, ls->path, line_feature, ls)))
         return st;
     if (!ls->nln)
         return ct_error(ctx, CT_ERR_INVALID, "%s: inflow_lines: no lines", ls->path);
@@ -3243,7 +3248,7 @@ static ct_status load_manning(ct_ctx *ctx, const ct_scenario *s, const domain *d
     if (!rp && (strstr(lu, "|layername=") || ct_raster_open(ctx, lu, &probe) != CT_OK)) {
         ct_ctx_clear_error(ctx);
         landuse_burn lb = {.d = d, .m = m, .tab = &tab, .path = lu, .field = ct_scenario_get(s, "landuse_field"), .fi = -1};
-        st = each_feature(ctx, d, lu, landuse_feature, &lb);
+        st = each_feature(ctx, d, lu, NULL, landuse_feature, &lb);
         if (!st && lb.unknown)
             ct_log(ctx, CT_LOG_WARN, "%s: %lld polygons have codes not in %s (first '%s'): they keep manning = %g", lu,
                    lb.unknown, tp, lb.first_unknown, n);
@@ -3418,6 +3423,13 @@ static ct_status ckpt_read(ct_ctx *ctx, const char *path, sim *m, sim_clock *ck,
     int ns = sim_span_arrays(m, sp, slen);
     for (int i = 0; ok && i < ns; i++)
         ok = rd(f, *sp[i], sizeof(int), slen[i]);
+    /* the spans index the arrays (clear_outside, the row plans): a corrupt checkpoint of the
+     * right size must be refused, not overrun them. x faces run to w + 1, cells and y faces to w. */
+    for (int i = 0; ok && i < ns; i++) {
+        int lim = *sp[i] == m->recx || *sp[i] == m->recxo ? m->w + 1 : m->w;
+        for (size_t j = 0; ok && j < slen[i]; j++)
+            ok = (*sp[i])[j] >= 0 && (*sp[i])[j] <= lim;
+    }
     ok = ok && rd(f, m->rhmax, sizeof *m->rhmax, (size_t)m->h) && rd(f, &m->clamp, sizeof m->clamp, 1);
     int gcols = 1 + 2 * ngau;
     for (int i = 0; ok && i < ck->nrows_g; i++) {
@@ -3431,7 +3443,7 @@ static ct_status ckpt_read(ct_ctx *ctx, const char *path, sim *m, sim_clock *ck,
     }
     fclose(f);
     if (!ok)
-        return ct_error(ctx, CT_ERR_INVALID, "%s: truncated checkpoint: run without --resume", path);
+        return ct_error(ctx, CT_ERR_INVALID, "%s: truncated or corrupt checkpoint: run without --resume", path);
     return CT_OK;
 }
 

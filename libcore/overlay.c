@@ -19,6 +19,7 @@
 #include "ct/overlay.h"
 #include "ct/raster.h"
 #include "ct/sdi.h"
+#include "ct/text.h"
 #include "ct/vector.h"
 #include "raster_int.h"
 #include <cpl_conv.h>
@@ -46,30 +47,16 @@ static void rings_free(rings *r)
 
 static int rings_reserve(rings *r, size_t more_pts, size_t more_rings)
 {
-    if (r->n + more_pts > r->cap) {
-        size_t cap = r->cap ? r->cap : 1024;
-        while (cap < r->n + more_pts)
-            cap *= 2;
-        double *x = realloc(r->x, cap * sizeof *x), *y = x ? realloc(r->y, cap * sizeof *y) : NULL;
-        if (x)
-            r->x = x;
-        if (!x || !y)
+    size_t cap = ct_grow_cap(r->cap, r->n + more_pts);
+    if (cap > r->cap) {
+        if (ct_resize(&r->x, cap, sizeof *r->x) || ct_resize(&r->y, cap, sizeof *r->y))
             return 0;
-        r->y = y;
         r->cap = cap;
     }
-    if (r->nrings + more_rings + 1 > r->rcap) {
-        size_t cap = r->rcap ? r->rcap : 256;
-        while (cap < r->nrings + more_rings + 1)
-            cap *= 2;
-        size_t *o = realloc(r->ring_off, cap * sizeof *o);
-        if (!o)
+    cap = ct_grow_cap(r->rcap, r->nrings + more_rings + 1);
+    if (cap > r->rcap) {
+        if (ct_resize(&r->ring_off, cap, sizeof *r->ring_off) || ct_resize(&r->hole, cap, sizeof *r->hole))
             return 0;
-        r->ring_off = o;
-        unsigned char *h = realloc(r->hole, cap);
-        if (!h)
-            return 0;
-        r->hole = h;
         r->rcap = cap;
     }
     return 1;
@@ -139,21 +126,7 @@ typedef struct cover_buf {
 
 static int cover_buf_reserve(cover_buf *b, size_t cells, size_t rows)
 {
-    if (cells > b->mcap) {
-        double *m = realloc(b->m, cells * sizeof *m);
-        if (!m)
-            return 0;
-        b->m = m;
-        b->mcap = cells;
-    }
-    if (rows > b->rcap) {
-        double *r = realloc(b->right, rows * sizeof *r);
-        if (!r)
-            return 0;
-        b->right = r;
-        b->rcap = rows;
-    }
-    return 1;
+    return !ct_grow(&b->m, &b->mcap, cells, sizeof *b->m) && !ct_grow(&b->right, &b->rcap, rows, sizeof *b->right);
 }
 
 /* One edge piece inside row `row` (window-relative), from (ua, va) to (ub, vb). */
@@ -632,6 +605,17 @@ static void csv_cell(FILE *f, const char *s)
     }
 }
 
+/* One CSV line of n cells (NULL: empty). */
+static void csv_row(FILE *f, const char *const *cells, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputc(',', f);
+        csv_cell(f, cells[i]);
+    }
+    fputc('\n', f);
+}
+
 static ct_status rowout_open(ct_ctx *ctx, rowout *o, const ct_overlay_opts *opts, const char *deflayer,
                              const ct_field_def *defs, int ncols, const ct_crs *crs, FILE *out)
 {
@@ -682,17 +666,30 @@ static ct_status rowout_write(ct_ctx *ctx, rowout *o, const GEOSGeometry *g, con
 {
     if (o->sink)
         return ct_vsink_write(ctx, o->sink, o->with_geom ? g : NULL, vals);
-    for (int i = 0; i < o->ncols; i++) {
-        if (i)
-            fputc(',', o->csv);
-        csv_cell(o->csv, vals[i]);
+    csv_row(o->csv, vals, o->ncols);
+    return CT_OK;
+}
+
+/* Completes the output where it is being written (its temporary file or folder), so that a
+ * failure shows before anything else is committed; rowout_close() then puts it in place. */
+static ct_status rowout_finish(ct_ctx *ctx, rowout *o)
+{
+    if (o->sink)
+        return ct_vsink_finish(ctx, o->sink);
+    if (o->tmp && o->csv) {
+        int bad = ferror(o->csv) | fclose(o->csv);
+        o->csv = NULL;
+        return bad ? ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", o->dst, strerror(errno)) : CT_OK;
     }
-    fputc('\n', o->csv);
+    if (o->csv && fflush(o->csv))
+        return ct_error(ctx, CT_ERR_IO, "cannot write the output");
     return CT_OK;
 }
 
 static ct_status rowout_close(ct_ctx *ctx, rowout *o, ct_status st)
 {
+    if (!st)
+        st = rowout_finish(ctx, o);
     if (o->sink) {
         if (st)
             ct_vsink_abort(o->sink);
@@ -700,15 +697,13 @@ static ct_status rowout_close(ct_ctx *ctx, rowout *o, ct_status st)
             st = ct_vsink_commit(ctx, o->sink);
         o->sink = NULL;
     } else if (o->tmp) {
-        int bad = ferror(o->csv) | fclose(o->csv);
-        if (!st && bad)
-            st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", o->dst, strerror(errno));
+        if (o->csv)
+            fclose(o->csv); /* not finished: the run failed before */
+        o->csv = NULL;
         if (!st && rename(o->tmp, o->dst))
             st = ct_error(ctx, CT_ERR_IO, "%s: cannot rename into place: %s", o->dst, strerror(errno));
         if (st)
             unlink(o->tmp);
-    } else if (o->csv && fflush(o->csv) && !st) {
-        st = ct_error(ctx, CT_ERR_IO, "cannot write the output");
     }
     free(o->tmp);
     free(o->dst);
@@ -720,21 +715,16 @@ static ct_status rowout_close(ct_ctx *ctx, rowout *o, ct_status st)
 typedef struct names {
     char **v;
     ct_field_def *defs;
-    int n, cap;
+    int n;
+    size_t cap;
 } names;
 
 static int names_add(names *nm, const char *name, ct_field_type t)
 {
-    if (nm->n == nm->cap) {
-        int cap = nm->cap ? 2 * nm->cap : 32;
-        char **v = realloc(nm->v, (size_t)cap * sizeof *v);
-        if (!v)
+    size_t cap = ct_grow_cap(nm->cap, (size_t)nm->n + 1);
+    if (cap > nm->cap) {
+        if (ct_resize(&nm->v, cap, sizeof *nm->v) || ct_resize(&nm->defs, cap, sizeof *nm->defs))
             return 0;
-        nm->v = v;
-        ct_field_def *d = realloc(nm->defs, (size_t)cap * sizeof *d);
-        if (!d)
-            return 0;
-        nm->defs = d;
         nm->cap = cap;
     }
     if (!(nm->v[nm->n] = strdup(name)))
@@ -874,15 +864,17 @@ static ct_status player_valid_on(ct_ctx *ctx, player *p, const char *date)
     return CT_OK;
 }
 
-/* District level and above, by the first word of the SDI's level (Vietnamese, any case). */
+/* District level and above, by the first words of the SDI's level in any case, with or without
+ * Vietnamese marks: "Quận", "QUẬN", "quan", "Thành phố", "tinh", "district", ... */
 static int level_above_ward(const char *level)
 {
-    static const char *const up[] = {"quận", "huyện", "thị xã", "thành phố", "tỉnh", "Quận", "Huyện",
-                                     "Thị xã", "Thành phố", "Tỉnh", "district", "province", "city"};
-    for (size_t i = 0; i < sizeof up / sizeof up[0]; i++)
-        if (!strncasecmp(level, up[i], strlen(up[i])))
-            return 1;
-    return 0;
+    static const char *const up[] = {"quan", "huyen", "thi xa", "thanh pho", "tinh", "district", "province", "city"};
+    char *f = ct_text_fold(level);
+    int above = 0;
+    for (size_t i = 0; f && !above && i < sizeof up / sizeof up[0]; i++)
+        above = !strncmp(f, up[i], strlen(up[i]));
+    free(f);
+    return above;
 }
 
 /* The next feature of the layer that the player keeps (all, unless player_valid_on()). */
@@ -969,13 +961,8 @@ static ct_status player_read(ct_ctx *ctx, player *p, const char *what)
             return st;
         if (!f)
             break;
-        if (p->npoly + 2 > cap) {
-            size_t *n = realloc(p->poly_ring, 2 * cap * sizeof *n);
-            if (!n)
-                return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-            p->poly_ring = n;
-            cap *= 2;
-        }
+        if (ct_grow(&p->poly_ring, &cap, p->npoly + 2, sizeof *p->poly_ring))
+            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
         p->poly_ring[p->npoly] = p->R.nrings;
         long long fid = ct_feature_fid(f);
         for (int i = 0; i < nf; i++)
@@ -1187,16 +1174,7 @@ static ct_status zonal_pass(ct_ctx *ctx, player *P, zraster *rs, const int *ids,
                 if (nrw <= 0 || nc <= 0)
                     continue;
                 size_t cells = (size_t)nc * nrw;
-                if (cells > fcap) {
-                    double *nf = realloc(frac, cells * sizeof *nf);
-                    if (!nf) {
-                        oom = 1;
-                        continue;
-                    }
-                    frac = nf;
-                    fcap = cells;
-                }
-                if (!cover_buf_reserve(&buf, cells, (size_t)nrw)) {
+                if (ct_grow(&frac, &fcap, cells, sizeof *frac) || !cover_buf_reserve(&buf, cells, (size_t)nrw)) {
                     oom = 1;
                     continue;
                 }
@@ -1372,9 +1350,22 @@ static const char *sql_type(ct_field_type t)
     return t == CT_FIELD_INT ? "INTEGER" : t == CT_FIELD_REAL ? "REAL" : "TEXT";
 }
 
-/* Starts result table `table` of the SDI with the columns of nm: names lower-cased and other
- * characters made "_" (SDI column names are [a-z0-9_]: "area_0_0.2" becomes "area_0_0_2"),
- * a name already taken gets "_2", "_3" ... */
+/* An identifier of the SDI (a table or column name: a letter a-z, then a-z, 0-9 and _, at most
+ * 60 characters; ct_sdi_table_create) from any text: folded to ASCII ("Đơn_vị" -> "don_vi"),
+ * other characters made _ ("area_0_0.2" -> "area_0_0_2"), "f_" before a name that does not
+ * start with a letter ("2024" -> "f_2024"), cut to n - 1 characters. */
+static void sdi_ident(char *buf, size_t n, const char *text)
+{
+    char *f = ct_text_fold(text);
+    const char *s = f ? f : text; /* not UTF-8: its other bytes become _ below */
+    snprintf(buf, n, "%s%s", *s >= 'a' && *s <= 'z' ? "" : "f_", s);
+    free(f);
+    for (char *p = buf; *p; p++)
+        *p = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p : *p >= 'A' && *p <= 'Z' ? (char)(*p + 32) : '_';
+}
+
+/* Starts result table `table` of the SDI with the columns of nm as SDI identifiers (sdi_ident;
+ * at most 56 characters), a name already taken getting "_2", "_3" ... */
 static ct_status sdi_table_start(ct_ctx *ctx, ct_sdi *sdi, const char *table, const char *title, const names *nm,
                                  ct_sdi_table **t)
 {
@@ -1382,15 +1373,13 @@ static ct_status sdi_table_start(ct_ctx *ctx, ct_sdi *sdi, const char *table, co
     const char **types = calloc((size_t)nm->n + 1, sizeof *types);
     ct_status st = CT_OK;
     for (int i = 0; cols && types && i < nm->n && !st; i++) {
-        size_t len = strlen(nm->v[i]) + 16;
+        size_t len = 61;
         if (!(cols[i] = malloc(len))) {
             st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
             break;
         }
         char *c = cols[i];
-        snprintf(c, len, "%s%s", isdigit((unsigned char)nm->v[i][0]) ? "_" : "", nm->v[i]);
-        for (char *p = c; *p; p++)
-            *p = isalnum((unsigned char)*p) && !(*p & 0x80) ? (char)tolower((unsigned char)*p) : '_';
+        sdi_ident(c, 57, nm->v[i]);
         size_t base = strlen(c);
         for (int k = 2, j = 0; j < i;) {
             if (strcmp(cols[j], c)) {
@@ -1415,7 +1404,8 @@ static ct_status sdi_table_start(ct_ctx *ctx, ct_sdi *sdi, const char *table, co
 
 /* Writes one row per polygon: re-reads the layer for attributes and geometry. With o->table,
  * the rows also go to that result table of the SDI, in a version of their own (*version), and
- * without o->output only there. */
+ * without o->output only there. The output is complete before the version is committed and is
+ * put in place after, so that a failure of either leaves both as they were. */
 static ct_status write_rows(ct_ctx *ctx, player *P, const ct_overlay_opts *o, ct_sdi *sdi, names *nm, int nfixed,
                             int (*fill)(void *, size_t, char (*)[32], const char **), void *user,
                             const char *deflayer, FILE *out, size_t expect, long long *version)
@@ -1475,6 +1465,8 @@ static ct_status write_rows(ct_ctx *ctx, player *P, const ct_overlay_opts *o, ct
     free(text);
     free(buf);
     free(vals);
+    if (!st)
+        st = rowout_finish(ctx, &ro);
     if (tab) {
         if (!st)
             st = ct_sdi_table_close(ctx, tab);
@@ -1769,10 +1761,18 @@ ct_status ct_overlay_run(ct_ctx *ctx, const ct_overlay_opts *opts)
     FILE *out = opts->out ? opts->out : stdout;
     ct_sdi *sdi = NULL;
     ct_status st;
+    /* an option the mode would not use is refused: ignored, it would look as if it had worked */
+    if (opts->run && opts->mode != CT_OVERLAY_IMPACT)
+        return ct_error(ctx, CT_ERR_USAGE, "--run: only impact reads a flood run");
+    if (opts->table && (opts->mode == CT_OVERLAY_INTERSECT || opts->mode == CT_OVERLAY_CONFORMANCE))
+        return ct_error(ctx, CT_ERR_USAGE, "--table: only zonal and impact write result tables");
     if (uses_sdi(opts)) {
         if (!opts->sdi || !*opts->sdi)
             return ct_error(ctx, CT_ERR_USAGE, "%s: name the SDI with --sdi or $CT_SDI",
-                            opts->run ? "--run" : opts->table ? "--table" : "an sdi: operand");
+                            opts->run                                            ? "--run"
+                            : opts->table                                        ? "--table"
+                            : opts->mode == CT_OVERLAY_IMPACT && !opts->polygons ? "impact without PARCELS reads sdi:parcels"
+                                                                                 : "an sdi: operand");
         if ((st = ct_sdi_open(ctx, opts->sdi, &sdi)))
             return st;
     }
@@ -1860,14 +1860,8 @@ typedef struct cand {
 static void cand_add(void *item, void *user)
 {
     cand *c = user;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        size_t *v = realloc(c->v, cap * sizeof *v);
-        if (!v)
-            return; /* the parcel then misses zones: reported as out of memory below */
-        c->v = v;
-        c->cap = cap;
-    }
+    if (ct_grow(&c->v, &c->cap, c->n + 1, sizeof *c->v))
+        return; /* the parcel then misses zones: reported as out of memory below */
     c->v[c->n++] = (size_t)(uintptr_t)item - 1;
 }
 
@@ -1963,19 +1957,14 @@ static ct_status intersect_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sd
             }
             g = tg;
         }
-        if (nz == zcap) {
-            zcap = zcap ? 2 * zcap : 256;
-            zone *nzs = realloc(zs, zcap * sizeof *nzs);
-            char **nzv = realloc(zval, zcap * sizeof *nzv);
-            if (nzs)
-                zs = nzs;
-            if (nzv)
-                zval = nzv;
-            if (!nzs || !nzv) {
+        size_t ncap = ct_grow_cap(zcap, nz + 1);
+        if (ncap > zcap) {
+            if (ct_resize(&zs, ncap, sizeof *zs) || ct_resize(&zval, ncap, sizeof *zval)) {
                 GEOSGeom_destroy_r(h, g);
                 st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
                 goto out;
             }
+            zcap = ncap;
         }
         char *v = NULL;
         if (zf >= 0) {
@@ -2083,8 +2072,11 @@ static ct_status intersect_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sd
         size_t npieces = 0;
         for (size_t k = 0; k < cd.n; k++) {
             zone *z = &zs[cd.v[k]];
-            if (!z->prep)
-                z->prep = GEOSPrepare_r(h, z->g);
+            if (!z->prep && !(z->prep = GEOSPrepare_r(h, z->g))) {
+                st = ct_error(ctx, CT_ERR_INVALID, "%s: zone %zu: GEOS cannot prepare its polygon", Z.path, cd.v[k] + 1);
+                GEOSGeom_destroy_r(h, g);
+                goto out;
+            }
             double a = 0;
             GEOSGeometry *piece = NULL;
             if (GEOSPreparedContains_r(h, z->prep, g) == 1) {
@@ -2557,17 +2549,103 @@ static ct_status impact_chart(ct_ctx *ctx, const char *path, const zparams *z, c
     return CT_OK;
 }
 
+/* A result table of the SDI held in memory until the whole report is made: the SDI's write lock
+ * is then taken only to load finished rows (held_load), not through the computing, during which
+ * another ingest or flood run would wait and time out. */
+typedef struct held_table {
+    char *name, *title;
+    names cols;
+    char *rows; /* each value: 0 for NULL, or 1 and the NUL-terminated text */
+    size_t len, cap, nrows;
+} held_table;
+
+typedef struct held_list {
+    held_table *t;
+    size_t n, cap;
+} held_list;
+
+static held_table *held_new(ct_ctx *ctx, held_list *l, const char *name, const char *title, const names *nm)
+{
+    if (ct_grow(&l->t, &l->cap, l->n + 1, sizeof *l->t)) {
+        ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    held_table *t = &l->t[l->n++];
+    memset(t, 0, sizeof *t);
+    int ok = (t->name = strdup(name)) && (t->title = strdup(title));
+    for (int i = 0; ok && i < nm->n; i++)
+        ok = names_add(&t->cols, nm->v[i], nm->defs[i].type);
+    if (!ok) {
+        ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    return t;
+}
+
+static ct_status held_row(ct_ctx *ctx, held_table *t, const char *const *vals)
+{
+    for (int i = 0; i < t->cols.n; i++) {
+        size_t n = vals[i] ? strlen(vals[i]) + 2 : 1;
+        if (ct_grow(&t->rows, &t->cap, t->len + n, 1))
+            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        t->rows[t->len] = vals[i] != NULL;
+        if (vals[i])
+            memcpy(t->rows + t->len + 1, vals[i], n - 1);
+        t->len += n;
+    }
+    t->nrows++;
+    return CT_OK;
+}
+
+/* Writes every held table into the open version of sdi. */
+static ct_status held_load(ct_ctx *ctx, ct_sdi *sdi, const held_list *l)
+{
+    ct_status st = CT_OK;
+    for (size_t k = 0; k < l->n && !st; k++) {
+        const held_table *t = &l->t[k];
+        ct_sdi_table *tab = NULL;
+        const char **vals = calloc((size_t)t->cols.n + 1, sizeof *vals);
+        if (!vals)
+            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        st = sdi_table_start(ctx, sdi, t->name, t->title, &t->cols, &tab);
+        const char *p = t->rows;
+        for (size_t r = 0; r < t->nrows && !st; r++) {
+            for (int i = 0; i < t->cols.n; i++) {
+                vals[i] = *p ? p + 1 : NULL;
+                p += *p ? strlen(p + 1) + 2 : 1;
+            }
+            st = ct_sdi_table_add(ctx, tab, vals);
+        }
+        free(vals);
+        if (tab)
+            st = st ? (ct_sdi_table_free(tab), st) : ct_sdi_table_close(ctx, tab);
+    }
+    return st;
+}
+
+static void held_free(held_list *l)
+{
+    for (size_t k = 0; k < l->n; k++) {
+        free(l->t[k].name);
+        free(l->t[k].title);
+        free(l->t[k].rows);
+        names_free(&l->t[k].cols);
+    }
+    free(l->t);
+    memset(l, 0, sizeof *l);
+}
+
 /* One table of the report: a CSV file, optionally the same rows with their geometry as GeoJSON,
- * and optionally a result table of the SDI. */
+ * and optionally a result table of the SDI, held until the report is complete. */
 typedef struct rtab {
     FILE *csv;
     ct_vsink *gj;
-    ct_sdi_table *t;
+    held_table *t;
     int n;
 } rtab;
 
 static ct_status rtab_open(ct_ctx *ctx, rtab *r, const char *dir, const char *file, const names *nm,
-                           int geojson, const ct_crs *crs, ct_sdi *sdi, const char *table, const char *title)
+                           int geojson, const ct_crs *crs, held_list *held, const char *table, const char *title)
 {
     memset(r, 0, sizeof *r);
     r->n = nm->n;
@@ -2576,12 +2654,7 @@ static ct_status rtab_open(ct_ctx *ctx, rtab *r, const char *dir, const char *fi
     snprintf(name, sizeof name, "%s.csv", file);
     if (!(r->csv = report_file(ctx, dir, name, &st)))
         return st;
-    for (int i = 0; i < nm->n; i++) {
-        if (i)
-            fputc(',', r->csv);
-        csv_cell(r->csv, nm->v[i]);
-    }
-    fputc('\n', r->csv);
+    csv_row(r->csv, (const char *const *)nm->v, nm->n);
     if (geojson) {
         char p[4096];
         snprintf(p, sizeof p, "%s/%s.geojson", dir, file);
@@ -2589,24 +2662,19 @@ static ct_status rtab_open(ct_ctx *ctx, rtab *r, const char *dir, const char *fi
         if ((st = ct_vsink_create(ctx, p, &so, &r->gj)))
             return st;
     }
-    if (sdi && table)
-        st = sdi_table_start(ctx, sdi, table, title, nm, &r->t);
+    if (held && table && !(r->t = held_new(ctx, held, table, title, nm)))
+        st = ct_ctx_status(ctx);
     return st;
 }
 
 static ct_status rtab_row(ct_ctx *ctx, rtab *r, const char *const *vals, const GEOSGeometry *g)
 {
-    for (int i = 0; i < r->n; i++) {
-        if (i)
-            fputc(',', r->csv);
-        csv_cell(r->csv, vals[i]);
-    }
-    fputc('\n', r->csv);
+    csv_row(r->csv, vals, r->n);
     ct_status st = CT_OK;
     if (r->gj && (st = ct_vsink_write(ctx, r->gj, g, vals)))
         return st;
     if (r->t)
-        st = ct_sdi_table_add(ctx, r->t, vals);
+        st = held_row(ctx, r->t, vals);
     return st;
 }
 
@@ -2618,12 +2686,6 @@ static ct_status rtab_close(ct_ctx *ctx, rtab *r, const char *file, ct_status st
             ct_vsink_abort(r->gj);
         else
             st = ct_vsink_commit(ctx, r->gj);
-    }
-    if (r->t) {
-        if (st)
-            ct_sdi_table_free(r->t);
-        else
-            st = ct_sdi_table_close(ctx, r->t);
     }
     memset(r, 0, sizeof *r);
     return st;
@@ -2756,6 +2818,10 @@ static ct_status cut_parcels(ct_ctx *ctx, const player *P, const player *U, play
     memset(Q, 0, sizeof *Q);
     Q->path = P->path;
     Q->crs = P->crs ? ct_crs_clone(P->crs) : NULL;
+    if (P->crs && !Q->crs) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     Q->poly_ring = malloc(cap * sizeof *Q->poly_ring);
     *qunit = malloc(cap * sizeof **qunit);
     *qparcel = malloc(cap * sizeof **qparcel);
@@ -2772,7 +2838,10 @@ static ct_status cut_parcels(ct_ctx *ctx, const player *P, const player *U, play
             st = ct_error(ctx, CT_ERR_CRS, "%s: unit %zu cannot be transformed into the parcels' CRS", U->path, u + 1);
             goto out;
         }
-        prep[u] = GEOSPrepare_r(h, ug[u]);
+        if (!(prep[u] = GEOSPrepare_r(h, ug[u]))) {
+            st = ct_error(ctx, CT_ERR_INVALID, "%s: unit %zu: GEOS cannot prepare its polygon", U->path, u + 1);
+            goto out;
+        }
         GEOSSTRtree_insert_r(h, tree, ug[u], (void *)(uintptr_t)(u + 1));
     }
     for (size_t i = 0; i < P->npoly && !st; i++) {
@@ -2800,22 +2869,15 @@ static ct_status cut_parcels(ct_ctx *ctx, const player *P, const player *U, play
             } else if (!whole) {
                 continue;
             }
-            if (Q->npoly + 2 > cap) {
-                cap *= 2;
-                size_t *a = realloc(Q->poly_ring, cap * sizeof *a);
-                if (a)
-                    Q->poly_ring = a;
-                size_t *b = a ? realloc(*qunit, cap * sizeof *b) : NULL;
-                if (b)
-                    *qunit = b;
-                size_t *c = b ? realloc(*qparcel, cap * sizeof *c) : NULL;
-                if (c)
-                    *qparcel = c;
-                if (!c) {
+            size_t ncap = ct_grow_cap(cap, Q->npoly + 2);
+            if (ncap > cap) {
+                if (ct_resize(&Q->poly_ring, ncap, sizeof *Q->poly_ring) || ct_resize(qunit, ncap, sizeof **qunit) ||
+                    ct_resize(qparcel, ncap, sizeof **qparcel)) {
                     GEOSGeom_destroy_r(h, piece);
                     st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
                     break;
                 }
+                cap = ncap;
             }
             Q->poly_ring[Q->npoly] = Q->R.nrings;
             int npp = 0;
@@ -2997,11 +3059,12 @@ static ct_status unit_labels(ct_ctx *ctx, unitres *u)
             break;
         char *name = NULL, *code = NULL, b[32];
         u->fid[i] = ct_feature_fid(ft);
-        if (lf >= 0 && !ct_feature_is_null(ft, lf) && ct_feature_text(ctx, ft, lf, &name) != CT_OK)
-            name = NULL;
-        if (cf >= 0 && cf != lf && !ct_feature_is_null(ft, cf) && ct_feature_text(ctx, ft, cf, &code) != CT_OK)
-            code = NULL;
-        ct_ctx_clear_error(ctx);
+        /* undecodable text is an error naming the feature, as in every other table of the report */
+        if ((lf >= 0 && !ct_feature_is_null(ft, lf) && (st = ct_feature_text(ctx, ft, lf, &name))) ||
+            (cf >= 0 && cf != lf && !ct_feature_is_null(ft, cf) && (st = ct_feature_text(ctx, ft, cf, &code)))) {
+            free(name);
+            break;
+        }
         if (!name && !code)
             snprintf(b, sizeof b, "#%lld", u->fid[i]);
         size_t len = (name ? strlen(name) : 0) + (code ? strlen(code) : 0) + 34;
@@ -3015,16 +3078,16 @@ static ct_status unit_labels(ct_ctx *ctx, unitres *u)
     return st;
 }
 
-/* Result table name PREFIX_SUFFIX, lower-cased, other characters made "_". */
+/* Result table name PREFIX_SUFFIX as an SDI identifier (sdi_ident). */
 static void table_name(char *buf, size_t n, const char *prefix, const char *suffix)
 {
-    snprintf(buf, n, "%s_%s", prefix, suffix);
-    for (char *p = buf; *p; p++)
-        *p = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '_';
+    char t[1024];
+    snprintf(t, sizeof t, "%s_%s", prefix, suffix);
+    sdi_ident(buf, n, t);
 }
 
-/* One flood raster: the report's files in dir, the tables (prefix: NULL for none) in the open
- * version of sdi, the JSON summary in *js. */
+/* One flood raster: the report's files in dir, the tables (prefix: NULL for none) held for the
+ * SDI in held, the JSON summary in *js. */
 typedef struct impact_in {
     const char *raster;   /* operand: a file or "sdi:<run>.<product>" */
     const char *parcels;
@@ -3032,6 +3095,7 @@ typedef struct impact_in {
     int nunits;
     const char *dir;
     const char *prefix;
+    held_list *held;
 } impact_in;
 
 static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, const impact_in *in,
@@ -3199,7 +3263,7 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         snprintf(title, sizeof title, "flood impact of %s per %s of %s%s%s", in->raster,
                  in->units[w].zones ? "planning zone" : "ward", in->units[w].path,
                  in->units[w].valid_on ? " valid on " : "", in->units[w].valid_on ? in->units[w].valid_on : "");
-        if ((st = rtab_open(ctx, &rt, in->dir, in->units[w].file, &nm, 1, W->crs, sdi, in->prefix ? tname : NULL, title)))
+        if ((st = rtab_open(ctx, &rt, in->dir, in->units[w].file, &nm, 1, W->crs, in->held, in->prefix ? tname : NULL, title)))
             goto out;
         if (in->prefix)
             json_object_array_add(tables, json_object_new_string(tname));
@@ -3272,7 +3336,7 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         snprintf(title, sizeof title, "flooded area of %s by land use within each ward of %s%s%s", in->raster,
                  in->units[w].path, in->units[w].valid_on ? " valid on " : "",
                  in->units[w].valid_on ? in->units[w].valid_on : "");
-        if ((st = rtab_open(ctx, &rt, in->dir, file, &nm, 0, NULL, sdi, in->prefix ? tname : NULL, title)))
+        if ((st = rtab_open(ctx, &rt, in->dir, file, &nm, 0, NULL, in->held, in->prefix ? tname : NULL, title)))
             goto out;
         if (in->prefix)
             json_object_array_add(tables, json_object_new_string(tname));
@@ -3312,6 +3376,9 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
             put_int(&rv, 0);
             /* rounding leaves ~1e-10 m² where parcels cover the unit: shown as 0 */
             double eps = 1e-9 * fmax(u->W.poly_area[i], 1);
+            if (rest_wet < -eps) /* overlapping parcels count their common part twice */
+                ct_log(ctx, CT_LOG_WARN, "%s: %s: parcels overlap there: their flooded parts exceed its flooded "
+                       "area by %.2f m2, so its rest row '-' is negative", in->units[w].path, u->label[i], -rest_wet);
             put_num(&rv, fabs(rest_area) < eps ? 0 : rest_area);
             put_num(&rv, fabs(rest_wet) < eps ? 0 : rest_wet);
             for (int c = 0; c < ncls; c++)
@@ -3338,7 +3405,7 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         json_object_array_add(tables, json_object_new_string(tname));
     }
     snprintf(title, sizeof title, "flood impact of %s per land-use code of the parcels", in->raster);
-    if ((st = rtab_open(ctx, &rt, in->dir, "landuse", &nm, 0, NULL, sdi, in->prefix ? tname : NULL, title)))
+    if ((st = rtab_open(ctx, &rt, in->dir, "landuse", &nm, 0, NULL, in->held, in->prefix ? tname : NULL, title)))
         goto out;
     for (size_t j = 0; j < nus && !st; j++) {
         const ct_landuse_code *lc = ct_landuse_lookup(us[j].code);
@@ -3369,7 +3436,7 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         json_object_array_add(tables, json_object_new_string(tname));
     }
     snprintf(title, sizeof title, "parcels by the class of their maximum depth in %s", in->raster);
-    if ((st = rtab_open(ctx, &rt, in->dir, "parcels-by-class", &nm, 0, NULL, sdi, in->prefix ? tname : NULL, title)))
+    if ((st = rtab_open(ctx, &rt, in->dir, "parcels-by-class", &nm, 0, NULL, in->held, in->prefix ? tname : NULL, title)))
         goto out;
     for (int c = -1; c < ncls && !st; c++) {
         class_label(label, sizeof label, z, c);
@@ -3431,7 +3498,7 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         }
         snprintf(title, sizeof title, "parcels deeper than %g m in %s", threshold, in->raster);
         if (!st)
-            st = rtab_open(ctx, &rt, in->dir, "parcels-deep", &nm, 0, NULL, sdi, in->prefix ? tname : NULL, title);
+            st = rtab_open(ctx, &rt, in->dir, "parcels-deep", &nm, 0, NULL, in->held, in->prefix ? tname : NULL, title);
         for (size_t d = 0; d < ndeep && !st; d++) {
             const acc *a = &PR.accs[deep[d].i];
             rv.n = 0;
@@ -3588,9 +3655,18 @@ static ct_status impact_one(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
                         us[j].parcels, us[j].wet / 1e4);
             }
     }
-    fprintf(f, "\nFiles: `wards-*.csv` and `zones.csv` (per unit, also as GeoJSON), `landuse-*.csv` (land use per ward), "
-               "`landuse.csv`, `parcels-by-class.csv`, `parcels-deep.csv`, the charts%s. Owner names and ID numbers "
-               "are not included.\n", in->prefix ? "; the same tables in the SDI" : "");
+    /* the files as written (the summary comes last): which exist depends on the unit layers,
+     * the use field and the flooding */
+    struct dirent **ents = NULL;
+    int nents = scandir(in->dir, &ents, NULL, alphasort);
+    fprintf(f, "\nFiles:");
+    for (int k = 0, n = 0; k < nents; k++) {
+        if (ents[k]->d_name[0] != '.' && strcmp(ents[k]->d_name, "summary.md"))
+            fprintf(f, "%s `%s`", n++ ? "," : "", ents[k]->d_name);
+        free(ents[k]);
+    }
+    free(ents);
+    fprintf(f, "%s. Owner names and ID numbers are not included.\n", in->prefix ? "; the tables also in the SDI" : "");
     st = report_close(ctx, f, "summary.md", st);
     f = NULL;
     if (st)
@@ -3709,8 +3785,10 @@ static ct_status move_into(ct_ctx *ctx, const char *from, const char *to)
 }
 
 typedef struct runlist {
+    ct_ctx *ctx;
     char **product; /* "max_depth", "depth-2.00" */
-    int n, cap;
+    int n;
+    size_t cap;
 } runlist;
 
 static ct_status run_raster(void *user, const ct_sdi_raster_entry *r)
@@ -3720,17 +3798,38 @@ static ct_status run_raster(void *user, const ct_sdi_raster_entry *r)
     const char *p = dot ? dot + 1 : r->name;
     if (strcmp(p, "max_depth") && strncmp(p, "depth-", 6))
         return CT_OK;
-    if (l->n == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 8;
-        char **v = realloc(l->product, (size_t)cap * sizeof *v);
-        if (!v)
-            return CT_ERR_NOMEM;
-        l->product = v;
-        l->cap = cap;
-    }
-    if (!(l->product[l->n] = strdup(p)))
-        return CT_ERR_NOMEM;
+    if (ct_grow(&l->product, &l->cap, (size_t)l->n + 1, sizeof *l->product) || !(l->product[l->n] = strdup(p)))
+        return ct_error(l->ctx, CT_ERR_NOMEM, "out of memory");
     l->n++;
+    return CT_OK;
+}
+
+/* Every result table name the report will use, checked against the SDI's rule (at most 60
+ * characters) before any computing, so that a long --table or run name fails at once. */
+static ct_status table_names_fit(ct_ctx *ctx, const char *prefix, const runlist *rl, int per_product,
+                                 const unitset *units, int nu)
+{
+    for (int k = 0; k < (per_product ? rl->n : 1); k++) {
+        char pre[512], t[1024];
+        if (per_product)
+            table_name(pre, sizeof pre, prefix, rl->product[k]);
+        else
+            snprintf(pre, sizeof pre, "%s", prefix);
+        for (int u = -3; u < 2 * nu; u++) {
+            const char *suffix = u == -3 ? "landuse" : u == -2 ? "parcels_by_class" : u == -1 ? "parcels_deep" : NULL;
+            if (u >= 0 && u % 2 && units[u / 2].zones)
+                continue; /* zones: no land use per unit */
+            char sfx[200];
+            if (!suffix) {
+                snprintf(sfx, sizeof sfx, "%s%s", u % 2 ? "landuse_" : "", units[u / 2].tname);
+                suffix = sfx;
+            }
+            table_name(t, sizeof t, pre, suffix);
+            if (strlen(t) > 60)
+                return ct_error(ctx, CT_ERR_USAGE, "result table '%s' would be longer than 60 characters: "
+                                "name a shorter prefix with --table", t);
+        }
+    }
     return CT_OK;
 }
 
@@ -3743,7 +3842,8 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
                                                     "come from the SDI"
                                                   : "impact needs one flood raster (or --run NAME) and a parcel layer");
     const char *parcels = o->polygons ? o->polygons : "sdi:parcels";
-    runlist rl = {0};
+    runlist rl = {.ctx = ctx};
+    held_list held = {0};
     unitset *units = calloc((size_t)o->nwards + 3, sizeof *units);
     json_object *arr = json_object_new_array();
     char tmp[4096] = "", prefix[256] = "", rejmsg[1024] = "";
@@ -3772,8 +3872,17 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         raster_prefix(ct_sdi_ref(o->wards[w]) ? ct_sdi_ref(o->wards[w]) : o->wards[w], stem, sizeof stem);
         stem[strlen(stem) - 1] = 0;
         units[nu].path = o->wards[w];
+        /* two layers of one name (2024/phuong.shp, 2025/phuong.shp): the second is phuong-2 */
+        size_t len = strlen(stem);
+        for (int k = 2, clash = 1; clash; k++) {
+            clash = 0;
+            for (int j = 0; j < nu; j++)
+                clash |= !strcmp(units[j].file + 6, stem);
+            if (clash)
+                snprintf(stem + len, sizeof stem - len, "-%d", k);
+        }
         snprintf(units[nu].file, sizeof units[nu].file, "wards-%s", stem);
-        snprintf(units[nu].tname, sizeof units[nu].tname, "wards_%s", stem);
+        table_name(units[nu].tname, sizeof units[nu].tname, "wards", stem);
     }
     if (!o->nwards && sdi) {
         units[nu++] = (unitset){.path = "sdi:admin_units", .valid_on = "2025-06-30", .lenient = 1, .file = "ward-2024",
@@ -3784,16 +3893,20 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
     if (o->zones || sdi)
         units[nu++] = (unitset){.path = o->zones ? o->zones : "sdi:planning_zones", .zones = 1, .lenient = !o->zones,
                                 .file = "zones", .tname = "zones"};
-    if (o->table && (!*o->table || strspn(o->table, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(o->table) ||
-                     strlen(o->table) > 64)) {
-        st = ct_error(ctx, CT_ERR_USAGE, "--table '%s': a table name prefix is lower-case letters, digits and _",
-                      o->table);
+    if (o->table && (!(*o->table >= 'a' && *o->table <= 'z') ||
+                     strspn(o->table, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(o->table))) {
+        st = ct_error(ctx, CT_ERR_USAGE, "--table '%s': a table name prefix is a lower-case letter, then lower-case "
+                      "letters, digits and _", o->table);
         goto out;
     }
     if (o->table)
         snprintf(prefix, sizeof prefix, "%s", o->table);
     else if (o->run)
         table_name(prefix, sizeof prefix, "impact", o->run);
+    /* a bathtub run's levels: a sub-folder and table prefix each, however many levels it has */
+    int per_product = o->run && !strncmp(rl.product[0], "depth-", 6);
+    if (prefix[0] && (st = table_names_fit(ctx, prefix, &rl, per_product, units, nu)))
+        goto out;
 
     snprintf(tmp, sizeof tmp, "%s.ct-XXXXXX", o->output);
     if (!mkdtemp(tmp)) {
@@ -3802,23 +3915,18 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         goto out;
     }
     chmod(tmp, 0755);
-    if (prefix[0]) {
-        if ((st = ct_sdi_begin(ctx, sdi, o->invocation, "overlay", o->run ? o->run : o->rasters[0], &version)))
-            goto out;
-        in_version = 1;
-    }
     int nsc = o->run ? rl.n : 1;
     for (int k = 0; k < nsc && !st; k++) {
         char raster[512], dir[4200], pre[512];
         impact_in in = {.parcels = parcels, .units = units, .nunits = nu, .dir = tmp,
-                        .prefix = prefix[0] ? prefix : NULL};
+                        .prefix = prefix[0] ? prefix : NULL, .held = &held};
         if (o->run) {
             snprintf(raster, sizeof raster, "sdi:%s.%s", o->run, rl.product[k]);
             in.raster = raster;
         } else {
             in.raster = o->rasters[0];
         }
-        if (nsc > 1) { /* several levels of a bathtub run: a sub-folder and table prefix each */
+        if (per_product) {
             snprintf(dir, sizeof dir, "%s/%s", tmp, rl.product[k]);
             if (mkdir(dir, 0755)) {
                 st = ct_error(ctx, CT_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
@@ -3831,7 +3939,7 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
         json_object *js = NULL;
         ct_status s1 = impact_one(ctx, o, sdi, &in, &js);
         if (js) {
-            if (nsc > 1)
+            if (per_product)
                 json_object_object_add(js, "product", json_object_new_string(rl.product[k]));
             json_object_array_add(arr, js);
         }
@@ -3843,15 +3951,19 @@ static ct_status impact_run(ct_ctx *ctx, const ct_overlay_opts *o, ct_sdi *sdi, 
             st = s1;
         }
     }
-    if (!st && in_version) {
-        st = ct_sdi_commit(ctx, sdi);
-        in_version = 0;
+    /* the report is complete in tmp: only now the SDI's version, then the renames */
+    if (!st && prefix[0]) {
+        if (!(st = ct_sdi_begin(ctx, sdi, o->invocation, "overlay", o->run ? o->run : o->rasters[0], &version))) {
+            in_version = 1;
+            if (!(st = held_load(ctx, sdi, &held)) && !(st = ct_sdi_commit(ctx, sdi)))
+                in_version = 0;
+        }
     }
     if (!st)
         st = move_into(ctx, tmp, o->output);
     if (!st && o->json) {
         json_object *js;
-        if (nsc == 1) {
+        if (!per_product) {
             js = json_object_get(json_object_array_get_idx(arr, 0));
         } else {
             js = json_object_new_object();
@@ -3876,6 +3988,7 @@ out:
     for (int k = 0; k < rl.n; k++)
         free(rl.product[k]);
     free(rl.product);
+    held_free(&held);
     free(units);
     if (arr)
         json_object_put(arr);

@@ -982,6 +982,7 @@ static ct_status cog_geotags(ct_ctx *ctx, const ct_grid *g, const char *path, ui
     }
     *buf = b;
 out:
+    VSIUnlink(name); /* left behind when the close or the seize failed; else already gone */
     ct_gdal_errs_pop(&e);
     return st;
 }
@@ -1424,13 +1425,18 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     if (!(hdr = calloc(1, hlen)))
         goto nomem;
     cog_header(hdr, &hlen, big, g, pred, bs, lv, nl, geo, ngeo);
-    if (pwrite_all(fd, hdr, hlen, 0) ||
-        (o->defer_sync ? sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) : fsync(fd)) != 0 || close(fd) != 0) {
-        fd = -1;
-        st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    /* the descriptor is closed whatever failed, and the first failure's errno reported */
+    int herr = pwrite_all(fd, hdr, hlen, 0) ||
+                       (o->defer_sync ? sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) : fsync(fd)) != 0
+                   ? errno
+                   : 0;
+    if (close(fd) != 0 && !herr)
+        herr = errno;
+    fd = -1;
+    if (herr) {
+        st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(herr));
         goto out;
     }
-    fd = -1;
     if (ct_raster_replace(tmpname, path) != 0) {
         st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
         goto out;

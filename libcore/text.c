@@ -1146,3 +1146,25 @@ ct_encoding ct_text_detect(const char *src, size_t len, double *confidence)
     *confidence = b - r;
     return cand[best];
 }
+
+char *ct_text_fold(const char *utf8)
+{
+    utf8proc_uint8_t *f = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)utf8, 0, &f,
+                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD |
+                                          UTF8PROC_STRIPMARK);
+    if (n < 0)
+        return NULL;
+    /* đ (U+0111, C4 91 in UTF-8) is a letter of its own, not d with a mark: utf8proc keeps it */
+    char *s = (char *)f, *w = s;
+    for (const char *r = s; *r; r++) {
+        if ((unsigned char)r[0] == 0xC4 && (unsigned char)r[1] == 0x91) {
+            *w++ = 'd';
+            r++;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = 0;
+    return s;
+}

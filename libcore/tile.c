@@ -1735,7 +1735,7 @@ typedef struct dir_walk {
     ct_status st;
 } dir_walk;
 
-static dir_walk *g_walk; /* nftw has no user pointer; a walk runs on the calling thread only */
+static _Thread_local dir_walk *g_walk; /* nftw has no user pointer; a walk runs on its calling thread */
 
 static int dir_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -1744,7 +1744,9 @@ static int dir_entry(const char *p, const struct stat *sb, int flag, struct FTW 
     int z;
     unsigned x, y;
     char ext[8];
-    const char *rel = p + strlen(g_walk->o->path) + 1;
+    const char *rel = p + strlen(g_walk->o->path);
+    while (*rel == '/') /* "d0/" and "d0" name the same folder */
+        rel++;
     if (sscanf(rel, "%d/%u/%u.%7s", &z, &x, &y, ext) != 4 || z < 0 || z > 30)
         return 0;
     g_walk->st = g_walk->fn(g_walk->ctx, g_walk->user, z, x, y, NULL, (size_t)sb->st_size, p, 0);
@@ -4701,6 +4703,11 @@ static ct_status sdi_setup(ct_ctx *ctx, const ct_tile_opts *o, const char *name,
                old->minzoom, old->maxzoom);
         return CT_OK;
     }
+    /* changes between the tileset's version and a later --since would never be made */
+    if (o->since > old->sdi_version)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: --since %lld, but the tileset was made from version %lld: the "
+                        "changes in between would be missed (give --since %lld or less)", o->output, o->since,
+                        old->sdi_version, old->sdi_version);
     long long since = o->since > 0 ? o->since : old->sdi_version;
     if (since > current)
         return ct_error(ctx, CT_ERR_INVALID, "%s: made from version %lld of %s, which is only at version %lld: "
@@ -5127,6 +5134,9 @@ static ct_status part_tile(ct_ctx *ctx, oldset *o, sqlite3_stmt *q, const mentry
     return got == e->len ? CT_OK : ct_error(ctx, CT_ERR_IO, "%s: cannot read %s: %s", o->path, f, strerror(errno));
 }
 
+/* Two optional texts are the same (both absent, or equal). */
+static int same_text(const char *a, const char *b) { return a && b ? !strcmp(a, b) : a == b; }
+
 ct_status ct_tile_merge(ct_ctx *ctx, const ct_tile_merge_opts *mo)
 {
     double t0 = now_s();
@@ -5166,13 +5176,18 @@ ct_status ct_tile_merge(ct_ctx *ctx, const ct_tile_merge_opts *mo)
                           mo->output);
             break;
         }
+        /* shards of one run record the same run: format, zooms, input, bounds (of the whole
+         * input, not the shard), layers, description and attribution */
         if (sn != np || sk < 0 || sk >= np || seen[sk] ||
             (i && (strcmp(P[i].format, P[0].format) || P[i].minzoom != P[0].minzoom || P[i].maxzoom != P[0].maxzoom ||
-                   (P[i].input ? !P[0].input || strcmp(P[i].input, P[0].input) : P[0].input != NULL) ||
-                   P[i].sdi_version != P[0].sdi_version))) {
+                   !same_text(P[i].input, P[0].input) || P[i].sdi_version != P[0].sdi_version ||
+                   memcmp(P[i].bounds, P[0].bounds, sizeof P[0].bounds) ||
+                   !same_text(P[i].vector_layers, P[0].vector_layers) ||
+                   !same_text(P[i].description, P[0].description) || !same_text(P[i].attribution, P[0].attribution)))) {
             st = ct_error(ctx, CT_ERR_USAGE, "%s: shard %s does not fit: %d shards given%s", p, P[i].shard, np,
-                          sk >= 0 && sk < np && seen[sk] ? ", this one twice"
-                                                        : i ? ", or its format, zooms or input differ from the first's" : "");
+                          sk >= 0 && sk < np && seen[sk]
+                              ? ", this one twice"
+                              : i ? ", or its format, zooms, input, bounds or layers differ from the first's" : "");
             break;
         }
         seen[sk] = 1;
@@ -5210,7 +5225,13 @@ ct_status ct_tile_merge(ct_ctx *ctx, const ct_tile_merge_opts *mo)
     }
     if (st == CT_OK) {
         tileset_meta m = {0};
-        m.name = P[0].name ? P[0].name : S.path;
+        /* shards named with --name share it; else each has its own file's name, and the merged
+         * tileset takes its output's, as the unsharded run would */
+        int named = 1;
+        for (int i = 1; i < np; i++)
+            named &= same_text(P[i].name, P[0].name);
+        const char *base = strrchr(S.path, '/');
+        m.name = named && P[0].name ? P[0].name : base ? base + 1 : S.path;
         m.description = P[0].description;
         m.attribution = P[0].attribution;
         m.format = S.ext;

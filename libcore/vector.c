@@ -336,14 +336,8 @@ ct_encoding ct_layer_detect_encoding(ct_ctx *ctx, ct_layer *l, int max_features,
                 continue;
             const char *s = ct_feature_raw(f, i);
             size_t n = strlen(s);
-            if (len + n + 2 > cap) {
-                size_t ncap = (cap + n) * 2;
-                char *nb = realloc(buf, ncap);
-                if (!nb)
-                    break;
-                buf = nb;
-                cap = ncap;
-            }
+            if (ct_grow(&buf, &cap, len + n + 2, 1))
+                break;
             memcpy(buf + len, s, n);
             len += n;
             buf[len++] = '\n';
@@ -576,8 +570,10 @@ ct_status ct_vsink_write(ct_ctx *ctx, ct_vsink *s, const GEOSGeometry *g, const 
     return st;
 }
 
-ct_status ct_vsink_commit(ct_ctx *ctx, ct_vsink *s)
+ct_status ct_vsink_finish(ct_ctx *ctx, ct_vsink *s)
 {
+    if (!s->ds)
+        return CT_OK;
     ct_status st = CT_OK;
     ct_gdal_errs e;
     ct_gdal_errs_push(&e, ctx);
@@ -587,6 +583,12 @@ ct_status ct_vsink_commit(ct_ctx *ctx, ct_vsink *s)
     if (failed || e.failed)
         st = ct_error(ctx, CT_ERR_IO, "cannot finish the output: %s", ct_gdal_errs_msg(&e, "unknown reason"));
     ct_gdal_errs_pop(&e);
+    return st;
+}
+
+ct_status ct_vsink_commit(ct_ctx *ctx, ct_vsink *s)
+{
+    ct_status st = ct_vsink_finish(ctx, s);
     DIR *d = st ? NULL : opendir(s->tmpdir);
     struct dirent *de;
     while (d && (de = readdir(d))) {

@@ -91,13 +91,18 @@ int main(int argc, char **argv)
             o.nwards = wards.n;
         } else if (!strcmp(mode, "intersect") || !strcmp(mode, "conformance")) {
             o.mode = mode[0] == 'i' ? CT_OVERLAY_INTERSECT : CT_OVERLAY_CONFORMANCE;
-            if (n != 2)
+            if (o.zones)
+                st = ct_error(ctx, CT_ERR_USAGE, "--zones: %s takes its zones as the operand ZONES", mode);
+            else if (n != 2)
                 st = ct_error(ctx, CT_ERR_USAGE, "%s takes two operands: PARCELS ZONES", mode);
             o.polygons = n > 0 ? ops[0] : NULL;
             o.zones = n > 1 ? ops[1] : NULL;
         } else {
             st = ct_error(ctx, CT_ERR_USAGE, "unknown mode '%s': zonal, intersect, conformance or impact", mode);
         }
+        if (!st && o.mode != CT_OVERLAY_IMPACT && (wards.n || (o.zones && o.mode == CT_OVERLAY_ZONAL) || o.threshold))
+            st = ct_error(ctx, CT_ERR_USAGE, "%s: only impact uses it",
+                          wards.n ? "--wards" : o.threshold ? "--threshold" : "--zones");
         if (!st && classes) {
             o.params.nclasses = parse_list(classes, cls, CT_ZONAL_MAX_CLASSES);
             o.params.classes = cls;

@@ -125,6 +125,12 @@ int main(int argc, char **argv)
     if (st)
         goto end;
     if (!strcmp(cli.operand[0], "merge")) {
+        /* the shards carry the run's options: one given here would be ignored */
+        if (zoom || mode || style || format || sinkname || resampling || o.name || o.description || o.attribution ||
+            fields.n || o.class_field || force || since || o.full || shard || o.band || o.quality || o.level) {
+            st = ct_error(ctx, CT_ERR_USAGE, "merge takes no tiling options: the shards were made with them");
+            goto end;
+        }
         if (cli.noperands < 3) {
             st = ct_error(ctx, CT_ERR_USAGE, "merge: expected OUTPUT SHARD...");
             goto end;
@@ -146,6 +152,14 @@ int main(int argc, char **argv)
         goto end;
     }
     o.sdi = cli.common.sdi;
+    if ((since || o.full) && !ct_sdi_ref(o.input)) {
+        st = ct_error(ctx, CT_ERR_USAGE, "%s: only an sdi: input has versions to remake tiles since", since ? "--since" : "--full");
+        goto end;
+    }
+    if (since && o.full) {
+        st = ct_error(ctx, CT_ERR_USAGE, "--since and --full: give one (--full makes every tile)");
+        goto end;
+    }
     if (since) {
         char *end;
         o.since = strtoll(since, &end, 10);

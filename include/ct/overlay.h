@@ -105,7 +105,11 @@
  *   impact with run or table: PREFIX_ward_2024 ... (one per ward layer, "PREFIX_wards_NAME" for
  *   layers from files), PREFIX_zones, PREFIX_landuse, PREFIX_landuse_ward_2024 ...,
  *   PREFIX_parcels_by_class and PREFIX_parcels_deep, where PREFIX is table or "impact_<run>"
- *   (plus "_<product>" per bathtub level), lower-cased with other characters made "_".
+ *   (plus "_<product>" per bathtub level, however many levels), lower-cased with other
+ *   characters made "_"; a name over 60 characters is CT_ERR_USAGE before any computing. impact
+ *   holds its rows until the report is complete and only then opens the version, so that the
+ *   SDI is not locked against other writers while it computes. table or run with a mode that
+ *   does not use them is CT_ERR_USAGE.
  *
  * Restricted fields
  * -----------------

@@ -78,6 +78,14 @@ ct_status ct_text_encode(ct_ctx *ctx, ct_encoding enc, const char *utf8, char **
  */
 ct_encoding ct_text_detect(const char *src, size_t len, double *confidence);
 
+/**
+ * Folds UTF-8 text for matching and for identifiers: lower case, tone and vowel marks removed,
+ * đ read as d ("Thành Phố Cần Thơ" -> "thanh pho can tho", "QUẬN" -> "quan"). Characters that
+ * have no such reading stay as they are. @return a new string (free with free()), or NULL when
+ * utf8 is not valid UTF-8 or memory runs out.
+ */
+char *ct_text_fold(const char *utf8);
+
 #ifdef __cplusplus
 }
 #endif

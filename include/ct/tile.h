@@ -298,8 +298,10 @@ ct_status ct_tile_run(ct_ctx *ctx, const ct_tile_opts *opts);
  * records "k/N" as `shard` in the metadata. ct_tile_merge() puts N such parts (all of one
  * sink kind and format, N = their number, each k once) into one tileset: the same bytes as the
  * unsharded run, because every sink's layout depends only on the tiles (PMTiles clusters by
- * tile id, MBTiles gets them in tile-id order as a vector run stores them). Raster pyramids
- * are not sharded: their lower zooms are averaged across blocks.
+ * tile id, MBTiles gets them in tile-id order as a vector run stores them); the name is the
+ * parts' common name, else the output's file name. Parts of one run agree in format, zooms,
+ * input, bounds, layers, description and attribution. Raster pyramids are not sharded: their
+ * lower zooms are averaged across blocks.
  */
 typedef struct ct_tile_merge_opts {
     const char *output;

@@ -178,7 +178,16 @@ ct_status ct_vsink_create(ct_ctx *ctx, const char *path, const ct_vsink_opts *op
  */
 ct_status ct_vsink_write(ct_ctx *ctx, ct_vsink *sink, const GEOSGeometry *g, const char *const *values);
 
-/** Closes the dataset and renames its files into place; frees the sink whatever the result. */
+/**
+ * Closes the dataset, still in its temporary folder: a full disk or a driver error shows here,
+ * before anything is in place. A caller that must commit something else too (a version of the
+ * SDI) finishes first, commits that, then calls ct_vsink_commit(), which only renames. On
+ * failure the sink still needs ct_vsink_abort().
+ */
+ct_status ct_vsink_finish(ct_ctx *ctx, ct_vsink *sink);
+
+/** Finishes the dataset when ct_vsink_finish() has not, then renames its files into place;
+ *  frees the sink whatever the result. */
 ct_status ct_vsink_commit(ct_ctx *ctx, ct_vsink *sink);
 
 /** Discards what was written and frees the sink; NULL is a no-op. */

@@ -6,7 +6,7 @@
 # Each gives a clear message naming the file/line/key, exit 1 (2 for usage), no crash, and
 # leaves the output folder as it was.
 . "$(dirname "$0")/lib.sh"
-plan 36
+plan 37
 
 mk() { # NAME AWK-z-EXPR [SRS]
     awk 'BEGIN { print "ncols 20"; print "nrows 15"; print "xllcorner 586000"; print "yllcorner 1109000"
@@ -86,6 +86,10 @@ like "$T/err" "off.gpkg: feature 1: inflow_lines: 50.000 m of the line's 100.000
 run ct-flood simulate --dem "$T/good.tif" --set inflow_lines="$T/nocrs-lines.shp" --set inflow_lines_series="$T/q.csv" --set duration=1h -o "$T/o"
 is "$rc" 1 "an inflow line layer without CRS: exit 1"
 like "$T/err" 'nocrs-lines.shp: inflow_lines: the layer has no CRS' "names the file and the key"
+printf 'WKT,id\n"LINESTRING (586010 1109030, 586040 1109030)",1\n,2\n' >"$T/nogeom.csv"
+ogr2ogr -q -a_srs EPSG:5897 "$T/nogeom.gpkg" "$T/nogeom.csv" -oo GEOM_POSSIBLE_NAMES=WKT -oo KEEP_GEOM_COLUMNS=NO
+run ct-flood simulate --dem "$T/good.tif" --set inflow_lines="$T/nogeom.gpkg" --set inflow_lines_series="$T/q.csv" --set duration=1h -o "$T/o"
+like "$T/err" 'nogeom.gpkg: inflow_lines: feature 2 has no geometry' "an inflow line without geometry: named, not skipped (exit $rc)"
 run ct-flood simulate --dem "$T/good.tif" --set rainfall_raster="$T/good.tif" --set rainfall=3 --set duration=1h -o "$T/o"
 is "$rc" 2 "rainfall and rainfall_raster together: a usage error"
 

@@ -2,7 +2,7 @@
 # ct-overlay zonal on bad input: empty and invalid geometries, a layer that does not overlap the
 # raster, rasters and layers without a CRS, a missing band, unknown modes; restricted fields.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 29
 
 cat >"$T/d.asc" <<'ASC'
 ncols 4
@@ -70,4 +70,10 @@ run ct-overlay frobnicate a b c
 is "$rc" 2 "an unknown mode is a usage error"
 run ct-overlay zonal --classes 1,0.5 "$T/d.tif" "$T/bad.geojson"
 is "$rc" 2 "decreasing class breaks are a usage error"
+# an option the mode does not use is refused, not ignored as if it had worked
+for opts in "intersect --table t a b" "conformance --zones z a b" "zonal --run r a b" "zonal --wards w a b" \
+            "intersect --threshold 1 a b"; do
+    run ct-overlay $opts
+    is "$rc $(grep -c 'only\|operand ZONES' "$T/err")" "2 1" "ct-overlay $opts: a usage error naming the option"
+done
 exit $_failed

@@ -6,7 +6,7 @@
 # planning zones, the Markdown summary and the PNG charts; no owner names; a failed run keeps the
 # old report.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 27
 
 cat >"$T/d.asc" <<'ASC'
 ncols 4
@@ -77,18 +77,23 @@ is "$(awk -F, 'NR > 1 { printf "%s:%s:%s:%s ", $2, $3, $7, $8 }' "$T/rep/landuse
    "Phường Tây:CLN:200:100 Phường Tây:HNK:100:100 Phường Tây:ODT:100:0 Phường Tây:-:0:0 \
 Phường Đông:CLN:100:0 Phường Đông:HNK:100:100 Phường Đông:LUC:200:200 Phường Đông:-:0:0 " \
    "land use per west/east ward: areas and flooded areas of the parcel parts, nothing outside parcels"
-# the parts add up to each ward's flooded area in wards-*.csv, for both cuts
+# the parcel parts of every ward add up, code by code, to the flooded area of the uncut parcels
+# (landuse.csv), for both cuts; the rows of the rest outside parcels are left out
+awk -F, 'NR > 1 && $6 > 0 { print $1, $6 }' "$T/rep/landuse.csv" | sort >"$T/lu-all"
 for l in a b; do
-    awk -F, 'NR > 1 { s[$2] += $8 } END { for (k in s) print k, s[k] }' "$T/rep/landuse-wards-wards_$l.csv" | sort >"$T/lu-$l"
-    awk -F, 'NR > 1 { print $2, $5 }' "$T/rep/wards-wards_$l.csv" | sort >"$T/w-$l"
+    awk -F, 'NR > 1 && $3 != "-" { s[$3] += $8 } END { for (k in s) if (s[k] > 0) print k, s[k] }' \
+        "$T/rep/landuse-wards-wards_$l.csv" | sort >"$T/lu-$l"
 done
-cmp -s "$T/lu-a" "$T/w-a" && cmp -s "$T/lu-b" "$T/w-b"; ok $? "land use per ward sums to the ward's flooded area"
+[ -s "$T/lu-all" ] && cmp -s "$T/lu-all" "$T/lu-a" && cmp -s "$T/lu-all" "$T/lu-b"
+ok $? "land use per ward adds up to the land use of the uncut parcels ($(tr '\n' ' ' <"$T/lu-all"))"
 # planning zones: north has the 0.1, 0.3 and 0.7 m cells wet (300 m²), south 1.5 and 2.5 (200 m²); parcels:
 # 1, 2 north, 4 south, and 3, whose centroid lies on the line, in exactly one (north)
 is "$(awk -F, 'NR > 1 { print $2 ":" $5 ":" $(NF - 5) }' "$T/rep/zones.csv" | tr '\n' ' ')" "Phường Bắc:300:3 Phường Nam:200:1 " \
    "per planning zone: flooded area and parcels"
 is "$(jq -r '[.features[] | .properties.wet_area] | add' "$T/rep/zones.geojson")" 500 "zones.geojson: the same rows with geometry"
 like "$T/rep/summary.md" '^## Planning zones' "the summary has the planning zones"
+is "$(sed -n 's/^Files: //p' "$T/rep/summary.md" | grep -o '`[^`]*`' | tr -d '`' | tr '\n' ' ')" \
+   "$(ls "$T/rep" | grep -v summary.md | tr '\n' ' ')" "the summary lists the files written, no more"
 like "$T/rep/summary.md" '^\| Phường Đông \| LUC \| .* \| 0\.02 \|' "and the land uses of the most flooded wards"
 like "$T/rep/summary.md" '^- \*\*3 parcels flooded\*\* of 4' "the summary counts flooded parcels"
 like "$T/rep/summary.md" '^\| Phường Đông \| 0\.03 \| 100\.0 % \|' "the summary's ward table: most flooded first, in hectares"
@@ -103,4 +108,18 @@ is "$rc" 1 "no overlap: exit 1"
 cmp -s "$T/rep/summary.md" "$T/old.md"; ok $? "the previous report is untouched"
 run ct-overlay impact "$T/d.tif" "$T/parcels.geojson"
 is "$rc" 2 "impact without -o is a usage error"
+# two ward layers of one name: the second gets its own files, nothing is overwritten
+mkdir -p "$T/y24" "$T/y25"
+cp "$T/wards-a.geojson" "$T/y24/phuong.geojson"
+cp "$T/wards-b.geojson" "$T/y25/phuong.geojson"
+run ct-overlay impact -o "$T/two" --wards "$T/y24/phuong.geojson" --wards "$T/y25/phuong.geojson" "$T/d.tif" "$T/parcels.geojson"
+cmp -s "$T/two/wards-phuong.csv" "$T/rep/wards-wards_a.csv" && cmp -s "$T/two/wards-phuong-2.csv" "$T/rep/wards-wards_b.csv"
+ok $? "two ward layers named phuong: wards-phuong.csv and wards-phuong-2.csv, each its own"
+# parcel 5 lies over parcel 3 (the 0.7 m cell, 100 m2 flooded): the east ward's rest row is -100
+# and a warning names the ward
+sed 's/^]}$/,{"type":"Feature","properties":{"SoThua":5,"MucDich":"LUC"},"geometry":'"$(box 586030 1109010 586040 1109020)"'}\n]}/' \
+    "$T/parcels.geojson" >"$T/overlap.geojson"
+run ct-overlay impact -o "$T/ov" --wards "$T/wards-a.geojson" "$T/d.tif" "$T/overlap.geojson"
+is "$(awk -F, '$3 == "-" { printf "%s:%s ", $2, $8 }' "$T/ov/landuse-wards-wards_a.csv")|$(grep -c 'Phường Đông: parcels overlap there.*by 100.00 m2' "$T/err")" \
+   "Phường Tây:0 Phường Đông:-100 |1" "overlapping parcels: the rest row is negative and a warning names the ward"
 exit $_failed

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 py=/usr/bin/python3
 $py -c 'import osgeo, numpy' 2>/dev/null || skip_all "python3-gdal (osgeo, numpy) not installed"
-plan 14
+plan 18
 $py "$(dirname "$0")/tile-pixels.py" make-dem "$T/plane.tif" 800 5
 
 printf 'name x\nstop 0 #000000\n\ncolour-ramp 3\n' >"$T/bad.style"
@@ -52,4 +52,11 @@ kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 is "$(find "$T/oldxyz" -type f | wc -l)" "$n0" "killed run: old folder untouched"
 [ -d "$T/oldxyz/16" ] && [ ! -d "$T/oldxyz/19" ]; ok $? "and still the old zooms"
+# options that would be ignored are refused
+src="$CT_TOP/data-samples/cadastral/thuadat-to01.shp"
+for args in "--since 2 $src $T/v.pmtiles" "--full $src $T/v.pmtiles" "--since 2 --full sdi:parcels $T/v.pmtiles" \
+            "merge -z 14 $T/m.pmtiles $T/a.pmtiles $T/b.pmtiles"; do
+    run ct-tile $args
+    is "$rc $([ -e "$T/v.pmtiles" ] || [ -e "$T/m.pmtiles" ] && echo made)" "2 " "ct-tile ${args%% $T*} ...: usage error, nothing made"
+done
 exit $_failed

@@ -14,7 +14,7 @@
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to03.shp" ] || skip_all "no sample data (make samples)"
 command -v cs2cs >/dev/null || skip_all "cs2cs (proj-bin) not installed"
-plan 30
+plan 32
 
 sdi="$T/city.sqlite"
 export CT_SDI="$sdi"
@@ -124,6 +124,12 @@ run ct-tile -q --json sdi:dem "$T/dem"
 ct-tile -q -z 12-14 "$T/dem2.tif" "$T/dem2" 2>/dev/null
 diff -r -x metadata.json "$T/dem2" "$T/dem" >/dev/null && ! diff -r -x metadata.json -q "$T/dem0" "$T/dem" >/dev/null
 ok $? "re-registered DEM: its tiles made again, equal to tiles of the new file"
+# --since above the tileset's version ($v2; the new DEM came after) would skip the changes in between
+cp "$T/p.pmtiles" "$T/p-before.pmtiles"
+run ct-tile --since $((v2 + 1)) --name p sdi:parcels "$T/p.pmtiles"
+is "$rc $(grep -c "made from version $v2: the changes in between would be missed" "$T/err")" "2 1" \
+   "--since above the tileset's recorded version: usage error naming both"
+cmp -s "$T/p.pmtiles" "$T/p-before.pmtiles"; ok $? "and the tileset is untouched"
 run ct-tile --since 1 sdi:parcels "$T/other"
 is $rc 2 "--since without an earlier tileset there: usage error"
 echo "not a tileset" >"$T/junk.mbtiles"

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to01.shp" ] || skip_all "no sample data (make samples)"
-plan 14
+plan 17
 src="$S/cadastral/thuadat-to01.shp"
 for k in 0 1 2; do
     ct-tile -q -z 14-18 --name p --shard $k/3 "$src" "$T/s$k.pmtiles" &&
@@ -41,6 +41,20 @@ run ct-tile merge "$T/x.pmtiles" "$T/s0.pmtiles" "$T/s0.pmtiles" "$T/s1.pmtiles"
 like "$T/err" "s0.pmtiles: shard 0/3 does not fit: 3 shards given, this one twice" "a repeated shard: refused"
 run ct-tile merge "$T/x.pmtiles" "$T/s0.pmtiles" "$T/full.pmtiles" "$T/s2.pmtiles"
 like "$T/err" "full.pmtiles: not a shard that ct-tile --shard made" "an unsharded tileset: refused"
+# shards made without --name (each named after its file) merge into what the unsharded run
+# writes to the same output name
+mkdir -p "$T/u" "$T/m"
+for k in 0 1; do ct-tile -q -z 14-16 --shard $k/2 "$src" "$T/u$k.pmtiles"; done
+ct-tile -q -z 14-16 "$src" "$T/u/one.pmtiles"
+ct-tile -q merge "$T/m/one.pmtiles" "$T/u1.pmtiles" "$T/u0.pmtiles"
+cmp -s "$T/m/one.pmtiles" "$T/u/one.pmtiles"; ok $? "unnamed shards: merged = unsharded, name included"
+# a shard of another input fits in kind, zooms and count, but not in bounds or layers
+ct-tile -q -z 14-16 --shard 1/2 "$S/cadastral/thuadat-to02.shp" "$T/other1.pmtiles"
+run ct-tile merge "$T/x.pmtiles" "$T/u0.pmtiles" "$T/other1.pmtiles"
+is "$rc $(grep -c 'other1.pmtiles: shard 1/2 does not fit' "$T/err") $([ -e "$T/x.pmtiles" ] && echo made)" "2 1 " \
+   "a shard of another input: refused, naming it, nothing written"
+run ct-tile merge "$T/dm2" "$T/d0/" "$T/d1/" "$T/d2/"
+diff -r "$T/dm2" "$T/dfull" >/dev/null; ok $? "folders named with a trailing /: merged = unsharded"
 run ct-tile --shard 0/2 -z 12-13 "$S/dem/dem-5m.tif" "$T/r.pmtiles"
 is "$rc $([ -e "$T/r.pmtiles" ] && echo made)" "1 " "a raster refuses --shard, nothing written"
 exit $_failed

@@ -634,6 +634,24 @@ static void test_first_use_from_many_threads(void **state)
     }
 }
 
+/* Folding for matching: case, tone and vowel marks go, đ becomes d, other text stays. */
+static void test_fold(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"Thành Phố Cần Thơ", "thanh pho can tho"}, {"QUẬN NINH KIỀU", "quan ninh kieu"},
+        {"Đơn_vị", "don_vi"}, {"Phường Tân An", "phuong tan an"}, {"HUYỆN", "huyen"},
+        {"Thị xã", "thi xa"}, {"TỈNH", "tinh"}, {"abc 123", "abc 123"}, {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *f = ct_text_fold(cases[i][0]);
+        assert_non_null(f);
+        assert_string_equal(f, cases[i][1]);
+        free(f);
+    }
+    assert_null(ct_text_fold("bad \xC3 byte"));
+}
+
 int main(void)
 {
     /* test_first_use_from_many_threads must run first: it checks the lazy table build. */
@@ -657,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_detects_utf8_with_a_cut_character),
         cmocka_unit_test(test_detect_adversarial),
         cmocka_unit_test(test_detect_then_decode),
+        cmocka_unit_test(test_fold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
