@@ -105,7 +105,8 @@ typedef struct sentry {
 struct ct_scenario {
     char *dir;
     sentry *e;
-    int n, cap;
+    int n;
+    size_t cap;
 };
 
 ct_scenario *ct_scenario_new(const char *dir)
@@ -271,14 +272,8 @@ ct_status ct_scenario_set(ct_ctx *ctx, ct_scenario *s, const char *key, const ch
     }
     sentry *e = sfind(s, key);
     if (!e) {
-        if (s->n == s->cap) {
-            int cap = s->cap ? 2 * s->cap : 16;
-            sentry *ne = realloc(s->e, (size_t)cap * sizeof *ne);
-            if (!ne)
-                return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-            s->e = ne;
-            s->cap = cap;
-        }
+        if (ct_grow(&s->e, &s->cap, (size_t)s->n + 1, sizeof *s->e))
+            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
         e = &s->e[s->n++];
         memset(e, 0, sizeof *e);
         e->key = strdup(key);
@@ -481,17 +476,11 @@ double ct_series_at(const ct_series *s, double t)
     return s->v[lo] + f * (s->v[hi] - s->v[lo]);
 }
 
-static ct_status series_push(ct_ctx *ctx, ct_series *s, int *cap, double t, double v)
+static ct_status series_push(ct_ctx *ctx, ct_series *s, size_t *cap, double t, double v)
 {
-    if (s->n == *cap) {
-        int nc = *cap ? 2 * *cap : 64;
-        double *nt = realloc(s->t, (size_t)nc * sizeof *nt);
-        if (nt)
-            s->t = nt;
-        double *nv = realloc(s->v, (size_t)nc * sizeof *nv);
-        if (nv)
-            s->v = nv;
-        if (!nt || !nv)
+    size_t nc = ct_grow_cap(*cap, (size_t)s->n + 1); /* times and values side by side */
+    if (nc != *cap) {
+        if (ct_resize(&s->t, nc, sizeof *s->t) || ct_resize(&s->v, nc, sizeof *s->v))
             return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
         *cap = nc;
     }
@@ -573,7 +562,8 @@ static ct_status series_read_k(ct_ctx *ctx, const char *path, ct_series *out, ch
     if (!f)
         return ct_error(ctx, CT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     char line[1024];
-    int lineno = 0, cap = 0, seen_data = 0;
+    int lineno = 0, seen_data = 0;
+    size_t cap = 0, tcap = 0;
     ct_status st = CT_OK;
     while (fgets(line, sizeof line, f)) {
         lineno++;
@@ -610,10 +600,7 @@ static ct_status series_read_k(ct_ctx *ctx, const char *path, ct_series *out, ch
             break;
         }
         if (txt) {
-            char **nt = realloc(*txt, (size_t)(out->n + 1) * sizeof *nt);
-            if (nt)
-                *txt = nt;
-            if (!nt || !(nt[out->n] = strdup(fld[1]))) {
+            if (ct_grow(txt, &tcap, (size_t)out->n + 1, sizeof **txt) || !((*txt)[out->n] = strdup(fld[1]))) {
                 st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
                 break;
             }
@@ -1270,14 +1257,8 @@ typedef struct heap {
 
 static int heap_push(heap *h, float lev, uint32_t idx)
 {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 1 << 16;
-        hitem *na = realloc(h->a, cap * sizeof *na);
-        if (!na)
-            return 0;
-        h->a = na;
-        h->cap = cap;
-    }
+    if (ct_grow(&h->a, &h->cap, h->n + 1, sizeof *h->a))
+        return 0;
     size_t i = h->n++;
     while (i > 0) {
         size_t p = (i - 1) / 2;
@@ -1438,14 +1419,8 @@ typedef struct cellstack {
 
 static int cs_push(cellstack *s, uint32_t v)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1 << 16;
-        uint32_t *na = realloc(s->a, cap * sizeof *na);
-        if (!na)
-            return 0;
-        s->a = na;
-        s->cap = cap;
-    }
+    if (ct_grow(&s->a, &s->cap, s->n + 1, sizeof *s->a))
+        return 0;
     s->a[s->n++] = v;
     return 1;
 }
@@ -1719,10 +1694,13 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     uint8_t *e = ct_grid_data(ext);
     float *dp = dep ? ct_grid_data(dep) : NULL;
     long long n = (long long)d.w * d.h;
-    /* DEFLATE level 1: per-level outputs dominate the run time, and level 6 shrinks these
-     * mostly-constant rasters by only a few per cent more; written directly, not through
-     * GDAL's COG driver, which compresses everything twice (ct_cog_opts.direct) */
-    ct_cog_opts cog = {.overview_resampling = "NEAREST", .level = 1, .direct = 1, .defer_sync = 1};
+    /* per-level outputs dominate the run time: ZSTD level 1 (b500's Float32 depth: 3 times
+     * faster to compress than DEFLATE level 1, the same size; higher levels shrink it by 1 %),
+     * or DEFLATE level 1 (level 6 shrinks these mostly-constant rasters by only a few per cent
+     * more); written directly, not through GDAL's COG driver, which compresses everything
+     * twice (ct_cog_opts.direct) */
+    const ct_cog_compress comp = opts->deflate ? CT_COG_DEFLATE : CT_COG_ZSTD;
+    ct_cog_opts cog = {.overview_resampling = "NEAREST", .compress = comp, .level = 1, .direct = 1, .defer_sync = 1};
     for (int i = 0; i < nl; i++) {
         float H = (float)lr[i].level;
         int rank = 1; /* cells labelled 1..rank are under level H */
@@ -1738,7 +1716,8 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
             st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
             goto out;
         }
-#pragma omp parallel for num_threads(nt) schedule(static) reduction(+ : cells) reduction(max : dmax)
+        /* rows in dynamic batches (a thread slowed by other processes does not hold up the rest) */
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 32) reduction(+ : cells) reduction(max : dmax)
         for (int r = 0; r < d.h; r++) {
             double rv = 0;
             for (long long k = (long long)r * d.w; k < (long long)(r + 1) * d.w; k++) {
@@ -1769,6 +1748,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         lr[i].area_m2 = (double)cells * d.cell_area;
         lr[i].volume_m3 = vol * d.cell_area;
         lr[i].max_depth = dmax;
+        double tl = now();
         char lab[32];
         level_label(lab, sizeof lab, lr[i].level);
         char name[64];
@@ -1776,13 +1756,16 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         snprintf(name, sizeof name, "extent-%s.tif", lab);
         if ((st = ct_grid_write_cog(ctx, ext, ct_flood_stage_path(sg, name), &cog)))
             goto out;
+        double te = now();
         if (dp) {
             snprintf(lr[i].depth, sizeof lr[i].depth, "%s/depth-%s.tif", outdir, lab);
             snprintf(name, sizeof name, "depth-%s.tif", lab);
-            ct_cog_opts dcog = {.level = 1, .direct = 1, .defer_sync = 1};
+            ct_cog_opts dcog = {.compress = comp, .level = 1, .direct = 1, .defer_sync = 1};
             if ((st = ct_grid_write_cog(ctx, dep, ct_flood_stage_path(sg, name), &dcog)))
                 goto out;
         }
+        ct_log(ctx, CT_LOG_DEBUG, "bathtub: level %s: %lld cells, extent %.2f s, depth %.2f s", lab, cells, te - tl,
+               now() - te);
         if ((st = ct_progress(ctx, 0.8 + 0.2 * (i + 1) / nl, "writing levels")))
             goto out;
         (void)n;
@@ -1798,9 +1781,11 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     }
     if ((st = ct_flood_atext_commit(ctx, &sum)))
         goto out;
+    double tc = now();
     if ((st = ct_flood_stage_commit(ctx, sg)))
         goto out;
-    ct_log(ctx, CT_LOG_DEBUG, "bathtub: %d levels written in %.2f s", nl, now() - t1);
+    ct_log(ctx, CT_LOG_DEBUG, "bathtub: %d levels written in %.2f s (on disk and in place: %.2f s)", nl, now() - t1,
+           now() - tc);
     {
         const char *name = ct_scenario_get(s, "name");
         print_bathtub(opts->out ? opts->out : stdout, opts, name ? name : "", lr, nl, &d, slr);
@@ -2698,6 +2683,7 @@ static ct_status read_bdy(ct_ctx *ctx, const char *path, named_series **out, int
         return ct_error(ctx, CT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     char line[512];
     int lineno = 0, n = 0;
+    size_t cap = 0;
     named_series *ns = NULL;
     ct_status st = CT_OK;
     if (!fgets(line, sizeof line, f)) /* the first line is a comment */
@@ -2709,12 +2695,10 @@ static ct_status read_bdy(ct_ctx *ctx, const char *path, named_series **out, int
         int nf = split_fields(line, fld, 4);
         if (nf == 0)
             continue;
-        named_series *nn = realloc(ns, (size_t)(n + 1) * sizeof *nn);
-        if (!nn) {
+        if (ct_grow(&ns, &cap, (size_t)n + 1, sizeof *ns)) {
             st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
             break;
         }
-        ns = nn;
         memset(&ns[n], 0, sizeof ns[n]);
         snprintf(ns[n].name, sizeof ns[n].name, "%s", fld[0]);
         n++;
@@ -2733,7 +2717,7 @@ static ct_status read_bdy(ct_ctx *ctx, const char *path, named_series **out, int
             unit = 3600;
         else if (nf > 1 && !strncmp(fld[1], "min", 3))
             unit = 60;
-        int cap = 0;
+        size_t scap = 0;
         for (int i = 0; i < (int)cnt && !st; i++) {
             if (!fgets(line, sizeof line, f)) {
                 st = ct_error(ctx, CT_ERR_INVALID, "%s: series '%s': %d of %d values", path, ns[n - 1].name, i, (int)cnt);
@@ -2752,7 +2736,7 @@ static ct_status read_bdy(ct_ctx *ctx, const char *path, named_series **out, int
                               "increasing in time", path, lineno, t);
                 break;
             }
-            st = series_push(ctx, &ns[n - 1].s, &cap, t, v);
+            st = series_push(ctx, &ns[n - 1].s, &scap, t, v);
         }
     }
     fclose(f);
@@ -2782,6 +2766,7 @@ static ct_status read_points(ct_ctx *ctx, const char *key, const char *path, con
     int stage = has_ext(path, ".stage"), bci = has_ext(path, ".bci");
     char line[512];
     int lineno = 0, n = 0;
+    size_t cap = 0;
     sim_point *p = NULL;
     ct_status st = CT_OK;
     while (fgets(line, sizeof line, f)) {
@@ -2829,12 +2814,10 @@ static ct_status read_points(ct_ctx *ctx, const char *key, const char *path, con
                           lineno, key, pt.x, pt.y);
             break;
         }
-        sim_point *np = realloc(p, (size_t)(n + 1) * sizeof *np);
-        if (!np) {
+        if (ct_grow(&p, &cap, (size_t)n + 1, sizeof *p)) {
             st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
             break;
         }
-        p = np;
         p[n++] = pt;
     }
     fclose(f);
@@ -2864,10 +2847,12 @@ typedef struct line_set {
     const named_series *ser;
     int nser;
     inflow_line *ln;
-    int nln, capln;
+    int nln;
+    size_t capln;
     size_t *cell;
     double *wt; /* metres of line in the cell, then the share of the line's flow */
-    int ncell, capcell;
+    int ncell;
+    size_t capcell;
     double len, total, seglen; /* the current feature: metres on valid cells, in all; the segment's */
     int nomem;
 } line_set;
@@ -2887,15 +2872,9 @@ static void line_visit(void *u, int col, int row, double t0, double t1)
         ls->wt[ls->ncell - 1] += len;
         return;
     }
-    if (ls->ncell == ls->capcell) {
-        int nc = ls->capcell ? 2 * ls->capcell : 256;
-        size_t *c2 = realloc(ls->cell, (size_t)nc * sizeof *c2);
-        if (c2)
-            ls->cell = c2;
-        double *w2 = c2 ? realloc(ls->wt, (size_t)nc * sizeof *w2) : NULL;
-        if (w2)
-            ls->wt = w2;
-        if (!c2 || !w2) {
+    size_t nc = ct_grow_cap(ls->capcell, (size_t)ls->ncell + 1); /* cells and weights side by side */
+    if (nc != ls->capcell) {
+        if (ct_resize(&ls->cell, nc, sizeof *ls->cell) || ct_resize(&ls->wt, nc, sizeof *ls->wt)) {
             ls->nomem = 1;
             return;
         }
@@ -2931,14 +2910,8 @@ static ct_status line_feature(ct_ctx *ctx, ct_layer *l, ct_feature *f, const GEO
         return ct_error(ctx, CT_ERR_USAGE, "%s: inflow_lines_series has %d series: name each line's in a field given "
                         "by inflow_lines_field", ls->path, ls->nser);
     }
-    if (ls->nln == ls->capln) {
-        int nc = ls->capln ? 2 * ls->capln : 16;
-        inflow_line *n2 = realloc(ls->ln, (size_t)nc * sizeof *n2);
-        if (!n2)
-            return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-        ls->ln = n2;
-        ls->capln = nc;
-    }
+    if (ct_grow(&ls->ln, &ls->capln, (size_t)ls->nln + 1, sizeof *ls->ln))
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
     ls->ln[ls->nln] = (inflow_line){.series = si, .first = ls->ncell, .n = 0, .fid = fid};
     ls->len = ls->total = 0;
     GEOSGeometry *gt = NULL;
@@ -3128,7 +3101,8 @@ static ct_status code_table_read(ct_ctx *ctx, const char *path, code_table *t)
     if (!f)
         return ct_error(ctx, CT_ERR_IO, "%s: %s", path, strerror(errno));
     char line[256];
-    int no = 0, cap = 0;
+    int no = 0;
+    size_t cap = 0;
     ct_status st = CT_OK;
     while (!st && fgets(line, sizeof line, f)) {
         no++;
@@ -3148,16 +3122,13 @@ static ct_status code_table_read(ct_ctx *ctx, const char *path, code_table *t)
             st = ct_error(ctx, CT_ERR_INVALID, "%s:%d: '%s,%s' is not a land-use code and a Manning coefficient "
                           "(0 < n < 1)", path, no, fld[0], fld[1]);
         } else {
-            if (t->len == cap) {
-                cap = cap ? 2 * cap : 32;
-                void *c = realloc(t->code, (size_t)cap * sizeof *t->code), *v = c ? realloc(t->n, (size_t)cap * sizeof *t->n) : NULL;
-                if (c)
-                    t->code = c;
-                if (!v) {
+            size_t nc = ct_grow_cap(cap, (size_t)t->len + 1); /* codes and n side by side */
+            if (nc != cap) {
+                if (ct_resize(&t->code, nc, sizeof *t->code) || ct_resize(&t->n, nc, sizeof *t->n)) {
                     st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
                     break;
                 }
-                t->n = v;
+                cap = nc;
             }
             snprintf(t->code[t->len], sizeof t->code[0], "%s", fld[0]);
             t->n[t->len++] = n;
@@ -3306,23 +3277,19 @@ typedef struct sim_clock {
 
 typedef struct sim_rows {
     double *g; /* rows of 1 + 2 * ngau: time, then depth and level per gauge */
-    int ng, cap_g, ngau;
+    int ng, ngau;
+    size_t cap_g;
     double *mb; /* rows of MB_COLS */
-    int nm, cap_m;
+    int nm;
+    size_t cap_m;
 } sim_rows;
 
 enum { MB_COLS = 10 }; /* time, steps, dt, inflow, rain, bnd_in, bnd_out, storage, error, error_pct */
 
-static int rows_push(double **a, int *n, int *cap, int cols, const double *row)
+static int rows_push(double **a, int *n, size_t *cap, int cols, const double *row)
 {
-    if (*n == *cap) {
-        int nc = *cap ? 2 * *cap : 256;
-        double *na = realloc(*a, (size_t)nc * cols * sizeof *na);
-        if (!na)
-            return 0;
-        *a = na;
-        *cap = nc;
-    }
+    if (ct_grow(a, cap, (size_t)*n + 1, (size_t)cols * sizeof **a))
+        return 0;
     memcpy(*a + (size_t)*n * cols, row, (size_t)cols * sizeof *row);
     (*n)++;
     return 1;
@@ -3721,7 +3688,7 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
     }
     if (rr) { /* one frame from t = 0 */
         snprintf(rf.where, sizeof rf.where, "%s: rainfall_raster", ct_scenario_where(s, "rainfall_raster"));
-        int cap = 0;
+        size_t cap = 0;
         rf.path = calloc(1, sizeof *rf.path);
         if (!rf.path || !(rf.path[0] = strdup(rr)) || (st = series_push(ctx, &rf.fr, &cap, 0, 0))) {
             st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");

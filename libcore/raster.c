@@ -11,10 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cpl_compressor.h>
 #include <cpl_conv.h>
 #include <cpl_string.h>
 #include <cpl_vsi.h>
@@ -893,7 +896,7 @@ static int sync_file(const char *path)
  * temporary file, reads that back and compresses everything a second time, and libtiff's float
  * predictor goes byte by byte through a copy of each tile; for ct-flood's per-level rasters that
  * was most of the run. Here the overviews are 2 × 2 reductions of the grid in memory, tiles are
- * predicted and compressed with libdeflate on every thread in batches written in order, a tile
+ * predicted and compressed (libdeflate, or GDAL's zstd) on every thread in batches written in order, a tile
  * that holds one value throughout is compressed once, and the file follows the layout of
  * GDAL's COG driver (ghost header, IFDs first, the smallest overview's tiles first, each tile
  * with its size before it and its last 4 bytes repeated after it). The georeferencing is still
@@ -1043,13 +1046,30 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
         cell_put(g->type, ndb, g->nodata);
     const int fast = g->type == CT_FLOAT32 && average, nan_nd = !g->has_nodata || isnan(g->nodata);
     const float ndf = nan_nd ? NAN : (float)g->nodata;
-#pragma omp parallel for num_threads(nthreads) schedule(static)
+    /* rows in small dynamic batches: a thread slowed by other processes does not hold up the rest */
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 16)
     for (int r = 0; r < dst->h; r++) {
         if (fast) { /* Float32 averages, the common case, without the per-type calls */
             float *o = (float *)dst->own + (size_t)r * dst->w;
             const float *a = (const float *)src->cells + (size_t)(2 * r) * src->w;
             const float *b = 2 * r + 1 < src->h ? a + src->w : NULL;
-            for (int c = 0; c < dst->w; c++) {
+            const int whole = b ? src->w / 2 : 0; /* full 2 x 2 windows */
+            /* the same sums in the same order as below (a0, b0, a1, b1), an invalid cell adding
+             * +0.0 instead of being skipped: identical results, in vector registers */
+#pragma omp simd
+            for (int c = 0; c < whole; c++) {
+                const float a0 = a[2 * c], b0 = b[2 * c], a1 = a[2 * c + 1], b1 = b[2 * c + 1];
+                const int va0 = a0 == a0 && (nan_nd || a0 != ndf), vb0 = b0 == b0 && (nan_nd || b0 != ndf);
+                const int va1 = a1 == a1 && (nan_nd || a1 != ndf), vb1 = b1 == b1 && (nan_nd || b1 != ndf);
+                double sum = 0;
+                sum += va0 ? (double)a0 : 0.0;
+                sum += vb0 ? (double)b0 : 0.0;
+                sum += va1 ? (double)a1 : 0.0;
+                sum += vb1 ? (double)b1 : 0.0;
+                const int n = va0 + vb0 + va1 + vb1;
+                o[c] = n ? (float)(sum / (n ? n : 1)) : ndf;
+            }
+            for (int c = whole; c < dst->w; c++) {
                 double sum = 0;
                 int n = 0;
                 for (int dc = 0; dc < 2 && 2 * c + dc < src->w; dc++) {
@@ -1063,13 +1083,20 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
             }
             continue;
         }
+        if (!average) { /* the north-west cell of each window */
+            uint8_t *o = dst->own + (size_t)r * dst->w * es;
+            const uint8_t *first = src->cells + (size_t)(2 * r) * src->w * es;
+            if (es == 1)
+                for (int c = 0; c < dst->w; c++)
+                    o[c] = first[2 * c];
+            else
+                for (int c = 0; c < dst->w; c++)
+                    memcpy(o + (size_t)c * es, first + (size_t)2 * c * es, es);
+            continue;
+        }
         for (int c = 0; c < dst->w; c++) {
             uint8_t *o = dst->own + ((size_t)r * dst->w + c) * es;
             const uint8_t *first = src->cells + ((size_t)(2 * r) * src->w + 2 * c) * es;
-            if (!average) {
-                memcpy(o, first, es);
-                continue;
-            }
             double sum = 0;
             int n = 0;
             for (int dr = 0; dr < 2 && 2 * r + dr < src->h; dr++)
@@ -1090,10 +1117,26 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
     }
 }
 
+/* One thread's compressor: libdeflate's zlib stream, or GDAL's zstd (zc, with its options). */
+typedef struct cog_codec {
+    struct libdeflate_compressor *deflate;
+    const CPLCompressor *zc;
+    char **zopts;
+} cog_codec;
+
+static size_t cog_compress(const cog_codec *k, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+    if (k->deflate)
+        return libdeflate_zlib_compress(k->deflate, in, len, out, cap);
+    void *o = out;
+    size_t n = cap;
+    return k->zc->pfnFunc(in, len, &o, &n, (CSLConstList)k->zopts, k->zc->user_data) && o == out ? n : 0;
+}
+
 /* Tile (tx, ty) of a level into raw (predicted, padded with zeros), compressed into out.
  * *uniform is set when every cell of the tile (padding included) has the same bytes. */
 static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx, int ty, uint8_t *raw, uint8_t *restrict tmp,
-                       struct libdeflate_compressor *comp, uint8_t *out, size_t cap, int *uniform)
+                       const cog_codec *comp, uint8_t *out, size_t cap, int *uniform)
 {
     const size_t rowb = (size_t)bs * es, tileb = rowb * bs;
     int c0 = tx * bs, r0 = ty * bs, nc = lv->w - c0 < bs ? lv->w - c0 : bs;
@@ -1109,9 +1152,12 @@ static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx,
     *uniform = memcmp(raw, raw + es, tileb - es) == 0;
     for (int r = 0; r < bs; r++) {
         uint8_t *restrict d = raw + (size_t)r * rowb;
+        if (!d[0] && !memcmp(d, d + 1, rowb - 1))
+            continue; /* zeros (dry, padding) predict to zeros with either predictor */
         if (pred == 3) { /* TIFF floating-point predictor: bytes in planes, most significant first */
             if (es == 4) {
                 const uint32_t *u = (const uint32_t *)d;
+#pragma omp simd
                 for (int i = 0; i < bs; i++) {
                     uint32_t x = u[i];
                     tmp[i] = (uint8_t)(x >> 24);
@@ -1125,10 +1171,12 @@ static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx,
                         tmp[(es - 1 - k) * bs + i] = d[i * es + k];
             }
             d[0] = tmp[0];
+#pragma omp simd
             for (size_t i = 1; i < rowb; i++)
                 d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
         } else if (es == 1) {
             memcpy(tmp, d, rowb);
+#pragma omp simd
             for (int i = 1; i < bs; i++)
                 d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
         } else if (es == 2) {
@@ -1143,13 +1191,13 @@ static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx,
                 u[i] = t[i] - t[i - 1];
         }
     }
-    return libdeflate_zlib_compress(comp, raw, tileb, out, cap);
+    return cog_compress(comp, raw, tileb, out, cap);
 }
 
 /* The IFDs (and the ghost header before them) into hdr, which holds *len bytes; with hdr
  * NULL only *len is computed. The size does not depend on the tile offsets. */
-static void cog_header(uint8_t *hdr, size_t *len, int big, const ct_grid *g, int pred, int bs, const cog_level *lv,
-                       int nl, const tiff_tag *geo, int ngeo)
+static void cog_header(uint8_t *hdr, size_t *len, int big, const ct_grid *g, int pred, int zstd, int bs,
+                       const cog_level *lv, int nl, const tiff_tag *geo, int ngeo)
 {
     static const char ghost[] = "LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\n"
                                 "BLOCK_TRAILER=LAST_4_BYTES_REPEATED\nKNOWN_INCOMPATIBLE_EDITION=NO\n ";
@@ -1184,7 +1232,7 @@ static void cog_header(uint8_t *hdr, size_t *len, int big, const ct_grid *g, int
         TAG_NUM(256, TT_LONG, v->w);
         TAG_NUM(257, TT_LONG, v->h);
         TAG_NUM(258, TT_SHORT, 8 * es);
-        TAG_NUM(259, TT_SHORT, 8); /* DEFLATE */
+        TAG_NUM(259, TT_SHORT, zstd ? 50000 : 8); /* ZSTD or DEFLATE */
         TAG_NUM(262, TT_SHORT, 1); /* min-is-black */
         TAG_NUM(277, TT_SHORT, 1);
         TAG_NUM(284, TT_SHORT, 1);
@@ -1244,13 +1292,52 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
         ssize_t w = pwrite(fd, p, len, (off_t)off);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            if (w == 0) /* nothing written, nothing said: call it an I/O error, not a stale errno */
+                errno = EIO;
             return -1;
+        }
         p += w;
         len -= (size_t)w;
         off += (uint64_t)w;
     }
     return 0;
+}
+
+/* pwrite_all() of the n pieces of iov one after another (iov is changed) */
+static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
+{
+    while (n > 0) {
+        ssize_t w = pwritev(fd, iov, n < IOV_MAX ? n : IOV_MAX, (off_t)off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        off += (uint64_t)w;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+    return 0;
+}
+
+/* A flag that other threads set with an atomic write, read atomically (a plain read of it would
+ * be a data race under OpenMP's memory model). */
+static int flag_read(const int *p)
+{
+    int v;
+#pragma omp atomic read
+    v = *p;
+    return v;
 }
 
 /* A tile that is one value throughout compresses to the same bytes wherever it is. */
@@ -1273,7 +1360,11 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     uint8_t *geobuf = NULL, *hdr = NULL, *raw = NULL, *tmp = NULL, *zbuf = NULL;
     const uint8_t **zp = NULL;
     size_t *zl = NULL;
-    struct libdeflate_compressor **comp = NULL;
+    struct iovec *iov = NULL;
+    uint8_t *lead = NULL;
+    cog_codec *comp = NULL;
+    const int zstd = o->compress == CT_COG_ZSTD;
+    char **zopts = NULL;
     uniform_tile uni[8];
     int nuni = 0;
     char *tmpname = NULL;
@@ -1307,26 +1398,43 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
 
     /* two sets of K slots: the tiles of one chunk are compressed on every thread while one
      * thread writes the chunk before, in order (no fresh pages per tile, no idle writes) */
-    const int K = 8 * nthreads;
-    const size_t cap = libdeflate_zlib_compress_bound(NULL, tileb);
+    /* ZSTD_compressBound(): the input, a 1/256 margin, a frame header; 1/128 and 1 KiB cover it */
+    const size_t cap = zstd ? tileb + tileb / 128 + 1024 : libdeflate_zlib_compress_bound(NULL, tileb);
+    /* 8 tiles a thread, within 64 MiB a set for large tiles (4096 x 4096 Float64 is 128 MiB a
+     * tile), but never fewer than one a thread; K does not change the bytes written */
+    const size_t kmem = ((size_t)64 << 20) / cap;
+    const int K = kmem >= (size_t)8 * nthreads ? 8 * nthreads : kmem > (size_t)nthreads ? (int)kmem : nthreads;
     comp = calloc((size_t)nthreads, sizeof *comp);
     raw = malloc((size_t)nthreads * tileb);
     tmp = malloc((size_t)nthreads * (size_t)bs * es);
     zbuf = malloc(2 * (size_t)K * cap);
     zl = calloc(2 * (size_t)K, sizeof *zl);
     zp = calloc(2 * (size_t)K, sizeof *zp);
-    if (!comp || !raw || !tmp || !zbuf || !zl || !zp)
+    iov = malloc(3 * (size_t)K * sizeof *iov);
+    lead = malloc(4 * (size_t)K);
+    if (!comp || !raw || !tmp || !zbuf || !zl || !zp || !iov || !lead)
         goto nomem;
-    for (int t = 0; t < nthreads; t++)
-        if (!(comp[t] = libdeflate_alloc_compressor(o->level)))
-            goto nomem;
+    if (zstd) {
+        const CPLCompressor *zc = CPLGetCompressor("zstd");
+        if (!zc) {
+            st = ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: this GDAL has no zstd compressor: write DEFLATE", path);
+            goto out;
+        }
+        zopts = CSLSetNameValue(NULL, "LEVEL", CPLSPrintf("%d", o->level));
+        for (int t = 0; t < nthreads; t++)
+            comp[t] = (cog_codec){NULL, zc, zopts};
+    } else {
+        for (int t = 0; t < nthreads; t++)
+            if (!(comp[t].deflate = libdeflate_alloc_compressor(o->level)))
+                goto nomem;
+    }
 
     /* BigTIFF only when the largest possible file would not fit 32-bit offsets */
     size_t hlen;
-    cog_header(NULL, &hlen, 0, g, pred, bs, lv, nl, geo, ngeo);
+    cog_header(NULL, &hlen, 0, g, pred, zstd, bs, lv, nl, geo, ngeo);
     int big = (uint64_t)hlen + ntiles * (cap + 8) > UINT32_MAX;
     if (big)
-        cog_header(NULL, &hlen, 1, g, pred, bs, lv, nl, geo, ngeo);
+        cog_header(NULL, &hlen, 1, g, pred, zstd, bs, lv, nl, geo, ngeo);
 
     if ((st = make_temp(ctx, path, &tmpname)))
         goto out;
@@ -1342,20 +1450,24 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
 #pragma omp parallel num_threads(nthreads)
         for (int ch = 0; ch <= nch; ch++) {
 #pragma omp single nowait
-            if (ch > 0 && !failed) { /* size, tile, its last 4 bytes again (GDAL's COG layout) */
+            if (ch > 0 && !flag_read(&failed)) { /* size, tile, its last 4 bytes again (GDAL's COG layout), the
+                                      * chunk's tiles in one system call */
                 const int set = (ch - 1) & 1;
-                for (int i = (ch - 1) * K; i < nt && i < ch * K && !werr; i++) {
-                    const uint8_t *z = zp[set * K + i % K];
+                const uint64_t start = pos;
+                int niov = 0;
+                for (int i = (ch - 1) * K; i < nt && i < ch * K; i++) {
+                    uint8_t *z = (uint8_t *)zp[set * K + i % K], *ld = lead + 4 * (i % K);
                     size_t n = zl[set * K + i % K];
-                    uint8_t lead[4];
-                    wr32(lead, n);
-                    if (pwrite_all(fd, lead, 4, pos) || pwrite_all(fd, z, n, pos + 4) ||
-                        pwrite_all(fd, z + n - 4, 4, pos + 4 + n))
-                        werr = errno ? errno : EIO;
+                    wr32(ld, n);
+                    iov[niov++] = (struct iovec){ld, 4};
+                    iov[niov++] = (struct iovec){z, n};
+                    iov[niov++] = (struct iovec){z + n - 4, 4};
                     v->off[i] = pos + 4;
                     v->cnt[i] = n;
                     pos += n + 8;
                 }
+                if (!werr && pwritev_all(fd, iov, niov, start))
+                    werr = errno ? errno : EIO;
             }
             if (ch < nch) {
                 const int i1 = (ch + 1) * K < nt ? (ch + 1) * K : nt;
@@ -1386,7 +1498,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
                     }
                     uint8_t *z = zbuf + (size_t)slot * cap;
                     size_t n = cog_tile(v, es, pred, bs, tx, ty, raw + (size_t)t * tileb, tmp + (size_t)t * bs * es,
-                                        comp[t], z, cap, &uniform);
+                                        &comp[t], z, cap, &uniform);
                     if (!n) {
 #pragma omp atomic write
                         failed = 1;
@@ -1413,7 +1525,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
             }
         }
         if (failed || werr) {
-            st = failed ? ct_error(ctx, CT_ERR_IO, "%s: DEFLATE failed", path)
+            st = failed ? ct_error(ctx, CT_ERR_IO, "%s: %s failed", path, zstd ? "ZSTD" : "DEFLATE")
                         : ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(werr));
             goto out;
         }
@@ -1424,7 +1536,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     }
     if (!(hdr = calloc(1, hlen)))
         goto nomem;
-    cog_header(hdr, &hlen, big, g, pred, bs, lv, nl, geo, ngeo);
+    cog_header(hdr, &hlen, big, g, pred, zstd, bs, lv, nl, geo, ngeo);
     /* the descriptor is closed whatever failed, and the first failure's errno reported */
     int herr = pwrite_all(fd, hdr, hlen, 0) ||
                        (o->defer_sync ? sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) : fsync(fd)) != 0
@@ -1462,13 +1574,16 @@ out:
         free(uni[k].z);
     if (comp)
         for (int t = 0; t < nthreads; t++)
-            libdeflate_free_compressor(comp[t]);
+            libdeflate_free_compressor(comp[t].deflate);
     free(comp);
+    CSLDestroy(zopts);
     free(raw);
     free(tmp);
     free(zbuf);
     free(zl);
     free(zp);
+    free(iov);
+    free(lead);
     free(hdr);
     VSIFree(geobuf);
     return st;
@@ -1483,13 +1598,17 @@ ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, con
         return ct_error(ctx, CT_ERR_USAGE, "COG: no file name given");
     if (o.blocksize == 0)
         o.blocksize = 512;
+    const int zstd = o.compress == CT_COG_ZSTD;
+    if (o.compress != CT_COG_DEFLATE && !zstd)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: unknown COG compression %d", path, (int)o.compress);
     if (o.level == 0)
-        o.level = 6;
+        o.level = zstd ? 9 : 6;
     if (o.blocksize < 16 || o.blocksize > 4096 || o.blocksize % 16)
         return ct_error(ctx, CT_ERR_USAGE, "%s: COG block size %d is not a multiple of 16 in 16-4096",
                         path, o.blocksize);
-    if (o.level < 1 || o.level > 9)
-        return ct_error(ctx, CT_ERR_USAGE, "%s: DEFLATE level %d is not in 1-9", path, o.level);
+    if (o.level < 1 || o.level > (zstd ? 22 : 9))
+        return ct_error(ctx, CT_ERR_USAGE, "%s: %s level %d is not in 1-%d", path, zstd ? "ZSTD" : "DEFLATE", o.level,
+                        zstd ? 22 : 9);
     const char *resampling = o.overview_resampling ? o.overview_resampling
                              : g->type == CT_BYTE  ? "NEAREST" : "AVERAGE";
     if (o.direct) {
@@ -1532,7 +1651,7 @@ ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, con
     if ((st = grid_georef(ctx, mem, g, path, &e)))
         goto out;
 
-    copts = CSLSetNameValue(copts, "COMPRESS", "DEFLATE");
+    copts = CSLSetNameValue(copts, "COMPRESS", zstd ? "ZSTD" : "DEFLATE");
     copts = CSLSetNameValue(copts, "LEVEL", CPLSPrintf("%d", o.level));
     copts = CSLSetNameValue(copts, "PREDICTOR", "YES"); /* 2 for integers, 3 for floats */
     copts = CSLSetNameValue(copts, "BLOCKSIZE", CPLSPrintf("%d", o.blocksize));

@@ -67,24 +67,27 @@ static int pg_sync(sdi_db *db)
 {
     if (!db->pipeline)
         return 0;
-    int failed = PQpipelineSync(db->conn) != 1;
-    if (failed)
+    int sent = PQpipelineSync(db->conn) == 1, failed = !sent, synced = 0;
+    if (!sent)
         pg_error(db, NULL);
-    while (!failed || PQstatus(db->conn) == CONNECTION_OK) {
+    while (!synced && PQstatus(db->conn) == CONNECTION_OK) {
         PGresult *r = PQgetResult(db->conn);
-        if (!r) { /* the end of one statement's results */
-            if (PQstatus(db->conn) != CONNECTION_OK)
+        if (!r) {
+            if (!sent) /* no sync marks the end: waiting for one would block or spin */
                 break;
-            continue;
+            continue; /* the end of one statement's results */
         }
         ExecStatusType es = PQresultStatus(r);
         if (es == PGRES_FATAL_ERROR && !failed) {
             pg_error(db, r);
             failed = 1;
         }
+        synced = es == PGRES_PIPELINE_SYNC;
         PQclear(r);
-        if (es == PGRES_PIPELINE_SYNC)
-            break;
+    }
+    if (!synced && !failed) { /* the connection broke before the sync came back */
+        pg_error(db, NULL);
+        failed = 1;
     }
     PQexitPipelineMode(db->conn);
     db->pipeline = 0;
@@ -162,12 +165,12 @@ long long sdi_db_last_rowid(const sdi_db *db)
 ct_status sdi_db_exec(ct_ctx *ctx, sdi_db *db, const char *sql)
 {
     if (db->pg) {
-        if (pg_sync(db))
-            return ctx ? ct_error(ctx, CT_ERR_DB, "%s: %s", db->name, db->err) : CT_ERR_DB;
+        /* a deferred statement that failed is reported, but this one still runs: a ROLLBACK
+         * must reach the server, or the connection stays in an aborted transaction */
+        ct_status st = pg_sync(db) ? (ctx ? ct_error(ctx, CT_ERR_DB, "%s: %s", db->name, db->err) : CT_ERR_DB) : CT_OK;
         PGresult *res = PQexec(db->conn, sql);
         ExecStatusType es = PQresultStatus(res);
-        ct_status st = CT_OK;
-        if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+        if (!st && es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
             pg_error(db, res);
             st = ctx ? ct_error(ctx, CT_ERR_DB, "%s: %s (in: %.120s)", db->name, db->err, sql) : CT_ERR_DB;
         }

@@ -80,10 +80,8 @@ static int parse_num(const char *s, double *v)
 
 static int add_stop(ct_tile_style *s, double v, ct_rgba c)
 {
-    ct_ramp_stop *n = realloc(s->stops, (size_t)(s->nstops + 1) * sizeof *n);
-    if (!n)
+    if (ct_resize(&s->stops, (size_t)s->nstops + 1, sizeof *s->stops))
         return 0;
-    s->stops = n;
     s->stops[s->nstops++] = (ct_ramp_stop){v, c};
     return 1;
 }
@@ -233,10 +231,8 @@ ct_status ct_style_load(ct_ctx *ctx, const char *path, ct_tile_style **out)
             for (int i = 0; i < s->nclasses; i++)
                 if (!strcmp(s->classes[i].key, tok[1]))
                     FAIL("%s:%d: class %s given twice", path, ln, tok[1]);
-            ct_style_class *nc = realloc(s->classes, (size_t)(s->nclasses + 1) * sizeof *nc);
-            if (!nc)
+            if (ct_resize(&s->classes, (size_t)s->nclasses + 1, sizeof *s->classes))
                 FAIL("%s: out of memory", path);
-            s->classes = nc;
             ct_style_class *cl = &s->classes[s->nclasses++];
             cl->key = strdup(tok[1]);
             cl->fill = c;

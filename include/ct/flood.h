@@ -180,6 +180,8 @@ typedef struct ct_flood_opts {
     int json;                    /**< print the summary as JSON instead of a text table */
     int resume;                  /**< simulate: continue from the checkpoint in outdir */
     int no_depth;                /**< bathtub: write extents only, not depth rasters */
+    int deflate;                 /**< bathtub: DEFLATE rasters instead of ZSTD (CT_COG_ZSTD), for
+                                      readers without zstd */
     FILE *out;                   /**< where to print the summary; NULL: stdout */
     /**
      * The SDI (ct/sdi.h), or NULL. When set, scenario paths of the form "sdi:NAME" name its

@@ -154,17 +154,30 @@ ct_status ct_grid_read(ct_ctx *ctx, const char *path, int band, ct_dtype t, ct_g
 ct_status ct_grid_read_onto(ct_ctx *ctx, const char *path, const ct_grid *like, const char *resampling,
                             ct_grid **out);
 
+/** Tile compression of ct_grid_write_cog(). */
+typedef enum ct_cog_compress {
+    CT_COG_DEFLATE = 0, /**< DEFLATE (TIFF compression 8), read by every TIFF reader */
+    /**
+     * Zstandard (TIFF compression 50000), through GDAL's own zstd: about three times faster to
+     * write than DEFLATE level 1 at the same size for Float32 rasters, as fast to read; read by
+     * GDAL >= 2.3 (QGIS, rasterio, ctgis) and libtiff >= 4.0.10 built with zstd, not by every
+     * TIFF reader. CT_ERR_UNSUPPORTED when this GDAL has no zstd.
+     */
+    CT_COG_ZSTD
+} ct_cog_compress;
+
 /** Options of ct_grid_write_cog(); zero-initialised means the defaults. */
 typedef struct ct_cog_opts {
     int blocksize;        /**< tile size, default 512; a multiple of 16 in 16-4096 */
-    int level;            /**< DEFLATE level 1-9, default 6 */
+    ct_cog_compress compress; /**< default CT_COG_DEFLATE */
+    int level;            /**< DEFLATE level 1-9, default 6; ZSTD level 1-22, default 9 (GDAL's) */
     const char *overview_resampling; /**< default "AVERAGE" ("NEAREST" for Byte class rasters) */
     int no_overviews;     /**< 1: none */
     /**
      * 1: ctgis lays out the file and compresses the tiles itself (libdeflate, on
      * ct_ctx_threads() threads) instead of GDAL's COG driver, which writes the overviews to a
      * temporary file, reads them back and compresses everything again. Several times faster,
-     * for outputs written many times per run; the format is the same (tiled, DEFLATE with the
+     * for outputs written many times per run; the format is the same (tiled, DEFLATE or ZSTD with the
      * predictor, internal overviews, COG layout with GDAL's block leaders and trailers, the
      * georeferencing encoded by GDAL), the full-resolution cells are the same, the bytes are
      * not. Overviews halve the previous level: "AVERAGE" is the mean of the valid cells of
@@ -182,7 +195,7 @@ typedef struct ct_cog_opts {
 } ct_cog_opts;
 
 /**
- * Writes the grid as a Cloud-Optimized GeoTIFF (tiled, DEFLATE, predictor 2 for integers and 3
+ * Writes the grid as a Cloud-Optimized GeoTIFF (tiled, DEFLATE or ZSTD, predictor 2 for integers and 3
  * for floats, overviews), first to a temporary name in the same folder, then renamed onto path.
  * opts may be NULL. On failure the temporary file is removed and any old file at path is kept.
  * path is a local file (rename(2) is what makes the write atomic), not a /vsi path. The CRS is

@@ -237,6 +237,8 @@ typedef struct ct_tile_summary {
     long long sdi_version;   /**< SDI inputs: the version the tiles were made from; else -1 */
     long long since;         /**< incremental runs: the version the changes were read after;
                                   -1 for a full run */
+    uint64_t tiles_patched;  /**< nightly MVT runs from an SDI: tiles made by patching the old
+                                  tile (its unchanged features kept as encoded; in tiles_made) */
     const char *sink;        /**< "dir", "mbtiles", "pmtiles" (static) */
     const char *format;      /**< "png", "webp", "pbf" (static) */
 } ct_tile_summary;

@@ -58,8 +58,10 @@ echo "b500: DEM $N x $N cells (${dem}), seed $seed"
 
 t() { /usr/bin/time -f "%e %M" -o "$B/time" "$@" >/dev/null 2>"$B/err" || { cat "$B/err" >&2; return 1; }; cat "$B/time"; }
 
-# ct-flood: one level, then ten levels in one run (extent + depth COGs each)
+# ct-flood: one level (ZSTD, the default, then DEFLATE), then ten levels in one run (extent + depth COGs each)
+rm -rf "$B/ct1" "$B/ct1d" "$B/ct10" "$B/ct10e"
 read -r ct1 ct1m < <(t "$CT_BIN/ct-flood" -q --threads 2 bathtub --dem "$dem" --seed "$seed" --level 2.29 -o "$B/ct1")
+read -r ct1d ct1dm < <(t "$CT_BIN/ct-flood" -q --threads 2 bathtub --deflate --dem "$dem" --seed "$seed" --level 2.29 -o "$B/ct1d")
 read -r ct10 ct10m < <(t "$CT_BIN/ct-flood" -q --threads 2 bathtub --dem "$dem" --seed "$seed" --level "${levels// /,}" -o "$B/ct10")
 read -r ctne ctnem < <(t "$CT_BIN/ct-flood" -q --threads 2 bathtub --no-depth --dem "$dem" --seed "$seed" --level "${levels// /,}" -o "$B/ct10e")
 
@@ -85,10 +87,13 @@ b=$(jq -r '.levels[] | select(.level_m > 3.28) | .cells' < <("$CT_BIN/ct-flood" 
 echo "b500: flooded cells at 3.29 m: ct-flood $b, r.lake $(awk -v p="$a" -v n="$N" 'BEGIN {printf "%.0f", p / 100 * n * n}') (from valid %)"
 
 printf 'b500: %-44s %8s s %8s MB\n' "ct-flood, 1 level (extent+depth COGs)" "$ct1" "$((ct1m / 1024))"
+printf 'b500: %-44s %8s s %8s MB\n' "ct-flood, 1 level, DEFLATE (--deflate)" "$ct1d" "$((ct1dm / 1024))"
 printf 'b500: %-44s %8s s %8s MB\n' "ct-flood, 10 levels (extent+depth COGs)" "$ct10" "$((ct10m / 1024))"
 printf 'b500: %-44s %8s s %8s MB\n' "ct-flood, 10 levels (extents only)" "$ctne" "$((ctnem / 1024))"
 printf 'b500: %-44s %8s s %8s MB\n' "r.lake, 1 level (2.29 m)" "$rl1" "$((rl1m / 1024))"
 printf 'b500: %-44s %8s s %8s MB\n' "r.lake, 10 levels (10 runs)" "$rl10" "$((rlm / 1024))"
+mb() { du -bc "$@" | awk 'END {printf "%.1f", $1 / 1e6}'; }
+echo "b500: output sizes (MB): 1 level ZSTD $(mb "$B"/ct1/*.tif), DEFLATE $(mb "$B"/ct1d/*.tif); 10 levels $(mb "$B"/ct10/*.tif)"
 awk -v a="$ct1" -v b="$rl1" -v c="$ct10" -v d="$rl10" -v e="$ctne" 'BEGIN {
     printf "b500: speed-up 1 level: %.1fx; 10 levels: %.1fx (extents only: %.1fx); ct-flood 10 levels / 1 level: %.2f (goal: >= 10x, < 2)\n",
         b / a, d / c, d / e, c / a }'

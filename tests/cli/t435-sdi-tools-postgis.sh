@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 CT_TEST_SDI=pg
 sdi_setup
-plan 9
+plan 12
 D=$CT_TOP/data-samples
 lite="$T/city.sqlite"
 pg=$(sdi_new city)
@@ -22,8 +22,9 @@ for s in lite pg; do
     [ $s = pg ] && sdi=$pg
     run ct-flood -q bathtub --sdi "$sdi" --set sources=below --set source_below=0 --level 2.00 --run bd3 -o "$T/$s"
     ok $rc "bathtub from the $s SDI"
-    ct-overlay zonal -q --sdi "$sdi" --table z1 sdi:bd3.depth-2.00 sdi:parcels >/dev/null 2>&1
-    ct-tile -q --sdi "$sdi" --threads 1 -z 15-16 --sink dir sdi:parcels "$T/tiles-$s" >/dev/null 2>&1
+    ct-overlay zonal -q --sdi "$sdi" --table z1 sdi:bd3.depth-2.00 sdi:parcels >/dev/null 2>&1 &&
+        ct-tile -q --sdi "$sdi" --threads 1 -z 15-16 --sink dir sdi:parcels "$T/tiles-$s" >/dev/null 2>&1
+    ok $? "zonal statistics into a table and vector tiles from the $s SDI"
 done
 a=$(gdalinfo -checksum "$T/lite/depth-2.00.tif" | sed -n 's/.*Checksum=//p')
 b=$(gdalinfo -checksum "$T/pg/depth-2.00.tif" | sed -n 's/.*Checksum=//p')
@@ -35,6 +36,7 @@ cmp -s "$T/pg/depth-2.00.tif" "$(sdi_rasters "$pg")/$f"
 ok $? "the PostGIS SDI's raster folder holds the run's depth raster"
 q='SELECT count(*), CAST(round(sum(area)) AS INTEGER), CAST(round(sum(sum)) AS INTEGER) FROM z1'
 want=$(sqlite3 "$lite" "$q")
+[ "${want%%|*}" -gt 0 ] 2>/dev/null; ok $? "the SQLite SDI's zonal table has rows ($want)"
 is "$(sdi_q "$pg" "$q")" "$want" "the zonal statistics table has the same rows and sums ($want)"
 n_lite=$(find "$T/tiles-lite" -name '*.pbf' -o -name '*.mvt' | wc -l)
 n_pg=$(find "$T/tiles-pg" -name '*.pbf' -o -name '*.mvt' | wc -l)

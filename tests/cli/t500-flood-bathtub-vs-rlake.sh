@@ -3,10 +3,10 @@
 # cell for cell (8-connected), and so do the depths; several levels in one run agree with
 # separate runs (also unsorted and 4-connected); dikes block water unless breached; 4-connectivity
 # is stricter than 8; on a DEM with overviews, the rasters are valid COGs (GDAL's validator) and
-# the same bytes on 1 and 2 threads.
+# the same bytes on 1 and 2 threads; ZSTD by default, DEFLATE with --deflate, the same cells.
 . "$(dirname "$0")/lib.sh"
 command -v grass >/dev/null || skip_all "grass (Debian grass-core) is not installed"
-plan 19
+plan 21
 
 # 90 x 70 cells of 5 m in EPSG:5897: swells, a channel, a pit, and noise (deterministic)
 awk 'BEGIN { w = 90; h = 70; srand(7)
@@ -109,4 +109,16 @@ for f in extent-2.29 depth-2.29; do # python3-gdal's validator (the system pytho
 done
 is $bad 0 "extent and depth are valid cloud-optimised GeoTIFFs (full check)"
 is "$(gdalinfo "$T/big2/depth-2.29.tif" | grep -c 'Overviews: 650x550, 325x275')" 1 "depth has overviews at 650 x 550 and 325 x 275"
+comp() { gdalinfo "$1" | sed -n 's/^ *COMPRESSION=//p'; }
+run ct-flood -q bathtub --deflate --dem "$T/dem-big.tif" --seed $seed --level 2.29 -o "$T/big3"
+is "$rc $(comp "$T/big2/depth-2.29.tif") $(comp "$T/big2/extent-2.29.tif") $(comp "$T/big3/depth-2.29.tif") $(comp "$T/big3/extent-2.29.tif")" \
+   "0 ZSTD ZSTD DEFLATE DEFLATE" "ZSTD by default, DEFLATE with --deflate"
+bad=0
+for f in extent-2.29 depth-2.29; do # every level: full resolution and both overviews
+    for ov in "" "-ovr 0" "-ovr 1"; do
+        cmp -s <(gdal_translate -q $ov -of XYZ "$T/big2/$f.tif" /vsistdout/) \
+               <(gdal_translate -q $ov -of XYZ "$T/big3/$f.tif" /vsistdout/) || bad=1
+    done
+done
+is $bad 0 "ZSTD and DEFLATE rasters hold the same cells, overviews included"
 exit $_failed

@@ -673,19 +673,22 @@ static double *read_level(GDALDatasetH ds, int i, int *w, int *h)
 }
 
 /* The direct writer (ct_cog_opts.direct) against GDAL's COG driver on the same grid, for every
- * type: the same cells at full resolution and in every overview (2 x 2 averages of the valid
- * cells, nearest for Byte), georeferencing, nodata and COG layout. */
+ * type and both compressions (DEFLATE, ZSTD): the same cells at full resolution and in every
+ * overview (2 x 2 averages of the valid cells, nearest for Byte), georeferencing, nodata, COG
+ * layout and compression. */
 static void test_direct_cog_equals_gdal_cog(void **state)
 {
     (void)state;
     static const ct_dtype types[] = {CT_BYTE, CT_INT16, CT_UINT16, CT_INT32, CT_FLOAT32, CT_FLOAT64};
     ct_ctx *ctx = new_ctx();
     ct_crs *crs = vn2000_105(ctx);
-    for (size_t k = 0; k < sizeof types / sizeof *types; k++) {
+    for (size_t kk = 0; kk < 2 * sizeof types / sizeof *types; kk++) {
+        const size_t k = kk % (sizeof types / sizeof *types);
+        const ct_cog_compress comp = kk < sizeof types / sizeof *types ? CT_COG_DEFLATE : CT_COG_ZSTD;
         ct_grid *g = make_grid(ctx, types[k], 1100, 900, crs);
         const char *a = tpath("gdal.tif"), *b = tpath("direct.tif");
-        ct_cog_opts o = {.direct = 1};
-        assert_int_equal(ct_grid_write_cog(ctx, g, a, NULL), CT_OK);
+        ct_cog_opts o = {.direct = 1, .compress = comp}, og = {.compress = comp};
+        assert_int_equal(ct_grid_write_cog(ctx, g, a, &og), CT_OK);
         assert_int_equal(ct_grid_write_cog(ctx, g, b, &o), CT_OK);
         GDALDatasetH da = GDALOpen(a, GA_ReadOnly), db = GDALOpen(b, GA_ReadOnly);
         assert_non_null(da);
@@ -701,7 +704,9 @@ static void test_direct_cog_equals_gdal_cog(void **state)
         assert_true(hna && hnb);
         assert_int_equal(GDALGetRasterDataType(GDALGetRasterBand(db, 1)), GDALGetRasterDataType(GDALGetRasterBand(da, 1)));
         assert_string_equal(GDALGetMetadataItem(db, "LAYOUT", "IMAGE_STRUCTURE"), "COG");
-        assert_string_equal(GDALGetMetadataItem(db, "COMPRESSION", "IMAGE_STRUCTURE"), "DEFLATE");
+        const char *cname = comp == CT_COG_ZSTD ? "ZSTD" : "DEFLATE";
+        assert_string_equal(GDALGetMetadataItem(db, "COMPRESSION", "IMAGE_STRUCTURE"), cname);
+        assert_string_equal(GDALGetMetadataItem(da, "COMPRESSION", "IMAGE_STRUCTURE"), cname);
         int nov = GDALGetOverviewCount(GDALGetRasterBand(da, 1));
         assert_int_equal(nov, 2); /* 550 x 450, 275 x 225 */
         assert_int_equal(GDALGetOverviewCount(GDALGetRasterBand(db, 1)), nov);
@@ -731,13 +736,15 @@ static void test_direct_cog_equals_gdal_cog(void **state)
     ct_grid *g = make_grid(ctx, CT_FLOAT32, 100, 100, crs);
     ct_cog_opts o = {.direct = 1, .overview_resampling = "CUBIC"};
     assert_int_equal(ct_grid_write_cog(ctx, g, tpath("cubic.tif"), &o), CT_ERR_USAGE);
+    ct_cog_opts oz = {.direct = 1, .compress = CT_COG_ZSTD, .level = 23};
+    assert_int_equal(ct_grid_write_cog(ctx, g, tpath("zstd23.tif"), &oz), CT_ERR_USAGE);
     ct_grid_free(g);
     ct_crs_free(crs);
     ct_ctx_free(ctx);
 }
 
 /* Uniform tiles (compressed once and reused) and mixed ones, on 1 and 3 threads: the same
- * bytes, and the same cells as written. */
+ * bytes, and the same cells as written; DEFLATE and ZSTD. */
 static void test_direct_cog_same_bytes_any_threads(void **state)
 {
     (void)state;
@@ -749,21 +756,23 @@ static void test_direct_cog_same_bytes_any_threads(void **state)
         if (i % 2100 < 1400) /* west two thirds: dry (0), the rest: the pattern */
             z[i] = (i / 2100) < 600 ? 0.0f : -9999.0f;
     const char *a = tpath("thr-1.tif"), *b = tpath("thr-3.tif");
-    ct_cog_opts o = {.direct = 1, .level = 1};
-    ct_ctx_set_threads(ctx, 1);
-    assert_int_equal(ct_grid_write_cog(ctx, g, a, &o), CT_OK);
-    ct_ctx_set_threads(ctx, 3);
-    assert_int_equal(ct_grid_write_cog(ctx, g, b, &o), CT_OK);
-    size_t na, nb;
-    unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb);
-    assert_int_equal(na, nb);
-    assert_memory_equal(ba, bb, na);
-    free(ba);
-    free(bb);
-    ct_grid *back;
-    assert_int_equal(ct_grid_read(ctx, b, 1, CT_FLOAT32, &back), CT_OK);
-    assert_memory_equal(ct_grid_cdata(back), z, (size_t)2100 * 1300 * sizeof *z);
-    ct_grid_free(back);
+    for (int zstd = 0; zstd < 2; zstd++) {
+        ct_cog_opts o = {.direct = 1, .level = 1, .compress = zstd ? CT_COG_ZSTD : CT_COG_DEFLATE};
+        ct_ctx_set_threads(ctx, 1);
+        assert_int_equal(ct_grid_write_cog(ctx, g, a, &o), CT_OK);
+        ct_ctx_set_threads(ctx, 3);
+        assert_int_equal(ct_grid_write_cog(ctx, g, b, &o), CT_OK);
+        size_t na, nb;
+        unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb);
+        assert_int_equal(na, nb);
+        assert_memory_equal(ba, bb, na);
+        free(ba);
+        free(bb);
+        ct_grid *back;
+        assert_int_equal(ct_grid_read(ctx, b, 1, CT_FLOAT32, &back), CT_OK);
+        assert_memory_equal(ct_grid_cdata(back), z, (size_t)2100 * 1300 * sizeof *z);
+        ct_grid_free(back);
+    }
     ct_grid_free(g);
     ct_crs_free(crs);
     ct_ctx_free(ctx);
@@ -1017,6 +1026,81 @@ static void test_read_onto_resamples_by_cell_size(void **state)
 }
 
 
+/* The direct writer's failures keep the old file and leave no temporary one: cancelled half-way,
+ * and when the rename onto the target fails (a non-empty folder there). */
+static void test_direct_failed_write_keeps_old_file(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    const ct_cog_opts direct = {.direct = 1};
+    char sub[600], path[700], dirpath[700], inner[800];
+    snprintf(sub, sizeof sub, "%s/keep-direct", tmpdir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(path, sizeof path, "%s/depth.tif", sub);
+    ct_grid *old = make_grid(ctx, CT_FLOAT32, 300, 200, NULL);
+    assert_int_equal(ct_grid_write_cog(ctx, old, path, &direct), CT_OK);
+    size_t n0, n1;
+    unsigned char *before = slurp(path, &n0);
+
+    ct_grid *new = make_grid(ctx, CT_FLOAT32, 2000, 1500, NULL);
+    ct_ctx_set_progress(ctx, cancel_progress, NULL);
+    assert_int_equal(ct_grid_write_cog(ctx, new, path, &direct), CT_ERR_CANCELLED);
+    ct_ctx_set_progress(ctx, NULL, NULL);
+    unsigned char *after = slurp(path, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    assert_int_equal(count_entries(sub), 1);
+
+    snprintf(dirpath, sizeof dirpath, "%s/adir", sub);
+    snprintf(inner, sizeof inner, "%s/x", dirpath);
+    assert_int_equal(mkdir(dirpath, 0755), 0);
+    assert_int_equal(mkdir(inner, 0755), 0);
+    assert_int_equal(ct_grid_write_cog(ctx, old, dirpath, &direct), CT_ERR_IO);
+    assert_int_equal(count_entries(sub), 2); /* depth.tif and adir: no temporary file left */
+
+    free(before);
+    free(after);
+    ct_grid_free(old);
+    ct_grid_free(new);
+    ct_ctx_free(ctx);
+}
+
+/* A raster already on the target grid is read as it is, its nodata cells as NaN. */
+static void test_read_onto_same_grid_nodata(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    const char *src = tpath("same.asc");
+    FILE *f = fopen(src, "w");
+    assert_non_null(f);
+    fputs("ncols 3\nnrows 2\nxllcorner 500000\nyllcorner 1100000\ncellsize 5\nNODATA_value -9999\n"
+          "1 2 -9999\n4 5 6\n", f);
+    fclose(f);
+    ct_grid *like = ct_grid_new(ctx, CT_FLOAT32, 3, 2), *a = NULL;
+    const double gt[6] = {500000, 5, 0, 1100010, 0, -5};
+    ct_grid_set_geotransform(like, gt);
+    ct_crs *crs;
+    assert_int_equal(ct_crs_from_user(ctx, "EPSG:5897", &crs), CT_OK);
+    ct_grid_set_crs(like, crs);
+    /* the ASCII grid has no CRS: written again as a GeoTIFF with one */
+    const char *tif = tpath("same.tif");
+    ct_grid *g = NULL;
+    assert_int_equal(ct_grid_read(ctx, src, 1, CT_FLOAT32, &g), CT_OK);
+    ct_grid_set_crs(g, crs);
+    assert_int_equal(ct_grid_write_cog(ctx, g, tif, NULL), CT_OK);
+    ct_grid_free(g);
+    assert_int_equal(ct_grid_read_onto(ctx, tif, like, NULL, &a), CT_OK);
+    const float *v = ct_grid_cdata(a);
+    assert_float_equal(v[0], 1, 0);
+    assert_float_equal(v[1], 2, 0);
+    assert_true(isnan(v[2]));
+    assert_float_equal(v[5], 6, 0);
+    ct_grid_free(a);
+    ct_grid_free(like);
+    ct_crs_free(crs);
+    ct_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1044,6 +1128,8 @@ int main(void)
         cmocka_unit_test(test_truncated_geotiff_is_an_error),
         cmocka_unit_test(test_reads_esri_ascii_grid),
         cmocka_unit_test(test_read_onto_resamples_by_cell_size),
+        cmocka_unit_test(test_direct_failed_write_keeps_old_file),
+        cmocka_unit_test(test_read_onto_same_grid_nodata),
     };
     return cmocka_run_group_tests_name("raster", tests, group_setup, group_teardown);
 }
