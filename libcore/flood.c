@@ -10,6 +10,9 @@
 #include <limits.h>
 #include <math.h>
 #include <omp.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2090,12 +2093,16 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 #define SIM_ZOFF 1.0e4f    /* ground given to nodata cells: a wall no flow crosses */
 #define SIM_PAR_CELLS 8192 /* fewer active cells than this in a step: one thread (a barrier costs more) */
 #define SIM_MAX_BANDS 64
+#define SIM_BLK 8          /* columns per block of the maxima's bounds (sim.bmh) */
 /* The kernels are built twice on x86-64, for SSE2 (every x86-64) and AVX2, and the loader
- * picks one; without FMA contraction (ISO C mode) both give the same bits. */
+ * (flux: target_clones) or the CPU flag (depth, SIM_AVX2) picks one; without FMA contraction
+ * (ISO C mode) both give the same bits. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#define SIM_AVX2 1
 #else
 #define CT_SIMD_CLONES
+#define SIM_AVX2 0
 #endif
 
 typedef struct sim_point {
@@ -2122,7 +2129,22 @@ typedef struct sim {
     float *z, *hh, *qx, *qy, *qxo, *qyo; /* qxo/qyo: previous fluxes for the q-centred scheme */
     float *nsq;                          /* n² per cell; NULL: n2c everywhere */
     float n2c;
-    float *maxh, *tmaxh, *maxv, *maxhaz, *arrival, *dur;
+    float *maxh, *tmaxh, *maxv, *maxhaz, *arrival;
+    /* Duration above the arrival depth, written only when a cell crosses it: the time spent
+     * above it before, where the cell is below it now (sign bit clear); minus (the time the
+     * current stay began - that time), where it is above (sign bit set, -0 included); see
+     * sim_durations(). */
+    float *dur;
+    float t0; /* the time at the start of this step (float, as the kernels see times) */
+    /* Per block of SIM_BLK columns of a row, so that the 8-lane kernel reads a maximum only
+     * where it may change (a step in which they hold reads 0.6 bytes a cell for them instead
+     * of 12): bmv, a lower bound of maxv there (0 at first: the maxima start at 0 and only
+     * grow); bdirty, set where a depth was raised outside the kernel (inflows, boundaries,
+     * the initial or resumed state: 1 at first), which voids the kernel's inference from the
+     * old depths. Caches: not checkpointed, rebuilt as the run goes. */
+    float *bmv;
+    uint8_t *bdirty;
+    int nblk;
     int *wet;               /* wet cells of each row after the last step */
     int *act;               /* cells updated this step */
     int *fx, *fy;           /* x faces (index c: west of cell c) and y faces (north of the row) computed */
@@ -2138,6 +2160,7 @@ typedef struct sim {
     /* parameters */
     float thr, arr, debris, theta, alpha;
     int qcentred;
+    int avx2;          /* the CPU has AVX2: the 8-lane depth kernel */
     float rain_u;      /* uniform rain of this step, mm/h (when rain is NULL) */
     float rain_k;      /* this step's depth per mm/h of rain, m (times the series' factor with a field) */
     float *rain;       /* rain per cell, mm/h (a raster or grid; 0 on nodata); NULL: uniform */
@@ -2149,6 +2172,7 @@ static void sim_free(sim *m)
 {
     free(m->z); free(m->hh); free(m->qx); free(m->qy); free(m->qxo); free(m->qyo); free(m->nsq);
     free(m->maxh); free(m->tmaxh); free(m->maxv); free(m->maxhaz); free(m->arrival); free(m->dur);
+    free(m->bmv); free(m->bdirty);
     free(m->wet); free(m->act); free(m->fx); free(m->fy); free(m->recx); free(m->recy); free(m->recxo);
     free(m->recyo); free(m->rhmax); free(m->rflag); free(m->work); free(m->rain); free(m->rainsp);
     memset(m, 0, sizeof *m);
@@ -2180,6 +2204,9 @@ static ct_status sim_alloc(ct_ctx *ctx, sim *m, const domain *d, int qcentred)
     m->dx = (float)d->gt[1];
     m->dy = (float)-d->gt[5];
     m->cell_area = (float)d->cell_area;
+#if SIM_AVX2
+    m->avx2 = __builtin_cpu_supports("avx2");
+#endif
     size_t n = (size_t)m->w * m->h, nx = (size_t)(m->w + 1) * m->h, ny = (size_t)m->w * (m->h + 1);
     m->z = falloc(n, 0);
     m->hh = falloc(n, 0);
@@ -2195,6 +2222,11 @@ static ct_status sim_alloc(ct_ctx *ctx, sim *m, const domain *d, int qcentred)
     m->maxhaz = falloc(n, 0);
     m->arrival = falloc(n, -9999);
     m->dur = falloc(n, 0);
+    m->nblk = (m->w + SIM_BLK - 1) / SIM_BLK;
+    m->bmv = falloc((size_t)m->nblk * m->h, 0);
+    m->bdirty = malloc((size_t)m->nblk * m->h);
+    if (m->bdirty)
+        memset(m->bdirty, 1, (size_t)m->nblk * m->h);
     m->wet = spans_new(m->h);
     m->act = spans_new(m->h);
     m->fx = spans_new(m->h);
@@ -2206,7 +2238,7 @@ static ct_status sim_alloc(ct_ctx *ctx, sim *m, const domain *d, int qcentred)
     m->rhmax = falloc((size_t)m->h, 0);
     m->rflag = calloc((size_t)m->h, 1);
     if (!m->z || !m->hh || !m->qx || !m->qy || (qcentred && (!m->qxo || !m->qyo)) || !m->maxh || !m->tmaxh ||
-        !m->maxv || !m->maxhaz || !m->arrival || !m->dur || !m->wet || !m->act || !m->fx || !m->fy || !m->recx ||
+        !m->maxv || !m->maxhaz || !m->arrival || !m->dur || !m->bmv || !m->bdirty || !m->wet || !m->act || !m->fx || !m->fy || !m->recx ||
         !m->recy || !m->recxo || !m->recyo || !m->rhmax || !m->rflag)
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory for a %d x %d simulation", m->w, m->h);
     const float *dz = ct_grid_cdata(d->dem);
@@ -2346,31 +2378,11 @@ CT_SIMD_CLONES static void flux_rows(sim *m, int r, float dt)
 
 /*
  * Continuity, rain and the running maxima of row r's active cells; the row's wet span,
- * deepest cell and flags for negative and absurd depths.
- *
- * Written with GCC's generic vector types (4 floats: one SSE2 register on any x86-64, VEX-coded in
- * the AVX2 clone; NEON elsewhere; 8 lanes would be split into scalars without AVX) because
- * the auto-vectoriser gives up on this loop: its running maxima become conditional stores and
- * its max/min reductions need SSE4.1 or -ffinite-math-only. Each lane does exactly the scalar
- * operations of depth_cell() in the same order (no FMA contraction in ISO C mode), so the
- * vector body and the scalar tail give the same bits as a scalar loop.
+ * deepest cell and flags for negative and absurd depths: depth_cell() for one cell (the
+ * scalar tail of a row), and the vector kernels of flood_row_int.h for the rest.
  */
-#define VL 4 /* lanes: 16 bytes */
-typedef float v8f __attribute__((vector_size(16)));
-typedef int32_t v8i __attribute__((vector_size(16)));
-typedef float v8f_u __attribute__((vector_size(16), aligned(4), may_alias)); /* unaligned access */
-
-/* macros, not functions: a function returning these types changes the ABI between the clones */
-#define VLD(p) (*(const v8f_u *)(p))
-#define VST(p, v) (*(v8f_u *)(p) = (v))
-#define VSEL(m, a, b) ((v8f)((((v8i)(a)) & (m)) | (((v8i)(b)) & ~(m))))
-#define VSELI(m, a, b) (((a) & (m)) | ((b) & ~(m)))
-#define VMAX(a, b) VSEL((a) > (b), (a), (b))
-_Static_assert(VL == 4, "VANY tests 4 lanes");
-#define VANY(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3]) != 0)
-
 typedef struct depth_par {
-    float ax, ay, rain, thr, arr, debris, dt, tnew, rk;
+    float ax, ay, rain, thr, arr, debris, tprev, tnew, rk;
 } depth_par;
 
 typedef struct depth_row_io {
@@ -2399,10 +2411,15 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
         o->tm[c] = p->tnew;
         o->mh[c] = hp;
     }
-    int over = hp >= p->arr;
-    if (over && o->ar[c] < 0)
-        o->ar[c] = p->tnew;
-    o->du[c] += over ? p->dt : 0.0f;
+    float du = o->du[c];
+    int over = hp >= p->arr, was = signbit(du) != 0; /* sim.dur's encoding */
+    if (over && !was) {
+        if (o->ar[c] < 0)
+            o->ar[c] = p->tnew;
+        o->du[c] = -fmx(p->tprev - du, 0.0f);
+    } else if (was && !over) {
+        o->du[c] = fmx(p->tprev + du, 0.0f);
+    }
     if (hp > 0.01f) { /* velocity and hazard where at least 1 cm deep: q/h of a film is noise */
         float hs = fmx(hp, p->thr);
         float vx = 0.5f * (qw + qe) / hs, vy = 0.5f * (qn + qs) / hs;
@@ -2412,102 +2429,43 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
     }
 }
 
-/* field: rain per cell (m->rain) instead of uniform rain; a constant at both calls, so that the
- * uniform loop stays as it was and the field's costs one load and one multiplication more. Per
- * cell, rain is rr * rk, and uniform rain rain_u * rain_k: the same bits for the same mm/h. */
-static inline __attribute__((always_inline)) void depth_row_k(sim *m, int r, float dt, float tnew, int field)
-{
-    const int w = m->w, lo = span_lo(m->act, r), hi = span_hi(m->act, r);
-    if (lo >= hi) {
-        m->wet[2 * r] = m->wet[2 * r + 1] = 0;
-        m->rhmax[r] = 0;
-        return;
-    }
-    const depth_par p = {dt / m->dx, dt / m->dy, m->rain_u * m->rain_k, m->thr, m->arr, m->debris, dt, tnew, m->rain_k};
-    size_t o0 = (size_t)r * w;
-    const depth_row_io o = {m->hh + o0, m->maxh + o0, m->tmaxh + o0, m->maxv + o0, m->maxhaz + o0, m->arrival + o0,
-                            m->dur + o0, m->z + o0, m->qx + (size_t)r * (w + 1), m->qy + o0, m->qy + o0 + w,
-                            field ? m->rain + o0 : NULL};
-    const v8f zero = {0, 0, 0, 0}, zoff = zero + SIM_ZOFF, big = zero + 1e4f, thr = zero + p.thr, arr = zero + p.arr;
-    const v8f ax = zero + p.ax, ay = zero + p.ay, rain = zero + p.rain, half = zero + 0.5f, cm = zero + 0.01f;
-    const v8f quarter = zero + 0.25f, debris = zero + p.debris, tn = zero + tnew, vdt = zero + dt, rk = zero + p.rk;
-    v8f rmaxv = zero;
-    const v8i izero = {0}, one = izero + 1, step = izero + VL;
-    v8i wlov = izero + INT_MAX, whiv = izero, negv = izero, badv = izero, col;
-    for (int k = 0; k < VL; k++)
-        col[k] = lo + k;
-    int c = lo;
-    for (; c + VL <= hi; c += VL, col += step) {
-        v8f zc = VLD(o.z + c), h0 = VLD(o.h + c);
-        v8f qw = VLD(o.qx + c), qe = VLD(o.qx + c + 1), qn = VLD(o.qn + c), qs = VLD(o.qs + c);
-        v8f hn = h0 + ax * (qw - qe) + ay * (qn - qs) + (field ? (v8f)(VLD(o.rr + c) * rk) : rain);
-        hn = VSEL(zc < zoff, hn, h0);
-        VST(o.h + c, hn);
-        negv |= hn < zero;
-        badv |= ~((hn < big) & (hn > -big));
-        v8i wt = ((zc + hn) - zc > thr) | (hn >= arr);
-        wlov = VSELI(wt & (col < wlov), col, wlov);
-        whiv = VSELI(wt, col + one, whiv);
-        v8f hp = VMAX(hn, zero);
-        rmaxv = VMAX(rmaxv, hp);
-        /* the running maxima change at few cells per step: each is stored only where it does,
-         * time of maximum and arrival read only then (an untouched cache line costs no
-         * memory traffic); a cell not yet arrived has no duration, so du == 0 tells where
-         * arrival needs a look */
-        v8f mh = VLD(o.mh + c);
-        v8i deeper = hp > mh;
-        if (VANY(deeper)) {
-            VST(o.tm + c, VSEL(deeper, tn, VLD(o.tm + c)));
-            VST(o.mh + c, VSEL(deeper, hp, mh));
-        }
-        v8i over = hp >= arr;
-        v8f du = VLD(o.du + c);
-        if (VANY(over & (du == zero))) {
-            v8f ar = VLD(o.ar + c);
-            VST(o.ar + c, VSEL(over & (ar < zero), tn, ar));
-        }
-        if (VANY(over))
-            VST(o.du + c, du + VSEL(over, vdt, zero));
-        v8i w1 = hp > cm;
-        v8f hs = VMAX(hp, thr);
-        v8f vx = half * (qw + qe) / hs, vy = half * (qn + qs) / hs;
-        v8f v = vx * vx + vy * vy;
-        for (int k = 0; k < VL; k++)
-            v[k] = sqrtf(v[k]);
-        v8f mv = VLD(o.mv + c), nmv = VSEL(w1, VMAX(mv, v), mv);
-        if (VANY((v8i)nmv != (v8i)mv))
-            VST(o.mv + c, nmv);
-        v8f hz = hp * (v + half) + VSEL(hp > quarter, debris, zero);
-        v8f mz = VLD(o.mz + c), nmz = VSEL(w1, VMAX(mz, hz), mz);
-        if (VANY((v8i)nmz != (v8i)mz))
-            VST(o.mz + c, nmz);
-    }
-    float rmax = 0;
-    int wlo = INT_MAX, whi = 0, neg = 0, bad = 0;
-    for (int k = 0; k < VL; k++) {
-        rmax = fmx(rmax, rmaxv[k]);
-        wlo = wlov[k] < wlo ? wlov[k] : wlo;
-        whi = whiv[k] > whi ? whiv[k] : whi;
-        neg |= negv[k] != 0;
-        bad |= badv[k] != 0;
-    }
-    for (; c < hi; c++)
-        depth_cell(&o, &p, c, &rmax, &wlo, &whi, &neg, &bad);
-    m->wet[2 * r] = wlo < whi ? wlo : 0;
-    m->wet[2 * r + 1] = wlo < whi ? whi : 0;
-    m->rhmax[r] = rmax;
-    m->rflag[r] |= (uint8_t)(neg | bad << 1);
-}
-
-CT_SIMD_CLONES static void depth_row_uniform(sim *m, int r, float dt, float tnew) { depth_row_k(m, r, dt, tnew, 0); }
-CT_SIMD_CLONES static void depth_row_field(sim *m, int r, float dt, float tnew) { depth_row_k(m, r, dt, tnew, 1); }
+#define DR_VL 4
+#define DR_SFX _v4
+#define DR_ATTR
+#define DR_BOUNDS 0
+#include "flood_row_int.h"
+#undef DR_VL
+#undef DR_SFX
+#undef DR_ATTR
+#undef DR_BOUNDS
+#if SIM_AVX2
+#define DR_VL 8
+#define DR_SFX _v8
+#define DR_ATTR __attribute__((target("avx2")))
+#define DR_BOUNDS 1
+_Static_assert(SIM_BLK == 8, "the 8-lane kernel takes a block per vector");
+#include "flood_row_int.h"
+#undef DR_VL
+#undef DR_SFX
+#undef DR_ATTR
+#undef DR_BOUNDS
+#endif
 
 static inline void depth_row(sim *m, int r, float dt, float tnew)
 {
+#if SIM_AVX2
+    if (m->avx2) {
+        if (m->rain)
+            depth_row_field_v8(m, r, dt, tnew);
+        else
+            depth_row_uniform_v8(m, r, dt, tnew);
+        return;
+    }
+#endif
     if (m->rain)
-        depth_row_field(m, r, dt, tnew);
+        depth_row_field_v4(m, r, dt, tnew);
     else
-        depth_row_uniform(m, r, dt, tnew);
+        depth_row_uniform_v4(m, r, dt, tnew);
 }
 
 /*
@@ -2602,6 +2560,12 @@ static void sim_step(sim *m, float dt, float tnew)
     }
 }
 
+/* cell i's depth changed outside the kernel */
+static inline void sim_dirty(sim *m, size_t i)
+{
+    m->bdirty[i / (size_t)m->w * m->nblk + i % (size_t)m->w / SIM_BLK] = 1;
+}
+
 static int work_push(sim *m, size_t i)
 {
     if (m->nwork == m->capwork) {
@@ -2650,6 +2614,7 @@ static int sim_fix_negative(sim *m, float dt)
         if (out <= 0) { /* nothing left through a face: rounding; counted as clamped */
             m->clamp -= hn;
             m->hh[i] = 0;
+            sim_dirty(m, i);
             continue;
         }
         float f = 1.0f + hn / out; /* the share of the outflow the cell could afford */
@@ -2667,12 +2632,14 @@ static int sim_fix_negative(sim *m, float dt)
             given += d;
             /* the receiving cell gets that water back out of its depth (area ratio 1) */
             m->hh[fc[k].nb] -= d;
+            sim_dirty(m, fc[k].nb);
             if (m->hh[fc[k].nb] < 0 && !work_push(m, fc[k].nb))
                 return 0;
         }
         float rest = hn + given; /* ~0 but for rounding */
         m->clamp -= rest;
         m->hh[i] = 0;
+        sim_dirty(m, i);
     }
     return 1;
 }
@@ -3573,9 +3540,18 @@ static double sim_storage(const sim *m)
     return s * m->cell_area;
 }
 
+/* The durations at time t, from sim.dur's encoding, in place: where the run ends. */
+static void sim_durations(sim *m, float t)
+{
+    for (size_t i = 0; i < (size_t)m->w * m->h; i++)
+        if (signbit(m->dur[i]))
+            m->dur[i] = fmx(t + m->dur[i], 0.0f);
+}
+
 static void sim_touch_cell(sim *m, size_t i)
 {
     int r = (int)(i / (size_t)m->w), c = (int)(i % (size_t)m->w);
+    sim_dirty(m, i);
     if (m->hh[i] > m->rhmax[r])
         m->rhmax[r] = m->hh[i];
     if (!sim_wet(m->z[i], m->hh[i], m->thr, m->arr))
@@ -3937,6 +3913,7 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
                 m.recyo = ts;
             }
             float fdt = (float)dt, tnew = (float)(ck.t + dt);
+            m.t0 = (float)ck.t;
             sim_step(&m, fdt, tnew);
             if (!sim_fix_negative(&m, fdt)) {
                 st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
@@ -4051,6 +4028,7 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
     }
 
     ck.solver_s += now() - t_solver - t_io;
+    sim_durations(&m, (float)ck.t);
     /* the maxima, the tables and the plot */
     {
         struct {
