@@ -672,8 +672,9 @@ static sdi_stmt *stmt(ct_ctx *ctx, ct_sdi *s, int id, const char *sql)
 {
     if (!s->stmt[id]) {
         s->stmt[id] = ct_sdi_prepare(ctx, s, sql);
-        /* the per-feature INSERTs whose answer nobody reads: PostgreSQL gets them without a
-         * round trip each (an error shows at the next query, and the version fails) */
+        /* the per-feature INSERTs whose answer nobody reads: deferred on PostgreSQL, so that
+         * runs of them (a source's findings, consecutive rejects) share one round trip; an
+         * error shows at the next query, and the version fails */
         if (s->stmt[id] && (id == SDI_STMT_CHANGE || id == SDI_STMT_REJECT || id == SDI_STMT_REPORT || id == SDI_STMT_SEEN))
             sdi_defer(s->stmt[id]);
     } else

@@ -59,9 +59,11 @@ void sdi_bind_null(sdi_stmt *st, int i);
  * Other statements may run between its steps. */
 void sdi_stream(sdi_stmt *st);
 /* Marks a statement whose result nobody reads (an INSERT of the change log, say): PostgreSQL
- * sends it without waiting for the answer (libpq's pipeline mode), which saves a round trip per
- * feature; its step says SDI_DONE, and an error shows at the next statement that waits for its
- * answer. SQLite runs it at once anyway. */
+ * sends it without waiting for the answer (libpq's pipeline mode); the answers of a run of
+ * such statements are collected in one sync before the next statement that waits for its own,
+ * so the saving is a round trip per deferred statement after the first of a run (the usual
+ * feature, one deferred row before the next lookup, saves none). Its step says SDI_DONE, and
+ * an error shows at that next statement. SQLite runs it at once anyway. */
 void sdi_defer(sdi_stmt *st);
 int sdi_step(sdi_stmt *st);
 void sdi_reset(sdi_stmt *st);
