@@ -238,6 +238,26 @@ typedef struct run {
 } run;
 
 /* The JSON text of a feature's raw attributes, decoded where possible, for sdi_reject. */
+/* Bytes that are not text in the source's encoding, as Latin-1 (one character U+0000-U+00FF
+ * per byte): valid UTF-8 for every store (PostgreSQL refuses anything else, and the whole
+ * version with it), and the bytes can be read back exactly. */
+static char *bytes_as_latin1(const char *raw)
+{
+    size_t n = strlen(raw);
+    char *v = malloc(2 * n + 1), *w = v;
+    for (const unsigned char *p = (const unsigned char *)raw; v && *p; p++) {
+        if (*p < 0x80) {
+            *w++ = (char)*p;
+        } else {
+            *w++ = (char)(0xC0 | *p >> 6);
+            *w++ = (char)(0x80 | (*p & 0x3F));
+        }
+    }
+    if (v)
+        *w = 0;
+    return v;
+}
+
 static char *raw_attributes(ct_ctx *ctx, ct_layer *l, ct_feature *f)
 {
     json_object *o = json_object_new_object();
@@ -247,7 +267,7 @@ static char *raw_attributes(ct_ctx *ctx, ct_layer *l, ct_feature *f)
             continue;
         if (ct_feature_text(ctx, f, i, &v)) {
             ct_ctx_clear_error(ctx);
-            v = strdup(ct_feature_raw(f, i));
+            v = bytes_as_latin1(ct_feature_raw(f, i));
         }
         json_object_object_add(o, ct_layer_field_name(l, i), json_object_new_string(v));
         free(v);
