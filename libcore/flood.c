@@ -2568,14 +2568,8 @@ static inline void sim_dirty(sim *m, size_t i)
 
 static int work_push(sim *m, size_t i)
 {
-    if (m->nwork == m->capwork) {
-        size_t nc = m->capwork ? 2 * m->capwork : 1024;
-        size_t *nw = realloc(m->work, nc * sizeof *nw);
-        if (!nw)
-            return 0;
-        m->work = nw;
-        m->capwork = nc;
-    }
+    if (ct_grow(&m->work, &m->capwork, m->nwork + 1, sizeof *m->work))
+        return 0;
     m->work[m->nwork++] = i;
     return 1;
 }

@@ -1285,29 +1285,15 @@ static void cog_header(uint8_t *hdr, size_t *len, int big, const ct_grid *g, int
     *len = p;
 }
 
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t w = pwrite(fd, p, len, (off_t)off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0) /* nothing written, nothing said: call it an I/O error, not a stale errno */
-                errno = EIO;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return 0;
-}
-
-/* pwrite_all() of the n pieces of iov one after another (iov is changed) */
+/* Writes the n pieces of iov one after another from off, however many calls it takes (iov is
+ * changed). @return 0, or -1 with errno set (EIO when nothing was written and nothing said). */
 static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
 {
-    while (n > 0) {
+    for (;;) {
+        while (n > 0 && !iov->iov_len) /* nothing to write is not a write of nothing */
+            iov++, n--;
+        if (n == 0)
+            return 0;
         ssize_t w = pwritev(fd, iov, n < IOV_MAX ? n : IOV_MAX, (off_t)off);
         if (w < 0 && errno == EINTR)
             continue;
@@ -1327,7 +1313,12 @@ static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
             iov->iov_len -= (size_t)w;
         }
     }
-    return 0;
+}
+
+static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+    struct iovec v = {(void *)buf, len};
+    return pwritev_all(fd, &v, 1, off);
 }
 
 /* A flag that other threads set with an atomic write, read atomically (a plain read of it would
