@@ -312,7 +312,7 @@ static ct_status finding(run *r, const char *source, const char *key, const char
 
 struct coverage;
 static int coverage_add(struct coverage *c, GEOSContextHandle_t h, const char *sheet, const char *key,
-                        GEOSGeometry *g, int repaired);
+                        unsigned char *wkb, size_t wkblen, int repaired);
 
 /*
  * Validates, repairs and puts one feature. geom is owned by the caller; values[] follow the
@@ -408,10 +408,18 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
             snprintf(key, sizeof key, "%s", k && *k ? k : id);
     }
 
+    /* the WKB is written once: for the SDI row, its digest and the sheet checks */
+    size_t wkblen = 0;
+    unsigned char *wkb = sdi_wkb(h, g, &wkblen);
+    if (!wkb) {
+        GEOSGeom_destroy_r(h, g);
+        return ct_error(ctx, CT_ERR_NOMEM, "%s: feature %s: out of memory", source, id);
+    }
     ct_sdi_op op;
-    st = ct_sdi_put(ctx, r->sdi, r->layer, source, key, g, (const char *const *)values, &op);
+    st = sdi_put(ctx, r->sdi, r->layer, source, key, g, wkb, wkblen, (const char *const *)values, &op);
     if (!st && op == CT_SDI_DUPLICATE && r->layer != CT_SDI_PARCELS) {
         GEOSGeom_destroy_r(h, g);
+        free(wkb);
         snprintf(detail, sizeof detail, "duplicate identifier '%s'", key);
         return reject(r, source, id, detail, attrs);
     }
@@ -419,7 +427,7 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
     for (int nth = 2; !st && op == CT_SDI_DUPLICATE && nth < 1000; nth++) {
         char dup[300];
         snprintf(dup, sizeof dup, "%.250s#%d", key, nth);
-        st = ct_sdi_put(ctx, r->sdi, r->layer, source, dup, g, (const char *const *)values, &op);
+        st = sdi_put(ctx, r->sdi, r->layer, source, dup, g, wkb, wkblen, (const char *const *)values, &op);
         if (!st && op != CT_SDI_DUPLICATE) {
             snprintf(detail, sizeof detail, "parcel number %s appears %d times in sheet %s", values[1], nth,
                      values[0] ? values[0] : "?");
@@ -433,11 +441,12 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
         st = finding(r, source, key, "code_mapped", NAN, mapped);
     if (!st && *mismatch)
         st = finding(r, source, key, "area_mismatch", mismatch_m2, mismatch);
+    GEOSGeom_destroy_r(h, g);
     if (!st && r->cov && op != CT_SDI_DUPLICATE) {
-        if (coverage_add(r->cov, h, values[0], key, g, *repaired != 0))
+        if (coverage_add(r->cov, h, values[0], key, wkb, wkblen, *repaired != 0))
             st = ct_error(ctx, CT_ERR_NOMEM, "%s: feature %s: out of memory for the sheet checks", source, id);
     } else
-        GEOSGeom_destroy_r(h, g);
+        free(wkb);
     if (st)
         return ct_error(ctx, st, "%s: feature %s: %s", source, id, ct_ctx_errmsg(ctx));
     r->t.loaded++;
@@ -463,8 +472,8 @@ typedef struct sheet_finding {
  * found in them. */
 typedef struct sheet_job {
     char *sheet;
-    GEOSGeometry **g;
-    unsigned char **wkb; /* the parcels on their way to the worker (sheet_to_wkb) */
+    GEOSGeometry **g;    /* the parcels being checked (sheet_from_wkb) */
+    unsigned char **wkb; /* the parcels as loaded, as WKB: GEOS geometries cannot cross threads */
     size_t *wkblen;
     char **key;
     unsigned char *repaired; /* repaired by this load: a gap it leaves is the repair's */
@@ -475,20 +484,21 @@ typedef struct sheet_job {
     struct sheet_job *next, *queue_next;
 } sheet_job;
 
-/* Takes g (destroyed when memory runs out). @return 0, or -1 out of memory. */
-static int sheet_add(GEOSContextHandle_t h, sheet_job *j, GEOSGeometry *g, const char *key, int repaired)
+/* Takes wkb, a malloc()ed block (freed when memory runs out). @return 0, or -1 out of memory. */
+static int sheet_add(sheet_job *j, unsigned char *wkb, size_t wkblen, const char *key, int repaired)
 {
     size_t cap = ct_grow_cap(j->cap, j->n + 1);
     char *k = strdup(key);
-    if (!k || (cap > j->cap && (ct_resize(&j->g, cap, sizeof *j->g) || ct_resize(&j->key, cap, sizeof *j->key) ||
-                                ct_resize(&j->repaired, cap, 1)))) {
+    if (!k || (cap > j->cap && (ct_resize(&j->wkb, cap, sizeof *j->wkb) || ct_resize(&j->wkblen, cap, sizeof *j->wkblen) ||
+                                ct_resize(&j->key, cap, sizeof *j->key) || ct_resize(&j->repaired, cap, 1)))) {
         free(k);
-        GEOSGeom_destroy_r(h, g);
+        free(wkb);
         j->oom = 1;
         return -1;
     }
     j->cap = cap;
-    j->g[j->n] = g;
+    j->wkb[j->n] = wkb;
+    j->wkblen[j->n] = wkblen;
     j->key[j->n] = k;
     j->repaired[j->n++] = (unsigned char)repaired;
     return 0;
@@ -511,10 +521,10 @@ static void sheet_found(sheet_job *j, const char *key, const char *kind, double 
 static void sheet_drop_parcels(GEOSContextHandle_t h, sheet_job *j)
 {
     for (size_t i = 0; i < j->n; i++) {
-        if (j->g[i])
+        if (j->g && j->g[i])
             GEOSGeom_destroy_r(h, j->g[i]);
         if (j->wkb)
-            GEOSFree_r(h, j->wkb[i]);
+            free(j->wkb[i]);
         free(j->key[i]);
     }
     free(j->wkb);
@@ -851,34 +861,18 @@ static void geos_quiet(const char *fmt, ...) { (void)fmt; }
 
 /* GEOS geometries must not cross threads: every geometry counts references on its handle's
  * factory without a lock, so the main thread reading the next sheet and the worker checking
- * this one would race on the count. A sheet travels to the worker as WKB (exact: the same
- * doubles), written here on the main thread's handle... */
-static void sheet_to_wkb(GEOSContextHandle_t h, sheet_job *j)
-{
-    GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
-    j->wkb = calloc(j->n + 1, sizeof *j->wkb);
-    j->wkblen = calloc(j->n + 1, sizeof *j->wkblen);
-    for (size_t i = 0; i < j->n; i++) {
-        if (w && j->wkb && j->wkblen && !(j->wkb[i] = GEOSWKBWriter_write_r(h, w, j->g[i], &j->wkblen[i])))
-            j->oom = 1;
-        GEOSGeom_destroy_r(h, j->g[i]);
-        j->g[i] = NULL;
-    }
-    if (!w || !j->wkb || !j->wkblen)
-        j->oom = 1;
-    if (w)
-        GEOSWKBWriter_destroy_r(h, w);
-}
-
-/* ... and read back on the worker's. @return 1 when every parcel came back. */
+ * this one would race on the count. A sheet travels as the WKB its parcels were stored as
+ * (exact: the same doubles), read here on the checking thread's handle. The WKB is freed.
+ * @return 1 when every parcel came back. */
 static int sheet_from_wkb(GEOSContextHandle_t h, sheet_job *j)
 {
     GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
-    int all = rd && j->wkb && j->wkblen;
+    j->g = calloc(j->n + 1, sizeof *j->g);
+    int all = rd && j->g;
     for (size_t i = 0; all && i < j->n; i++)
-        all = j->wkb[i] && (j->g[i] = GEOSWKBReader_read_r(h, rd, j->wkb[i], j->wkblen[i])) != NULL;
-    for (size_t i = 0; j->wkb && i < j->n; i++)
-        GEOSFree_r(h, j->wkb[i]);
+        all = (j->g[i] = GEOSWKBReader_read_r(h, rd, j->wkb[i], j->wkblen[i])) != NULL;
+    for (size_t i = 0; i < j->n; i++)
+        free(j->wkb[i]);
     free(j->wkb);
     free(j->wkblen);
     j->wkb = NULL;
@@ -939,10 +933,12 @@ static void coverage_close(coverage *c, GEOSContextHandle_t h)
     if (!j)
         return;
     if (!c->threaded) {
-        check_sheet(h, j);
+        if (sheet_from_wkb(h, j))
+            check_sheet(h, j);
+        else
+            sheet_drop_parcels(h, j);
         return;
     }
-    sheet_to_wkb(h, j);
     pthread_mutex_lock(&c->mu);
     if (c->qlast && c->queue)
         c->qlast->queue_next = j;
@@ -956,9 +952,9 @@ static void coverage_close(coverage *c, GEOSContextHandle_t h)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* Takes g. @return 0, or -1 out of memory. */
-static int coverage_add(coverage *c, GEOSContextHandle_t h, const char *sheet, const char *key, GEOSGeometry *g,
-                        int repaired)
+/* Takes wkb (malloc()ed). @return 0, or -1 out of memory. */
+static int coverage_add(coverage *c, GEOSContextHandle_t h, const char *sheet, const char *key, unsigned char *wkb,
+                        size_t wkblen, int repaired)
 {
     sheet = sheet ? sheet : "";
     if (!c->cur_sheet || strcmp(c->cur_sheet, sheet)) {
@@ -981,8 +977,8 @@ static int coverage_add(coverage *c, GEOSContextHandle_t h, const char *sheet, c
         }
     }
     if (c->cur)
-        return sheet_add(h, c->cur, g, key, repaired);
-    GEOSGeom_destroy_r(h, g);
+        return sheet_add(c->cur, wkb, wkblen, key, repaired);
+    free(wkb);
     return 0;
 }
 
@@ -1045,14 +1041,18 @@ static ct_status sheet_from_sdi(run *r, const char *source, sheet_job *j)
     sdi_stream(q);
     sdi_bind_text(q, 1, source);
     sdi_bind_text(q, 2, j->sheet);
-    GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
     sheet_drop_parcels(h, j);
     int rc;
     while ((rc = sdi_step(q)) == SDI_ROW) {
-        GEOSGeometry *g = GEOSWKBReader_read_r(h, rd, sdi_column_blob(q, 1), sdi_column_bytes(q, 1));
+        size_t n = (size_t)sdi_column_bytes(q, 1);
+        unsigned char *wkb = malloc(n + 1);
         const char *key = sdi_column_text(q, 0);
-        if (g && sheet_add(h, j, g, key, json_object_object_get_ex(repaired, key, NULL)))
+        if (wkb)
+            memcpy(wkb, sdi_column_blob(q, 1), n);
+        if (!wkb || sheet_add(j, wkb, n, key, json_object_object_get_ex(repaired, key, NULL))) {
+            j->oom = 1;
             break;
+        }
     }
     ct_status st = CT_OK;
     if (j->oom)
@@ -1060,11 +1060,12 @@ static ct_status sheet_from_sdi(run *r, const char *source, sheet_job *j)
     else if (rc == SDI_ERROR)
         st = ct_error(ctx, CT_ERR_DB, "%s: cannot read the parcels of %s back: %s", ct_sdi_path(r->sdi), source,
                       sdi_db_errmsg(&r->sdi->db));
-    GEOSWKBReader_destroy_r(h, rd);
     sdi_finalize(q);
     json_object_put(repaired);
-    if (!st)
+    if (!st && sheet_from_wkb(h, j))
         check_sheet(h, j);
+    else if (!st)
+        st = ct_error(ctx, CT_ERR_NOMEM, "%s: sheet %s: out of memory for the sheet checks", source, j->sheet);
     return st;
 }
 

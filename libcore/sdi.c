@@ -1,5 +1,6 @@
 /* sdi.c — the SDI store on SpatiaLite or PostGIS: schema, versions, change log, catalogue, undo. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,7 +89,7 @@ int ct_sdi_layer_by_name(const char *name)
  * create_sdi(); the R*Tree rows SpatiaLite needs are in index_rows(). */
 static const sdi_dialect dialects[2] = {
     [0] = {"MbrMinX", "MbrMinY", "MbrMaxX", "MbrMaxY", "AsBinary", "min", "max",
-           "CastToMulti(GeomFromWKB(?, %d))", "", "BEGIN IMMEDIATE",
+           "?", "", "BEGIN IMMEDIATE", /* the geometry: spatialite_blob() */
            "SELECT CheckSpatialIndex('%s', 'geom')",
            "SELECT count(*) FROM sqlite_master WHERE lower(name) = lower(?)", "rowid"},
     /* a second writer waits for the first at the lock (readers are never blocked) instead of
@@ -1036,14 +1037,204 @@ static int feature_digest(ct_sdi *s, const ct_sdi_layer_def *d, const char *cons
     return 0;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* WKB. GEOS's WKBWriter goes through a C++ output stream, a virtual call per byte group: for a
+ * parcel of twenty points it costs more than hashing and inserting the feature. The lines and
+ * polygons the SDI stores are written here instead, byte for byte as that writer writes them
+ * with output dimension 2 (machine byte order, a header per part, a count before each ring);
+ * anything else still goes through GEOS. */
+
+static size_t wkb_size(GEOSContextHandle_t h, const GEOSGeometry *g, int *ok)
+{
+    int t = GEOSGeomTypeId_r(h, g);
+    if (t == GEOS_LINESTRING) {
+        unsigned n = 0;
+        *ok &= GEOSCoordSeq_getSize_r(h, GEOSGeom_getCoordSeq_r(h, g), &n) == 1;
+        return 9 + 16 * (size_t)n;
+    }
+    if (t == GEOS_POLYGON) {
+        if (GEOSisEmpty_r(h, g) == 1)
+            return 9;
+        int nr = GEOSGetNumInteriorRings_r(h, g);
+        size_t n = 9;
+        for (int i = -1; *ok && i < nr; i++) {
+            const GEOSGeometry *ring = i < 0 ? GEOSGetExteriorRing_r(h, g) : GEOSGetInteriorRingN_r(h, g, i);
+            unsigned np = 0;
+            *ok &= ring && GEOSCoordSeq_getSize_r(h, GEOSGeom_getCoordSeq_r(h, ring), &np) == 1;
+            n += 4 + 16 * (size_t)np;
+        }
+        *ok &= nr >= 0;
+        return n;
+    }
+    if (t == GEOS_MULTILINESTRING || t == GEOS_MULTIPOLYGON) {
+        size_t n = 9;
+        int np = GEOSGetNumGeometries_r(h, g);
+        for (int i = 0; *ok && i < np; i++)
+            n += wkb_size(h, GEOSGetGeometryN_r(h, g, i), ok);
+        *ok &= np >= 0;
+        return n;
+    }
+    *ok = 0;
+    return 0;
+}
+
+static unsigned char *wkb_u32(unsigned char *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+    return p + 4;
+}
+
+static unsigned char *wkb_points(GEOSContextHandle_t h, unsigned char *p, const GEOSGeometry *line, int *ok)
+{
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, line);
+    unsigned n = 0;
+    GEOSCoordSeq_getSize_r(h, cs, &n);
+    p = wkb_u32(p, n);
+    /* the doubles go through an aligned buffer: p is not aligned for them */
+    double stack[2 * 64], *xy = n <= 64 ? stack : malloc(16 * (size_t)n);
+    if (!xy || GEOSCoordSeq_copyToBuffer_r(h, cs, xy, 0, 0) != 1)
+        *ok = 0;
+    else
+        memcpy(p, xy, 16 * (size_t)n);
+    if (xy != stack)
+        free(xy);
+    return p + 16 * (size_t)n;
+}
+
+static unsigned char *wkb_put(GEOSContextHandle_t h, unsigned char *p, const GEOSGeometry *g, int *ok)
+{
+    static const uint32_t code[] = {[GEOS_LINESTRING] = 2, [GEOS_POLYGON] = 3, [GEOS_MULTILINESTRING] = 5,
+                                    [GEOS_MULTIPOLYGON] = 6};
+    const uint16_t one = 1;
+    int t = GEOSGeomTypeId_r(h, g);
+    *p++ = *(const unsigned char *)&one; /* 1: little-endian, as the machine */
+    p = wkb_u32(p, code[t]);
+    if (t == GEOS_LINESTRING)
+        return wkb_points(h, p, g, ok);
+    if (t == GEOS_POLYGON) {
+        if (GEOSisEmpty_r(h, g) == 1)
+            return wkb_u32(p, 0);
+        int nr = GEOSGetNumInteriorRings_r(h, g);
+        p = wkb_u32(p, (uint32_t)nr + 1);
+        for (int i = -1; *ok && i < nr; i++)
+            p = wkb_points(h, p, i < 0 ? GEOSGetExteriorRing_r(h, g) : GEOSGetInteriorRingN_r(h, g, i), ok);
+        return p;
+    }
+    int np = GEOSGetNumGeometries_r(h, g);
+    p = wkb_u32(p, (uint32_t)np);
+    for (int i = 0; *ok && i < np; i++)
+        p = wkb_put(h, p, GEOSGetGeometryN_r(h, g, i), ok);
+    return p;
+}
+
+/* SpatiaLite's geometry BLOB of a line or polygon layer's feature, as CastToMulti(GeomFromWKB())
+ * writes it (SpatiaLite's documented internal BLOB format, uncompressed, machine byte order): a
+ * header with the SRID and the MBR, the multi-geometry's class, and each part behind an
+ * entity mark. Going through SpatiaLite's SQL functions parses the WKB into SpatiaLite's own
+ * structures and serialises them again: more than the rest of the row's insert. The MBR is
+ * the exterior rings' (a line's points), as SpatiaLite computes it. @return the blob
+ * (malloc()ed), or NULL when memory runs out or g is not a line or polygon. */
+static unsigned char *spatialite_blob(GEOSContextHandle_t h, const GEOSGeometry *g, int srid, size_t *len)
+{
+    int t = GEOSGeomTypeId_r(h, g), lines = t == GEOS_LINESTRING || t == GEOS_MULTILINESTRING;
+    if (!lines && t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON)
+        return NULL;
+    int single = t == GEOS_LINESTRING || t == GEOS_POLYGON, np = single ? 1 : GEOSGetNumGeometries_r(h, g);
+    /* the parts' WKB is the body of each entity: its byte order mark and type give way to the
+     * entity mark and the class, the rest (counts and points) is the same */
+    size_t n = 47 + 1; /* header, count of parts; end mark */
+    for (int i = 0; i < np; i++) {
+        int ok = 1;
+        n += wkb_size(h, single ? g : GEOSGetGeometryN_r(h, g, i), &ok);
+        if (!ok)
+            return NULL;
+    }
+    unsigned char *b = malloc(n), *p = b + 43;
+    if (!b)
+        return NULL;
+    double box[4] = {DBL_MAX, DBL_MAX, -DBL_MAX, -DBL_MAX}; /* SpatiaLite's, when nothing widens it */
+    int ok = 1;
+    p = wkb_u32(p, (uint32_t)np);
+    for (int i = 0; ok && i < np; i++) {
+        const GEOSGeometry *part = single ? g : GEOSGetGeometryN_r(h, g, i);
+        unsigned char *at = p;
+        p = wkb_put(h, p, part, &ok);
+        at[0] = 0x69; /* entity: the class follows, as in WKB */
+        const GEOSGeometry *outer = lines ? part : GEOSGetExteriorRing_r(h, part);
+        double x0, y0, x1, y1;
+        if (ok && outer && GEOSisEmpty_r(h, outer) == 0 && GEOSGeom_getXMin_r(h, outer, &x0) &&
+            GEOSGeom_getYMin_r(h, outer, &y0) && GEOSGeom_getXMax_r(h, outer, &x1) && GEOSGeom_getYMax_r(h, outer, &y1)) {
+            box[0] = fmin(box[0], x0);
+            box[1] = fmin(box[1], y0);
+            box[2] = fmax(box[2], x1);
+            box[3] = fmax(box[3], y1);
+        }
+    }
+    if (!ok || p != b + n - 1) {
+        free(b);
+        return NULL;
+    }
+    const uint16_t one = 1;
+    *p = 0xFE; /* end */
+    b[0] = 0x00; /* start */
+    b[1] = *(const unsigned char *)&one; /* 1: little-endian, as the machine (and the parts) */
+    int32_t sr = srid;
+    memcpy(b + 2, &sr, 4);
+    memcpy(b + 6, box, sizeof box);
+    b[38] = 0x7C; /* end of the MBR */
+    wkb_u32(b + 39, lines ? 5 : 6); /* MULTILINESTRING, MULTIPOLYGON */
+    *len = n;
+    return b;
+}
+
+unsigned char *sdi_wkb(GEOSContextHandle_t h, const GEOSGeometry *g, size_t *len)
+{
+    int ok = 1;
+    size_t n = wkb_size(h, g, &ok);
+    unsigned char *wkb = ok ? malloc(n) : NULL;
+    if (wkb && wkb_put(h, wkb, g, &ok) == wkb + n && ok) {
+        *len = n;
+        return wkb;
+    }
+    free(wkb);
+    if (ok) /* out of memory, or a size that did not add up */
+        return NULL;
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
+    unsigned char *gw = NULL;
+    if (w) {
+        GEOSWKBWriter_setOutputDimension_r(h, w, 2);
+        gw = GEOSWKBWriter_write_r(h, w, g, &n);
+        GEOSWKBWriter_destroy_r(h, w);
+    }
+    wkb = gw ? malloc(n) : NULL;
+    if (wkb) {
+        memcpy(wkb, gw, n);
+        *len = n;
+    }
+    if (gw)
+        GEOSFree_r(h, gw);
+    return wkb;
+}
+
 ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
                      const GEOSGeometry *geom, const char *const *values, ct_sdi_op *op)
+{
+    size_t wkblen = 0;
+    unsigned char *wkb = geom ? sdi_wkb(ct_geos(ctx), geom, &wkblen) : NULL;
+    if (geom && !wkb)
+        return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory for a feature of %s", s->path, source);
+    ct_status st = sdi_put(ctx, s, layer, source, key, geom, wkb, wkblen, values, op);
+    free(wkb);
+    return st;
+}
+
+ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
+                  const GEOSGeometry *geom, const unsigned char *wkb, size_t wkblen, const char *const *values,
+                  ct_sdi_op *op)
 {
     const ct_sdi_layer_def *d = &layers[layer];
     char sql[2048];
     GEOSContextHandle_t h = ct_geos(ctx);
-    size_t wkblen = 0;
-    unsigned char *wkb = NULL;
     if (geom && !GEOSisEmpty_r(h, geom)) {
         /* the layer's geometry type, as the column's type (PostGIS) or trigger (SpatiaLite) had
          * it: polygons or multipolygons into a MULTIPOLYGON layer, lines into MULTILINESTRING */
@@ -1057,18 +1248,9 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
             return st;
         }
     }
-    if (geom) {
-        GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
-        GEOSWKBWriter_setOutputDimension_r(h, w, 2);
-        wkb = GEOSWKBWriter_write_r(h, w, geom, &wkblen);
-        GEOSWKBWriter_destroy_r(h, w);
-    }
     char digest[65];
-    if (feature_digest(s, d, values, wkb, wkblen, digest)) {
-        if (wkb)
-            GEOSFree_r(h, wkb);
+    if (feature_digest(s, d, values, wkb, wkblen, digest))
         return ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: OpenSSL cannot compute SHA-256", s->path);
-    }
 
     /* the current feature under this key, if any */
     /* the statements are prepared once per connection: their text is built only then */
@@ -1134,8 +1316,18 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     sdi_bind_int64(q, 2, s->version);
     sdi_bind_text(q, 3, source);
     sdi_bind_text(q, 4, digest);
-    if (wkb)
+    unsigned char *blob = NULL;
+    size_t bloblen = 0;
+    if (wkb && s->db.pg) {
         sdi_bind_blob(q, 5, wkb, wkblen);
+    } else if (wkb && !(GEOSisEmpty_r(h, geom) == 1 && GEOSGeomTypeId_r(h, geom) != GEOS_LINESTRING)) {
+        /* (SpatiaLite makes NULL of an empty polygon, and a part of no points of an empty line) */
+        if (!(blob = spatialite_blob(h, geom, s->srid, &bloblen))) {
+            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory for a feature of %s", s->path, source);
+            goto out;
+        }
+        sdi_bind_blob(q, 5, blob, bloblen);
+    }
     for (int c = 0; c < d->ncolumns; c++) {
         if (!values[c])
             continue;
@@ -1144,7 +1336,9 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
         else
             sdi_bind_text(q, 6 + c, values[c]);
     }
-    if (sdi_step(q) != (s->db.pg ? SDI_ROW : SDI_DONE)) {
+    int rc = sdi_step(q);
+    free(blob);
+    if (rc != (s->db.pg ? SDI_ROW : SDI_DONE)) {
         st = db_fail(ctx, s, "cannot write a feature");
         goto out;
     }
@@ -1174,8 +1368,6 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
             s->counts.added++;
     }
 out:
-    if (wkb)
-        GEOSFree_r(h, wkb);
     return st;
 }
 

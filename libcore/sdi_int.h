@@ -31,7 +31,8 @@ typedef struct sdi_dialect {
     const char *xmin, *ymin, *xmax, *ymax; /* a geometry's bounding box */
     const char *as_wkb;                    /* a geometry as WKB */
     const char *least, *greatest;          /* the smaller and the larger of two values */
-    const char *geom_in;                   /* a WKB parameter as a multi-geometry; %d: the SRID */
+    const char *geom_in;                   /* the geometry parameter of an INSERT (PostGIS: WKB as a
+                                            * multi-geometry, %d the SRID; SpatiaLite: its own BLOB) */
     const char *to_numeric;                /* what round(x, n) needs after x */
     const char *begin_write;               /* the transaction of one version */
     const char *index_ok;                  /* 1 when the spatial index of table %s is sound */
@@ -98,6 +99,13 @@ ct_status ct_sdi_exec(ct_ctx *ctx, ct_sdi *s, const char *sql);
 sdi_stmt *ct_sdi_prepare(ct_ctx *ctx, ct_sdi *s, const char *sql);
 /* One integer from a query; def when no row, a NULL or an error (not reported). */
 long long ct_sdi_query_int(ct_sdi *s, const char *sql, long long def);
+/* A geometry as the WKB GEOS's WKBWriter writes with output dimension 2, in a malloc()ed
+ * buffer of *len bytes; NULL when memory runs out. */
+unsigned char *sdi_wkb(GEOSContextHandle_t h, const GEOSGeometry *g, size_t *len);
+/* ct_sdi_put() given the geometry's WKB as sdi_wkb() writes it (the caller keeps it). */
+ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
+                  const GEOSGeometry *geom, const unsigned char *wkb, size_t wkblen, const char *const *values,
+                  ct_sdi_op *op);
 /* Does name appear in a column's '|'-separated alias list (case-insensitive)? */
 int ct_sdi_alias_match(const char *aliases, const char *name);
 
