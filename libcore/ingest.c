@@ -833,16 +833,22 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
 /*
  * The sheet checks of one source run beside the loading: put_feature() hands each parcel it
  * loaded (final key, repaired geometry) to coverage_add(); when the sheet changes, the sheet
- * read so far goes to a worker thread (its own GEOS handle) while the main thread goes on
- * writing to the SDI. Sources come sheet by sheet, so a sheet is complete when the next one
+ * read so far goes to a worker thread (each has its own GEOS handle) while the main thread goes
+ * on writing to the SDI. Sources come sheet by sheet, so a sheet is complete when the next one
  * starts; a sheet that comes back later in the source is checked again at the end, from what
  * the SDI then holds. The findings are written by the main thread once the source is read, in
  * the order the sheets were read: the same rows whatever the number of threads. Memory: the
- * sheet being read and at most two waiting.
+ * sheet being read and at most COVERAGE_MAXWAITING waiting or being checked.
+ *
+ * The checks of a sheet cost about what loading it costs, and neither side keeps a core busy
+ * all the time (the loading waits for the worker when sheets pile up, the worker for the next
+ * sheet): with as many workers as sheets may wait, the cores take whichever thread has work.
  */
+enum { COVERAGE_MAXWAITING = 2 };
+
 typedef struct coverage {
-    int threaded, started;
-    pthread_t thread;
+    int threaded, started;     /* started: how many workers run */
+    pthread_t thread[COVERAGE_MAXWAITING];
     pthread_mutex_t mu;
     pthread_cond_t cv;
     sheet_job *first, *last;   /* every sheet job of the source, in the order read */
@@ -853,8 +859,6 @@ typedef struct coverage {
     char *cur_sheet;
     json_object *sheets;       /* sheet -> 1: read in one stretch; 2: in several */
 } coverage;
-
-enum { COVERAGE_MAXWAITING = 2 };
 
 /* GEOS reports errors through a callback: kept quiet, the caller sees a NULL or 0 result. */
 static void geos_quiet(const char *fmt, ...) { (void)fmt; }
@@ -917,12 +921,13 @@ static void coverage_init(coverage *c, ct_ctx *ctx)
 {
     memset(c, 0, sizeof *c);
     c->sheets = json_object_new_object();
-    c->threaded = ct_ctx_threads(ctx) > 1;
+    int workers = ct_ctx_threads(ctx) > 1 ? ct_ctx_threads(ctx) : 0;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
-    if (c->threaded && pthread_create(&c->thread, NULL, coverage_worker, c) == 0)
-        c->started = 1;
-    c->threaded = c->started;
+    while (c->started < workers && c->started < COVERAGE_MAXWAITING &&
+           pthread_create(&c->thread[c->started], NULL, coverage_worker, c) == 0)
+        c->started++;
+    c->threaded = c->started > 0;
 }
 
 /* The sheet being read is complete: to the worker, or checked here without one. */
@@ -998,8 +1003,8 @@ static void coverage_end(coverage *c, GEOSContextHandle_t h, int keep)
         c->closing = 1;
         pthread_cond_broadcast(&c->cv);
         pthread_mutex_unlock(&c->mu);
-        pthread_join(c->thread, NULL);
-        c->started = 0;
+        while (c->started > 0)
+            pthread_join(c->thread[--c->started], NULL);
     }
     if (keep)
         return;
