@@ -94,6 +94,24 @@ static void checksum(const char *path, const ct_ingest_opts *o, char hex[65])
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
+/* The checksum of a source that the SDI has never loaded, hashed on a thread of its own while
+ * the source loads: nothing is compared with it, and the catalogue row that keeps it is
+ * written only when the source has been read (source_sum()). */
+typedef struct sum_job {
+    pthread_t thread;
+    int running;
+    const char *path;
+    const ct_ingest_opts *o;
+    char *hex; /* 65 bytes */
+} sum_job;
+
+static void *sum_worker(void *arg)
+{
+    sum_job *j = arg;
+    checksum(j->path, j->o, j->hex);
+    return NULL;
+}
+
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -234,8 +252,19 @@ typedef struct run {
     double area[4];
     int isrc, nsrc;       /* progress: this source of how many */
     struct coverage *cov; /* parcels: where the sheet checks collect what was loaded */
-    const char *sum;      /* the checksum of the source being loaded (checksum()) */
+    const char *sum;      /* the checksum of the source being loaded (checksum()), */
+    sum_job *sum_job;     /* when still being hashed */
 } run;
+
+/* The checksum of the source being loaded, once its hashing (if any) is done. */
+static const char *source_sum(run *r)
+{
+    if (r->sum_job && r->sum_job->running) {
+        pthread_join(r->sum_job->thread, NULL);
+        r->sum_job->running = 0;
+    }
+    return r->sum;
+}
 
 /* The JSON text of a feature's raw attributes, decoded where possible, for sdi_reject. */
 /* Bytes that are not text in the source's encoding, as Latin-1 (one character U+0000-U+00FF
@@ -1439,7 +1468,7 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
     }
     if (!st) {
         ct_sdi_source_info info = {
-            .name = source, .title = r->o->title, .path = path, .checksum = r->sum,
+            .name = source, .title = r->o->title, .path = path, .checksum = source_sum(r),
             .source_crs = ct_crs_name(crs), .encoding = ct_encoding_name(enc), .licence = r->o->licence,
             .features = r->t.loaded - before.loaded, .extent = {NAN, NAN, NAN, NAN},
         };
@@ -1677,7 +1706,7 @@ static ct_status ingest_dem(run *r, const char *path, json_object *summary)
     }
     {
         ct_sdi_source_info info = {
-            .name = base_name(path), .title = r->o->title, .path = path, .checksum = r->sum,
+            .name = base_name(path), .title = r->o->title, .path = path, .checksum = source_sum(r),
             .source_crs = ct_crs_name(crs), .encoding = NULL, .licence = r->o->licence, .features = 0,
             .extent = {NAN, NAN, NAN, NAN},
         };
@@ -1784,9 +1813,11 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
         goto out;
     ct_sdi_area(r.sdi, r.area);
 
-    /* Leave out the sources that are unchanged since they were last loaded. */
+    /* Leave out the sources that are unchanged since they were last loaded. A source never
+     * loaded is hashed while it loads (sum_job), with threads to spare. */
     const char **todo = calloc((size_t)o->nsources + 1, sizeof *todo);
     char (*sums)[65] = calloc((size_t)o->nsources + 1, sizeof *sums); /* of the sources in todo */
+    unsigned char *later = calloc((size_t)o->nsources + 1, 1);       /* hashed while loading */
     int ntodo = 0;
     const char *layer = dem ? "rasters" : r.def->name;
     for (int i = 0; i < o->nsources; i++) {
@@ -1795,14 +1826,16 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
             st = ct_error(ctx, CT_ERR_IO, "%s: %s", o->sources[i], strerror(errno));
             break;
         }
-        char sum[65];
-        checksum(o->sources[i], o, sum);
+        char sum[65] = "";
         char *old = ct_sdi_source_checksum(ctx, r.sdi, layer, base_name(o->sources[i]));
+        if (old || ct_ctx_threads(ctx) < 2)
+            checksum(o->sources[i], o, sum);
         if (old && !strcmp(old, sum)) {
             r.t.skipped_sources++;
             ct_log(ctx, CT_LOG_INFO, "%s: unchanged since last loaded, skipped", o->sources[i]);
         } else {
             memcpy(sums[ntodo], sum, sizeof sum);
+            later[ntodo] = !*sum;
             todo[ntodo++] = o->sources[i];
         }
         free(old);
@@ -1814,12 +1847,18 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
             const char *dot = strrchr(todo[i], '.');
             r.isrc = i;
             r.sum = sums[i];
+            sum_job job = {.path = todo[i], .o = o, .hex = sums[i]};
+            if (later[i] && !(job.running = pthread_create(&job.thread, NULL, sum_worker, &job) == 0))
+                checksum(todo[i], o, sums[i]);
+            r.sum_job = &job;
             if (dem)
                 st = ingest_dem(&r, todo[i], sources);
             else if (r.layer == CT_SDI_ADMIN && dot && !strcasecmp(dot, ".csv"))
                 st = ingest_crosswalk(&r, todo[i]);
             else
                 st = ingest_vector(&r, todo[i], &m, sources);
+            source_sum(&r);
+            r.sum_job = NULL;
             if (!st)
                 st = ct_progress(ctx, (double)(i + 1) / ntodo, base_name(todo[i]));
         }
@@ -1830,6 +1869,7 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
     }
     free(todo);
     free(sums);
+    free(later);
     if (!st)
         print_summary(o->out ? o->out : stdout, o, &r, version, sources);
     if (!st && r.t.rejected)
