@@ -603,6 +603,7 @@ ct_status ct_sdi_begin(ct_ctx *ctx, ct_sdi *s, const char *command, const char *
         return st;
     }
     memset(&s->counts, 0, sizeof s->counts);
+    memset(s->fresh, -1, sizeof s->fresh);
     s->puts = 0;
     s->in_version = 1;
     s->npending = 0;
@@ -1216,6 +1217,23 @@ unsigned char *sdi_wkb(GEOSContextHandle_t h, const GEOSGeometry *g, size_t *len
     return wkb;
 }
 
+/* Had layer no current feature when the version began (a first load)? Then a put has nothing
+ * to look up: a key the version already put is refused by the layer's unique index on fkey,
+ * and SQLite undoes that one statement, which is all the lookup would have found. PostgreSQL
+ * aborts the whole transaction on such an error: there the lookup stays. */
+static int layer_fresh(ct_sdi *s, ct_sdi_layer layer)
+{
+    if (s->db.pg)
+        return 0;
+    if (s->fresh[layer] < 0) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM %s WHERE v_to IS NULL AND v_from < %lld LIMIT 1)",
+                 layers[layer].name, s->version);
+        s->fresh[layer] = ct_sdi_query_int(s, sql, 1) == 0;
+    }
+    return s->fresh[layer];
+}
+
 ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
                      const GEOSGeometry *geom, const char *const *values, ct_sdi_op *op)
 {
@@ -1255,20 +1273,22 @@ ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source
     /* the current feature under this key, if any */
     /* the statements are prepared once per connection: their text is built only then */
     const sdi_dialect *x = s->sql;
-    if (!s->stmt[SDI_STMT_FIND + layer])
-        snprintf(sql, sizeof sql, "SELECT fid, digest, %s(geom), %s(geom), %s(geom), %s(geom), v_from FROM %s"
-                 " WHERE fkey = ? AND v_to IS NULL", x->xmin, x->ymin, x->xmax, x->ymax, d->name);
-    sdi_stmt *q = stmt(ctx, s, SDI_STMT_FIND + layer, sql);
     ct_status st = CT_OK;
     long long old_fid = -1;
     double b[4], ob[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
     envelope(ctx, geom, b);
-    if (!q) {
+    int fresh = layer_fresh(s, layer);
+    if (!s->stmt[SDI_STMT_FIND + layer])
+        snprintf(sql, sizeof sql, "SELECT fid, digest, %s(geom), %s(geom), %s(geom), %s(geom), v_from FROM %s"
+                 " WHERE fkey = ? AND v_to IS NULL", x->xmin, x->ymin, x->xmax, x->ymax, d->name);
+    sdi_stmt *q = fresh ? NULL : stmt(ctx, s, SDI_STMT_FIND + layer, sql);
+    if (!q && !fresh) {
         st = CT_ERR_DB;
         goto out;
     }
-    sdi_bind_text(q, 1, key);
-    int found = sdi_step(q);
+    if (q)
+        sdi_bind_text(q, 1, key);
+    int found = q ? sdi_step(q) : SDI_DONE;
     if (found == SDI_ERROR) {
         st = db_fail(ctx, s, "cannot look a feature up");
         goto out;
@@ -1290,7 +1310,8 @@ ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source
             if (sdi_column_type(q, 2 + i) != SDI_NULL)
                 ob[i] = sdi_column_double(q, 2 + i);
     }
-    sdi_reset(q);
+    if (q)
+        sdi_reset(q);
     if (old_fid >= 0) {
         snprintf(sql, sizeof sql, "UPDATE %s SET v_to = %lld WHERE fid = %lld", d->name, s->version, old_fid);
         if ((st = ct_sdi_exec(ctx, s, sql)))
@@ -1338,6 +1359,11 @@ ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source
     }
     int rc = sdi_step(q);
     free(blob);
+    if (rc == SDI_ERROR && fresh && sqlite3_extended_errcode(s->db.lite) == SQLITE_CONSTRAINT_UNIQUE) {
+        sdi_reset(q); /* the key this version already put (the statement alone was undone) */
+        *op = CT_SDI_DUPLICATE;
+        goto out;
+    }
     if (rc != (s->db.pg ? SDI_ROW : SDI_DONE)) {
         st = db_fail(ctx, s, "cannot write a feature");
         goto out;

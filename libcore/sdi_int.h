@@ -90,6 +90,7 @@ struct ct_sdi {
     } change[SDI_CHANGE_BATCH]; /* change-log rows not yet written (flush_changes) */
     int nchange;
     sdi_rtree_bulk rtree[CT_SDI_NLAYERS];
+    signed char fresh[CT_SDI_NLAYERS]; /* layer_fresh(): 1, 0, or -1 not yet known in this version */
     EVP_MD *sha256;         /* feature digests (feature_digest) */
     EVP_MD_CTX *md;
     sdi_stmt *stmt[SDI_NSTMT];
