@@ -4132,6 +4132,21 @@ static int key_changed(const patch_set *ps, const uint8_t *v, size_t n)
  * reach into the tile encoded again, all in fid order. res->failed with *declined when the old
  * tile cannot be patched to what a full run makes (its layer had features left out over the
  * limits, or keys this run's layer does not have). */
+/* Whether unchanged feature f (same fid as of, its encoding in the old tile) is whole in one of
+ * the old tile and this run and simplified in the other (s: its simplification now, NULL when
+ * whole): the mark of a feature pinned in one run and not in the other (simplify_zoom), which
+ * changes how its neighbours simplify — also the neighbours a patch copies from the old tile.
+ * e->cmd holds f's encoding in this run and is overwritten. */
+static int pin_flipped(GEOSContextHandle_t h, genc *e, const vfeat *f, const GEOSGeometry *s, const ofeat *of,
+                       const double cb[4])
+{
+    if (of->ngeom == e->cmd.n && !memcmp(of->geom, e->cmd.p, e->cmd.n))
+        return 0;
+    if (!s) /* whole now: simplified before, as the whole encodings of one geometry are equal */
+        return 1;
+    return feat_geom(h, e, f, f->g, cb) && of->ngeom == e->cmd.n && !memcmp(of->geom, e->cmd.p, e->cmd.n);
+}
+
 static void mvt_patch(GEOSContextHandle_t h, const vdata *d, GEOSGeometry *const *simp, int z, uint32_t x, uint32_t y,
                       const olayer *ol, const uint8_t *obase, const patch_set *ps, int gz, vtile_res *res,
                       int *declined)
@@ -4214,6 +4229,10 @@ static void mvt_patch(GEOSContextHandle_t h, const vdata *d, GEOSGeometry *const
         feat_put(&feats, &kv, L, f->fid, tg, ntg, vb.p, type, e.cmd.p, e.cmd.n, res);
         res->failed |= e.cmd.oom | vb.oom;
         nfeat++;
+        /* the features copied above and below were simplified beside f's old pins: when those
+         * change, the dirty tiles are made anew from all the features around them */
+        if (simp && of && of->id == f->fid && pin_flipped(h, &e, f, simp[fi], of, cb))
+            *declined = res->failed = 1;
     }
     layer_put(&tile, L, &feats, nfeat, &kv, res);
 out:
