@@ -4420,8 +4420,9 @@ typedef struct incr {
     const ct_sdi *sdi;      /* SDI layer inputs */
     const char *sdi_view, *sdi_layer;
     const ct_crs *sdi_crs;
-    double (*chg)[4];       /* the changes' boxes in the SDI's CRS, and their natural keys */
-    char **keys;
+    double (*chg)[4];       /* the changes' boxes in the SDI's CRS */
+    char **keys;            /* the changed features' natural keys: a set, not paired with chg
+                               (patch_zooms sorts it for its look-ups) */
     size_t nchg, capchg, nkeys, capkeys;
 } incr;
 
