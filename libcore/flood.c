@@ -1417,9 +1417,9 @@ typedef struct cellstack {
     size_t n, cap;
 } cellstack;
 
-static int cs_push(cellstack *s, uint32_t v)
+static inline int cs_push(cellstack *s, uint32_t v)
 {
-    if (ct_grow(&s->a, &s->cap, s->n + 1, sizeof *s->a))
+    if (s->n == s->cap && ct_grow(&s->a, &s->cap, s->n + 1, sizeof *s->a)) /* the call only to grow */
         return 0;
     s->a[s->n++] = v;
     return 1;
@@ -1613,42 +1613,114 @@ static double now(void)
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-typedef struct level_sums {
+/* The cells first flooded at one level (label), with the sum and the lowest of their ground:
+ * every level's cell count, volume and greatest depth follow from the labels up to it. */
+typedef struct label_stats {
     long long cells;
-    double vol, dmax; /* sum and maximum of the depths, m (unrounded) */
-} level_sums;
+    double zsum;
+    float zmin;
+} label_stats;
+
+/*
+ * label_stats of labels 0..nh (0: never flooded) from per-row partials combined in row order
+ * (the same bits whatever the thread count); marks no-ground (NaN) cells LAB_SHORE in flev,
+ * which no cell keeps after the fill, so that the levels' passes need not read the ground to
+ * tell them. *out: nh + 1 entries (free()).
+ */
+static ct_status label_stats_of(ct_ctx *ctx, const float *z, uint16_t *flev, int w, int h, int nh, int nt,
+                                label_stats **out)
+{
+    const size_t m = (size_t)nh + 1;
+    label_stats *row = malloc((size_t)h * m * sizeof *row), *tot = malloc(m * sizeof *tot);
+    if (!row || !tot) {
+        free(row);
+        free(tot);
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 32)
+    for (int r = 0; r < h; r++) {
+        label_stats *sr = row + (size_t)r * m;
+        for (size_t l = 0; l < m; l++)
+            sr[l] = (label_stats){0, 0, INFINITY};
+        for (size_t k = (size_t)r * w; k < (size_t)(r + 1) * w; k++) {
+            if (z[k] != z[k]) {
+                flev[k] = LAB_SHORE;
+                continue;
+            }
+            label_stats *t = sr + flev[k];
+            t->cells++;
+            t->zsum += z[k];
+            t->zmin = z[k] < t->zmin ? z[k] : t->zmin;
+        }
+    }
+    for (size_t l = 0; l < m; l++) {
+        tot[l] = (label_stats){0, 0, INFINITY};
+        for (int r = 0; r < h; r++) {
+            const label_stats *t = row + (size_t)r * m + l;
+            tot[l].cells += t->cells;
+            tot[l].zsum += t->zsum;
+            tot[l].zmin = t->zmin < tot[l].zmin ? t->zmin : tot[l].zmin;
+        }
+    }
+    free(row);
+    *out = tot;
+    return CT_OK;
+}
 
 enum { DEPTH_NONE, DEPTH_F32, DEPTH_MM };
 
+/* Vector kernels built for SSE2 (every x86-64) and AVX2, the loader picking one
+ * (target_clones); without FMA contraction (ISO C mode) both give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CT_SIMD_CLONES
+#endif
+
 /*
  * One row of one level: the extent (1 wet, 0 dry, 255 no ground) and the depth (Float32 m,
- * -9999 for no ground; or whole mm, 65535 for no ground) from the ground z and the first
- * level that floods each cell (flev, 1-based, 0 never); cells labelled 1..rank are under Hd.
- * Branch-free, in vector registers (kind is a constant at each call: one copy per kind);
- * the sums' order depends on the vector width only, not on the threads.
+ * -9999 for no ground; or whole mm, 65535 for no ground) from the first level that floods each
+ * cell (flev, 1-based, 0 never, LAB_SHORE no ground) and the ground z; cells labelled 1..rank
+ * are under Hd. Branch-free, in vector registers (kind is a constant at each call: one copy
+ * per kind; the extent alone reads only flev).
  */
-static inline __attribute__((always_inline)) level_sums level_row(const float *restrict z, const uint16_t *restrict flev,
-                                                                  int n, int rank, double Hd, uint8_t *restrict e,
-                                                                  float *restrict dp, uint16_t *restrict dmm, int kind)
+static inline __attribute__((always_inline)) void level_row(const float *restrict z, const uint16_t *restrict flev,
+                                                            int n, int rank, double Hd, uint8_t *restrict e,
+                                                            float *restrict dp, uint16_t *restrict dmm, int kind)
 {
-    int cells = 0; /* int and double lanes only: fewer conversions between vector widths */
-    double vol = 0, dmax = 0;
-#pragma omp simd reduction(+ : cells, vol) reduction(max : dmax)
+#pragma omp simd
     for (int k = 0; k < n; k++) {
-        const float zk = z[k];
-        const int nodata = zk != zk, wet = (unsigned)flev[k] - 1u < (unsigned)rank; /* NaN cells never flood */
-        /* a dike cell raised above H can be wet only below its crest: never, hence the clamp */
-        const double dd = wet && Hd > zk ? Hd - zk : 0.0;
+        const unsigned f = flev[k];
+        const int nodata = f == LAB_SHORE, wet = f - 1u < (unsigned)rank; /* rank < LAB_SHORE - 1 */
         e[k] = nodata ? 255 : (uint8_t)wet;
-        if (kind == DEPTH_F32)
-            dp[k] = nodata ? -9999.0f : (float)dd;
-        else if (kind == DEPTH_MM) /* rounded to the nearest mm from the double difference */
-            dmm[k] = nodata ? UINT16_MAX : (uint16_t)(int)(dd * 1000 + 0.5);
-        cells += wet;
-        vol += dd;
-        dmax = dd > dmax ? dd : dmax;
+        if (kind != DEPTH_NONE) {
+            const float zk = z[k];
+            /* a dike cell raised above H can be wet only below its crest: never, hence the clamp */
+            const double dd = wet && Hd > zk ? Hd - zk : 0.0;
+            if (kind == DEPTH_F32)
+                dp[k] = nodata ? -9999.0f : (float)dd;
+            else /* rounded to the nearest mm from the double difference */
+                dmm[k] = nodata ? UINT16_MAX : (uint16_t)(int)(dd * 1000 + 0.5);
+        }
     }
-    return (level_sums){cells, vol, dmax};
+}
+
+/* level_row() for each kind, built for SSE2 and AVX2 (twice the lanes for the double depths) */
+CT_SIMD_CLONES static void level_row_mm(const float *z, const uint16_t *flev, int n, int rank, double Hd, uint8_t *e,
+                                        uint16_t *dmm)
+{
+    level_row(z, flev, n, rank, Hd, e, NULL, dmm, DEPTH_MM);
+}
+
+CT_SIMD_CLONES static void level_row_f32(const float *z, const uint16_t *flev, int n, int rank, double Hd, uint8_t *e,
+                                         float *dp)
+{
+    level_row(z, flev, n, rank, Hd, e, dp, NULL, DEPTH_F32);
+}
+
+CT_SIMD_CLONES static void level_row_ext(const uint16_t *flev, int n, int rank, uint8_t *e)
+{
+    level_row(NULL, flev, n, rank, 0, e, NULL, NULL, DEPTH_NONE);
 }
 
 static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_opts *opts, const char *outdir)
@@ -1657,6 +1729,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     domain d;
     ct_grid *src = NULL, *ext = NULL, *dep = NULL;
     uint16_t *flev = NULL;
+    label_stats *ls = NULL;
     float *hs = NULL;
     double *levels = NULL;
     level_result *lr = NULL;
@@ -1725,6 +1798,8 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     t1 = now();
     ct_grid_free(src);
     src = NULL;
+    if ((st = label_stats_of(ctx, ct_grid_cdata(d.dem), flev, d.w, d.h, nhs, ct_ctx_threads(ctx), &ls)))
+        goto out;
     if ((st = ct_flood_stage_open(ctx, outdir, sg)))
         goto out;
     /* depths in whole millimetres when the deepest possible one fits below the nodata value
@@ -1754,7 +1829,6 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     uint8_t *e = ct_grid_data(ext);
     float *dp = dep && !mm ? ct_grid_data(dep) : NULL;
     uint16_t *dmm = dep && mm ? ct_grid_data(dep) : NULL;
-    long long n = (long long)d.w * d.h;
     /* per-level outputs dominate the run time: ZSTD level 1 (b500's Float32 depth: 3 times
      * faster to compress than DEFLATE level 1, the same size; higher levels shrink it by 1 %),
      * or DEFLATE level 1 (level 6 shrinks these mostly-constant rasters by only a few per cent
@@ -1768,29 +1842,30 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         while (hs[rank - 1] != H)
             rank++;
         double Hd = lr[i].level;
+        /* the cells, volume and greatest depth of the labels up to this level: the depth of a
+         * wet cell is Hd - z (its sum cells Hd - sum z; dike cells between the float and the
+         * double level add -1e-7 m at most, where the rasters have 0) */
         long long cells = 0;
-        double vol = 0, dmax = 0;
-        /* per-row partial sums combined in row order: the same bits whatever the thread count */
-        int nt = ct_ctx_threads(ctx);
-        double *rowvol = malloc((size_t)d.h * sizeof *rowvol);
-        if (!rowvol) {
-            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-            goto out;
+        double zsum = 0;
+        float zmn = INFINITY;
+        for (int l = 1; l <= rank; l++) {
+            cells += ls[l].cells;
+            zsum += ls[l].zsum;
+            zmn = ls[l].zmin < zmn ? ls[l].zmin : zmn;
         }
+        const double vol = cells ? (double)cells * Hd - zsum : 0, dmax = cells && Hd > zmn ? (float)(Hd - zmn) : 0;
+        const int nt = ct_ctx_threads(ctx);
         /* rows in dynamic batches (a thread slowed by other processes does not hold up the rest) */
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 32) reduction(+ : cells) reduction(max : dmax)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 32)
         for (int r = 0; r < d.h; r++) {
             const size_t o = (size_t)r * d.w;
-            level_sums ls = dmm  ? level_row(z + o, flev + o, d.w, rank, Hd, e + o, NULL, dmm + o, DEPTH_MM)
-                            : dp ? level_row(z + o, flev + o, d.w, rank, Hd, e + o, dp + o, NULL, DEPTH_F32)
-                                 : level_row(z + o, flev + o, d.w, rank, Hd, e + o, NULL, NULL, DEPTH_NONE);
-            cells += ls.cells;
-            dmax = fmax(dmax, (float)ls.dmax); /* as the Float32 depths before */
-            rowvol[r] = ls.vol;
+            if (dmm)
+                level_row_mm(z + o, flev + o, d.w, rank, Hd, e + o, dmm + o);
+            else if (dp)
+                level_row_f32(z + o, flev + o, d.w, rank, Hd, e + o, dp + o);
+            else
+                level_row_ext(flev + o, d.w, rank, e + o);
         }
-        for (int r = 0; r < d.h; r++)
-            vol += rowvol[r];
-        free(rowvol);
         lr[i].cells = cells;
         lr[i].area_m2 = (double)cells * d.cell_area;
         lr[i].volume_m3 = vol * d.cell_area;
@@ -1815,7 +1890,6 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
                now() - te);
         if ((st = ct_progress(ctx, 0.8 + 0.2 * (i + 1) / nl, "writing levels")))
             goto out;
-        (void)n;
     }
     if ((st = ct_flood_atext_open(ctx, ct_flood_stage_path(sg, "summary.csv"), &sum)))
         goto out;
@@ -1845,6 +1919,7 @@ out:
     free(lr);
     ct_grid_free(src);
     free(flev);
+    free(ls);
     free(hs);
     ct_grid_free(ext);
     ct_grid_free(dep);
@@ -2142,13 +2217,11 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 #define SIM_MAX_BANDS 64
 #define SIM_BLK 8          /* columns per block of the maxima's bounds (sim.bmh) */
 /* The kernels are built twice on x86-64, for SSE2 (every x86-64) and AVX2, and the loader
- * (flux: target_clones) or the CPU flag (depth, SIM_AVX2) picks one; without FMA contraction
- * (ISO C mode) both give the same bits. */
+ * (flux: target_clones, CT_SIMD_CLONES above) or the CPU flag (depth, SIM_AVX2) picks one;
+ * without FMA contraction (ISO C mode) both give the same bits. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #define SIM_AVX2 1
 #else
-#define CT_SIMD_CLONES
 #define SIM_AVX2 0
 #endif
 
