@@ -995,11 +995,102 @@ static void wr16(uint8_t *p, uint64_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v
 static void wr32(uint8_t *p, uint64_t v) { wr16(p, v); wr16(p + 2, v >> 16); }
 static void wr64(uint8_t *p, uint64_t v) { wr32(p, v); wr32(p + 4, v >> 32); }
 
-/* GDAL's GeoTIFF tags for the grid's CRS, geotransform and nodata: the tags of a 1 × 1 GeoTIFF
- * it writes in memory (the same geotransform describes any size). *buf (free with VSIFree)
- * holds the values the tags point into. */
+static ct_status cog_geotags_gdal(ct_ctx *ctx, const ct_grid *g, const char *path, uint8_t **buf, size_t *blen,
+                                  tiff_tag *tags, int *ntags);
+
+/* The last few grids' tags: GDAL takes ~30 M instructions to encode a VN-2000 CRS (PROJ
+ * demotes its bound CRS), once per file, while ct-flood writes two files a level with the
+ * same georeferencing. Keyed by everything that goes into the tags. */
+typedef struct geo_memo {
+    char *wkt;
+    double gt[6], nodata, scale, offset;
+    int type, has_nodata;
+    uint8_t *buf;
+    size_t len;
+    tiff_tag tags[16];
+    int ntags;
+} geo_memo;
+
+static geo_memo geo_memos[4];
+static int geo_memo_next;
+static pthread_mutex_t geo_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int geo_memo_match(const geo_memo *m, const ct_grid *g, const char *wkt)
+{
+    return m->buf && m->type == (int)g->type && m->has_nodata == g->has_nodata &&
+           !memcmp(m->gt, g->gt, sizeof m->gt) && !memcmp(&m->nodata, &g->nodata, sizeof m->nodata) &&
+           m->scale == g->scale && m->offset == g->offset && !strcmp(m->wkt, wkt ? wkt : "");
+}
+
+/* Copies memo m's tags into a new *buf (VSIMalloc) and tags. @return 0, or -1 out of memory. */
+static int geo_memo_copy(const geo_memo *m, uint8_t **buf, tiff_tag *tags, int *ntags)
+{
+    if (!(*buf = VSIMalloc(m->len)))
+        return -1;
+    memcpy(*buf, m->buf, m->len);
+    for (int i = 0; i < m->ntags; i++) {
+        tags[i] = m->tags[i];
+        tags[i].val = *buf + (m->tags[i].val - m->buf);
+    }
+    *ntags = m->ntags;
+    return 0;
+}
+
+/* Keeps a copy of the tags just made (nothing when out of memory: the memo is only a saving). */
+static void geo_memo_put(const ct_grid *g, const char *wkt, const uint8_t *buf, size_t len, const tiff_tag *tags,
+                         int ntags)
+{
+    uint8_t *b = malloc(len);
+    char *w = strdup(wkt ? wkt : "");
+    if (!b || !w || ntags > 16) {
+        free(b);
+        free(w);
+        return;
+    }
+    memcpy(b, buf, len);
+    geo_memo *m = &geo_memos[geo_memo_next];
+    geo_memo_next = (geo_memo_next + 1) % 4;
+    free(m->buf);
+    free(m->wkt);
+    *m = (geo_memo){w, {0}, g->nodata, g->scale, g->offset, (int)g->type, g->has_nodata, b, len, {{0}}, ntags};
+    memcpy(m->gt, g->gt, sizeof m->gt);
+    for (int i = 0; i < ntags; i++) {
+        m->tags[i] = tags[i];
+        m->tags[i].val = b + (tags[i].val - buf);
+    }
+}
+
+/* GDAL's GeoTIFF tags for the grid's CRS, geotransform, nodata, scale and offset: the tags of
+ * a 1 × 1 GeoTIFF it writes in memory (the same geotransform describes any size), or of the
+ * same georeferencing written before. *buf (free with VSIFree) holds the values the tags point
+ * into. */
 static ct_status cog_geotags(ct_ctx *ctx, const ct_grid *g, const char *path, uint8_t **buf, tiff_tag *tags,
                              int *ntags)
+{
+    const char *wkt = g->crs ? ct_crs_wkt(g->crs) : NULL;
+    int hit = 0;
+    pthread_mutex_lock(&geo_memo_lock);
+    for (int i = 0; i < 4 && !hit; i++)
+        if (geo_memo_match(&geo_memos[i], g, wkt))
+            hit = geo_memo_copy(&geo_memos[i], buf, tags, ntags) ? -1 : 1;
+    pthread_mutex_unlock(&geo_memo_lock);
+    if (hit < 0)
+        return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", path);
+    if (hit)
+        return CT_OK;
+    size_t len = 0;
+    ct_status st = cog_geotags_gdal(ctx, g, path, buf, &len, tags, ntags);
+    if (!st) {
+        pthread_mutex_lock(&geo_memo_lock);
+        geo_memo_put(g, wkt, *buf, len, tags, *ntags);
+        pthread_mutex_unlock(&geo_memo_lock);
+    }
+    return st;
+}
+
+/* cog_geotags() through GDAL; *blen: the bytes at *buf. */
+static ct_status cog_geotags_gdal(ct_ctx *ctx, const ct_grid *g, const char *path, uint8_t **buf, size_t *blen,
+                                  tiff_tag *tags, int *ntags)
 {
     static atomic_uint counter;
     static const uint16_t want[] = {33550, 33922, 34264, 34735, 34736, 34737, 42112, 42113};
@@ -1050,6 +1141,7 @@ static ct_status cog_geotags(ct_ctx *ctx, const ct_grid *g, const char *path, ui
         tags[(*ntags)++] = t;
     }
     *buf = b;
+    *blen = (size_t)len;
 out:
     VSIUnlink(name); /* left behind when the close or the seize failed; else already gone */
     ct_gdal_errs_pop(&e);

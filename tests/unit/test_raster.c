@@ -1181,6 +1181,43 @@ static void test_scaled_uint16_reads_in_units(void **state)
     ct_ctx_free(ctx);
 }
 
+/* The direct writer remembers the georeferencing tags of its last grids: a grid written again
+ * with another nodata, scale, geotransform or CRS gets its own, not the remembered ones. */
+static void test_direct_cog_georef_follows_each_grid(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_crs *a, *b;
+    assert_int_equal(ct_crs_from_user(ctx, "EPSG:5897", &a), CT_OK);
+    assert_int_equal(ct_crs_from_user(ctx, "EPSG:32648", &b), CT_OK);
+    ct_grid *g = ct_grid_new(ctx, CT_UINT16, 40, 30);
+    const double gt1[6] = {500000, 5, 0, 1100000, 0, -5}, gt2[6] = {600000, 10, 0, 1200000, 0, -10};
+    const ct_cog_opts o = {.direct = 1};
+    for (int step = 0; step < 5; step++) {
+        ct_grid_set_geotransform(g, step >= 3 ? gt2 : gt1);
+        ct_grid_set_crs(g, step >= 4 ? b : a);
+        ct_grid_set_nodata(g, step >= 1 ? 7 : 9);
+        ct_grid_set_scale(g, step >= 2 ? 0.01 : 1, 0);
+        const char *path = tpath("memo.tif");
+        assert_int_equal(ct_grid_write_cog(ctx, g, path, &o), CT_OK);
+        ct_raster *r = NULL;
+        assert_int_equal(ct_raster_open(ctx, path, &r), CT_OK);
+        double nd = 0, sc = 0, gt[6];
+        assert_int_equal(ct_raster_band_nodata(r, 1, &nd), 1);
+        assert_float_equal(nd, step >= 1 ? 7 : 9, 0);
+        ct_raster_band_scale(r, 1, &sc, NULL);
+        assert_float_equal(sc, step >= 2 ? 0.01 : 1, 0);
+        assert_int_equal(ct_raster_geotransform(r, gt), 1);
+        assert_memory_equal(gt, step >= 3 ? gt2 : gt1, sizeof gt);
+        assert_true(ct_crs_equal(ct_raster_crs(r), step >= 4 ? b : a));
+        ct_raster_close(r);
+    }
+    ct_grid_free(g);
+    ct_crs_free(a);
+    ct_crs_free(b);
+    ct_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1211,6 +1248,7 @@ int main(void)
         cmocka_unit_test(test_direct_failed_write_keeps_old_file),
         cmocka_unit_test(test_read_onto_same_grid_nodata),
         cmocka_unit_test(test_scaled_uint16_reads_in_units),
+        cmocka_unit_test(test_direct_cog_georef_follows_each_grid),
     };
     return cmocka_run_group_tests_name("raster", tests, group_setup, group_teardown);
 }
