@@ -1034,9 +1034,12 @@ static ct_status sheet_from_sdi(run *r, const char *source, sheet_job *j)
             json_object_object_add(repaired, sdi_column_text(rq, 0), NULL);
         sdi_finalize(rq);
     }
+    /* "sheet = ?" rather than coalesce(sheet, ''): the index parcels_sheet serves it, where
+     * otherwise every sheet read back scans all the source's parcels (quadratic on a source
+     * whose sheets are interleaved) */
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT fkey, %s(geom) FROM parcels WHERE source = ? AND coalesce(sheet, '') = ?"
-             " AND v_to IS NULL ORDER BY fid", r->sdi->sql->as_wkb);
+    snprintf(sql, sizeof sql, "SELECT fkey, %s(geom) FROM parcels WHERE source = ? AND %s AND v_to IS NULL"
+             " ORDER BY fid", r->sdi->sql->as_wkb, *j->sheet ? "sheet = ?" : "coalesce(sheet, '') = ?");
     sdi_stmt *q = ct_sdi_prepare(ctx, r->sdi, sql);
     if (!q) {
         json_object_put(repaired);
