@@ -444,6 +444,26 @@ ct_status ct_sdi_create(ct_ctx *ctx, const char *path, const ct_crs *crs, const 
     return st ? st : ct_sdi_open(ctx, path, out);
 }
 
+/* The SDI's CRS: built from its EPSG code when that gives the very CRS that ct-sdi init
+ * recorded (the same WKT), as PROJ does from its database for a fraction of the cost of parsing
+ * the WKT1, where it looks names up (50 M instructions, a tenth of a nightly ct-tile run);
+ * else parsed from the WKT. */
+static ct_status sdi_crs(ct_ctx *ctx, const char *wkt, const char *srid, ct_crs **out)
+{
+    char code[32];
+    ct_crs *c = NULL;
+    snprintf(code, sizeof code, "EPSG:%d", atoi(srid));
+    if (atoi(srid) > 0) {
+        if (ct_crs_from_user(ctx, code, &c) == CT_OK && !strcmp(ct_crs_wkt(c), wkt)) {
+            *out = c;
+            return CT_OK;
+        }
+        ct_crs_free(c);
+        ct_ctx_clear_error(ctx);
+    }
+    return ct_crs_from_wkt(ctx, wkt, out);
+}
+
 ct_status ct_sdi_open(ct_ctx *ctx, const char *path, ct_sdi **out)
 {
     *out = NULL;
@@ -466,7 +486,7 @@ ct_status ct_sdi_open(ct_ctx *ctx, const char *path, ct_sdi **out)
     else if (strcmp(ver, SCHEMA_VERSION))
         st = ct_error(ctx, CT_ERR_DB, "%s: SDI schema version %s, this ctgis reads %s", s->path, ver, SCHEMA_VERSION);
     else
-        st = ct_crs_from_wkt(ctx, wkt, &s->crs);
+        st = sdi_crs(ctx, wkt, srid, &s->crs);
     if (!st && !s->raster_dir) {
         /* a file SDI keeps its rasters beside it unless init named a folder */
         size_t n = strlen(path) + 16;

@@ -658,12 +658,15 @@ static int dirty_build(dirty_set *d, int z, double margin)
     return 1;
 }
 
+/* Whether tile id (PMTiles tile id, at zoom z) is dirty. */
+static int dirty_has_id(const dirty_set *d, int z, uint64_t id)
+{
+    return d->all || (d->nids[z] && bsearch(&id, d->ids[z], d->nids[z], sizeof id, cmp_u64) != NULL);
+}
+
 static int dirty_has(const dirty_set *d, int z, uint32_t x, uint32_t y)
 {
-    if (d->all)
-        return 1;
-    uint64_t id = ct_pmtiles_id(z, x, y);
-    return d->nids[z] && bsearch(&id, d->ids[z], d->nids[z], sizeof id, cmp_u64) != NULL;
+    return dirty_has_id(d, z, d->all ? 0 : ct_pmtiles_id(z, x, y));
 }
 
 static void dirty_free(dirty_set *d)
@@ -835,11 +838,12 @@ static dedup_slot *made_len(sink *s, size_t len)
     return dedup_find(&s->madelen, (thash){len * 0x9E3779B97F4A7C15ull, len}, len);
 }
 
-static ct_status sink_put_ref(ct_ctx *ctx, sink *s, int z, uint32_t x, uint32_t y, const uint8_t *data, size_t len,
-                              uint64_t old_ref)
+/* Stores tile z/x/y (PMTiles tile id: id); old_ref: see keep_tile. */
+static ct_status sink_put_ref(ct_ctx *ctx, sink *s, int z, uint32_t x, uint32_t y, uint64_t id, const uint8_t *data,
+                              size_t len, uint64_t old_ref)
 {
     ct_status st;
-    if (s->only && !dirty_has(s->only, z, x, y))
+    if (s->only && !dirty_has_id(s->only, z, id))
         return CT_OK;
     s->written++;
     if (s->kind == CT_SINK_DIR) {
@@ -919,13 +923,13 @@ static ct_status sink_put_ref(ct_ctx *ctx, sink *s, int z, uint32_t x, uint32_t 
     }
     if (ct_grow(&s->ent, &s->capent, s->nent + 1, sizeof *s->ent))
         return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", s->path);
-    s->ent[s->nent++] = (pm_entry){ct_pmtiles_id(z, x, y), slot->ref, len};
+    s->ent[s->nent++] = (pm_entry){id, slot->ref, len};
     return CT_OK;
 }
 
 static ct_status sink_put(ct_ctx *ctx, sink *s, int z, uint32_t x, uint32_t y, const uint8_t *data, size_t len)
 {
-    return sink_put_ref(ctx, s, z, x, y, data, len, 0);
+    return sink_put_ref(ctx, s, z, x, y, ct_pmtiles_id(z, x, y), data, len, 0);
 }
 
 /* What the metadata of every sink says. */
@@ -1653,10 +1657,12 @@ static ct_status oldset_open(ct_ctx *ctx, const char *path, ct_tile_sink_kind ki
     return CT_OK;
 }
 
-/* One old tile: its bytes (data), or a folder's file; ref: PMTiles, PM_OLD | its data offset
- * (data NULL: read them with old_bytes when needed). */
-typedef ct_status (*old_tile_fn)(ct_ctx *ctx, void *user, int z, uint32_t x, uint32_t y, const uint8_t *data,
-                                 size_t len, const char *file, uint64_t ref);
+/* One old tile z/x/y (id: its PMTiles tile id, which the walk of a PMTiles archive has and the
+ * callbacks need, rather than working it out again for each of 100 000 tiles): its bytes
+ * (data), or a folder's file; ref: PMTiles, PM_OLD | its data offset (data NULL: read them with
+ * old_bytes when needed). */
+typedef ct_status (*old_tile_fn)(ct_ctx *ctx, void *user, int z, uint32_t x, uint32_t y, uint64_t id,
+                                 const uint8_t *data, size_t len, const char *file, uint64_t ref);
 
 static int rd_varint(const uint8_t *p, size_t n, size_t *k, uint64_t *v)
 {
@@ -1745,7 +1751,7 @@ static ct_status pm_walk(ct_ctx *ctx, oldset *o, uint64_t off, uint64_t len, int
             int z;
             uint32_t x, y;
             if (ct_pmtiles_zxy(id + r, &z, &x, &y) == 0)
-                st = fn(ctx, user, z, x, y, NULL, tl, NULL, PM_OLD | to);
+                st = fn(ctx, user, z, x, y, id + r, NULL, tl, NULL, PM_OLD | to);
         }
     }
     free(e);
@@ -1774,7 +1780,8 @@ static int dir_entry(const char *p, const struct stat *sb, int flag, struct FTW 
         rel++;
     if (sscanf(rel, "%d/%u/%u.%7s", &z, &x, &y, ext) != 4 || z < 0 || z > 30)
         return 0;
-    g_walk->st = g_walk->fn(g_walk->ctx, g_walk->user, z, x, y, NULL, (size_t)sb->st_size, p, 0);
+    g_walk->st = g_walk->fn(g_walk->ctx, g_walk->user, z, x, y, ct_pmtiles_id(z, x, y), NULL, (size_t)sb->st_size, p,
+                            0);
     return g_walk->st != CT_OK;
 }
 
@@ -1801,8 +1808,9 @@ static ct_status oldset_each(ct_ctx *ctx, oldset *o, old_tile_fn fn, void *user)
             int z = sqlite3_column_int(q, 0);
             if (z < 0 || z > 30)
                 continue;
-            st = fn(ctx, user, z, (uint32_t)sqlite3_column_int64(q, 1),
-                    ct_tile_tms_row(z, (uint32_t)sqlite3_column_int64(q, 2)), sqlite3_column_blob(q, 3),
+            uint32_t x = (uint32_t)sqlite3_column_int64(q, 1);
+            uint32_t y = ct_tile_tms_row(z, (uint32_t)sqlite3_column_int64(q, 2));
+            st = fn(ctx, user, z, x, y, ct_pmtiles_id(z, x, y), sqlite3_column_blob(q, 3),
                     (size_t)sqlite3_column_bytes(q, 3), NULL, 0);
         }
         if (st == CT_OK && rc != SQLITE_DONE)
@@ -1912,12 +1920,12 @@ typedef struct keep_ctx {
     int minz, maxz;
 } keep_ctx;
 
-static ct_status keep_tile(ct_ctx *ctx, void *user, int z, uint32_t x, uint32_t y, const uint8_t *data, size_t len,
-                           const char *file, uint64_t ref)
+static ct_status keep_tile(ct_ctx *ctx, void *user, int z, uint32_t x, uint32_t y, uint64_t id, const uint8_t *data,
+                           size_t len, const char *file, uint64_t ref)
 {
     keep_ctx *k = user;
     sink *s = k->s;
-    if (z < k->minz || z > k->maxz || dirty_has(k->dirty, z, x, y))
+    if (z < k->minz || z > k->maxz || dirty_has_id(k->dirty, z, id))
         return CT_OK;
     if (file) { /* a folder: a hard link shares the bytes; a copy where links are refused */
         ct_status st;
@@ -1957,7 +1965,7 @@ static ct_status keep_tile(ct_ctx *ctx, void *user, int z, uint32_t x, uint32_t 
                         errno ? strerror(errno) : "the archive is cut short");
     const dirty_set *only = s->only;
     s->only = NULL;
-    ct_status st = sink_put_ref(ctx, s, z, x, y, data, len, s->old_fd > 0 ? ref : 0);
+    ct_status st = sink_put_ref(ctx, s, z, x, y, id, data, len, s->old_fd > 0 ? ref : 0);
     s->only = only;
     if (st == CT_OK)
         s->kept++;
@@ -4419,8 +4427,9 @@ typedef struct incr {
     const ct_sdi *sdi;      /* SDI layer inputs */
     const char *sdi_view, *sdi_layer;
     const ct_crs *sdi_crs;
-    double (*chg)[4];       /* the changes' boxes in the SDI's CRS, and their natural keys */
-    char **keys;
+    double (*chg)[4];       /* the changes' boxes in the SDI's CRS */
+    char **keys;            /* the changed features' natural keys: a set, not paired with chg
+                               (patch_zooms sorts it for its look-ups) */
     size_t nchg, capchg, nkeys, capkeys;
 } incr;
 
@@ -5793,15 +5802,16 @@ typedef struct merge_ctx {
     int part;
 } merge_ctx;
 
-static ct_status collect_tile(ct_ctx *ctx, void *user, int z, uint32_t x, uint32_t y, const uint8_t *data, size_t len,
-                              const char *file, uint64_t ref)
+static ct_status collect_tile(ct_ctx *ctx, void *user, int z, uint32_t x, uint32_t y, uint64_t id, const uint8_t *data,
+                              size_t len, const char *file, uint64_t ref)
 {
+    (void)z, (void)x, (void)y;
     (void)data;
     (void)file;
     merge_ctx *m = user;
     if (ct_grow(&m->e, &m->cap, m->n + 1, sizeof *m->e))
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-    m->e[m->n++] = (mentry){ct_pmtiles_id(z, x, y), ref, len, m->part};
+    m->e[m->n++] = (mentry){id, ref, len, m->part};
     return CT_OK;
 }
 
