@@ -1417,12 +1417,26 @@ typedef struct cellstack {
     size_t n, cap;
 } cellstack;
 
-static int cs_push(cellstack *s, uint32_t v)
+static inline int cs_push(cellstack *s, uint32_t v)
 {
-    if (ct_grow(&s->a, &s->cap, s->n + 1, sizeof *s->a))
+    if (s->n == s->cap && ct_grow(&s->a, &s->cap, s->n + 1, sizeof *s->a)) /* the call only to grow */
         return 0;
     s->a[s->n++] = v;
     return 1;
+}
+
+/* The first k with z < H[k] (H increasing), nh when none. */
+static int first_level(const float *H, int nh, float z)
+{
+    int lo = 0, hi = nh;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (z < H[mid])
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
 }
 
 static ct_status flood_levels(ct_ctx *ctx, const ct_grid *dem, const ct_grid *sources, ct_connectivity conn,
@@ -1440,35 +1454,36 @@ static ct_status flood_levels(ct_ctx *ctx, const ct_grid *dem, const ct_grid *so
     const float top = H[nh - 1];
     const int diag = conn == CT_CONN4 ? 0 : 1;
     uint16_t *lab = calloc(n, sizeof *lab);
-    cellstack seeds = {0}, shore = {0};
+    /* the shore (cells next to the water, or sources, whose ground was too high) kept by the
+     * level that first lets water in: each level starts from its own shore cells only, not
+     * from every shore cell still too high (on a noisy DEM the shore of a low level holds
+     * millions of cells, which ten levels would otherwise scan ten times) */
+    cellstack seeds = {0}, *shore = calloc((size_t)nh, sizeof *shore);
     ct_status st = CT_OK;
-    if (!lab)
+    if (!lab || !shore) {
+        free(lab);
+        free(shore);
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory for a %d x %d grid", w, hgt);
+    }
     size_t done = 0, next_report = 1 << 22;
+    /* a cell water can reach at a later level: on its level's shore (NaN is never below top) */
+#define TO_SHORE(j)                                                                              \
+    do {                                                                                         \
+        lab[j] = LAB_SHORE;                                                                      \
+        if (!cs_push(&shore[first_level(H, nh, z[j])], (uint32_t)(j)))                           \
+            goto nomem;                                                                          \
+    } while (0)
     for (size_t i = 0; i < n; i++) /* sources: all start on the shore */
-        if (src[i] && z[i] < top) { /* false for NaN */
-            lab[i] = LAB_SHORE;
-            if (!cs_push(&shore, (uint32_t)i))
-                goto nomem;
-        }
+        if (src[i] && z[i] < top)
+            TO_SHORE(i);
     /* a cell water at Hk can enter: not yet under water, ground below Hk (NaN is not) */
 #define OPEN(j) ((lab[j] == 0 || lab[j] == LAB_SHORE) && z[j] < Hk)
     for (int k = 0; k < nh; k++) {
         const float Hk = H[k];
         const uint16_t lk = (uint16_t)(k + 1);
-        size_t keep = 0; /* the shore cells still too high stay for the next level */
-        for (size_t s = 0; s < shore.n; s++) {
-            uint32_t i = shore.a[s];
-            if (lab[i] != LAB_SHORE) /* reached from the water meanwhile */
-                continue;
-            if (z[i] < Hk) {
-                if (!cs_push(&seeds, i))
-                    goto nomem;
-            } else {
-                shore.a[keep++] = i;
-            }
-        }
-        shore.n = keep;
+        free(seeds.a); /* this level's shore cells are its seeds (below Hk, above H[k-1]) */
+        seeds = shore[k];
+        shore[k] = (cellstack){0};
         /* scanline fill: a seed grows into the whole run of its row, then the rows above and
          * below are scanned along that run (one cell wider for 8 neighbours) for new seeds,
          * one per run, and for shore cells */
@@ -1491,11 +1506,8 @@ static ct_status flood_levels(ct_ctx *ctx, const ct_grid *dem, const ct_grid *so
                 if (x < 0 || x >= w)
                     continue;
                 uint32_t j = row + (uint32_t)x;
-                if (!lab[j] && z[j] < top) {
-                    lab[j] = LAB_SHORE;
-                    if (!cs_push(&shore, j))
-                        goto nomem;
-                }
+                if (!lab[j] && z[j] < top)
+                    TO_SHORE(j);
             }
             int x0 = a - diag > 0 ? a - diag : 0, x1 = b + diag < w - 1 ? b + diag : w - 1;
             for (int dr = -1; dr <= 1; dr += 2) {
@@ -1513,11 +1525,8 @@ static ct_status flood_levels(ct_ctx *ctx, const ct_grid *dem, const ct_grid *so
                         continue;
                     }
                     in_run = 0;
-                    if (!lab[j] && z[j] < top) {
-                        lab[j] = LAB_SHORE;
-                        if (!cs_push(&shore, j))
-                            goto nomem;
-                    }
+                    if (!lab[j] && z[j] < top)
+                        TO_SHORE(j);
                 }
             }
             if (done >= next_report) {
@@ -1528,18 +1537,19 @@ static ct_status flood_levels(ct_ctx *ctx, const ct_grid *dem, const ct_grid *so
         }
     }
 #undef OPEN
-    for (size_t s = 0; s < shore.n; s++) /* never reached below the top level */
-        if (lab[shore.a[s]] == LAB_SHORE)
-            lab[shore.a[s]] = 0;
+#undef TO_SHORE
+    /* every shore cell is below top, so its level flooded it: no LAB_SHORE is left */
     free(seeds.a);
-    free(shore.a);
+    free(shore);
     *out = lab;
     return CT_OK;
 nomem:
     st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
 fail:
     free(seeds.a);
-    free(shore.a);
+    for (int k = 0; k < nh; k++)
+        free(shore[k].a);
+    free(shore);
     free(lab);
     return st;
 }
@@ -1603,17 +1613,131 @@ static double now(void)
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
+/* The cells first flooded at one level (label), with the sum and the lowest of their ground:
+ * every level's cell count, volume and greatest depth follow from the labels up to it. */
+typedef struct label_stats {
+    long long cells;
+    double zsum;
+    float zmin;
+} label_stats;
+
+/*
+ * label_stats of labels 0..nh (0: never flooded) from per-row partials combined in row order
+ * (the same bits whatever the thread count); marks no-ground (NaN) cells LAB_SHORE in flev,
+ * which no cell keeps after the fill, so that the levels' passes need not read the ground to
+ * tell them. *out: nh + 1 entries (free()).
+ */
+static ct_status label_stats_of(ct_ctx *ctx, const float *z, uint16_t *flev, int w, int h, int nh, int nt,
+                                label_stats **out)
+{
+    const size_t m = (size_t)nh + 1;
+    label_stats *row = malloc((size_t)h * m * sizeof *row), *tot = malloc(m * sizeof *tot);
+    if (!row || !tot) {
+        free(row);
+        free(tot);
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 32)
+    for (int r = 0; r < h; r++) {
+        label_stats *sr = row + (size_t)r * m;
+        for (size_t l = 0; l < m; l++)
+            sr[l] = (label_stats){0, 0, INFINITY};
+        for (size_t k = (size_t)r * w; k < (size_t)(r + 1) * w; k++) {
+            if (z[k] != z[k]) {
+                flev[k] = LAB_SHORE;
+                continue;
+            }
+            label_stats *t = sr + flev[k];
+            t->cells++;
+            t->zsum += z[k];
+            t->zmin = z[k] < t->zmin ? z[k] : t->zmin;
+        }
+    }
+    for (size_t l = 0; l < m; l++) {
+        tot[l] = (label_stats){0, 0, INFINITY};
+        for (int r = 0; r < h; r++) {
+            const label_stats *t = row + (size_t)r * m + l;
+            tot[l].cells += t->cells;
+            tot[l].zsum += t->zsum;
+            tot[l].zmin = t->zmin < tot[l].zmin ? t->zmin : tot[l].zmin;
+        }
+    }
+    free(row);
+    *out = tot;
+    return CT_OK;
+}
+
+enum { DEPTH_NONE, DEPTH_F32, DEPTH_MM };
+
+/* Vector kernels built for SSE2 (every x86-64) and AVX2, the loader picking one
+ * (target_clones); without FMA contraction (ISO C mode) both give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CT_SIMD_CLONES
+#endif
+
+/*
+ * One row of one level: the extent (1 wet, 0 dry, 255 no ground) and the depth (Float32 m,
+ * -9999 for no ground; or whole mm, 65535 for no ground) from the first level that floods each
+ * cell (flev, 1-based, 0 never, LAB_SHORE no ground) and the ground z; cells labelled 1..rank
+ * are under Hd. Branch-free, in vector registers (kind is a constant at each call: one copy
+ * per kind; the extent alone reads only flev).
+ */
+static inline __attribute__((always_inline)) void level_row(const float *restrict z, const uint16_t *restrict flev,
+                                                            int n, int rank, double Hd, uint8_t *restrict e,
+                                                            float *restrict dp, uint16_t *restrict dmm, int kind)
+{
+#pragma omp simd
+    for (int k = 0; k < n; k++) {
+        const unsigned f = flev[k];
+        const int nodata = f == LAB_SHORE, wet = f - 1u < (unsigned)rank; /* rank < LAB_SHORE - 1 */
+        e[k] = nodata ? 255 : (uint8_t)wet;
+        if (kind != DEPTH_NONE) {
+            const float zk = z[k];
+            /* a dike cell raised above H can be wet only below its crest: never, hence the clamp */
+            const double dd = wet && Hd > zk ? Hd - zk : 0.0;
+            if (kind == DEPTH_F32)
+                dp[k] = nodata ? -9999.0f : (float)dd;
+            else /* rounded to the nearest mm from the double difference */
+                dmm[k] = nodata ? UINT16_MAX : (uint16_t)(int)(dd * 1000 + 0.5);
+        }
+    }
+}
+
+/* level_row() for each kind, built for SSE2 and AVX2 (twice the lanes for the double depths) */
+CT_SIMD_CLONES static void level_row_mm(const float *z, const uint16_t *flev, int n, int rank, double Hd, uint8_t *e,
+                                        uint16_t *dmm)
+{
+    level_row(z, flev, n, rank, Hd, e, NULL, dmm, DEPTH_MM);
+}
+
+CT_SIMD_CLONES static void level_row_f32(const float *z, const uint16_t *flev, int n, int rank, double Hd, uint8_t *e,
+                                         float *dp)
+{
+    level_row(z, flev, n, rank, Hd, e, dp, NULL, DEPTH_F32);
+}
+
+CT_SIMD_CLONES static void level_row_ext(const uint16_t *flev, int n, int rank, uint8_t *e)
+{
+    level_row(NULL, flev, n, rank, 0, e, NULL, NULL, DEPTH_NONE);
+}
+
 static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_opts *opts, const char *outdir)
 {
     double t0 = now();
     domain d;
     ct_grid *src = NULL, *ext = NULL, *dep = NULL;
     uint16_t *flev = NULL;
+    label_stats *ls = NULL;
     float *hs = NULL;
     double *levels = NULL;
     level_result *lr = NULL;
     int nl = 0;
     ct_atext sum = {0};
+    const int want_f32 = opts->depth_type && !strcmp(opts->depth_type, "float32");
+    if (opts->depth_type && !want_f32 && strcmp(opts->depth_type, "uint16"))
+        return ct_error(ctx, CT_ERR_USAGE, "--depth-type %s: uint16 or float32", opts->depth_type);
     ct_stage *sg = calloc(1, sizeof *sg);
     if (!sg)
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
@@ -1674,10 +1798,19 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     t1 = now();
     ct_grid_free(src);
     src = NULL;
+    if ((st = label_stats_of(ctx, ct_grid_cdata(d.dem), flev, d.w, d.h, nhs, ct_ctx_threads(ctx), &ls)))
+        goto out;
     if ((st = ct_flood_stage_open(ctx, outdir, sg)))
         goto out;
+    /* depths in whole millimetres when the deepest possible one fits below the nodata value
+     * 65535: mm are finer than any DEM's vertical accuracy, and half the bytes of Float32,
+     * whose noisy low mantissa bits barely compress, to write per level */
+    double hmax = lr[0].level;
+    for (int i = 1; i < nl; i++)
+        hmax = fmax(hmax, lr[i].level);
+    const int mm = !want_f32 && (hmax - d.zmin) * 1000 + 0.5 < UINT16_MAX;
     ext = ct_grid_new(ctx, CT_BYTE, d.w, d.h);
-    dep = opts->no_depth ? NULL : ct_grid_new(ctx, CT_FLOAT32, d.w, d.h);
+    dep = opts->no_depth ? NULL : ct_grid_new(ctx, mm ? CT_UINT16 : CT_FLOAT32, d.w, d.h);
     if (!ext || (!opts->no_depth && !dep)) {
         st = ct_ctx_status(ctx);
         goto out;
@@ -1688,12 +1821,14 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     if (dep) {
         ct_grid_set_geotransform(dep, d.gt);
         ct_grid_set_crs(dep, d.crs);
-        ct_grid_set_nodata(dep, -9999);
+        ct_grid_set_nodata(dep, mm ? UINT16_MAX : -9999);
+        if (mm)
+            ct_grid_set_scale(dep, 0.001, 0);
     }
     const float *z = ct_grid_cdata(d.dem);
     uint8_t *e = ct_grid_data(ext);
-    float *dp = dep ? ct_grid_data(dep) : NULL;
-    long long n = (long long)d.w * d.h;
+    float *dp = dep && !mm ? ct_grid_data(dep) : NULL;
+    uint16_t *dmm = dep && mm ? ct_grid_data(dep) : NULL;
     /* per-level outputs dominate the run time: ZSTD level 1 (b500's Float32 depth: 3 times
      * faster to compress than DEFLATE level 1, the same size; higher levels shrink it by 1 %),
      * or DEFLATE level 1 (level 6 shrinks these mostly-constant rasters by only a few per cent
@@ -1707,43 +1842,30 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         while (hs[rank - 1] != H)
             rank++;
         double Hd = lr[i].level;
+        /* the cells, volume and greatest depth of the labels up to this level: the depth of a
+         * wet cell is Hd - z (its sum cells Hd - sum z; dike cells between the float and the
+         * double level add -1e-7 m at most, where the rasters have 0) */
         long long cells = 0;
-        double vol = 0, dmax = 0;
-        /* per-row partial sums combined in row order: the same bits whatever the thread count */
-        int nt = ct_ctx_threads(ctx);
-        double *rowvol = malloc((size_t)d.h * sizeof *rowvol);
-        if (!rowvol) {
-            st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-            goto out;
+        double zsum = 0;
+        float zmn = INFINITY;
+        for (int l = 1; l <= rank; l++) {
+            cells += ls[l].cells;
+            zsum += ls[l].zsum;
+            zmn = ls[l].zmin < zmn ? ls[l].zmin : zmn;
         }
+        const double vol = cells ? (double)cells * Hd - zsum : 0, dmax = cells && Hd > zmn ? (float)(Hd - zmn) : 0;
+        const int nt = ct_ctx_threads(ctx);
         /* rows in dynamic batches (a thread slowed by other processes does not hold up the rest) */
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 32) reduction(+ : cells) reduction(max : dmax)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 32)
         for (int r = 0; r < d.h; r++) {
-            double rv = 0;
-            for (long long k = (long long)r * d.w; k < (long long)(r + 1) * d.w; k++) {
-                if (isnan(z[k])) {
-                    e[k] = 255;
-                    if (dp)
-                        dp[k] = -9999;
-                    continue;
-                }
-                int wet = flev[k] && flev[k] <= rank;
-                e[k] = (uint8_t)wet;
-                float depth = wet ? (float)(Hd - z[k]) : 0.0f;
-                if (depth < 0) /* a dike cell raised above H can be wet only below its crest: never */
-                    depth = 0;
-                if (dp)
-                    dp[k] = depth;
-                cells += wet;
-                rv += depth;
-                if (depth > dmax)
-                    dmax = depth;
-            }
-            rowvol[r] = rv;
+            const size_t o = (size_t)r * d.w;
+            if (dmm)
+                level_row_mm(z + o, flev + o, d.w, rank, Hd, e + o, dmm + o);
+            else if (dp)
+                level_row_f32(z + o, flev + o, d.w, rank, Hd, e + o, dp + o);
+            else
+                level_row_ext(flev + o, d.w, rank, e + o);
         }
-        for (int r = 0; r < d.h; r++)
-            vol += rowvol[r];
-        free(rowvol);
         lr[i].cells = cells;
         lr[i].area_m2 = (double)cells * d.cell_area;
         lr[i].volume_m3 = vol * d.cell_area;
@@ -1757,7 +1879,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         if ((st = ct_grid_write_cog(ctx, ext, ct_flood_stage_path(sg, name), &cog)))
             goto out;
         double te = now();
-        if (dp) {
+        if (dep) {
             snprintf(lr[i].depth, sizeof lr[i].depth, "%s/depth-%s.tif", outdir, lab);
             snprintf(name, sizeof name, "depth-%s.tif", lab);
             ct_cog_opts dcog = {.compress = comp, .level = 1, .direct = 1, .defer_sync = 1};
@@ -1768,7 +1890,6 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
                now() - te);
         if ((st = ct_progress(ctx, 0.8 + 0.2 * (i + 1) / nl, "writing levels")))
             goto out;
-        (void)n;
     }
     if ((st = ct_flood_atext_open(ctx, ct_flood_stage_path(sg, "summary.csv"), &sum)))
         goto out;
@@ -1798,6 +1919,7 @@ out:
     free(lr);
     ct_grid_free(src);
     free(flev);
+    free(ls);
     free(hs);
     ct_grid_free(ext);
     ct_grid_free(dep);
@@ -2095,13 +2217,11 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 #define SIM_MAX_BANDS 64
 #define SIM_BLK 8          /* columns per block of the maxima's bounds (sim.bmh) */
 /* The kernels are built twice on x86-64, for SSE2 (every x86-64) and AVX2, and the loader
- * (flux: target_clones) or the CPU flag (depth, SIM_AVX2) picks one; without FMA contraction
- * (ISO C mode) both give the same bits. */
+ * (flux: target_clones, CT_SIMD_CLONES above) or the CPU flag (depth, SIM_AVX2) picks one;
+ * without FMA contraction (ISO C mode) both give the same bits. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #define SIM_AVX2 1
 #else
-#define CT_SIMD_CLONES
 #define SIM_AVX2 0
 #endif
 

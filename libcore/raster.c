@@ -157,6 +157,7 @@ struct ct_grid {
     ct_crs *crs;
     int has_nodata;
     double nodata;
+    double scale, offset; /* a cell v means v * scale + offset (GDAL's band scale and offset) */
     void *data;
 };
 
@@ -183,6 +184,7 @@ ct_grid *ct_grid_new(ct_ctx *ctx, ct_dtype t, int width, int height)
     g->width = width;
     g->height = height;
     g->data = data;
+    g->scale = 1;
     const double id[6] = {0, 1, 0, 0, 0, -1};
     memcpy(g->gt, id, sizeof id);
     return g;
@@ -229,6 +231,21 @@ void ct_grid_set_nodata(ct_grid *g, double value)
 }
 
 void ct_grid_clear_nodata(ct_grid *g) { g->has_nodata = 0; }
+
+void ct_grid_set_scale(ct_grid *g, double scale, double offset)
+{
+    g->scale = scale;
+    g->offset = offset;
+}
+
+int ct_grid_get_scale(const ct_grid *g, double *scale, double *offset)
+{
+    if (scale)
+        *scale = g->scale;
+    if (offset)
+        *offset = g->offset;
+    return g->scale != 1 || g->offset != 0;
+}
 
 double ct_grid_get(const ct_grid *g, int col, int row)
 {
@@ -416,6 +433,22 @@ int ct_raster_band_nodata(const ct_raster *r, int band, double *value)
     return has != 0;
 }
 
+int ct_raster_band_scale(const ct_raster *r, int band, double *scale, double *offset)
+{
+    GDALRasterBandH b = band_of(r, band);
+    int has_s = 0, has_o = 0;
+    double s = b ? GDALGetRasterScale(b, &has_s) : 1, o = b ? GDALGetRasterOffset(b, &has_o) : 0;
+    if (!has_s || !isfinite(s))
+        s = 1;
+    if (!has_o || !isfinite(o))
+        o = 0;
+    if (scale)
+        *scale = s;
+    if (offset)
+        *offset = o;
+    return s != 1 || o != 0;
+}
+
 int ct_raster_geotransform(const ct_raster *r, double gt[6])
 {
     if (GDALGetGeoTransform(r->ds, gt) == CE_None)
@@ -469,6 +502,25 @@ static ct_status check_window(ct_ctx *ctx, const ct_raster *r, int band, int x, 
     return CT_OK;
 }
 
+/* Float cells v (not NaN, not nodata) to v * scale + offset, in place. */
+static void scale_cells(ct_grid *g, double scale, double offset)
+{
+    const size_t n = (size_t)g->width * g->height;
+    const int nd = g->has_nodata;
+    if (g->type == CT_FLOAT32) {
+        float *v = g->data;
+        const float ndf = (float)g->nodata;
+        for (size_t i = 0; i < n; i++)
+            if (v[i] == v[i] && !(nd && v[i] == ndf))
+                v[i] = (float)(v[i] * scale + offset);
+    } else {
+        double *v = g->data;
+        for (size_t i = 0; i < n; i++)
+            if (v[i] == v[i] && !(nd && v[i] == g->nodata))
+                v[i] = v[i] * scale + offset;
+    }
+}
+
 ct_status ct_raster_read(ct_ctx *ctx, ct_raster *r, int band, int xoff, int yoff, int width,
                          int height, ct_dtype t, ct_grid **out)
 {
@@ -499,6 +551,13 @@ ct_status ct_raster_read(ct_ctx *ctx, ct_raster *r, int band, int xoff, int yoff
         return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", r->path);
     }
     g->has_nodata = ct_raster_band_nodata(r, band, &g->nodata);
+    double sc, of;
+    if (ct_raster_band_scale(r, band, &sc, &of)) {
+        if (t == CT_FLOAT32 || t == CT_FLOAT64) /* in the band's units; nodata cells keep their value */
+            scale_cells(g, sc, of);
+        else /* integers stay as stored, with the scale that gives them meaning */
+            ct_grid_set_scale(g, sc, of);
+    }
     *out = g;
     return CT_OK;
 }
@@ -628,6 +687,9 @@ ct_status ct_grid_read_onto(ct_ctx *ctx, const char *path, const ct_grid *like, 
         memcpy(g->gt, gt, sizeof g->gt);
         ct_grid_set_crs(g, like->crs);
         ct_grid_set_nodata(g, NAN);
+        double sc, of; /* the warper resamples the stored values: the band's units after it (linear) */
+        if (ct_raster_band_scale(r, 1, &sc, &of))
+            scale_cells(g, sc, of);
     }
     if (dst)
         GDALClose(dst);
@@ -857,6 +919,10 @@ static ct_status grid_georef(ct_ctx *ctx, GDALDatasetH ds, const ct_grid *g, con
                         ct_gdal_errs_msg(e, "invalid WKT"));
     if (g->has_nodata)
         GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), g->nodata);
+    if (g->scale != 1 || g->offset != 0) { /* GTiff writes them in its GDAL_METADATA tag */
+        GDALSetRasterScale(GDALGetRasterBand(ds, 1), g->scale);
+        GDALSetRasterOffset(GDALGetRasterBand(ds, 1), g->offset);
+    }
     return CT_OK;
 }
 
@@ -929,11 +995,102 @@ static void wr16(uint8_t *p, uint64_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v
 static void wr32(uint8_t *p, uint64_t v) { wr16(p, v); wr16(p + 2, v >> 16); }
 static void wr64(uint8_t *p, uint64_t v) { wr32(p, v); wr32(p + 4, v >> 32); }
 
-/* GDAL's GeoTIFF tags for the grid's CRS, geotransform and nodata: the tags of a 1 × 1 GeoTIFF
- * it writes in memory (the same geotransform describes any size). *buf (free with VSIFree)
- * holds the values the tags point into. */
+static ct_status cog_geotags_gdal(ct_ctx *ctx, const ct_grid *g, const char *path, uint8_t **buf, size_t *blen,
+                                  tiff_tag *tags, int *ntags);
+
+/* The last few grids' tags: GDAL takes ~30 M instructions to encode a VN-2000 CRS (PROJ
+ * demotes its bound CRS), once per file, while ct-flood writes two files a level with the
+ * same georeferencing. Keyed by everything that goes into the tags. */
+typedef struct geo_memo {
+    char *wkt;
+    double gt[6], nodata, scale, offset;
+    int type, has_nodata;
+    uint8_t *buf;
+    size_t len;
+    tiff_tag tags[16];
+    int ntags;
+} geo_memo;
+
+static geo_memo geo_memos[4];
+static int geo_memo_next;
+static pthread_mutex_t geo_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int geo_memo_match(const geo_memo *m, const ct_grid *g, const char *wkt)
+{
+    return m->buf && m->type == (int)g->type && m->has_nodata == g->has_nodata &&
+           !memcmp(m->gt, g->gt, sizeof m->gt) && !memcmp(&m->nodata, &g->nodata, sizeof m->nodata) &&
+           m->scale == g->scale && m->offset == g->offset && !strcmp(m->wkt, wkt ? wkt : "");
+}
+
+/* Copies memo m's tags into a new *buf (VSIMalloc) and tags. @return 0, or -1 out of memory. */
+static int geo_memo_copy(const geo_memo *m, uint8_t **buf, tiff_tag *tags, int *ntags)
+{
+    if (!(*buf = VSIMalloc(m->len)))
+        return -1;
+    memcpy(*buf, m->buf, m->len);
+    for (int i = 0; i < m->ntags; i++) {
+        tags[i] = m->tags[i];
+        tags[i].val = *buf + (m->tags[i].val - m->buf);
+    }
+    *ntags = m->ntags;
+    return 0;
+}
+
+/* Keeps a copy of the tags just made (nothing when out of memory: the memo is only a saving). */
+static void geo_memo_put(const ct_grid *g, const char *wkt, const uint8_t *buf, size_t len, const tiff_tag *tags,
+                         int ntags)
+{
+    uint8_t *b = malloc(len);
+    char *w = strdup(wkt ? wkt : "");
+    if (!b || !w || ntags > 16) {
+        free(b);
+        free(w);
+        return;
+    }
+    memcpy(b, buf, len);
+    geo_memo *m = &geo_memos[geo_memo_next];
+    geo_memo_next = (geo_memo_next + 1) % 4;
+    free(m->buf);
+    free(m->wkt);
+    *m = (geo_memo){w, {0}, g->nodata, g->scale, g->offset, (int)g->type, g->has_nodata, b, len, {{0}}, ntags};
+    memcpy(m->gt, g->gt, sizeof m->gt);
+    for (int i = 0; i < ntags; i++) {
+        m->tags[i] = tags[i];
+        m->tags[i].val = b + (tags[i].val - buf);
+    }
+}
+
+/* GDAL's GeoTIFF tags for the grid's CRS, geotransform, nodata, scale and offset: the tags of
+ * a 1 × 1 GeoTIFF it writes in memory (the same geotransform describes any size), or of the
+ * same georeferencing written before. *buf (free with VSIFree) holds the values the tags point
+ * into. */
 static ct_status cog_geotags(ct_ctx *ctx, const ct_grid *g, const char *path, uint8_t **buf, tiff_tag *tags,
                              int *ntags)
+{
+    const char *wkt = g->crs ? ct_crs_wkt(g->crs) : NULL;
+    int hit = 0;
+    pthread_mutex_lock(&geo_memo_lock);
+    for (int i = 0; i < 4 && !hit; i++)
+        if (geo_memo_match(&geo_memos[i], g, wkt))
+            hit = geo_memo_copy(&geo_memos[i], buf, tags, ntags) ? -1 : 1;
+    pthread_mutex_unlock(&geo_memo_lock);
+    if (hit < 0)
+        return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", path);
+    if (hit)
+        return CT_OK;
+    size_t len = 0;
+    ct_status st = cog_geotags_gdal(ctx, g, path, buf, &len, tags, ntags);
+    if (!st) {
+        pthread_mutex_lock(&geo_memo_lock);
+        geo_memo_put(g, wkt, *buf, len, tags, *ntags);
+        pthread_mutex_unlock(&geo_memo_lock);
+    }
+    return st;
+}
+
+/* cog_geotags() through GDAL; *blen: the bytes at *buf. */
+static ct_status cog_geotags_gdal(ct_ctx *ctx, const ct_grid *g, const char *path, uint8_t **buf, size_t *blen,
+                                  tiff_tag *tags, int *ntags)
 {
     static atomic_uint counter;
     static const uint16_t want[] = {33550, 33922, 34264, 34735, 34736, 34737, 42112, 42113};
@@ -984,6 +1141,7 @@ static ct_status cog_geotags(ct_ctx *ctx, const ct_grid *g, const char *path, ui
         tags[(*ntags)++] = t;
     }
     *buf = b;
+    *blen = (size_t)len;
 out:
     VSIUnlink(name); /* left behind when the close or the seize failed; else already gone */
     ct_gdal_errs_pop(&e);
@@ -1080,6 +1238,39 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
                         sum += y, n++;
                 }
                 o[c] = n ? (float)(sum / n) : ndf;
+            }
+            continue;
+        }
+        if (g->type == CT_UINT16 && average) { /* UInt16 averages (depths in mm) without the per-type calls */
+            uint16_t *o = (uint16_t *)dst->own + (size_t)r * dst->w;
+            const uint16_t *a = (const uint16_t *)src->cells + (size_t)(2 * r) * src->w;
+            const uint16_t *b = 2 * r + 1 < src->h ? a + src->w : NULL;
+            const int hn = g->has_nodata && g->nodata >= 0 && g->nodata <= UINT16_MAX && g->nodata == floor(g->nodata);
+            const uint32_t nd = hn ? (uint32_t)g->nodata : UINT32_MAX; /* no stored value equals it */
+            /* the mean of the valid cells rounded half away from zero, as cell_put(round()):
+             * floor(sum / n + 1/2) = floor((2 sum + n) / (2 n)) for sums of non-negative cells;
+             * both below 2^20, so the Float32 quotient is within 2^-6 of the exact one, which
+             * is an integer or at least 1/8 from one: its floor is exact */
+            const int whole = b ? src->w / 2 : 0; /* full 2 x 2 windows, in vector registers */
+#pragma omp simd
+            for (int c = 0; c < whole; c++) {
+                const uint32_t a0 = a[2 * c], a1 = a[2 * c + 1], b0 = b[2 * c], b1 = b[2 * c + 1];
+                const uint32_t va0 = a0 != nd, va1 = a1 != nd, vb0 = b0 != nd, vb1 = b1 != nd;
+                const uint32_t n = va0 + va1 + vb0 + vb1;
+                const uint32_t sum = (va0 ? a0 : 0) + (va1 ? a1 : 0) + (vb0 ? b0 : 0) + (vb1 ? b1 : 0);
+                const float q = (float)(int)(2 * sum + n) / (float)(int)(2 * (n ? n : 1));
+                o[c] = n ? (uint16_t)(int)q : (uint16_t)nd;
+            }
+            for (int c = whole; c < dst->w; c++) {
+                uint32_t sum = 0, n = 0;
+                for (int dc = 0; dc < 2 && 2 * c + dc < src->w; dc++) {
+                    uint32_t x = a[2 * c + dc];
+                    if (x != nd)
+                        sum += x, n++;
+                    if (b && (x = b[2 * c + dc]) != nd)
+                        sum += x, n++;
+                }
+                o[c] = n ? (uint16_t)((2 * sum + n) / (2 * n)) : (uint16_t)nd;
             }
             continue;
         }
@@ -1180,8 +1371,9 @@ static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx,
             for (int i = 1; i < bs; i++)
                 d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
         } else if (es == 2) {
-            uint16_t *u = (uint16_t *)d, *t = (uint16_t *)tmp;
+            uint16_t *restrict u = (uint16_t *)d, *restrict t = (uint16_t *)tmp;
             memcpy(t, u, rowb);
+#pragma omp simd
             for (int i = 1; i < bs; i++)
                 u[i] = (uint16_t)(t[i] - t[i - 1]);
         } else {

@@ -2016,6 +2016,7 @@ typedef struct job {
     int band, nbands_rgb, src_alpha;
     int has_nodata;
     double nodata;
+    double scale, offset; /* DEM and depth: the band's (stored v means v * scale + offset) */
     const char *src_wkt;
     char *merc_wkt;
     char *coord_op;        /* PROJ pipeline source → EPSG:3857, official VN-2000 shift */
@@ -2321,6 +2322,12 @@ static int sample_block(worker *w, const job *J, double px0, double py0, const i
     double sx = (double)(x1 - x0) / bw, sy = (double)(y1 - y0) / bh;
     const double isx = 1 / sx, isy = 1 / sy;
     const float ndf = J->has_nodata ? (float)J->nodata : NAN; /* x != NaN holds for every x */
+    if (J->scale != 1 || J->offset != 0) /* stored values to the band's units; GDAL averaged the stored ones (linear) */
+        for (size_t i = 0; i < need; i++) {
+            float x = w->srcbuf[i];
+            if (x == x && x != ndf)
+                w->srcbuf[i] = (float)(x * J->scale + J->offset);
+        }
     /* a window without NoData (most of a DEM) is sampled without testing each neighbour: the
      * window is a twentieth of the cells resampled from it at the maximum zoom */
     int allvalid = J->ralg == GRA_Bilinear;
@@ -5252,6 +5259,7 @@ static ct_status prepare(ct_ctx *ctx, const ct_tile_opts *o, job *J, double ll[4
             goto out;
         }
         J->has_nodata = ct_raster_band_nodata(r, J->band, &J->nodata);
+        ct_raster_band_scale(r, J->band, &J->scale, &J->offset); /* e.g. ct-flood's depths in mm */
     }
     J->src_wkt = strdup(ct_crs_wkt(crs));
     double ext[4] = {gt[0], gt[3] + h * gt[5], gt[0] + w * gt[1], gt[3]};

@@ -21,6 +21,8 @@ int main(int argc, char **argv)
         {CT_OPT_STRING, 0, "connectivity", &conn, "4|8", "bathtub: neighbours water spreads to (default 8)"},
         {CT_OPT_FLAG, 0, "no-depth", &o.no_depth, NULL, "bathtub: write extent rasters only"},
         {CT_OPT_FLAG, 0, "deflate", &o.deflate, NULL, "bathtub: DEFLATE rasters (default ZSTD), for readers without zstd"},
+        {CT_OPT_STRING, 0, "depth-type", &o.depth_type, "uint16|float32",
+         "bathtub: depth cells in millimetres (default, when they fit) or Float32 metres"},
         {CT_OPT_FLAG, 0, "resume", &o.resume, NULL, "simulate: continue from the checkpoint in the output folder"},
         {CT_OPT_STRING, 0, "run", &o.run, "NAME", "the run's name in the SDI (default: the scenario file's name)"},
         {CT_OPT_END, 0, NULL, NULL, NULL, NULL},

@@ -182,6 +182,14 @@ typedef struct ct_flood_opts {
     int no_depth;                /**< bathtub: write extents only, not depth rasters */
     int deflate;                 /**< bathtub: DEFLATE rasters instead of ZSTD (CT_COG_ZSTD), for
                                       readers without zstd */
+    /**
+     * bathtub: the depth rasters' cell type. NULL or "uint16": whole millimetres (UInt16, scale
+     * 0.001, nodata 65535; GDAL, QGIS and ct_raster_read() see metres, within 0.0005 m), when
+     * the deepest possible cell (highest level less lowest ground) is below 65.535 m, else
+     * Float32; "float32": Float32 metres always. UInt16 halves the bytes to compress and
+     * writes files about half the size: the Float32 depths of a noisy DEM hardly compress.
+     */
+    const char *depth_type;
     FILE *out;                   /**< where to print the summary; NULL: stdout */
     /**
      * The SDI (ct/sdi.h), or NULL. When set, scenario paths of the form "sdi:NAME" name its

@@ -71,6 +71,16 @@ int ct_grid_get_nodata(const ct_grid *g, double *value);
 void ct_grid_set_nodata(ct_grid *g, double value);
 void ct_grid_clear_nodata(ct_grid *g);
 
+/**
+ * The grid's scale and offset: a stored cell v means v × scale + offset (GDAL's band scale and
+ * offset; e.g. depths stored as UInt16 millimetres with scale 0.001). New grids have 1 and 0.
+ * ct_grid_write_cog() writes them as the band's scale and offset, which GDAL, QGIS and
+ * ct_raster_read() to a floating-point grid apply. The nodata value is a stored value.
+ * @return 1 when they are not 1 and 0.
+ */
+int ct_grid_get_scale(const ct_grid *g, double *scale, double *offset);
+void ct_grid_set_scale(ct_grid *g, double scale, double offset);
+
 /** The value of a cell as double (any type). No bounds check. */
 double ct_grid_get(const ct_grid *g, int col, int row);
 /** Sets a cell from a double, rounded (half away from zero) and clamped to the type's range
@@ -99,6 +109,9 @@ int ct_raster_band_count(const ct_raster *r);
 ct_dtype ct_raster_band_dtype(const ct_raster *r, int band);
 /** @return 1 and *value when band has nodata. */
 int ct_raster_band_nodata(const ct_raster *r, int band, double *value);
+/** The band's scale and offset (1 and 0 when it has none): a stored value v means
+ *  v × scale + offset. @return 1 when they are not 1 and 0. */
+int ct_raster_band_scale(const ct_raster *r, int band, double *scale, double *offset);
 /** @return 1 and gt when the dataset has a geotransform; 0 when not, with GDAL's default
  *  (0, 1, 0, 0, 0, 1) in gt: pixel/line coordinates, which ct_raster_read() grids then get. */
 int ct_raster_geotransform(const ct_raster *r, double gt[6]);
@@ -113,7 +126,10 @@ void *ct_raster_gdal(ct_raster *r);
 
 /**
  * Reads a window of one band (1-based) into a new grid of type t, with the window's own
- * geotransform, the CRS and the band's nodata. @return CT_OK and *out (free with
+ * geotransform, the CRS and the band's nodata. A band with a scale and offset (see
+ * ct_raster_band_scale()) read to CT_FLOAT32 or CT_FLOAT64 comes in its units: every cell that
+ * is not nodata or NaN is v × scale + offset, nodata cells keep the stored nodata value; read
+ * to an integer type it comes as stored, the grid carrying the scale and offset. @return CT_OK and *out (free with
  * ct_grid_free()), CT_ERR_USAGE for a window outside the raster, CT_ERR_IO on a read error
  * (naming the file and window).
  */

@@ -3,10 +3,11 @@
 # cell for cell (8-connected), and so do the depths; several levels in one run agree with
 # separate runs (also unsorted and 4-connected); dikes block water unless breached; 4-connectivity
 # is stricter than 8; on a DEM with overviews, the rasters are valid COGs (GDAL's validator) and
-# the same bytes on 1 and 2 threads; ZSTD by default, DEFLATE with --deflate, the same cells.
+# the same bytes on 1 and 2 threads; ZSTD by default, DEFLATE with --deflate, the same cells;
+# depths in whole mm by default, Float32 on request, and ct-tile draws the mm ones in metres.
 . "$(dirname "$0")/lib.sh"
 command -v grass >/dev/null || skip_all "grass (Debian grass-core) is not installed"
-plan 21
+plan 25
 
 # 90 x 70 cells of 5 m in EPSG:5897: swells, a channel, a pit, and noise (deterministic)
 awk 'BEGIN { w = 90; h = 70; srand(7)
@@ -39,7 +40,7 @@ ok $rc "ct-flood bathtub exits 0"
 cmp_lake() { # LEVEL -> "cells_rlake cells_ct mismatches max_depth_diff"
     gdal_translate -q -of XYZ "$T/rlake-$1.tif" "$T/a.xyz"
     gdal_translate -q -of XYZ "$T/o3/extent-$1.tif" "$T/b.xyz"
-    gdal_translate -q -of XYZ "$T/o3/depth-$1.tif" "$T/c.xyz"
+    gdal_translate -q -unscale -ot Float32 -of XYZ "$T/o3/depth-$1.tif" "$T/c.xyz" # mm to m
     paste -d' ' "$T/a.xyz" "$T/b.xyz" "$T/c.xyz" | awk '{ a = ($3 != -9999); b = ($6 == 1); n += a; m += b
         if (a != b) bad++; if (a && b) { d = $3 - $9; if (d < 0) d = -d; if (d > dm) dm = d } }
         END { printf "%d %d %d %.6f\n", n, m, bad + 0, dm + 0 }'
@@ -47,7 +48,8 @@ cmp_lake() { # LEVEL -> "cells_rlake cells_ct mismatches max_depth_diff"
 for l in 1.80 2.29 2.79; do
     read -r na nb bad dd < <(cmp_lake $l)
     is "$bad" 0 "level $l: extent identical to r.lake cell for cell ($na cells flooded)"
-    near "$dd" 0 1e-5 "level $l: depth equals r.lake's"
+    # whole mm: half a mm, and Float32 rounding of r.lake's depth (1e-7 m at these depths)
+    near "$dd" 0 0.0005002 "level $l: depth equals r.lake's to the nearest mm"
 done
 [ "$na" -gt 1000 ]; ok $? "the highest level floods a real area ($na cells)"
 
@@ -121,4 +123,31 @@ for f in extent-2.29 depth-2.29; do # every level: full resolution and both over
     done
 done
 is $bad 0 "ZSTD and DEFLATE rasters hold the same cells, overviews included"
+# depths in whole mm (UInt16, scale 0.001, nodata 65535) by default; --depth-type float32 for
+# Float32 metres: the two agree within half a mm everywhere; each overview is a mean rounded to
+# the mm of the one before, half a mm more each: within 1 and 1.5 mm
+is "$(gdalinfo "$T/big2/depth-2.29.tif" | grep -cE 'Type=UInt16|NoData Value=65535|Offset: 0, *Scale:0.001')" 3 \
+   "depth is UInt16 mm with scale 0.001 and nodata 65535"
+run ct-flood -q bathtub --depth-type float32 --dem "$T/dem-big.tif" --seed $seed --level 2.29 -o "$T/big4"
+bad=0
+for ov in "" "-ovr 0" "-ovr 1"; do
+    tol=$(case "$ov" in "") echo 0.0005002 ;; *0) echo 0.0010002 ;; *) echo 0.0015002 ;; esac)
+    # the mm as stored (GDAL gives overviews no scale of their own, as its COG driver writes them)
+    paste -d' ' <(gdal_translate -q $ov -of XYZ "$T/big2/depth-2.29.tif" /vsistdout/) \
+                <(gdal_translate -q $ov -of XYZ "$T/big4/depth-2.29.tif" /vsistdout/) |
+        awk -v t="$tol" '{ d = $3 / 1000 - $6; if (d < 0) d = -d; if (d > t) bad++; n++ } END { exit !(n > 0 && bad == 0) }' || bad=1
+done
+is "$rc $bad $(gdalinfo "$T/big4/depth-2.29.tif" | grep -c 'Type=Float32')" "0 0 1" \
+   "--depth-type float32: Float32 depths, within half a mm of the mm ones (overviews: 1, 1.5)"
+run ct-flood -q bathtub --depth-type int8 --dem "$T/dem-big.tif" --seed $seed --level 2.29 -o "$T/big5"
+is "$rc $(grep -c 'depth-type int8: uint16 or float32' "$T/err")" "2 1" "an unknown --depth-type is a usage error"
+# ct-tile draws the mm raster in metres: the same tiles as from its cells converted to Float32
+# metres by GDAL, at a zoom that reads the full resolution (read as stored, every wet cell would
+# be 1 m deep or more: red)
+gdal_translate -q -unscale -ot Float32 "$T/big2/depth-2.29.tif" "$T/m.tif"
+printf 'interpolate discrete\nstop 0 #000000\nstop 1 #FF0000\n' >"$T/deep.style"
+ct-tile -q -z 19 -s "$T/deep.style" "$T/big2/depth-2.29.tif" "$T/tmm" && ct-tile -q -z 19 -s "$T/deep.style" "$T/m.tif" "$T/tm"
+rc=$?
+n=$(find "$T/tm" -name '*.png' | wc -l)
+is "$rc $([ "$n" -gt 0 ] && diff -r -x metadata.json "$T/tmm" "$T/tm" >/dev/null && echo same)" "0 same" "ct-tile reads the mm depths in metres ($n tiles)"
 exit $_failed

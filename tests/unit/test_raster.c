@@ -1101,6 +1101,123 @@ static void test_read_onto_same_grid_nodata(void **state)
     ct_ctx_free(ctx);
 }
 
+/* A UInt16 grid of millimetres (scale 0.001, offset 0.25, nodata 65535), written by the direct
+ * writer and by GDAL's COG driver: the file carries the scale and offset; read to Float32 or
+ * Float64 every valid cell comes back as v * 0.001 + 0.25 and the nodata cell as 65535; read to
+ * UInt16 as stored, with the scale on the grid; read onto the same grid and onto a grid of
+ * cells twice as large (warped: the average of the stored values, which GDAL rounds to a stored
+ * unit, then scaled), in metres. */
+static void test_scaled_uint16_reads_in_units(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_crs *crs;
+    assert_int_equal(ct_crs_from_user(ctx, "EPSG:5897", &crs), CT_OK);
+    ct_grid *g = ct_grid_new(ctx, CT_UINT16, 600, 560);
+    const double gt[6] = {500000, 5, 0, 1100000, 0, -5};
+    ct_grid_set_geotransform(g, gt);
+    ct_grid_set_crs(g, crs);
+    ct_grid_set_nodata(g, 65535);
+    assert_int_equal(ct_grid_get_scale(g, NULL, NULL), 0);
+    ct_grid_set_scale(g, 0.001, 0.25);
+    uint16_t *v = ct_grid_data(g);
+    for (int i = 0; i < 600 * 560; i++)
+        v[i] = (uint16_t)((i * 7919u) % 65535u); /* 0..65534 */
+    v[5] = 65535;
+    for (int direct = 0; direct < 2; direct++) {
+        const char *path = tpath(direct ? "mm-direct.tif" : "mm-gdal.tif");
+        ct_cog_opts o = {.direct = direct, .compress = CT_COG_ZSTD, .level = 1};
+        assert_int_equal(ct_grid_write_cog(ctx, g, path, &o), CT_OK);
+        ct_raster *r = NULL;
+        assert_int_equal(ct_raster_open(ctx, path, &r), CT_OK);
+        double sc, of;
+        assert_int_equal(ct_raster_band_scale(r, 1, &sc, &of), 1);
+        assert_float_equal(sc, 0.001, 0);
+        assert_float_equal(of, 0.25, 0);
+        ct_grid *f = NULL, *d = NULL, *u = NULL;
+        assert_int_equal(ct_raster_read(ctx, r, 1, 0, 0, 600, 560, CT_FLOAT32, &f), CT_OK);
+        assert_int_equal(ct_raster_read(ctx, r, 1, 0, 0, 600, 560, CT_FLOAT64, &d), CT_OK);
+        assert_int_equal(ct_raster_read(ctx, r, 1, 0, 0, 600, 560, CT_UINT16, &u), CT_OK);
+        const float *fv = ct_grid_cdata(f);
+        const double *dv = ct_grid_cdata(d);
+        for (int i = 0; i < 600 * 560; i++) {
+            double want = i == 5 ? 65535 : v[i] * 0.001 + 0.25;
+            if (fv[i] != (float)want || dv[i] != want)
+                fail_msg("direct %d, cell %d: stored %u, read %.9g and %.17g, want %.17g", direct, i, v[i], fv[i], dv[i], want);
+        }
+        assert_memory_equal(ct_grid_cdata(u), v, sizeof *v * 600 * 560);
+        assert_int_equal(ct_grid_get_scale(u, &sc, &of), 1);
+        assert_float_equal(sc, 0.001, 0);
+        assert_float_equal(of, 0.25, 0);
+        assert_int_equal(ct_grid_get_scale(f, NULL, NULL), 0); /* already in units */
+        ct_grid_free(f);
+        ct_grid_free(d);
+        ct_grid_free(u);
+        ct_raster_close(r);
+        ct_grid *like = ct_grid_new(ctx, CT_FLOAT32, 300, 280), *w = NULL;
+        const double gt2[6] = {500000, 10, 0, 1100000, 0, -10};
+        ct_grid_set_geotransform(like, gt2);
+        ct_grid_set_crs(like, crs);
+        assert_int_equal(ct_grid_read_onto(ctx, path, like, "average", &w), CT_OK);
+        const float *wv = ct_grid_cdata(w);
+        for (int rr = 0; rr < 280; rr++)
+            for (int c = 0; c < 300; c++) {
+                double s = 0;
+                int n = 0;
+                for (int k = 0; k < 4; k++) {
+                    int i = (2 * rr + k / 2) * 600 + 2 * c + k % 2;
+                    if (i != 5)
+                        s += v[i], n++;
+                }
+                double want = s / n * 0.001 + 0.25;
+                if (fabs(wv[rr * 300 + c] - want) > 0.0005 + 1e-6 * want) /* GDAL's warper rounds means of integers */
+                    fail_msg("direct %d, warped cell %d,%d: %.9g, want %.9g", direct, c, rr, wv[rr * 300 + c], want);
+            }
+        ct_grid_free(w);
+        ct_grid_free(like);
+    }
+    ct_grid_free(g);
+    ct_crs_free(crs);
+    ct_ctx_free(ctx);
+}
+
+/* The direct writer remembers the georeferencing tags of its last grids: a grid written again
+ * with another nodata, scale, geotransform or CRS gets its own, not the remembered ones. */
+static void test_direct_cog_georef_follows_each_grid(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_crs *a, *b;
+    assert_int_equal(ct_crs_from_user(ctx, "EPSG:5897", &a), CT_OK);
+    assert_int_equal(ct_crs_from_user(ctx, "EPSG:32648", &b), CT_OK);
+    ct_grid *g = ct_grid_new(ctx, CT_UINT16, 40, 30);
+    const double gt1[6] = {500000, 5, 0, 1100000, 0, -5}, gt2[6] = {600000, 10, 0, 1200000, 0, -10};
+    const ct_cog_opts o = {.direct = 1};
+    for (int step = 0; step < 5; step++) {
+        ct_grid_set_geotransform(g, step >= 3 ? gt2 : gt1);
+        ct_grid_set_crs(g, step >= 4 ? b : a);
+        ct_grid_set_nodata(g, step >= 1 ? 7 : 9);
+        ct_grid_set_scale(g, step >= 2 ? 0.01 : 1, 0);
+        const char *path = tpath("memo.tif");
+        assert_int_equal(ct_grid_write_cog(ctx, g, path, &o), CT_OK);
+        ct_raster *r = NULL;
+        assert_int_equal(ct_raster_open(ctx, path, &r), CT_OK);
+        double nd = 0, sc = 0, gt[6];
+        assert_int_equal(ct_raster_band_nodata(r, 1, &nd), 1);
+        assert_float_equal(nd, step >= 1 ? 7 : 9, 0);
+        ct_raster_band_scale(r, 1, &sc, NULL);
+        assert_float_equal(sc, step >= 2 ? 0.01 : 1, 0);
+        assert_int_equal(ct_raster_geotransform(r, gt), 1);
+        assert_memory_equal(gt, step >= 3 ? gt2 : gt1, sizeof gt);
+        assert_true(ct_crs_equal(ct_raster_crs(r), step >= 4 ? b : a));
+        ct_raster_close(r);
+    }
+    ct_grid_free(g);
+    ct_crs_free(a);
+    ct_crs_free(b);
+    ct_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1130,6 +1247,8 @@ int main(void)
         cmocka_unit_test(test_read_onto_resamples_by_cell_size),
         cmocka_unit_test(test_direct_failed_write_keeps_old_file),
         cmocka_unit_test(test_read_onto_same_grid_nodata),
+        cmocka_unit_test(test_scaled_uint16_reads_in_units),
+        cmocka_unit_test(test_direct_cog_georef_follows_each_grid),
     };
     return cmocka_run_group_tests_name("raster", tests, group_setup, group_teardown);
 }
