@@ -17,7 +17,8 @@ for name, t in (('SoTo', ogr.OFTInteger), ('SoThua', ogr.OFTInteger), ('DienTich
                 ('MucDich', ogr.OFTString), ('TenChu', ogr.OFTString)):
     l.CreateField(ogr.FieldDefn(name, t))
 codes = ['ODT', 'ONT', 'LUC', 'CLN', 'HNK', 'DGT', 'SON', 'TMD', 'NTS']
-x0, y0, step, side = 565000.0, 1100000.0, 40.0, 25
+# from (540 km, 1 100 km): up to N = 1000 (40 km) the parcels stay in the area the SDI accepts
+x0, y0, step, side = 540000.0, 1100000.0, 40.0, 25
 sheets_x = (n + side - 1) // side
 jit = [[(random.uniform(-8, 8), random.uniform(-8, 8)) for j in range(n + 1)] for i in range(n + 1)]
 def c(i, j):
