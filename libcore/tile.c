@@ -1258,7 +1258,6 @@ static ct_status pm_write(ct_ctx *ctx, sink *s, const tileset_meta *m, FILE *out
     /* tile contents in the order of their final offsets, copied by the kernel in runs that lie
      * end to end in their source (a nightly run's kept tiles come from the old archive in a
      * few long runs, without passing through this process) */
-    qsort(om, nom, sizeof *om, cmp_off); /* by temporary offset */
     if (fflush(out) != 0) {
         st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", s->path, strerror(errno));
         goto out;
