@@ -4152,6 +4152,21 @@ static int cmp_ll(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A string value's bytes (p, n) against a changed key, in the strcmp order ps->keys is sorted in. */
+typedef struct key_bytes {
+    const uint8_t *p;
+    size_t n;
+} key_bytes;
+
+static int cmp_key_bytes(const void *a, const void *b)
+{
+    const key_bytes *v = a;
+    const char *s = *(char *const *)b;
+    size_t m = strlen(s);
+    int c = memcmp(v->p, s, v->n < m ? v->n : m);
+    return c ? c : (v->n > m) - (v->n < m);
+}
+
 /* Whether the encoded Value v[0..n) is a string among the changed keys. */
 static int key_changed(const patch_set *ps, const uint8_t *v, size_t n)
 {
@@ -4159,15 +4174,10 @@ static int key_changed(const patch_set *ps, const uint8_t *v, size_t n)
     int field;
     uint64_t len;
     const uint8_t *ld;
-    char buf[512];
     if (!pb_field(v, n, &k, &field, &len, &ld) || field != 1 || !ld)
         return 0;
-    if (len >= sizeof buf)
-        return 1; /* a key this long is no natural key: made again to be safe */
-    memcpy(buf, ld, len);
-    buf[len] = '\0';
-    const char *key = buf;
-    return bsearch(&key, ps->keys, ps->nkeys, sizeof *ps->keys, cmp_str) != NULL;
+    key_bytes key = {ld, (size_t)len};
+    return bsearch(&key, ps->keys, ps->nkeys, sizeof *ps->keys, cmp_key_bytes) != NULL;
 }
 
 /* Tile z/x/y from its old layer ol (NULL: there was no tile) and the features near a change:
