@@ -266,7 +266,6 @@ static const char *source_sum(run *r)
     return r->sum;
 }
 
-/* The JSON text of a feature's raw attributes, decoded where possible, for sdi_reject. */
 /* Bytes that are not text in the source's encoding, as Latin-1 (one character U+0000-U+00FF
  * per byte): valid UTF-8 for every store (PostgreSQL refuses anything else, and the whole
  * version with it), and the bytes can be read back exactly. */
@@ -287,6 +286,7 @@ static char *bytes_as_latin1(const char *raw)
     return v;
 }
 
+/* The JSON text of a feature's raw attributes, decoded where possible, for sdi_reject. */
 static char *raw_attributes(ct_ctx *ctx, ct_layer *l, ct_feature *f)
 {
     json_object *o = json_object_new_object();
@@ -1819,11 +1819,13 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
     /* Leave out the sources that are unchanged since they were last loaded. A source never
      * loaded is hashed while it loads (sum_job), with threads to spare. */
     const char **todo = calloc((size_t)o->nsources + 1, sizeof *todo);
-    char (*sums)[65] = calloc((size_t)o->nsources + 1, sizeof *sums); /* of the sources in todo */
-    unsigned char *later = calloc((size_t)o->nsources + 1, 1);       /* hashed while loading */
+    /* of the sources in todo; empty for a source hashed while it loads */
+    char (*sums)[65] = calloc((size_t)o->nsources + 1, sizeof *sums);
     int ntodo = 0;
     const char *layer = dem ? "rasters" : r.def->name;
-    for (int i = 0; i < o->nsources; i++) {
+    if (!todo || !sums)
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+    for (int i = 0; !st && i < o->nsources; i++) {
         struct stat sb;
         if (stat(o->sources[i], &sb) != 0) {
             st = ct_error(ctx, CT_ERR_IO, "%s: %s", o->sources[i], strerror(errno));
@@ -1838,7 +1840,6 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
             ct_log(ctx, CT_LOG_INFO, "%s: unchanged since last loaded, skipped", o->sources[i]);
         } else {
             memcpy(sums[ntodo], sum, sizeof sum);
-            later[ntodo] = !*sum;
             todo[ntodo++] = o->sources[i];
         }
         free(old);
@@ -1851,7 +1852,7 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
             r.isrc = i;
             r.sum = sums[i];
             sum_job job = {.path = todo[i], .o = o, .hex = sums[i]};
-            if (later[i] && !(job.running = pthread_create(&job.thread, NULL, sum_worker, &job) == 0))
+            if (!*sums[i] && !(job.running = pthread_create(&job.thread, NULL, sum_worker, &job) == 0))
                 checksum(todo[i], o, sums[i]);
             r.sum_job = &job;
             if (dem)
@@ -1872,7 +1873,6 @@ ct_status ct_ingest_run(ct_ctx *ctx, const ct_ingest_opts *o)
     }
     free(todo);
     free(sums);
-    free(later);
     if (!st)
         print_summary(o->out ? o->out : stdout, o, &r, version, sources);
     if (!st && r.t.rejected)
