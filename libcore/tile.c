@@ -1088,13 +1088,20 @@ static void le32(uint8_t *p, int32_t v)
         p[i] = (uint8_t)(u >> (8 * i));
 }
 
+/* The state of copy_bytes across the runs it appends to one file: the buffer of its read and
+ * write fallback, and how much it has copied since it last started the write-back. */
+typedef struct copier {
+    uint8_t *buf;
+    uint64_t unsynced;
+} copier;
+
 /* Appends len bytes of in_fd from offset off to out_fd: copy_file_range(2), or read and write
- * where the kernel cannot (another file system on older kernels); *buf is a reusable buffer.
- * Every 8 MiB it starts the write-back of what is copied (sync_file_range), so the disk works
- * while the copy goes on and the fsync before the rename has little left to wait for: half the
- * time of copying and syncing a 220 MB archive here, and without it the copy itself stalls on
- * the dirty-page limit. @return 0 with errno set on failure (0 when in_fd ends early). */
-static int copy_bytes(int in_fd, uint64_t off, int out_fd, uint64_t len, uint8_t **buf)
+ * where the kernel cannot (another file system on older kernels). Every 8 MiB it starts the
+ * write-back of what is copied (sync_file_range), so the disk works while the copy goes on and
+ * the fsync before the rename has little left to wait for: half the time of copying and syncing
+ * a 220 MB archive here, and without it the copy itself stalls on the dirty-page limit.
+ * @return 0 with errno set on failure (0 when in_fd ends early). */
+static int copy_bytes(int in_fd, uint64_t off, int out_fd, uint64_t len, copier *c)
 {
     int kernel = 1;
     while (len > 0) {
@@ -1109,11 +1116,11 @@ static int copy_bytes(int in_fd, uint64_t off, int out_fd, uint64_t len, uint8_t
             }
         } else {
             size_t n = len < ((size_t)1 << 20) ? (size_t)len : (size_t)1 << 20;
-            if (!*buf && !(*buf = malloc((size_t)1 << 20)))
+            if (!c->buf && !(c->buf = malloc((size_t)1 << 20)))
                 return 0;
-            r = pread(in_fd, *buf, n, (off_t)off);
+            r = pread(in_fd, c->buf, n, (off_t)off);
             for (ssize_t w = 0, k; r > 0 && w < r; w += k)
-                if ((k = write(out_fd, *buf + w, (size_t)(r - w))) < 0) {
+                if ((k = write(out_fd, c->buf + w, (size_t)(r - w))) < 0) {
                     if (errno == EINTR)
                         k = 0;
                     else
@@ -1126,7 +1133,10 @@ static int copy_bytes(int in_fd, uint64_t off, int out_fd, uint64_t len, uint8_t
             return 0;
         off += (uint64_t)r;
         len -= (uint64_t)r;
-        sync_file_range(out_fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint: its failure changes nothing */
+        if ((c->unsynced += (uint64_t)r) >= (uint64_t)8 << 20) {
+            sync_file_range(out_fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint: its failure changes nothing */
+            c->unsynced = 0;
+        }
     }
     return 1;
 }
@@ -1136,7 +1146,8 @@ static ct_status pm_write(ct_ctx *ctx, sink *s, const tileset_meta *m, FILE *out
     ct_status st = CT_OK;
     pm_dir_entry *de = NULL, *root = NULL;
     off_map *om = NULL;
-    uint8_t *rootbuf = NULL, *leafbuf = NULL, *metabuf = NULL, *copy = NULL;
+    uint8_t *rootbuf = NULL, *leafbuf = NULL, *metabuf = NULL;
+    copier cp = {0};
     size_t nde = 0, rootlen = 0, leaflen = 0, leafcap = 0, metalen = 0;
     /* clustered: contents laid out in tile-id order of their first use */
     om = malloc((s->unique + 1) * sizeof *om);
@@ -1306,7 +1317,7 @@ static ct_status pm_write(ct_ctx *ctx, sink *s, const tileset_meta *m, FILE *out
                 len += (e + 1 < nom ? byto[e + 1].from : cur) - byto[e].from;
             int old = (src & PM_OLD) != 0;
             uint64_t from = old ? s->old_data_off + (src & ~PM_OLD) : src;
-            if (!copy_bytes(old ? s->old_fd : fileno(s->data), from, fileno(out), len, &copy))
+            if (!copy_bytes(old ? s->old_fd : fileno(s->data), from, fileno(out), len, &cp))
                 st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", s->path,
                               errno ? strerror(errno) : "the old archive is cut short");
         }
@@ -1319,7 +1330,7 @@ out:
     free(rootbuf);
     free(leafbuf);
     free(metabuf);
-    free(copy);
+    free(cp.buf);
     return st;
 }
 
