@@ -1838,9 +1838,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     ct_cog_opts cog = {.overview_resampling = "NEAREST", .compress = comp, .level = 1, .direct = 1, .defer_sync = 1};
     for (int i = 0; i < nl; i++) {
         float H = (float)lr[i].level;
-        int rank = 1; /* cells labelled 1..rank are under level H */
-        while (hs[rank - 1] != H)
-            rank++;
+        int rank = first_level(hs, nhs, H); /* cells labelled 1..rank are under level H */
         double Hd = lr[i].level;
         /* the cells, volume and greatest depth of the labels up to this level: the depth of a
          * wet cell is Hd - z (its sum cells Hd - sum z; dike cells between the float and the
