@@ -1019,7 +1019,7 @@ static int geo_memo_match(const geo_memo *m, const ct_grid *g, const char *wkt)
 {
     return m->buf && m->type == (int)g->type && m->has_nodata == g->has_nodata &&
            !memcmp(m->gt, g->gt, sizeof m->gt) && !memcmp(&m->nodata, &g->nodata, sizeof m->nodata) &&
-           m->scale == g->scale && m->offset == g->offset && !strcmp(m->wkt, wkt ? wkt : "");
+           m->scale == g->scale && m->offset == g->offset && !strcmp(m->wkt, wkt);
 }
 
 /* Copies memo m's tags into a new *buf (VSIMalloc) and tags. @return 0, or -1 out of memory. */
@@ -1041,7 +1041,7 @@ static void geo_memo_put(const ct_grid *g, const char *wkt, const uint8_t *buf, 
                          int ntags)
 {
     uint8_t *b = malloc(len);
-    char *w = strdup(wkt ? wkt : "");
+    char *w = strdup(wkt);
     if (!b || !w || ntags > 16) {
         free(b);
         free(w);
@@ -1067,7 +1067,7 @@ static void geo_memo_put(const ct_grid *g, const char *wkt, const uint8_t *buf, 
 static ct_status cog_geotags(ct_ctx *ctx, const ct_grid *g, const char *path, uint8_t **buf, tiff_tag *tags,
                              int *ntags)
 {
-    const char *wkt = g->crs ? ct_crs_wkt(g->crs) : NULL;
+    const char *wkt = ct_crs_wkt(g->crs); /* "" without a CRS */
     int hit = 0;
     pthread_mutex_lock(&geo_memo_lock);
     for (int i = 0; i < 4 && !hit; i++)
