@@ -723,6 +723,13 @@ static int pread_all(int fd, void *buf, size_t n, uint64_t off)
 }
 
 
+/* A tileset's name in its metadata: the name given, else the output's file name. */
+static const char *tileset_name(const char *name, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return name ? name : slash ? slash + 1 : path;
+}
+
 /* "DIR/.BASE.tmp.XXXXXX" beside path (the house convention, see ct_grid_write_cog). */
 static char *temp_name(const char *path, const char *what)
 {
@@ -5593,8 +5600,7 @@ ct_status ct_tile_run(ct_ctx *ctx, const ct_tile_opts *o)
             tileset_meta m = {0};
             m.input = sdiname ? inname : NULL;
             m.sdi_version = sum.sdi_version;
-            const char *base = strrchr(o->output, '/');
-            m.name = o->name ? o->name : base ? base + 1 : o->output;
+            m.name = tileset_name(o->name, o->output);
             m.description = o->description;
             m.attribution = o->attribution;
             m.format = S.ext;
@@ -5788,8 +5794,7 @@ ct_status ct_tile_run(ct_ctx *ctx, const ct_tile_opts *o)
         tileset_meta m = {0};
         m.input = sdiname ? inname : NULL;
         m.sdi_version = sum.sdi_version;
-        const char *base = strrchr(o->output, '/');
-        m.name = o->name ? o->name : base ? base + 1 : o->output;
+        m.name = tileset_name(o->name, o->output);
         m.description = o->description;
         m.attribution = o->attribution;
         m.format = S.ext;
@@ -6001,8 +6006,7 @@ ct_status ct_tile_merge(ct_ctx *ctx, const ct_tile_merge_opts *mo)
         int named = 1;
         for (int i = 1; i < np; i++)
             named &= same_text(P[i].name, P[0].name);
-        const char *base = strrchr(S.path, '/');
-        m.name = named && P[0].name ? P[0].name : base ? base + 1 : S.path;
+        m.name = tileset_name(named ? P[0].name : NULL, S.path);
         m.description = P[0].description;
         m.attribution = P[0].attribution;
         m.format = S.ext;
