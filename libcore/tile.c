@@ -666,7 +666,7 @@ static int dirty_has_id(const dirty_set *d, int z, uint64_t id)
 
 static int dirty_has(const dirty_set *d, int z, uint32_t x, uint32_t y)
 {
-    return dirty_has_id(d, z, d->all ? 0 : ct_pmtiles_id(z, x, y));
+    return d->all || dirty_has_id(d, z, ct_pmtiles_id(z, x, y));
 }
 
 static void dirty_free(dirty_set *d)
