@@ -451,10 +451,11 @@ ct_status ct_sdi_create(ct_ctx *ctx, const char *path, const ct_crs *crs, const 
  * else parsed from the WKT. */
 static ct_status sdi_crs(ct_ctx *ctx, const char *wkt, const char *srid, ct_crs **out)
 {
-    char code[32];
-    ct_crs *c = NULL;
-    snprintf(code, sizeof code, "EPSG:%d", atoi(srid));
-    if (atoi(srid) > 0) {
+    int epsg = atoi(srid);
+    if (epsg > 0) {
+        char code[32];
+        ct_crs *c = NULL;
+        snprintf(code, sizeof code, "EPSG:%d", epsg);
         if (ct_crs_from_user(ctx, code, &c) == CT_OK && !strcmp(ct_crs_wkt(c), wkt)) {
             *out = c;
             return CT_OK;
