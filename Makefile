@@ -29,7 +29,7 @@ DEB_PACKAGES = build-essential pkg-config perl mandoc jq time \
 	libspatialite-dev libsqlite3-dev sqlite3 libtiff-dev \
 	libcairo2-dev libpng-dev libdeflate-dev libwebp-dev \
 	libjson-c-dev libutf8proc-dev libssl-dev libcmocka-dev \
-	grass-core postgresql-15-postgis-3 libpq-dev python3-gdal
+	grass-core postgresql-15-postgis-3 libpq-dev python3-gdal libmimalloc-dev
 
 PKGS = gdal proj geos spatialite libtiff-4 sqlite3 cairo libpng libdeflate libwebp json-c libutf8proc libcrypto libpq
 
@@ -86,7 +86,14 @@ $(B)/lib/libctcore.so: $(LIB_OBJ)
 $(B)/bin/%: $(B)/tools/%.o $(B)/lib/libctcore.a
 	@mkdir -p $(dir $@)
 	$(say) LD $@
-	$(Q)$(CC) -o $@ $< $(B)/lib/libctcore.a $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) -o $@ $< $(B)/lib/libctcore.a $(LDFLAGS) $(ALLOC_LIBS) $(LIBS)
+
+# ct-ingest makes and frees millions of small GEOS, GDAL and SQLite objects on three threads at
+# once (the writer and two sheet checkers), and glibc's malloc took a sixth of each thread's
+# instructions. Linked first, mimalloc replaces malloc for the whole process: at 32 674 parcels
+# it cut the sheet checks by 23 % and the writer by 5 % (callgrind), with the same SDI, byte for
+# byte. The other tools keep glibc's malloc until measured.
+$(B)/bin/ct-ingest: ALLOC_LIBS = -lmimalloc
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/lib/libctcore.a
 	@mkdir -p $(dir $@)
