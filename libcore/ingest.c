@@ -213,6 +213,53 @@ static ct_status map_fields(ct_ctx *ctx, const char *path, ct_layer *l, const ct
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Numbers as text. In this process glibc's printf takes its slow path for every call (a library
+ * GDAL loads, libquadmath, registers printf hooks, and then each call goes through the
+ * positional-argument code): 1 100 instructions for a "%lld", 2 800 for a "%.2f". The numbers
+ * written for every parcel are written here, to the same bytes.                             */
+
+/* v as "%lld" writes it; buf holds at least 21 bytes. */
+static void put_int(char *buf, long long v)
+{
+    char tmp[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *buf++ = '-';
+    while (n)
+        *buf++ = tmp[--n];
+    *buf = '\0';
+}
+
+/* a as "%.2f" writes it: the exact binary value rounded to the nearest hundredth, a tie to the
+ * even one (glibc in the default rounding mode). a·100 = p + e exactly (e from fma); below 1e13
+ * p < 2^53, so p's fraction and that fraction less 1/2 are exact, and comparing it with -e
+ * decides the rounding exactly. Other values (negative, huge, NaN) go to snprintf. Checked
+ * against glibc on 20 million values, exact ties among them. */
+static void put_hundredths(char *buf, size_t size, double a)
+{
+    if (!(a >= 0 && a < 1e13) || signbit(a)) {
+        snprintf(buf, size, "%.2f", a);
+        return;
+    }
+    double p = a * 100, e = fma(a, 100, -p);
+    double n = floor(p), h = (p - n) - 0.5;
+    if (h > -e || (h == -e && fmod(n, 2) != 0))
+        n += 1;
+    long long c = (long long)n;
+    put_int(buf, c / 100);
+    size_t len = strlen(buf);
+    buf[len] = '.';
+    buf[len + 1] = (char)('0' + c % 100 / 10);
+    buf[len + 2] = (char)('0' + c % 10);
+    buf[len + 3] = '\0';
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Geometry checks                                                                           */
 
 /* Keeps only the polygonal (or lineal) parts of a repaired geometry, as one multi-geometry. */
@@ -418,10 +465,18 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
         double drawn = 0;
         GEOSArea_r(h, g, &drawn);
         char buf[64];
-        snprintf(buf, sizeof buf, "%.2f", drawn);
+        put_hundredths(buf, sizeof buf, drawn);
         free(values[9]);
         values[9] = strdup(buf);
-        snprintf(key, sizeof key, "%s/%s", values[0] ? values[0] : "", values[1] ? values[1] : "");
+        const char *sheet = values[0] ? values[0] : "", *number = values[1] ? values[1] : "";
+        size_t ls = strlen(sheet), ln = strlen(number);
+        if (ls + ln + 1 < sizeof key) { /* "%s/%s", without printf (see put_int) */
+            memcpy(key, sheet, ls);
+            key[ls] = '/';
+            memcpy(key + ls + 1, number, ln + 1);
+        } else {
+            snprintf(key, sizeof key, "%s/%s", sheet, number);
+        }
         double legal = values[2] ? atof(values[2]) : NAN;
         double tol = r->o->area_tolerance > 0 ? r->o->area_tolerance : 0.05;
         if (isfinite(legal) && legal > 0 && fabs(drawn - legal) > tol * legal) {
@@ -1420,7 +1475,7 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
         ct_feature *f;
         while (!st && !(st = ct_layer_next(ctx, l, &f)) && f) {
             char id[32], *values[16] = {0};
-            snprintf(id, sizeof id, "%lld", ct_feature_fid(f));
+            put_int(id, ct_feature_fid(f));
             if (r->layer == CT_SDI_ADMIN) { /* validity from the command line unless the source has it */
                 values[6] = r->o->valid_from ? strdup(r->o->valid_from) : NULL;
                 values[7] = r->o->valid_to ? strdup(r->o->valid_to) : NULL;
@@ -1429,10 +1484,15 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
                 if (map[i] < 0 || ct_feature_is_null(f, i))
                     continue;
                 free(values[map[i]]);
-                if (ct_layer_field_type(l, i) == CT_FIELD_STRING)
+                if (ct_layer_field_type(l, i) == CT_FIELD_STRING) {
                     st = ct_feature_text(ctx, f, i, &values[map[i]]);
-                else
+                } else if (ct_layer_field_type(l, i) == CT_FIELD_INT) {
+                    char num[24]; /* the digits OGR's text of it has, without its printf (put_int) */
+                    put_int(num, ct_feature_int(f, i));
+                    values[map[i]] = strdup(num);
+                } else {
                     values[map[i]] = strdup(ct_feature_raw(f, i));
+                }
             }
             if (st) {
                 st = ct_error(ctx, st, "%s: feature %s: %s", path, id, ct_ctx_errmsg(ctx));
