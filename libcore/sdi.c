@@ -740,6 +740,7 @@ static void rtree_reset(sdi_rtree_bulk *r)
 {
     sdi_finalize(r->node);
     sdi_finalize(r->rowid);
+    sdi_finalize(r->rowids);
     sdi_finalize(r->parent);
     free(r->chunk);
     free(r->up);
@@ -798,6 +799,16 @@ static ct_status rtree_node(ct_ctx *ctx, ct_sdi *s, sdi_rtree_bulk *r, long long
     sdi_bind_blob(r->node, 2, blob, (size_t)r->node_size);
     int rc = sdi_step(r->node);
     free(blob);
+    if (rc == SDI_DONE && leaf && n == (size_t)r->cap && r->rowids) {
+        /* a full leaf (nearly all of them): its rows by one statement, as the change log's */
+        sdi_reset(r->rowids);
+        for (size_t i = 0; i < n; i++) {
+            sdi_bind_int64(r->rowids, 2 * (int)i + 1, c[i].id);
+            sdi_bind_int64(r->rowids, 2 * (int)i + 2, nodeno);
+        }
+        rc = sdi_step(r->rowids);
+        n = 0;
+    }
     sdi_stmt *map = leaf ? r->rowid : r->parent;
     for (size_t i = 0; rc == SDI_DONE && i < n; i++) {
         sdi_reset(map);
@@ -862,8 +873,21 @@ static ct_status rtree_start(ct_ctx *ctx, ct_sdi *s, const char *layer, sdi_rtre
     r->rowid = ct_sdi_prepare(ctx, s, sql);
     snprintf(sql, sizeof sql, "INSERT INTO idx_%s_geom_parent(nodeno, parentnode) VALUES (?, ?)", layer);
     r->parent = ct_sdi_prepare(ctx, s, sql);
-    if (!r->chunk || !r->node || !r->rowid || !r->parent) {
-        int nomem = !r->chunk;
+    /* the rows of a full leaf, cap pairs of values (cap < 2 731: within SQLite's 32 766) */
+    size_t len = 64 + strlen(layer) + 8 * (size_t)r->cap;
+    char *many = malloc(len);
+    int nomem = !r->chunk || !many;
+    if (many) {
+        int k = snprintf(many, len, "INSERT INTO idx_%s_geom_rowid(rowid, nodeno) VALUES (?, ?)", layer);
+        for (int i = 1; i < r->cap; i++) {
+            memcpy(many + k, ", (?, ?)", 8);
+            k += 8;
+        }
+        many[k] = '\0';
+        r->rowids = ct_sdi_prepare(ctx, s, many);
+        free(many);
+    }
+    if (!r->chunk || !r->node || !r->rowid || !r->parent || !r->rowids) {
         rtree_reset(r);
         return nomem ? ct_error(ctx, CT_ERR_NOMEM, "out of memory") : CT_ERR_DB;
     }

@@ -61,6 +61,7 @@ typedef struct sdi_rtree_bulk {
     sdi_rtree_cell *up;      /* a cell per leaf written, for the levels above */
     size_t nup, capup;
     sdi_stmt *node, *rowid, *parent;
+    sdi_stmt *rowids;        /* a full leaf's rows at once (cap rows: one statement, not cap) */
 } sdi_rtree_bulk;
 
 struct ct_sdi {
