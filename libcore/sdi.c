@@ -1344,7 +1344,7 @@ ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source
     double b[4], ob[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
     envelope(ctx, geom, b);
     int fresh = layer_fresh(s, layer);
-    if (!s->stmt[SDI_STMT_FIND + layer])
+    if (!fresh && !s->stmt[SDI_STMT_FIND + layer]) /* (a first load never prepares it) */
         snprintf(sql, sizeof sql, "SELECT fid, digest, %s(geom), %s(geom), %s(geom), %s(geom), v_from FROM %s"
                  " WHERE fkey = ? AND v_to IS NULL", x->xmin, x->ymin, x->xmax, x->ymax, d->name);
     sdi_stmt *q = fresh ? NULL : stmt(ctx, s, SDI_STMT_FIND + layer, sql);
