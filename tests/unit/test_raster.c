@@ -744,7 +744,9 @@ static void test_direct_cog_equals_gdal_cog(void **state)
 }
 
 /* Uniform tiles (compressed once and reused) and mixed ones, on 1 and 3 threads: the same
- * bytes, and the same cells as written; DEFLATE and ZSTD. */
+ * bytes, and the same cells as written; DEFLATE and ZSTD. The same bytes again through a
+ * scratch that a smaller grid used before (ct_cog_opts.scratch), and through the page cache
+ * instead of direct I/O (CT_DIRECT_IO=0). */
 static void test_direct_cog_same_bytes_any_threads(void **state)
 {
     (void)state;
@@ -766,8 +768,27 @@ static void test_direct_cog_same_bytes_any_threads(void **state)
         unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb);
         assert_int_equal(na, nb);
         assert_memory_equal(ba, bb, na);
-        free(ba);
         free(bb);
+        ct_cog_scratch *sc = ct_cog_scratch_new();
+        assert_non_null(sc);
+        ct_cog_opts os = o;
+        os.scratch = sc;
+        ct_grid *small = make_grid(ctx, CT_FLOAT32, 700, 600, crs);
+        assert_int_equal(ct_grid_write_cog(ctx, small, tpath("small.tif"), &os), CT_OK);
+        ct_grid_free(small);
+        for (int cached = 0; cached < 2; cached++) {
+            const char *c = tpath(cached ? "thr-cached.tif" : "thr-scratch.tif");
+            if (cached)
+                setenv("CT_DIRECT_IO", "0", 1);
+            assert_int_equal(ct_grid_write_cog(ctx, g, c, &os), CT_OK);
+            unsetenv("CT_DIRECT_IO");
+            bb = slurp(c, &nb);
+            assert_int_equal(na, nb);
+            assert_memory_equal(ba, bb, na);
+            free(bb);
+        }
+        ct_cog_scratch_free(sc);
+        free(ba);
         ct_grid *back;
         assert_int_equal(ct_grid_read(ctx, b, 1, CT_FLOAT32, &back), CT_OK);
         assert_memory_equal(ct_grid_cdata(back), z, (size_t)2100 * 1300 * sizeof *z);
