@@ -1194,6 +1194,11 @@ static void cell_put(ct_dtype t, uint8_t *p, double v)
     }
 }
 
+/* Unaligned, aliasing views of cells, for loads of two cells at a time (little-endian hosts, as
+ * everywhere in the direct writer: it writes the cells in host order under an "II" header) */
+typedef uint16_t u16_any __attribute__((may_alias, aligned(1)));
+typedef uint32_t u32_any __attribute__((may_alias, aligned(1)));
+
 /* The next overview: each cell from a 2 × 2 window of src (fewer on an odd edge). */
 static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_level *dst, int nthreads)
 {
@@ -1251,14 +1256,19 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
              * both below 2^20, so the Float32 quotient is within 2^-6 of the exact one, which
              * is an integer or at least 1/8 from one: its floor is exact */
             const int whole = b ? src->w / 2 : 0; /* full 2 x 2 windows, in vector registers */
+            /* each pair of cells read as one 32-bit word (the first in its low half): contiguous
+             * loads, which the vectoriser takes, where it leaves strided ones scalar */
+            const u32_any *pa = (const u32_any *)a, *pb = (const u32_any *)b;
 #pragma omp simd
             for (int c = 0; c < whole; c++) {
-                const uint32_t a0 = a[2 * c], a1 = a[2 * c + 1], b0 = b[2 * c], b1 = b[2 * c + 1];
+                const uint32_t a0 = pa[c] & 0xffffu, a1 = pa[c] >> 16, b0 = pb[c] & 0xffffu, b1 = pb[c] >> 16;
+                /* without conditionals, which keep the vectoriser out: products with the 0/1
+                 * validities, and masks (n = 0 gives q = 0, then nd) */
                 const uint32_t va0 = a0 != nd, va1 = a1 != nd, vb0 = b0 != nd, vb1 = b1 != nd;
-                const uint32_t n = va0 + va1 + vb0 + vb1;
-                const uint32_t sum = (va0 ? a0 : 0) + (va1 ? a1 : 0) + (vb0 ? b0 : 0) + (vb1 ? b1 : 0);
-                const float q = (float)(int)(2 * sum + n) / (float)(int)(2 * (n ? n : 1));
-                o[c] = n ? (uint16_t)(int)q : (uint16_t)nd;
+                const uint32_t n = va0 + va1 + vb0 + vb1, none = 0u - (n == 0);
+                const uint32_t sum = a0 * va0 + a1 * va1 + b0 * vb0 + b1 * vb1;
+                const float q = (float)(int)(2 * sum + n) / (float)(int)(2 * (n + (n == 0)));
+                o[c] = (uint16_t)(((uint32_t)(int)q & ~none) | (nd & none));
             }
             for (int c = whole; c < dst->w; c++) {
                 uint32_t sum = 0, n = 0;
@@ -1276,10 +1286,16 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
         if (!average) { /* the north-west cell of each window */
             uint8_t *o = dst->own + (size_t)r * dst->w * es;
             const uint8_t *first = src->cells + (size_t)(2 * r) * src->w * es;
-            if (es == 1)
-                for (int c = 0; c < dst->w; c++)
+            if (es == 1) {
+                /* the low byte of each 16-bit pair: contiguous loads, in vector registers */
+                const u16_any *pair = (const u16_any *)first;
+                const int whole = src->w / 2;
+#pragma omp simd
+                for (int c = 0; c < whole; c++)
+                    o[c] = (uint8_t)pair[c];
+                for (int c = whole; c < dst->w; c++)
                     o[c] = first[2 * c];
-            else
+            } else
                 for (int c = 0; c < dst->w; c++)
                     memcpy(o + (size_t)c * es, first + (size_t)2 * c * es, es);
             continue;
@@ -1323,12 +1339,10 @@ static size_t cog_compress(const cog_codec *k, const uint8_t *in, size_t len, ui
     return k->zc->pfnFunc(in, len, &o, &n, (CSLConstList)k->zopts, k->zc->user_data) && o == out ? n : 0;
 }
 
-/* Cell i of a tile row of n cells (s), zero beyond: the padding of edge tiles. */
-#define TILE_CELL(T, s, i, n) ((i) < (n) ? ((const T *)(s))[i] : (T)0)
-
 /* Tile (tx, ty) of a level, predicted straight from the level's cells into raw (rows and
  * columns past the level's edge are zeros), compressed into out. *uniform is set when every
- * cell of the tile (padding included) has the same bytes. */
+ * cell of the tile (padding included) has the same bytes. The loops over the cells inside the
+ * level and over the padding are apart, so that the first run in vector registers. */
 static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx, int ty, uint8_t *restrict raw,
                        uint8_t *restrict tmp, const cog_codec *comp, uint8_t *out, size_t cap, int *uniform)
 {
@@ -1352,44 +1366,65 @@ static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx,
         }
         if (pred == 3) { /* TIFF floating-point predictor: bytes in planes, most significant first */
             if (es == 4) {
+                const uint32_t *sv = (const uint32_t *)s;
 #pragma omp simd
-                for (int i = 0; i < bs; i++) {
-                    uint32_t x = TILE_CELL(uint32_t, s, i, nc);
+                for (int i = 0; i < nc; i++) {
+                    uint32_t x = sv[i];
                     tmp[i] = (uint8_t)(x >> 24);
                     tmp[bs + i] = (uint8_t)(x >> 16);
                     tmp[2 * bs + i] = (uint8_t)(x >> 8);
                     tmp[3 * bs + i] = (uint8_t)x;
                 }
+                for (int k = 0; k < 4; k++)
+                    memset(tmp + k * bs + nc, 0, (size_t)(bs - nc));
             } else {
-                for (int i = 0; i < bs; i++)
+                memset(tmp, 0, rowb);
+                for (int i = 0; i < nc; i++)
                     for (size_t k = 0; k < es; k++)
-                        tmp[(es - 1 - k) * bs + i] = i < nc ? s[(size_t)i * es + k] : 0;
+                        tmp[(es - 1 - k) * bs + i] = s[(size_t)i * es + k];
             }
             d[0] = tmp[0];
 #pragma omp simd
             for (size_t i = 1; i < rowb; i++)
                 d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
-        } else if (es == 1) { /* horizontal differencing */
+            continue;
+        }
+        /* horizontal differencing; the first padding cell is 0 minus the last cell */
+        if (es == 1) {
             d[0] = s[0];
 #pragma omp simd
-            for (int i = 1; i < bs; i++)
-                d[i] = (uint8_t)(TILE_CELL(uint8_t, s, i, nc) - TILE_CELL(uint8_t, s, i - 1, nc));
+            for (int i = 1; i < nc; i++)
+                d[i] = (uint8_t)(s[i] - s[i - 1]);
+            if (nc < bs) {
+                d[nc] = (uint8_t)-s[nc - 1];
+                memset(d + nc + 1, 0, (size_t)(bs - nc - 1));
+            }
         } else if (es == 2) {
             uint16_t *restrict u = (uint16_t *)d;
-            u[0] = ((const uint16_t *)s)[0];
+            const uint16_t *restrict sv = (const uint16_t *)s;
+            u[0] = sv[0];
 #pragma omp simd
-            for (int i = 1; i < bs; i++)
-                u[i] = (uint16_t)(TILE_CELL(uint16_t, s, i, nc) - TILE_CELL(uint16_t, s, i - 1, nc));
+            for (int i = 1; i < nc; i++)
+                u[i] = (uint16_t)(sv[i] - sv[i - 1]);
+            if (nc < bs) {
+                u[nc] = (uint16_t)-sv[nc - 1];
+                memset(u + nc + 1, 0, (size_t)(bs - nc - 1) * 2);
+            }
         } else {
             uint32_t *restrict u = (uint32_t *)d;
-            u[0] = ((const uint32_t *)s)[0];
-            for (int i = 1; i < bs; i++)
-                u[i] = TILE_CELL(uint32_t, s, i, nc) - TILE_CELL(uint32_t, s, i - 1, nc);
+            const uint32_t *restrict sv = (const uint32_t *)s;
+            u[0] = sv[0];
+#pragma omp simd
+            for (int i = 1; i < nc; i++)
+                u[i] = sv[i] - sv[i - 1];
+            if (nc < bs) {
+                u[nc] = 0u - sv[nc - 1];
+                memset(u + nc + 1, 0, (size_t)(bs - nc - 1) * 4);
+            }
         }
     }
     return cog_compress(comp, raw, tileb, out, cap);
 }
-#undef TILE_CELL
 
 /* The IFDs (and the ghost header before them) into hdr, which holds *len bytes; with hdr
  * NULL only *len is computed. The size does not depend on the tile offsets. */
