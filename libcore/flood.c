@@ -1686,8 +1686,10 @@ enum { DEPTH_F32, DEPTH_MM };
 /* Vector kernels built for SSE2 (every x86-64) and AVX2, the loader picking one
  * (target_clones); without FMA contraction (ISO C mode) both give the same bits. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CT_SIMD_X86 1
 #define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
+#define CT_SIMD_X86 0
 #define CT_SIMD_CLONES
 #endif
 
@@ -2311,11 +2313,7 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 /* The kernels are built twice on x86-64, for SSE2 (every x86-64) and AVX2, and the loader
  * (flux: target_clones, CT_SIMD_CLONES above) or the CPU flag (depth, SIM_AVX2) picks one;
  * without FMA contraction (ISO C mode) both give the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SIM_AVX2 1
-#else
-#define SIM_AVX2 0
-#endif
+#define SIM_AVX2 CT_SIMD_X86
 
 typedef struct sim_point {
     double x, y;
@@ -2649,10 +2647,6 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
 #define DR_ATTR
 #define DR_BOUNDS 0
 #include "flood_row_int.h"
-#undef DR_VL
-#undef DR_SFX
-#undef DR_ATTR
-#undef DR_BOUNDS
 #if SIM_AVX2
 #define DR_VL 8
 #define DR_SFX _v8
@@ -2660,10 +2654,6 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
 #define DR_BOUNDS 1
 _Static_assert(SIM_BLK == 8, "the 8-lane kernel takes a block per vector");
 #include "flood_row_int.h"
-#undef DR_VL
-#undef DR_SFX
-#undef DR_ATTR
-#undef DR_BOUNDS
 #endif
 
 static inline void depth_row(sim *m, int r, float dt, float tnew)
