@@ -10,6 +10,8 @@
 #include <limits.h>
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #endif
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <dirent.h>
@@ -1407,8 +1410,8 @@ out:
  * only, by scanline fills instead of a priority queue: O(cells), where the priority-flood of
  * ct_flood_connect_level() pays a heap operation per cell. Cell (i) floods at level k exactly
  * when L(i) < H(k) (a path of ground below H(k) joins it to a source), so the result is the
- * same; the order cells are visited in does not matter, hence neither do threads.
- * lab[i] = k + 1 for the first level k (of H, increasing) that floods cell i, 0 if none.
+ * same. The fill hands over, level by level, the runs of cells each level adds: the outputs
+ * of a level can be written while the fill goes on to the next (fill_job).
  */
 #define LAB_SHORE UINT16_MAX
 
@@ -1439,33 +1442,66 @@ static int first_level(const float *H, int nh, float z)
     return lo;
 }
 
-static ct_status flood_levels(ct_ctx *ctx, const ct_grid *dem, const ct_grid *sources, ct_connectivity conn,
-                              const float *H, int nh, uint16_t **out)
+/* Cells start .. start + len - 1 of the grid (one row), first flooded at one level. */
+typedef struct cell_run {
+    uint32_t start, len;
+} cell_run;
+
+/* What one level adds to the water: its runs, and the count, sum and lowest of their ground
+ * (every level's cell count, volume and greatest depth follow from the levels up to it). */
+typedef struct level_add {
+    cell_run *run;
+    size_t n, cap;
+    long long cells;
+    double zsum;
+    float zmin;
+} level_add;
+
+/*
+ * The fill of all levels, on a thread of its own while the writer (the calling thread) writes
+ * the levels already filled; or run to its end before the writer starts, on one thread. The
+ * fill owns its label grid; a level's level_add passes to the writer when published counts
+ * it, under mu. The fill makes no ct_ctx calls on its own thread (ct_ctx is not shared
+ * between threads): it reports failure as a status, and stops when the writer sets stop.
+ */
+typedef struct fill_job {
+    const float *z;        /* ground, NaN for no ground */
+    const uint8_t *src;    /* source cells */
+    int w, h, diag, nh;    /* diag: 8 neighbours */
+    const float *H;        /* nh levels, increasing */
+    level_add *add;        /* nh */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int published;         /* levels filled, under mu */
+    ct_status failed;      /* CT_ERR_NOMEM or CT_ERR_CANCELLED, under mu */
+    atomic_int stop;       /* the writer gave up */
+} fill_job;
+
+/* The fill; ctx only when it runs on the calling thread (its progress and cancelling). */
+static ct_status fill_levels(fill_job *job, ct_ctx *ctx)
 {
-    *out = NULL;
-    int w = ct_grid_width(dem), hgt = ct_grid_height(dem);
-    size_t n = (size_t)w * hgt;
-    if (n >= UINT32_MAX)
-        return ct_error(ctx, CT_ERR_UNSUPPORTED, "grid of %d x %d cells: more than 2^32 cells", w, hgt);
-    if (nh >= LAB_SHORE - 1)
-        return ct_error(ctx, CT_ERR_UNSUPPORTED, "%d levels: at most %d in one run", nh, LAB_SHORE - 2);
-    const float *z = ct_grid_cdata(dem);
-    const uint8_t *src = ct_grid_cdata(sources);
+    const int w = job->w, hgt = job->h, nh = job->nh, diag = job->diag;
+    const size_t n = (size_t)w * hgt;
+    const float *z = job->z, *H = job->H;
+    const uint8_t *src = job->src;
     const float top = H[nh - 1];
-    const int diag = conn == CT_CONN4 ? 0 : 1;
-    uint16_t *lab = calloc(n, sizeof *lab);
+    /* the labels, zero, in pages mapped at once (MAP_POPULATE), not calloc'd: fresh pages
+     * that the fill reads before it writes them start as the shared zero page, and each first
+     * write is then a copy-on-write fault that interrupts the writer's core as well (a TLB
+     * shootdown); 3 % of b500's time */
+    uint16_t *lab = mmap(NULL, n * sizeof *lab, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                         -1, 0);
+    if (lab == MAP_FAILED)
+        lab = NULL;
     /* the shore (cells next to the water, or sources, whose ground was too high) kept by the
      * level that first lets water in: each level starts from its own shore cells only, not
      * from every shore cell still too high (on a noisy DEM the shore of a low level holds
      * millions of cells, which ten levels would otherwise scan ten times) */
     cellstack seeds = {0}, *shore = calloc((size_t)nh, sizeof *shore);
     ct_status st = CT_OK;
-    if (!lab || !shore) {
-        free(lab);
-        free(shore);
-        return ct_error(ctx, CT_ERR_NOMEM, "out of memory for a %d x %d grid", w, hgt);
-    }
     size_t done = 0, next_report = 1 << 22;
+    if (!lab || !shore)
+        goto nomem;
     /* a cell water can reach at a later level: on its level's shore (NaN is never below top) */
 #define TO_SHORE(j)                                                                              \
     do {                                                                                         \
@@ -1481,6 +1517,8 @@ static ct_status flood_levels(ct_ctx *ctx, const ct_grid *dem, const ct_grid *so
     for (int k = 0; k < nh; k++) {
         const float Hk = H[k];
         const uint16_t lk = (uint16_t)(k + 1);
+        level_add *ad = &job->add[k];
+        ad->zmin = INFINITY;
         free(seeds.a); /* this level's shore cells are its seeds (below Hk, above H[k-1]) */
         seeds = shore[k];
         shore[k] = (cellstack){0};
@@ -1498,16 +1536,27 @@ static ct_status flood_levels(ct_ctx *ctx, const ct_grid *dem, const ct_grid *so
                 a--;
             while (b < w - 1 && OPEN(row + b + 1))
                 b++;
-            for (int x = a; x <= b; x++)
+            if (ad->n == ad->cap && ct_grow(&ad->run, &ad->cap, ad->n + 1, sizeof *ad->run))
+                goto nomem;
+            ad->run[ad->n++] = (cell_run){row + (uint32_t)a, (uint32_t)(b - a + 1)};
+            double zs = 0;
+            float zm = ad->zmin;
+            for (int x = a; x <= b; x++) {
                 lab[row + x] = lk;
+                zs += z[row + x];
+                zm = z[row + x] < zm ? z[row + x] : zm;
+            }
+            ad->cells += b - a + 1;
+            ad->zsum += zs;
+            ad->zmin = zm;
             done += (size_t)(b - a + 1);
             for (int e = 0; e < 2; e++) { /* the run's two ends */
                 int x = e ? b + 1 : a - 1;
                 if (x < 0 || x >= w)
                     continue;
-                uint32_t j = row + (uint32_t)x;
-                if (!lab[j] && z[j] < top)
-                    TO_SHORE(j);
+                uint32_t jx = row + (uint32_t)x;
+                if (!lab[jx] && z[jx] < top)
+                    TO_SHORE(jx);
             }
             int x0 = a - diag > 0 ? a - diag : 0, x1 = b + diag < w - 1 ? b + diag : w - 1;
             for (int dr = -1; dr <= 1; dr += 2) {
@@ -1517,41 +1566,60 @@ static ct_status flood_levels(ct_ctx *ctx, const ct_grid *dem, const ct_grid *so
                 const uint32_t orow = (uint32_t)rr * (uint32_t)w;
                 int in_run = 0;
                 for (int x = x0; x <= x1; x++) {
-                    uint32_t j = orow + (uint32_t)x;
-                    if (OPEN(j)) {
-                        if (!in_run && !cs_push(&seeds, j))
+                    uint32_t jx = orow + (uint32_t)x;
+                    if (OPEN(jx)) {
+                        if (!in_run && !cs_push(&seeds, jx))
                             goto nomem;
                         in_run = 1;
                         continue;
                     }
                     in_run = 0;
-                    if (!lab[j] && z[j] < top)
-                        TO_SHORE(j);
+                    if (!lab[jx] && z[jx] < top)
+                        TO_SHORE(jx);
                 }
             }
             if (done >= next_report) {
                 next_report += 1 << 22;
-                if ((st = ct_progress(ctx, 0.5 * (double)done / (double)n, "flood fill")))
-                    goto fail;
+                if (atomic_load_explicit(&job->stop, memory_order_relaxed)) {
+                    st = CT_ERR_CANCELLED;
+                    goto out;
+                }
+                if (ctx && (st = ct_progress(ctx, 0.5 * (double)done / (double)n, "flood fill")))
+                    goto out;
             }
         }
+        pthread_mutex_lock(&job->mu);
+        job->published = k + 1;
+        pthread_cond_broadcast(&job->cv);
+        pthread_mutex_unlock(&job->mu);
     }
 #undef OPEN
 #undef TO_SHORE
     /* every shore cell is below top, so its level flooded it: no LAB_SHORE is left */
-    free(seeds.a);
-    free(shore);
-    *out = lab;
-    return CT_OK;
+    goto out;
 nomem:
-    st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-fail:
+    st = CT_ERR_NOMEM;
+out:
     free(seeds.a);
-    for (int k = 0; k < nh; k++)
-        free(shore[k].a);
+    if (shore)
+        for (int k = 0; k < nh; k++)
+            free(shore[k].a);
     free(shore);
-    free(lab);
+    if (lab)
+        munmap(lab, n * sizeof *lab);
+    if (st) {
+        pthread_mutex_lock(&job->mu);
+        job->failed = st;
+        pthread_cond_broadcast(&job->cv);
+        pthread_mutex_unlock(&job->mu);
+    }
     return st;
+}
+
+static void *fill_thread(void *job)
+{
+    fill_levels(job, NULL);
+    return NULL;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1613,114 +1681,80 @@ static double now(void)
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-/* The cells first flooded at one level (label), with the sum and the lowest of their ground:
- * every level's cell count, volume and greatest depth follow from the labels up to it. */
-typedef struct label_stats {
-    long long cells;
-    double zsum;
-    float zmin;
-} label_stats;
-
-/*
- * label_stats of labels 0..nh (0: never flooded) from per-row partials combined in row order
- * (the same bits whatever the thread count); marks no-ground (NaN) cells LAB_SHORE in flev,
- * which no cell keeps after the fill, so that the levels' passes need not read the ground to
- * tell them. *out: nh + 1 entries (free()).
- */
-static ct_status label_stats_of(ct_ctx *ctx, const float *z, uint16_t *flev, int w, int h, int nh, int nt,
-                                label_stats **out)
-{
-    const size_t m = (size_t)nh + 1;
-    label_stats *row = malloc((size_t)h * m * sizeof *row), *tot = malloc(m * sizeof *tot);
-    if (!row || !tot) {
-        free(row);
-        free(tot);
-        return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-    }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 32)
-    for (int r = 0; r < h; r++) {
-        label_stats *sr = row + (size_t)r * m;
-        for (size_t l = 0; l < m; l++)
-            sr[l] = (label_stats){0, 0, INFINITY};
-        for (size_t k = (size_t)r * w; k < (size_t)(r + 1) * w; k++) {
-            if (z[k] != z[k]) {
-                flev[k] = LAB_SHORE;
-                continue;
-            }
-            label_stats *t = sr + flev[k];
-            t->cells++;
-            t->zsum += z[k];
-            t->zmin = z[k] < t->zmin ? z[k] : t->zmin;
-        }
-    }
-    for (size_t l = 0; l < m; l++) {
-        tot[l] = (label_stats){0, 0, INFINITY};
-        for (int r = 0; r < h; r++) {
-            const label_stats *t = row + (size_t)r * m + l;
-            tot[l].cells += t->cells;
-            tot[l].zsum += t->zsum;
-            tot[l].zmin = t->zmin < tot[l].zmin ? t->zmin : tot[l].zmin;
-        }
-    }
-    free(row);
-    *out = tot;
-    return CT_OK;
-}
-
-enum { DEPTH_NONE, DEPTH_F32, DEPTH_MM };
+enum { DEPTH_F32, DEPTH_MM };
 
 /* Vector kernels built for SSE2 (every x86-64) and AVX2, the loader picking one
  * (target_clones); without FMA contraction (ISO C mode) both give the same bits. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CT_SIMD_X86 1
 #define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
+#define CT_SIMD_X86 0
 #define CT_SIMD_CLONES
 #endif
 
 /*
- * One row of one level: the extent (1 wet, 0 dry, 255 no ground) and the depth (Float32 m,
- * -9999 for no ground; or whole mm, 65535 for no ground) from the first level that floods each
- * cell (flev, 1-based, 0 never, LAB_SHORE no ground) and the ground z; cells labelled 1..rank
- * are under Hd. Branch-free, in vector registers (kind is a constant at each call: one copy
- * per kind; the extent alone reads only flev).
+ * One row of one level's depth from its extent (1 wet, 0 dry, 255 no ground) and the ground
+ * z: Float32 m, -9999 for no ground; or whole mm, 65535 for no ground. Branch-free, in vector
+ * registers (kind is a constant at each call: one copy per kind).
  */
-static inline __attribute__((always_inline)) void level_row(const float *restrict z, const uint16_t *restrict flev,
-                                                            int n, int rank, double Hd, uint8_t *restrict e,
-                                                            float *restrict dp, uint16_t *restrict dmm, int kind)
+static inline __attribute__((always_inline)) void level_depth_row(const float *restrict z, const uint8_t *restrict e,
+                                                                  int n, double Hd, float *restrict dp,
+                                                                  uint16_t *restrict dmm, int kind)
 {
 #pragma omp simd
     for (int k = 0; k < n; k++) {
-        const unsigned f = flev[k];
-        const int nodata = f == LAB_SHORE, wet = f - 1u < (unsigned)rank; /* rank < LAB_SHORE - 1 */
-        e[k] = nodata ? 255 : (uint8_t)wet;
-        if (kind != DEPTH_NONE) {
-            const float zk = z[k];
-            /* a dike cell raised above H can be wet only below its crest: never, hence the clamp */
-            const double dd = wet && Hd > zk ? Hd - zk : 0.0;
-            if (kind == DEPTH_F32)
-                dp[k] = nodata ? -9999.0f : (float)dd;
-            else /* rounded to the nearest mm from the double difference */
-                dmm[k] = nodata ? UINT16_MAX : (uint16_t)(int)(dd * 1000 + 0.5);
-        }
+        const int nodata = e[k] == 255, wet = e[k] == 1;
+        const float zk = z[k];
+        /* a dike cell raised above H can be wet only below its crest: never, hence the clamp */
+        const double dd = wet && Hd > zk ? Hd - zk : 0.0;
+        if (kind == DEPTH_F32)
+            dp[k] = nodata ? -9999.0f : (float)dd;
+        else /* rounded to the nearest mm from the double difference */
+            dmm[k] = nodata ? UINT16_MAX : (uint16_t)(int)(dd * 1000 + 0.5);
     }
 }
 
-/* level_row() for each kind, built for SSE2 and AVX2 (twice the lanes for the double depths) */
-CT_SIMD_CLONES static void level_row_mm(const float *z, const uint16_t *flev, int n, int rank, double Hd, uint8_t *e,
-                                        uint16_t *dmm)
+/* level_depth_row() for each kind, built for SSE2 and AVX2 (twice the lanes for the doubles) */
+CT_SIMD_CLONES static void level_depth_mm(const float *z, const uint8_t *e, int n, double Hd, uint16_t *dmm)
 {
-    level_row(z, flev, n, rank, Hd, e, NULL, dmm, DEPTH_MM);
+    level_depth_row(z, e, n, Hd, NULL, dmm, DEPTH_MM);
 }
 
-CT_SIMD_CLONES static void level_row_f32(const float *z, const uint16_t *flev, int n, int rank, double Hd, uint8_t *e,
-                                         float *dp)
+CT_SIMD_CLONES static void level_depth_f32(const float *z, const uint8_t *e, int n, double Hd, float *dp)
 {
-    level_row(z, flev, n, rank, Hd, e, dp, NULL, DEPTH_F32);
+    level_depth_row(z, e, n, Hd, dp, NULL, DEPTH_F32);
 }
 
-CT_SIMD_CLONES static void level_row_ext(const uint16_t *flev, int n, int rank, uint8_t *e)
+/* Waits until the fill has published level k (reporting the progress of the whole run, done
+ * of all, meanwhile). On failure or cancelling, the caller stops the fill. */
+static ct_status wait_level(ct_ctx *ctx, fill_job *job, int k, double done)
 {
-    level_row(NULL, flev, n, rank, 0, e, NULL, NULL, DEPTH_NONE);
+    ct_status st = CT_OK;
+    pthread_mutex_lock(&job->mu);
+    while (job->published <= k && !job->failed && !st) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250000000; /* a progress report every quarter second */
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        if (pthread_cond_timedwait(&job->cv, &job->mu, &until) == 0 || job->published > k || job->failed)
+            continue;
+        pthread_mutex_unlock(&job->mu);
+        st = ct_progress(ctx, done, "flood fill");
+        pthread_mutex_lock(&job->mu);
+    }
+    const ct_status failed = job->published > k ? CT_OK : job->failed;
+    pthread_mutex_unlock(&job->mu);
+    if (st)
+        return st;
+    if (failed == CT_ERR_NOMEM)
+        return ct_error(ctx, CT_ERR_NOMEM, "out of memory in the flood fill");
+    if (failed)
+        return ct_error(ctx, failed, "flood fill: cancelled");
+    return CT_OK;
 }
 
 static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_opts *opts, const char *outdir)
@@ -1728,12 +1762,14 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     double t0 = now();
     domain d;
     ct_grid *src = NULL, *ext = NULL, *dep = NULL;
-    uint16_t *flev = NULL;
-    label_stats *ls = NULL;
     float *hs = NULL;
     double *levels = NULL;
     level_result *lr = NULL;
-    int nl = 0;
+    int nl = 0, nhs = 0, filling = 0;
+    fill_job job = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    pthread_t filler;
+    ct_cog_scratch *scratch = NULL;
+    int *wet_lo = NULL, *wet_hi = NULL;
     ct_atext sum = {0};
     const int want_f32 = opts->depth_type && !strcmp(opts->depth_type, "float32");
     if (opts->depth_type && !want_f32 && strcmp(opts->depth_type, "uint16"))
@@ -1742,12 +1778,23 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     if (!sg)
         return ct_error(ctx, CT_ERR_NOMEM, "out of memory");
     ct_status st = domain_load(ctx, s, &d);
-    if (st)
+    if (st) {
+        free(sg);
         return st;
+    }
     if ((st = ct_scenario_numlist(ctx, s, "level", &levels, &nl)))
         goto out;
     if (nl == 0) {
         st = ct_error(ctx, CT_ERR_USAGE, "no water level: give the key 'level' (e.g. level = 1.80, 1.90, 2.00)");
+        goto out;
+    }
+    if (nl >= LAB_SHORE - 1) {
+        st = ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: %d levels: at most %d in one run", ct_scenario_where(s, "level"),
+                      nl, LAB_SHORE - 2);
+        goto out;
+    }
+    if ((size_t)d.w * d.h >= UINT32_MAX) {
+        st = ct_error(ctx, CT_ERR_UNSUPPORTED, "grid of %d x %d cells: more than 2^32 cells", d.w, d.h);
         goto out;
     }
     double slr = 0;
@@ -1775,7 +1822,6 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         }
     }
     /* the levels as the comparison sees them (float), increasing, without repeats */
-    int nhs = 0;
     if (!(hs = malloc((size_t)nl * sizeof *hs))) {
         st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
         goto out;
@@ -1791,15 +1837,6 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         hs[k] = f;
         nhs++;
     }
-    double t1 = now();
-    if ((st = flood_levels(ctx, d.dem, src, conn, hs, nhs, &flev)))
-        goto out;
-    ct_log(ctx, CT_LOG_DEBUG, "bathtub: inputs %.2f s, flood fill %.2f s", t1 - t0, now() - t1);
-    t1 = now();
-    ct_grid_free(src);
-    src = NULL;
-    if ((st = label_stats_of(ctx, ct_grid_cdata(d.dem), flev, d.w, d.h, nhs, ct_ctx_threads(ctx), &ls)))
-        goto out;
     if ((st = ct_flood_stage_open(ctx, outdir, sg)))
         goto out;
     /* depths in whole millimetres when the deepest possible one fits below the nodata value
@@ -1811,8 +1848,12 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     const int mm = !want_f32 && (hmax - d.zmin) * 1000 + 0.5 < UINT16_MAX;
     ext = ct_grid_new(ctx, CT_BYTE, d.w, d.h);
     dep = opts->no_depth ? NULL : ct_grid_new(ctx, mm ? CT_UINT16 : CT_FLOAT32, d.w, d.h);
-    if (!ext || (!opts->no_depth && !dep)) {
-        st = ct_ctx_status(ctx);
+    job = (fill_job){.z = ct_grid_cdata(d.dem), .src = ct_grid_cdata(src), .w = d.w, .h = d.h,
+                     .diag = conn == CT_CONN4 ? 0 : 1, .nh = nhs, .H = hs, .add = calloc((size_t)nhs, sizeof *job.add),
+                     .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    scratch = ct_cog_scratch_new(); /* the levels' outputs, one after another, in the same buffers */
+    if (!ext || (!opts->no_depth && !dep) || !job.add || !scratch) {
+        st = !ext || (!opts->no_depth && !dep) ? ct_ctx_status(ctx) : ct_error(ctx, CT_ERR_NOMEM, "out of memory");
         goto out;
     }
     ct_grid_set_geotransform(ext, d.gt);
@@ -1825,69 +1866,115 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         if (mm)
             ct_grid_set_scale(dep, 0.001, 0);
     }
+    /* with two threads or more, the fill runs on one of them while the other(s) write the
+     * levels it has finished; on one, it runs to its end first */
+    const int nt = ct_ctx_threads(ctx) > 0 ? ct_ctx_threads(ctx) : 1;
+    double t1 = now();
+    filling = nt > 1 && pthread_create(&filler, NULL, fill_thread, &job) == 0;
+    if (!filling && fill_levels(&job, ctx)) {
+        st = job.failed == CT_ERR_NOMEM ? ct_error(ctx, CT_ERR_NOMEM, "out of memory in the flood fill")
+                                        : ct_ctx_status(ctx);
+        goto out;
+    }
     const float *z = ct_grid_cdata(d.dem);
     uint8_t *e = ct_grid_data(ext);
     float *dp = dep && !mm ? ct_grid_data(dep) : NULL;
     uint16_t *dmm = dep && mm ? ct_grid_data(dep) : NULL;
+    /* the extent grows level by level from dry, and no ground (255) where the DEM has none;
+     * the depth starts at 0 (nodata where no ground) and changes only in the span of each row
+     * between its first and last wet cell (wet_lo, wet_hi; wet_lo = w: none yet) */
+    if (!(wet_lo = malloc((size_t)d.h * sizeof *wet_lo)) || !(wet_hi = calloc((size_t)d.h, sizeof *wet_hi))) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const int nw = filling ? nt - 1 : nt;
+#pragma omp parallel for num_threads(nw) schedule(dynamic, 32)
+        for (int r = 0; r < d.h; r++) {
+            wet_lo[r] = d.w;
+            for (size_t k = (size_t)r * d.w; k < (size_t)(r + 1) * d.w; k++) {
+                const int nodata = z[k] != z[k];
+                e[k] = nodata ? 255 : 0;
+                if (dmm)
+                    dmm[k] = nodata ? UINT16_MAX : 0;
+                else if (dp)
+                    dp[k] = nodata ? -9999.0f : 0.0f;
+            }
+        }
+    }
     /* per-level outputs dominate the run time: ZSTD level 1 (b500's Float32 depth: 3 times
      * faster to compress than DEFLATE level 1, the same size; higher levels shrink it by 1 %),
      * or DEFLATE level 1 (level 6 shrinks these mostly-constant rasters by only a few per cent
      * more); written directly, not through GDAL's COG driver, which compresses everything
      * twice (ct_cog_opts.direct) */
     const ct_cog_compress comp = opts->deflate ? CT_COG_DEFLATE : CT_COG_ZSTD;
-    ct_cog_opts cog = {.overview_resampling = "NEAREST", .compress = comp, .level = 1, .direct = 1, .defer_sync = 1};
-    for (int i = 0; i < nl; i++) {
-        float H = (float)lr[i].level;
-        int rank = first_level(hs, nhs, H); /* cells labelled 1..rank are under level H */
-        double Hd = lr[i].level;
-        /* the cells, volume and greatest depth of the labels up to this level: the depth of a
-         * wet cell is Hd - z (its sum cells Hd - sum z; dike cells between the float and the
-         * double level add -1e-7 m at most, where the rasters have 0) */
-        long long cells = 0;
-        double zsum = 0;
-        float zmn = INFINITY;
-        for (int l = 1; l <= rank; l++) {
-            cells += ls[l].cells;
-            zsum += ls[l].zsum;
-            zmn = ls[l].zmin < zmn ? ls[l].zmin : zmn;
-        }
-        const double vol = cells ? (double)cells * Hd - zsum : 0, dmax = cells && Hd > zmn ? (float)(Hd - zmn) : 0;
-        const int nt = ct_ctx_threads(ctx);
-        /* rows in dynamic batches (a thread slowed by other processes does not hold up the rest) */
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 32)
-        for (int r = 0; r < d.h; r++) {
-            const size_t o = (size_t)r * d.w;
-            if (dmm)
-                level_row_mm(z + o, flev + o, d.w, rank, Hd, e + o, dmm + o);
-            else if (dp)
-                level_row_f32(z + o, flev + o, d.w, rank, Hd, e + o, dp + o);
-            else
-                level_row_ext(flev + o, d.w, rank, e + o);
-        }
-        lr[i].cells = cells;
-        lr[i].area_m2 = (double)cells * d.cell_area;
-        lr[i].volume_m3 = vol * d.cell_area;
-        lr[i].max_depth = dmax;
-        double tl = now();
-        char lab[32];
-        level_label(lab, sizeof lab, lr[i].level);
-        char name[64];
-        snprintf(lr[i].extent, sizeof lr[i].extent, "%s/extent-%s.tif", outdir, lab);
-        snprintf(name, sizeof name, "extent-%s.tif", lab);
-        if ((st = ct_grid_write_cog(ctx, ext, ct_flood_stage_path(sg, name), &cog)))
+    long long cells = 0;
+    double zsum = 0;
+    float zmn = INFINITY;
+    int written = 0;
+    for (int k = 0; k < nhs; k++) {
+        if ((st = wait_level(ctx, &job, k, (double)(k + written) / (nhs + nl))))
             goto out;
-        double te = now();
-        if (dep) {
-            snprintf(lr[i].depth, sizeof lr[i].depth, "%s/depth-%s.tif", outdir, lab);
-            snprintf(name, sizeof name, "depth-%s.tif", lab);
-            ct_cog_opts dcog = {.compress = comp, .level = 1, .direct = 1, .defer_sync = 1};
-            if ((st = ct_grid_write_cog(ctx, dep, ct_flood_stage_path(sg, name), &dcog)))
+        /* while the fill goes on to the next levels, it keeps one thread */
+        const int nw = filling && k + 1 < nhs ? nt - 1 : nt;
+        const level_add *ad = &job.add[k];
+        for (size_t q = 0; q < ad->n; q++) {
+            const cell_run run = ad->run[q];
+            const int r = (int)(run.start / (uint32_t)d.w), c = (int)(run.start % (uint32_t)d.w);
+            memset(e + run.start, 1, run.len);
+            wet_lo[r] = c < wet_lo[r] ? c : wet_lo[r];
+            wet_hi[r] = c + (int)run.len > wet_hi[r] ? c + (int)run.len : wet_hi[r];
+        }
+        cells += ad->cells;
+        zsum += ad->zsum;
+        zmn = ad->zmin < zmn ? ad->zmin : zmn;
+        free(job.add[k].run);
+        job.add[k].run = NULL;
+        for (int i = 0; i < nl; i++) {
+            if ((float)lr[i].level != hs[k])
+                continue;
+            const double Hd = lr[i].level;
+            /* the depth of a wet cell is Hd - z: their sum cells Hd - sum z (dike cells between
+             * the float and the double level add -1e-7 m at most, where the rasters have 0) */
+            lr[i].cells = cells;
+            lr[i].area_m2 = (double)cells * d.cell_area;
+            lr[i].volume_m3 = (cells ? (double)cells * Hd - zsum : 0) * d.cell_area;
+            lr[i].max_depth = cells && Hd > zmn ? (float)(Hd - zmn) : 0;
+            double tl = now();
+            char lab[32], name[64];
+            level_label(lab, sizeof lab, lr[i].level);
+            snprintf(lr[i].extent, sizeof lr[i].extent, "%s/extent-%s.tif", outdir, lab);
+            snprintf(name, sizeof name, "extent-%s.tif", lab);
+            ct_cog_opts cog = {.overview_resampling = "NEAREST", .compress = comp, .level = 1, .direct = 1,
+                               .defer_sync = 1, .threads = nw, .scratch = scratch};
+            if ((st = ct_grid_write_cog(ctx, ext, ct_flood_stage_path(sg, name), &cog)))
+                goto out;
+            double te = now();
+            if (dep) {
+                /* rows in dynamic batches (a thread slowed by other processes does not hold up the rest) */
+#pragma omp parallel for num_threads(nw) schedule(dynamic, 32)
+                for (int r = 0; r < d.h; r++) {
+                    if (wet_hi[r] <= wet_lo[r])
+                        continue;
+                    const size_t o = (size_t)r * d.w + (size_t)wet_lo[r];
+                    if (dmm)
+                        level_depth_mm(z + o, e + o, wet_hi[r] - wet_lo[r], Hd, dmm + o);
+                    else
+                        level_depth_f32(z + o, e + o, wet_hi[r] - wet_lo[r], Hd, dp + o);
+                }
+                snprintf(lr[i].depth, sizeof lr[i].depth, "%s/depth-%s.tif", outdir, lab);
+                snprintf(name, sizeof name, "depth-%s.tif", lab);
+                ct_cog_opts dcog = {.compress = comp, .level = 1, .direct = 1, .defer_sync = 1, .threads = nw,
+                                    .scratch = scratch};
+                if ((st = ct_grid_write_cog(ctx, dep, ct_flood_stage_path(sg, name), &dcog)))
+                    goto out;
+            }
+            ct_log(ctx, CT_LOG_DEBUG, "bathtub: level %s (%.2f s into the fill): %lld cells, extent %.2f s, depth %.2f s",
+                   lab, tl - t1, cells, te - tl, now() - te);
+            written++;
+            if ((st = ct_progress(ctx, (double)(k + 1 + written) / (nhs + nl), "writing levels")))
                 goto out;
         }
-        ct_log(ctx, CT_LOG_DEBUG, "bathtub: level %s: %lld cells, extent %.2f s, depth %.2f s", lab, cells, te - tl,
-               now() - te);
-        if ((st = ct_progress(ctx, 0.8 + 0.2 * (i + 1) / nl, "writing levels")))
-            goto out;
     }
     if ((st = ct_flood_atext_open(ctx, ct_flood_stage_path(sg, "summary.csv"), &sum)))
         goto out;
@@ -1903,21 +1990,30 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     double tc = now();
     if ((st = ct_flood_stage_commit(ctx, sg)))
         goto out;
-    ct_log(ctx, CT_LOG_DEBUG, "bathtub: %d levels written in %.2f s (on disk and in place: %.2f s)", nl, now() - t1,
-           now() - tc);
+    ct_log(ctx, CT_LOG_DEBUG, "bathtub: inputs %.2f s, %d levels filled and written in %.2f s (on disk and in place: "
+           "%.2f s)", t1 - t0, nl, now() - t1, now() - tc);
     {
         const char *name = ct_scenario_get(s, "name");
         print_bathtub(opts->out ? opts->out : stdout, opts, name ? name : "", lr, nl, &d, slr);
     }
 out:
+    if (filling) { /* done, or told to stop */
+        atomic_store(&job.stop, 1);
+        pthread_join(filler, NULL);
+    }
+    if (job.add)
+        for (int k = 0; k < nhs; k++)
+            free(job.add[k].run);
+    free(job.add);
+    ct_cog_scratch_free(scratch);
+    free(wet_lo);
+    free(wet_hi);
     ct_flood_atext_abort(&sum);
     ct_flood_stage_abort(sg);
     free(sg);
     free(levels);
     free(lr);
     ct_grid_free(src);
-    free(flev);
-    free(ls);
     free(hs);
     ct_grid_free(ext);
     ct_grid_free(dep);
@@ -2217,11 +2313,7 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 /* The kernels are built twice on x86-64, for SSE2 (every x86-64) and AVX2, and the loader
  * (flux: target_clones, CT_SIMD_CLONES above) or the CPU flag (depth, SIM_AVX2) picks one;
  * without FMA contraction (ISO C mode) both give the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SIM_AVX2 1
-#else
-#define SIM_AVX2 0
-#endif
+#define SIM_AVX2 CT_SIMD_X86
 
 typedef struct sim_point {
     double x, y;
@@ -2555,10 +2647,6 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
 #define DR_ATTR
 #define DR_BOUNDS 0
 #include "flood_row_int.h"
-#undef DR_VL
-#undef DR_SFX
-#undef DR_ATTR
-#undef DR_BOUNDS
 #if SIM_AVX2
 #define DR_VL 8
 #define DR_SFX _v8
@@ -2566,10 +2654,6 @@ static inline void depth_cell(const depth_row_io *o, const depth_par *p, int c, 
 #define DR_BOUNDS 1
 _Static_assert(SIM_BLK == 8, "the 8-lane kernel takes a block per vector");
 #include "flood_row_int.h"
-#undef DR_VL
-#undef DR_SFX
-#undef DR_ATTR
-#undef DR_BOUNDS
 #endif
 
 static inline void depth_row(sim *m, int r, float dt, float tnew)

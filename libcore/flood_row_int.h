@@ -4,7 +4,10 @@
  *   DR_VL    lanes: 4 (16 bytes: SSE2 on any x86-64, NEON) or 8 (32 bytes: AVX2);
  *   DR_SFX   the suffix of this width's function names;
  *   DR_ATTR  the function attribute that selects the instruction set (may be empty);
- * and depth_par, depth_row_io, depth_cell(), fmx(), span_lo/hi() and SIM_ZOFF.
+ *   DR_BOUNDS 1: the vectors run on whole blocks of SIM_BLK columns and keep each block's maxima
+ *            (sim.bmv, bdirty);
+ * and depth_par, depth_row_io, depth_cell(), fmx(), span_lo/hi() and SIM_ZOFF. The template
+ * undefines its parameters at its end.
  *
  * Written with GCC's generic vector types because the auto-vectoriser gives up on this loop:
  * its running maxima are conditional stores and its max/min reductions need SSE4.1 or
@@ -211,3 +214,8 @@ static DR_ATTR void DR_F(depth_row_field)(sim *m, int r, float dt, float tnew) {
 #undef DR_F
 #undef DR_CAT
 #undef DR_CAT2
+/* the parameters too: the next inclusion defines its own */
+#undef DR_VL
+#undef DR_SFX
+#undef DR_ATTR
+#undef DR_BOUNDS

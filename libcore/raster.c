@@ -13,7 +13,6 @@
 #include <strings.h>
 #include <limits.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1151,7 +1150,7 @@ out:
 typedef struct cog_level {
     int w, h, tx, ty; /* cells, tiles across and down */
     const uint8_t *cells;
-    uint8_t *own; /* overviews: the cells, owned */
+    uint8_t *own; /* overviews: the cells (in the scratch) */
     uint64_t *off, *cnt;
 } cog_level;
 
@@ -1194,6 +1193,11 @@ static void cell_put(ct_dtype t, uint8_t *p, double v)
     default: memcpy(p, &v, 8); break;
     }
 }
+
+/* Unaligned, aliasing views of cells, for loads of two cells at a time (little-endian hosts, as
+ * everywhere in the direct writer: it writes the cells in host order under an "II" header) */
+typedef uint16_t u16_any __attribute__((may_alias, aligned(1)));
+typedef uint32_t u32_any __attribute__((may_alias, aligned(1)));
 
 /* The next overview: each cell from a 2 × 2 window of src (fewer on an odd edge). */
 static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_level *dst, int nthreads)
@@ -1252,14 +1256,19 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
              * both below 2^20, so the Float32 quotient is within 2^-6 of the exact one, which
              * is an integer or at least 1/8 from one: its floor is exact */
             const int whole = b ? src->w / 2 : 0; /* full 2 x 2 windows, in vector registers */
+            /* each pair of cells read as one 32-bit word (the first in its low half): contiguous
+             * loads, which the vectoriser takes, where it leaves strided ones scalar */
+            const u32_any *pa = (const u32_any *)a, *pb = (const u32_any *)b;
 #pragma omp simd
             for (int c = 0; c < whole; c++) {
-                const uint32_t a0 = a[2 * c], a1 = a[2 * c + 1], b0 = b[2 * c], b1 = b[2 * c + 1];
+                const uint32_t a0 = pa[c] & 0xffffu, a1 = pa[c] >> 16, b0 = pb[c] & 0xffffu, b1 = pb[c] >> 16;
+                /* without conditionals, which keep the vectoriser out: products with the 0/1
+                 * validities, and masks (n = 0 gives q = 0, then nd) */
                 const uint32_t va0 = a0 != nd, va1 = a1 != nd, vb0 = b0 != nd, vb1 = b1 != nd;
-                const uint32_t n = va0 + va1 + vb0 + vb1;
-                const uint32_t sum = (va0 ? a0 : 0) + (va1 ? a1 : 0) + (vb0 ? b0 : 0) + (vb1 ? b1 : 0);
-                const float q = (float)(int)(2 * sum + n) / (float)(int)(2 * (n ? n : 1));
-                o[c] = n ? (uint16_t)(int)q : (uint16_t)nd;
+                const uint32_t n = va0 + va1 + vb0 + vb1, none = 0u - (n == 0);
+                const uint32_t sum = a0 * va0 + a1 * va1 + b0 * vb0 + b1 * vb1;
+                const float q = (float)(int)(2 * sum + n) / (float)(int)(2 * (n + (n == 0)));
+                o[c] = (uint16_t)(((uint32_t)(int)q & ~none) | (nd & none));
             }
             for (int c = whole; c < dst->w; c++) {
                 uint32_t sum = 0, n = 0;
@@ -1277,10 +1286,16 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
         if (!average) { /* the north-west cell of each window */
             uint8_t *o = dst->own + (size_t)r * dst->w * es;
             const uint8_t *first = src->cells + (size_t)(2 * r) * src->w * es;
-            if (es == 1)
-                for (int c = 0; c < dst->w; c++)
+            if (es == 1) {
+                /* the low byte of each 16-bit pair: contiguous loads, in vector registers */
+                const u16_any *pair = (const u16_any *)first;
+                const int whole = src->w / 2;
+#pragma omp simd
+                for (int c = 0; c < whole; c++)
+                    o[c] = (uint8_t)pair[c];
+                for (int c = whole; c < dst->w; c++)
                     o[c] = first[2 * c];
-            else
+            } else
                 for (int c = 0; c < dst->w; c++)
                     memcpy(o + (size_t)c * es, first + (size_t)2 * c * es, es);
             continue;
@@ -1324,63 +1339,88 @@ static size_t cog_compress(const cog_codec *k, const uint8_t *in, size_t len, ui
     return k->zc->pfnFunc(in, len, &o, &n, (CSLConstList)k->zopts, k->zc->user_data) && o == out ? n : 0;
 }
 
-/* Tile (tx, ty) of a level into raw (predicted, padded with zeros), compressed into out.
- * *uniform is set when every cell of the tile (padding included) has the same bytes. */
-static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx, int ty, uint8_t *raw, uint8_t *restrict tmp,
-                       const cog_codec *comp, uint8_t *out, size_t cap, int *uniform)
+/* Tile (tx, ty) of a level, predicted straight from the level's cells into raw (rows and
+ * columns past the level's edge are zeros), compressed into out. *uniform is set when every
+ * cell of the tile (padding included) has the same bytes. The loops over the cells inside the
+ * level and over the padding are apart, so that the first run in vector registers. */
+static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx, int ty, uint8_t *restrict raw,
+                       uint8_t *restrict tmp, const cog_codec *comp, uint8_t *out, size_t cap, int *uniform)
 {
-    const size_t rowb = (size_t)bs * es, tileb = rowb * bs;
-    int c0 = tx * bs, r0 = ty * bs, nc = lv->w - c0 < bs ? lv->w - c0 : bs;
-    for (int r = 0; r < bs; r++) {
-        uint8_t *d = raw + (size_t)r * rowb;
-        if (r0 + r < lv->h) {
-            memcpy(d, lv->cells + ((size_t)(r0 + r) * lv->w + c0) * es, (size_t)nc * es);
-            memset(d + (size_t)nc * es, 0, (size_t)(bs - nc) * es);
-        } else {
-            memset(d, 0, rowb);
-        }
+    const size_t rowb = (size_t)bs * es, tileb = rowb * bs, stride = (size_t)lv->w * es;
+    const int c0 = tx * bs, r0 = ty * bs;
+    const int nc = lv->w - c0 < bs ? lv->w - c0 : bs, nr = lv->h - r0 < bs ? lv->h - r0 : bs;
+    const uint8_t *first = lv->cells + ((size_t)r0 * lv->w + c0) * es;
+    static const uint8_t zero8[8];
+    int uni = (nc == bs && nr == bs) || !memcmp(first, zero8, es); /* padding is zeros */
+    for (int r = 0; r < nr && uni; r++) {
+        const uint8_t *s = first + r * stride;
+        uni = !memcmp(s, first, es) && !memcmp(s, s + es, (size_t)(nc - 1) * es);
     }
-    *uniform = memcmp(raw, raw + es, tileb - es) == 0;
+    *uniform = uni;
     for (int r = 0; r < bs; r++) {
         uint8_t *restrict d = raw + (size_t)r * rowb;
-        if (!d[0] && !memcmp(d, d + 1, rowb - 1))
-            continue; /* zeros (dry, padding) predict to zeros with either predictor */
+        const uint8_t *restrict s = first + r * stride;
+        if (r >= nr || (!s[0] && !memcmp(s, s + 1, (size_t)nc * es - 1))) {
+            memset(d, 0, rowb); /* zeros (dry, padding) predict to zeros with either predictor */
+            continue;
+        }
         if (pred == 3) { /* TIFF floating-point predictor: bytes in planes, most significant first */
             if (es == 4) {
-                const uint32_t *u = (const uint32_t *)d;
+                const uint32_t *sv = (const uint32_t *)s;
 #pragma omp simd
-                for (int i = 0; i < bs; i++) {
-                    uint32_t x = u[i];
+                for (int i = 0; i < nc; i++) {
+                    uint32_t x = sv[i];
                     tmp[i] = (uint8_t)(x >> 24);
                     tmp[bs + i] = (uint8_t)(x >> 16);
                     tmp[2 * bs + i] = (uint8_t)(x >> 8);
                     tmp[3 * bs + i] = (uint8_t)x;
                 }
+                for (int k = 0; k < 4; k++)
+                    memset(tmp + k * bs + nc, 0, (size_t)(bs - nc));
             } else {
-                for (int i = 0; i < bs; i++)
+                memset(tmp, 0, rowb);
+                for (int i = 0; i < nc; i++)
                     for (size_t k = 0; k < es; k++)
-                        tmp[(es - 1 - k) * bs + i] = d[i * es + k];
+                        tmp[(es - 1 - k) * bs + i] = s[(size_t)i * es + k];
             }
             d[0] = tmp[0];
 #pragma omp simd
             for (size_t i = 1; i < rowb; i++)
                 d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
-        } else if (es == 1) {
-            memcpy(tmp, d, rowb);
+            continue;
+        }
+        /* horizontal differencing; the first padding cell is 0 minus the last cell */
+        if (es == 1) {
+            d[0] = s[0];
 #pragma omp simd
-            for (int i = 1; i < bs; i++)
-                d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
+            for (int i = 1; i < nc; i++)
+                d[i] = (uint8_t)(s[i] - s[i - 1]);
+            if (nc < bs) {
+                d[nc] = (uint8_t)-s[nc - 1];
+                memset(d + nc + 1, 0, (size_t)(bs - nc - 1));
+            }
         } else if (es == 2) {
-            uint16_t *restrict u = (uint16_t *)d, *restrict t = (uint16_t *)tmp;
-            memcpy(t, u, rowb);
+            uint16_t *restrict u = (uint16_t *)d;
+            const uint16_t *restrict sv = (const uint16_t *)s;
+            u[0] = sv[0];
 #pragma omp simd
-            for (int i = 1; i < bs; i++)
-                u[i] = (uint16_t)(t[i] - t[i - 1]);
+            for (int i = 1; i < nc; i++)
+                u[i] = (uint16_t)(sv[i] - sv[i - 1]);
+            if (nc < bs) {
+                u[nc] = (uint16_t)-sv[nc - 1];
+                memset(u + nc + 1, 0, (size_t)(bs - nc - 1) * 2);
+            }
         } else {
-            uint32_t *u = (uint32_t *)d, *t = (uint32_t *)tmp;
-            memcpy(t, u, rowb);
-            for (int i = 1; i < bs; i++)
-                u[i] = t[i] - t[i - 1];
+            uint32_t *restrict u = (uint32_t *)d;
+            const uint32_t *restrict sv = (const uint32_t *)s;
+            u[0] = sv[0];
+#pragma omp simd
+            for (int i = 1; i < nc; i++)
+                u[i] = sv[i] - sv[i - 1];
+            if (nc < bs) {
+                u[nc] = 0u - sv[nc - 1];
+                memset(u + nc + 1, 0, (size_t)(bs - nc - 1) * 4);
+            }
         }
     }
     return cog_compress(comp, raw, tileb, out, cap);
@@ -1477,16 +1517,13 @@ static void cog_header(uint8_t *hdr, size_t *len, int big, const ct_grid *g, int
     *len = p;
 }
 
-/* Writes the n pieces of iov one after another from off, however many calls it takes (iov is
- * changed). @return 0, or -1 with errno set (EIO when nothing was written and nothing said). */
-static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
+/* Writes len bytes of buf from off, however many calls it takes. @return 0, or -1 with errno
+ * set (EIO when nothing was written and nothing said). */
+static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
-    for (;;) {
-        while (n > 0 && !iov->iov_len) /* nothing to write is not a write of nothing */
-            iov++, n--;
-        if (n == 0)
-            return 0;
-        ssize_t w = pwritev(fd, iov, n < IOV_MAX ? n : IOV_MAX, (off_t)off);
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t w = pwrite(fd, p, len, (off_t)off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -1494,23 +1531,61 @@ static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
                 errno = EIO;
             return -1;
         }
+        p += w;
+        len -= (size_t)w;
         off += (uint64_t)w;
-        while (n > 0 && (size_t)w >= iov->iov_len) {
-            w -= (ssize_t)iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (uint8_t *)iov->iov_base + w;
-            iov->iov_len -= (size_t)w;
-        }
     }
+    return 0;
 }
 
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+/*
+ * The tiles reach the file through a buffer aligned for direct I/O (O_DIRECT), written in
+ * whole blocks as it fills. Why: a COG is written once and not read back by its writer;
+ * through the page cache every byte is first copied into newly allocated cache pages, and on
+ * the virtual machines ctgis runs on, pages not touched for a while cost more to allocate than
+ * the compression of what goes into them (ct-flood's ten levels of b500 spent 2 s of system
+ * time there). Where the file system refuses direct I/O, or the environment says
+ * CT_DIRECT_IO=0, the same blocks go through the cache.
+ */
+enum { DIO_BLOCK = 4096 };
+
+typedef struct dio_out {
+    int fd, direct;  /* direct: O_DIRECT is set on fd */
+    uint8_t *buf;    /* DIO_BLOCK-aligned */
+    size_t len;      /* bytes held */
+    uint64_t off;    /* the file offset of buf[0], a multiple of DIO_BLOCK */
+} dio_out;
+
+static void dio_put(dio_out *d, const void *p, size_t n)
 {
-    struct iovec v = {(void *)buf, len};
-    return pwritev_all(fd, &v, 1, off);
+    memcpy(d->buf + d->len, p, n);
+    d->len += n;
+}
+
+static int dio_cached(dio_out *d)
+{
+    int fl = fcntl(d->fd, F_GETFL);
+    if (fl == -1 || fcntl(d->fd, F_SETFL, fl & ~O_DIRECT) == -1)
+        return -1;
+    d->direct = 0;
+    return 0;
+}
+
+/* Writes the whole blocks held, or with all everything (through the cache: the last block is
+ * partial). @return 0, or -1 with errno set. */
+static int dio_flush(dio_out *d, int all)
+{
+    const size_t n = all ? d->len : d->len / DIO_BLOCK * DIO_BLOCK;
+    if (all && d->direct && dio_cached(d))
+        return -1;
+    if (n && pwrite_all(d->fd, d->buf, n, d->off)) {
+        if (errno != EINVAL || !d->direct || dio_cached(d) || pwrite_all(d->fd, d->buf, n, d->off))
+            return -1; /* EINVAL with O_DIRECT: refused for this file, written through the cache instead */
+    }
+    memmove(d->buf, d->buf + n, d->len - n);
+    d->len -= n;
+    d->off += n;
+    return 0;
 }
 
 /* A flag that other threads set with an atomic write, read atomically (a plain read of it would
@@ -1530,11 +1605,53 @@ typedef struct uniform_tile {
     size_t len;
 } uniform_tile;
 
+/* The big buffers of write_cog_direct(), kept between calls when the caller asks
+ * (ct_cog_opts.scratch): one output after another reuses the pages of the last instead of
+ * having new ones zeroed and mapped (a tenth of ct-flood's time over ten levels). */
+enum { CS_RAW, CS_TMP, CS_ZBUF, CS_OUT, CS_OVERVIEW, CS_N = CS_OVERVIEW + 32 };
+
+struct ct_cog_scratch {
+    void *buf[CS_N];
+    size_t len[CS_N];
+};
+
+ct_cog_scratch *ct_cog_scratch_new(void)
+{
+    return calloc(1, sizeof(ct_cog_scratch));
+}
+
+static void scratch_release(ct_cog_scratch *sc)
+{
+    for (int i = 0; i < CS_N; i++)
+        free(sc->buf[i]);
+    memset(sc, 0, sizeof *sc);
+}
+
+void ct_cog_scratch_free(ct_cog_scratch *sc)
+{
+    if (sc) {
+        scratch_release(sc);
+        free(sc);
+    }
+}
+
+/* Buffer slot of at least len bytes, DIO_BLOCK-aligned (its old contents are not kept). */
+static void *scratch_get(ct_cog_scratch *sc, int slot, size_t len)
+{
+    if (sc->len[slot] < len) {
+        free(sc->buf[slot]);
+        sc->len[slot] = (len + DIO_BLOCK - 1) / DIO_BLOCK * DIO_BLOCK;
+        if (!(sc->buf[slot] = aligned_alloc(DIO_BLOCK, sc->len[slot])))
+            sc->len[slot] = 0;
+    }
+    return sc->buf[slot];
+}
+
 static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *path, const ct_cog_opts *o, int average)
 {
     const size_t es = ct_dtype_size(g->type);
     const int bs = o->blocksize, pred = g->type == CT_FLOAT32 || g->type == CT_FLOAT64 ? 3 : 2;
-    const int nthreads = ct_ctx_threads(ctx) > 0 ? ct_ctx_threads(ctx) : 1;
+    const int nthreads = o->threads > 0 ? o->threads : ct_ctx_threads(ctx) > 0 ? ct_ctx_threads(ctx) : 1;
     const size_t tileb = (size_t)bs * bs * es;
     cog_level lv[32] = {{0}};
     int nl = 0;
@@ -1543,8 +1660,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     uint8_t *geobuf = NULL, *hdr = NULL, *raw = NULL, *tmp = NULL, *zbuf = NULL;
     const uint8_t **zp = NULL;
     size_t *zl = NULL;
-    struct iovec *iov = NULL;
-    uint8_t *lead = NULL;
+    dio_out out = {.fd = -1};
     cog_codec *comp = NULL;
     const int zstd = o->compress == CT_COG_ZSTD;
     char **zopts = NULL;
@@ -1553,13 +1669,14 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     char *tmpname = NULL;
     int fd = -1;
     ct_status st = CT_OK;
+    ct_cog_scratch own = {0}, *sc = o->scratch ? o->scratch : &own;
 
     lv[nl++] = (cog_level){g->width, g->height, 0, 0, g->data, NULL, NULL, NULL};
     while (!o->no_overviews && nl < 32 && (lv[nl - 1].w > bs || lv[nl - 1].h > bs)) {
         cog_level *v = &lv[nl];
         v->w = (lv[nl - 1].w + 1) / 2;
         v->h = (lv[nl - 1].h + 1) / 2;
-        if (!(v->own = malloc((size_t)v->w * v->h * es)))
+        if (!(v->own = scratch_get(sc, CS_OVERVIEW + nl, (size_t)v->w * v->h * es)))
             goto nomem;
         v->cells = v->own;
         cog_reduce(g, average, &lv[nl - 1], v, nthreads);
@@ -1588,14 +1705,14 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     const size_t kmem = ((size_t)64 << 20) / cap;
     const int K = kmem >= (size_t)8 * nthreads ? 8 * nthreads : kmem > (size_t)nthreads ? (int)kmem : nthreads;
     comp = calloc((size_t)nthreads, sizeof *comp);
-    raw = malloc((size_t)nthreads * tileb);
-    tmp = malloc((size_t)nthreads * (size_t)bs * es);
-    zbuf = malloc(2 * (size_t)K * cap);
+    raw = scratch_get(sc, CS_RAW, (size_t)nthreads * tileb);
+    tmp = scratch_get(sc, CS_TMP, (size_t)nthreads * (size_t)bs * es);
+    zbuf = scratch_get(sc, CS_ZBUF, 2 * (size_t)K * cap);
     zl = calloc(2 * (size_t)K, sizeof *zl);
     zp = calloc(2 * (size_t)K, sizeof *zp);
-    iov = malloc(3 * (size_t)K * sizeof *iov);
-    lead = malloc(4 * (size_t)K);
-    if (!comp || !raw || !tmp || !zbuf || !zl || !zp || !iov || !lead)
+    /* a chunk, and less than a block left over before it and after the header */
+    out.buf = scratch_get(sc, CS_OUT, ((size_t)K * (cap + 8) / DIO_BLOCK + 2) * DIO_BLOCK);
+    if (!comp || !raw || !tmp || !zbuf || !zl || !zp || !out.buf)
         goto nomem;
     if (zstd) {
         const CPLCompressor *zc = CPLGetCompressor("zstd");
@@ -1621,10 +1738,16 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
 
     if ((st = make_temp(ctx, path, &tmpname)))
         goto out;
-    if ((fd = open(tmpname, O_WRONLY | O_CLOEXEC)) < 0) {
+    const char *dio = getenv("CT_DIRECT_IO"); /* "0": through the page cache */
+    out.direct = (!dio || strcmp(dio, "0")) && (fd = open(tmpname, O_WRONLY | O_CLOEXEC | O_DIRECT)) >= 0;
+    if (!out.direct && (fd = open(tmpname, O_WRONLY | O_CLOEXEC)) < 0) {
         st = ct_error(ctx, CT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
         goto out;
     }
+    out.fd = fd;
+    out.off = hlen / DIO_BLOCK * DIO_BLOCK; /* the header is written last, over the zeros before hlen */
+    out.len = hlen - out.off;
+    memset(out.buf, 0, out.len);
     uint64_t pos = hlen;
     int failed = 0, werr = 0;
     for (int l = nl - 1; l >= 0; l--) { /* the smallest overview first, the full resolution last */
@@ -1633,23 +1756,21 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
 #pragma omp parallel num_threads(nthreads)
         for (int ch = 0; ch <= nch; ch++) {
 #pragma omp single nowait
-            if (ch > 0 && !flag_read(&failed)) { /* size, tile, its last 4 bytes again (GDAL's COG layout), the
-                                      * chunk's tiles in one system call */
+            if (ch > 0 && !flag_read(&failed) && !werr) { /* size, tile, its last 4 bytes again (GDAL's COG layout) */
                 const int set = (ch - 1) & 1;
-                const uint64_t start = pos;
-                int niov = 0;
                 for (int i = (ch - 1) * K; i < nt && i < ch * K; i++) {
-                    uint8_t *z = (uint8_t *)zp[set * K + i % K], *ld = lead + 4 * (i % K);
+                    const uint8_t *z = zp[set * K + i % K];
                     size_t n = zl[set * K + i % K];
-                    wr32(ld, n);
-                    iov[niov++] = (struct iovec){ld, 4};
-                    iov[niov++] = (struct iovec){z, n};
-                    iov[niov++] = (struct iovec){z + n - 4, 4};
+                    uint8_t lead[4];
+                    wr32(lead, n);
+                    dio_put(&out, lead, 4);
+                    dio_put(&out, z, n);
+                    dio_put(&out, z + n - 4, 4);
                     v->off[i] = pos + 4;
                     v->cnt[i] = n;
                     pos += n + 8;
                 }
-                if (!werr && pwritev_all(fd, iov, niov, start))
+                if (dio_flush(&out, 0))
                     werr = errno ? errno : EIO;
             }
             if (ch < nch) {
@@ -1721,7 +1842,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
         goto nomem;
     cog_header(hdr, &hlen, big, g, pred, zstd, bs, lv, nl, geo, ngeo);
     /* the descriptor is closed whatever failed, and the first failure's errno reported */
-    int herr = pwrite_all(fd, hdr, hlen, 0) ||
+    int herr = dio_flush(&out, 1) || pwrite_all(fd, hdr, hlen, 0) ||
                        (o->defer_sync ? sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) : fsync(fd)) != 0
                    ? errno
                    : 0;
@@ -1749,7 +1870,6 @@ out:
         free(tmpname);
     }
     for (int l = 0; l < nl; l++) {
-        free(lv[l].own);
         free(lv[l].off);
         free(lv[l].cnt);
     }
@@ -1760,14 +1880,10 @@ out:
             libdeflate_free_compressor(comp[t].deflate);
     free(comp);
     CSLDestroy(zopts);
-    free(raw);
-    free(tmp);
-    free(zbuf);
     free(zl);
     free(zp);
-    free(iov);
-    free(lead);
     free(hdr);
+    scratch_release(&own);
     VSIFree(geobuf);
     return st;
 }

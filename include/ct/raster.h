@@ -208,7 +208,24 @@ typedef struct ct_cog_opts {
      * before it moves them into place.
      */
     int defer_sync;
+    /** With direct: threads to compress on; 0: ct_ctx_threads() */
+    int threads;
+    /**
+     * With direct: buffers kept for the next call (ct_cog_scratch_new()), so that outputs
+     * written one after another reuse the same memory; one call at a time. NULL: each call
+     * allocates and frees its own.
+     */
+    struct ct_cog_scratch *scratch;
 } ct_cog_opts;
+
+/** Scratch memory of ct_grid_write_cog() kept between calls (ct_cog_opts.scratch). */
+typedef struct ct_cog_scratch ct_cog_scratch;
+
+/** @return a new, empty scratch (NULL when out of memory). */
+ct_cog_scratch *ct_cog_scratch_new(void);
+
+/** Frees the scratch and its buffers; NULL is allowed. */
+void ct_cog_scratch_free(ct_cog_scratch *s);
 
 /**
  * Writes the grid as a Cloud-Optimized GeoTIFF (tiled, DEFLATE or ZSTD, predictor 2 for integers and 3
