@@ -1539,26 +1539,36 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 }
 
 /*
- * The tiles reach the file through a buffer aligned for direct I/O (O_DIRECT), written in
- * whole blocks as it fills. Why: a COG is written once and not read back by its writer;
- * through the page cache every byte is first copied into newly allocated cache pages, and on
- * the virtual machines ctgis runs on, pages not touched for a while cost more to allocate than
- * the compression of what goes into them (ct-flood's ten levels of b500 spent 2 s of system
- * time there). Where the file system refuses direct I/O, or the environment says
- * CT_DIRECT_IO=0, the same blocks go through the cache.
+ * The tiles reach the file through buffers aligned for direct I/O (O_DIRECT), written in whole
+ * blocks by a thread of their own while the compression goes on. Why direct: a COG is written
+ * once and not read back by its writer; through the page cache every byte is first copied into
+ * newly allocated cache pages, and on the virtual machines ctgis runs on, pages not touched for
+ * a while cost more to allocate than the compression of what goes into them (ct-flood's ten
+ * levels of b500 spent 2 s of system time there). Why a thread: a direct write returns when the
+ * disk has the data, and this disk sometimes takes 0.4 s for a few megabytes; the compressing
+ * threads then wait only when all DIO_BUFS buffers are queued. Where the file system refuses
+ * direct I/O, or the environment says CT_DIRECT_IO=0, the same blocks go through the cache.
  */
-enum { DIO_BLOCK = 4096 };
+enum { DIO_BLOCK = 4096, DIO_BUFS = 4 };
 
 typedef struct dio_out {
-    int fd, direct;  /* direct: O_DIRECT is set on fd */
-    uint8_t *buf;    /* DIO_BLOCK-aligned */
-    size_t len;      /* bytes held */
-    uint64_t off;    /* the file offset of buf[0], a multiple of DIO_BLOCK */
+    int fd, direct;            /* direct: O_DIRECT is set on fd (changed by the I/O thread) */
+    uint8_t *buf[DIO_BUFS];    /* DIO_BLOCK-aligned, used in turn */
+    size_t len;                /* bytes held in the buffer being filled, buf[submitted % DIO_BUFS] */
+    uint64_t off;              /* the file offset of its first byte, a multiple of DIO_BLOCK */
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;        /* the rest */
+    pthread_cond_t cv;
+    size_t qlen[DIO_BUFS];     /* a queued buffer's bytes and offset */
+    uint64_t qoff[DIO_BUFS];
+    unsigned submitted, written; /* buffers handed to the I/O thread, and written by it */
+    int closing, err;          /* err: the errno of the first failed write */
 } dio_out;
 
 static void dio_put(dio_out *d, const void *p, size_t n)
 {
-    memcpy(d->buf + d->len, p, n);
+    memcpy(d->buf[d->submitted % DIO_BUFS] + d->len, p, n);
     d->len += n;
 }
 
@@ -1571,21 +1581,97 @@ static int dio_cached(dio_out *d)
     return 0;
 }
 
-/* Writes the whole blocks held, or with all everything (through the cache: the last block is
- * partial). @return 0, or -1 with errno set. */
-static int dio_flush(dio_out *d, int all)
+/* @return 0, or the errno of the failure. EINVAL with O_DIRECT: direct I/O refused for this
+ * file, written through the cache instead. */
+static int dio_write(dio_out *d, const uint8_t *p, size_t n, uint64_t off)
 {
-    const size_t n = all ? d->len : d->len / DIO_BLOCK * DIO_BLOCK;
-    if (all && d->direct && dio_cached(d))
-        return -1;
-    if (n && pwrite_all(d->fd, d->buf, n, d->off)) {
-        if (errno != EINVAL || !d->direct || dio_cached(d) || pwrite_all(d->fd, d->buf, n, d->off))
-            return -1; /* EINVAL with O_DIRECT: refused for this file, written through the cache instead */
+    if (!pwrite_all(d->fd, p, n, off))
+        return 0;
+    if (errno == EINVAL && d->direct && !dio_cached(d) && !pwrite_all(d->fd, p, n, off))
+        return 0;
+    return errno ? errno : EIO;
+}
+
+static void *dio_thread(void *arg)
+{
+    dio_out *d = arg;
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        while (d->written == d->submitted && !d->closing)
+            pthread_cond_wait(&d->cv, &d->mu);
+        if (d->written == d->submitted)
+            break; /* closing, and all written */
+        const unsigned i = d->written % DIO_BUFS;
+        const int skip = d->err != 0;
+        pthread_mutex_unlock(&d->mu);
+        const int e = skip ? 0 : dio_write(d, d->buf[i], d->qlen[i], d->qoff[i]);
+        pthread_mutex_lock(&d->mu);
+        if (e && !d->err)
+            d->err = e;
+        d->written++;
+        pthread_cond_broadcast(&d->cv);
     }
-    memmove(d->buf, d->buf + n, d->len - n);
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* Hands the whole blocks held to the I/O thread (written on this one when it could not be
+ * started), and carries the partial last block over to the next buffer once that is free.
+ * @return 0, or -1 with errno set by the first failed write. */
+static int dio_submit(dio_out *d)
+{
+    const size_t n = d->len / DIO_BLOCK * DIO_BLOCK;
+    const unsigned i = d->submitted % DIO_BUFS;
+    if (!n)
+        return 0;
+    int err;
+    if (!d->started) {
+        err = dio_write(d, d->buf[i], n, d->off);
+        memmove(d->buf[i], d->buf[i] + n, d->len - n);
+    } else {
+        pthread_mutex_lock(&d->mu);
+        d->qlen[i] = n;
+        d->qoff[i] = d->off;
+        d->submitted++;
+        pthread_cond_broadcast(&d->cv);
+        while (d->submitted - d->written >= DIO_BUFS && !d->err)
+            pthread_cond_wait(&d->cv, &d->mu);
+        err = d->err;
+        pthread_mutex_unlock(&d->mu);
+        if (!err) /* the I/O thread only reads buf[i], and not past n */
+            memcpy(d->buf[d->submitted % DIO_BUFS], d->buf[i] + n, d->len - n);
+    }
     d->len -= n;
     d->off += n;
-    return 0;
+    if (err)
+        errno = err;
+    return err ? -1 : 0;
+}
+
+/* Waits for the I/O thread to write what it holds and end; then, with write_tail, writes the
+ * partial last block through the cache. @return 0, or -1 with errno set by the first failed
+ * write. */
+static int dio_finish(dio_out *d, int write_tail)
+{
+    int err = 0;
+    if (d->started) {
+        pthread_mutex_lock(&d->mu);
+        d->closing = 1;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->thread, NULL);
+        d->started = 0;
+        err = d->err;
+    }
+    if (!err && write_tail) { /* the caller's header too goes through the cache */
+        if (d->direct && dio_cached(d))
+            err = errno ? errno : EIO;
+        else if (d->len)
+            err = dio_write(d, d->buf[d->submitted % DIO_BUFS], d->len, d->off);
+    }
+    if (err)
+        errno = err;
+    return err ? -1 : 0;
 }
 
 /* A flag that other threads set with an atomic write, read atomically (a plain read of it would
@@ -1608,7 +1694,7 @@ typedef struct uniform_tile {
 /* The big buffers of write_cog_direct(), kept between calls when the caller asks
  * (ct_cog_opts.scratch): one output after another reuses the pages of the last instead of
  * having new ones zeroed and mapped (a tenth of ct-flood's time over ten levels). */
-enum { CS_RAW, CS_TMP, CS_ZBUF, CS_OUT, CS_OVERVIEW, CS_N = CS_OVERVIEW + 32 };
+enum { CS_RAW, CS_TMP, CS_ZBUF, CS_OUT, CS_OVERVIEW = CS_OUT + DIO_BUFS, CS_N = CS_OVERVIEW + 32 };
 
 struct ct_cog_scratch {
     void *buf[CS_N];
@@ -1660,7 +1746,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     uint8_t *geobuf = NULL, *hdr = NULL, *raw = NULL, *tmp = NULL, *zbuf = NULL;
     const uint8_t **zp = NULL;
     size_t *zl = NULL;
-    dio_out out = {.fd = -1};
+    dio_out out = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     cog_codec *comp = NULL;
     const int zstd = o->compress == CT_COG_ZSTD;
     char **zopts = NULL;
@@ -1711,8 +1797,10 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     zl = calloc(2 * (size_t)K, sizeof *zl);
     zp = calloc(2 * (size_t)K, sizeof *zp);
     /* a chunk, and less than a block left over before it and after the header */
-    out.buf = scratch_get(sc, CS_OUT, ((size_t)K * (cap + 8) / DIO_BLOCK + 2) * DIO_BLOCK);
-    if (!comp || !raw || !tmp || !zbuf || !zl || !zp || !out.buf)
+    int have_out = 1;
+    for (int i = 0; i < DIO_BUFS; i++)
+        have_out &= (out.buf[i] = scratch_get(sc, CS_OUT + i, ((size_t)K * (cap + 8) / DIO_BLOCK + 2) * DIO_BLOCK)) != NULL;
+    if (!comp || !raw || !tmp || !zbuf || !zl || !zp || !have_out)
         goto nomem;
     if (zstd) {
         const CPLCompressor *zc = CPLGetCompressor("zstd");
@@ -1747,7 +1835,8 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     out.fd = fd;
     out.off = hlen / DIO_BLOCK * DIO_BLOCK; /* the header is written last, over the zeros before hlen */
     out.len = hlen - out.off;
-    memset(out.buf, 0, out.len);
+    memset(out.buf[0], 0, out.len);
+    out.started = pthread_create(&out.thread, NULL, dio_thread, &out) == 0; /* or written here */
     uint64_t pos = hlen;
     int failed = 0, werr = 0;
     for (int l = nl - 1; l >= 0; l--) { /* the smallest overview first, the full resolution last */
@@ -1770,7 +1859,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
                     v->cnt[i] = n;
                     pos += n + 8;
                 }
-                if (dio_flush(&out, 0))
+                if (dio_submit(&out))
                     werr = errno ? errno : EIO;
             }
             if (ch < nch) {
@@ -1842,7 +1931,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
         goto nomem;
     cog_header(hdr, &hlen, big, g, pred, zstd, bs, lv, nl, geo, ngeo);
     /* the descriptor is closed whatever failed, and the first failure's errno reported */
-    int herr = dio_flush(&out, 1) || pwrite_all(fd, hdr, hlen, 0) ||
+    int herr = dio_finish(&out, 1) || pwrite_all(fd, hdr, hlen, 0) ||
                        (o->defer_sync ? sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) : fsync(fd)) != 0
                    ? errno
                    : 0;
@@ -1863,6 +1952,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
 nomem:
     st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory", path);
 out:
+    dio_finish(&out, 0); /* after a failure: the I/O thread ends before its buffers go */
     if (fd >= 0)
         close(fd);
     if (tmpname) {
