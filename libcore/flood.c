@@ -1455,6 +1455,7 @@ typedef struct level_add {
     long long cells;
     double zsum;
     float zmin;
+    double filled_at; /* now() when the fill finished the level (CT_DEBUG's timings) */
 } level_add;
 
 /*
@@ -1476,6 +1477,13 @@ typedef struct fill_job {
     ct_status failed;      /* CT_ERR_NOMEM or CT_ERR_CANCELLED, under mu */
     atomic_int stop;       /* the writer gave up */
 } fill_job;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
 
 /* The fill; ctx only when it runs on the calling thread (its progress and cancelling). */
 static ct_status fill_levels(fill_job *job, ct_ctx *ctx)
@@ -1588,6 +1596,7 @@ static ct_status fill_levels(fill_job *job, ct_ctx *ctx)
                     goto out;
             }
         }
+        ad->filled_at = now();
         pthread_mutex_lock(&job->mu);
         job->published = k + 1;
         pthread_cond_broadcast(&job->cv);
@@ -1672,13 +1681,6 @@ static void print_bathtub(FILE *out, const ct_flood_opts *opts, const char *name
     for (int i = 0; i < nl; i++)
         fprintf(out, "%-9.3f %12lld %12.2f %14.1f %9.3f\n", lr[i].level, lr[i].cells, lr[i].area_m2 / 1e4,
                 lr[i].volume_m3, lr[i].max_depth);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
 enum { DEPTH_F32, DEPTH_MM };
@@ -1969,8 +1971,8 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
                 if ((st = ct_grid_write_cog(ctx, dep, ct_flood_stage_path(sg, name), &dcog)))
                     goto out;
             }
-            ct_log(ctx, CT_LOG_DEBUG, "bathtub: level %s (%.2f s into the fill): %lld cells, extent %.2f s, depth %.2f s",
-                   lab, tl - t1, cells, te - tl, now() - te);
+            ct_log(ctx, CT_LOG_DEBUG, "bathtub: level %s: %lld cells, filled at %.2f s, written from %.2f s: extent "
+                   "%.2f s, depth %.2f s", lab, cells, ad->filled_at - t1, tl - t1, te - tl, now() - te);
             written++;
             if ((st = ct_progress(ctx, (double)(k + 1 + written) / (nhs + nl), "writing levels")))
                 goto out;

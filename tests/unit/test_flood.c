@@ -274,12 +274,91 @@ static void test_simulate_resume(void **state)
     ct_ctx_free(ctx);
 }
 
+/* Cancels a bathtub run once its first level is written. */
+static int cancel_after_first_level(double done, const char *what, void *user)
+{
+    (void)done;
+    int *levels = user;
+    return !what || strcmp(what, "writing levels") || ++*levels < 1;
+}
+
+/* The bathtub on one thread and on two (the fill on its own thread, the levels written as it
+ * finishes them): the same bytes; and a run cancelled after its first level, on either, stops
+ * the fill, leaves the previous results as they were and no staging folder behind. */
+static void test_bathtub_threads_and_cancel(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = ct_ctx_new();
+    ct_grid *dem = ct_grid_new(ctx, CT_FLOAT32, 400, 300);
+    float *z = ct_grid_data(dem);
+    for (int r = 0; r < 300; r++)
+        for (int c = 0; c < 400; c++) /* a river along row 150 in rolling ground, a hole of no data */
+            z[r * 400 + c] = abs(r - 150) < 3 ? -1.0f
+                           : r > 40 && r < 50 && c > 40 && c < 60 ? -9999.0f
+                           : (float)(1.2 + sin(c / 17.0) * cos(r / 11.0) + 0.01 * ((c * 7 + r * 13) % 17));
+    ct_grid_set_nodata(dem, -9999);
+    double gt[6] = {586000, 5, 0, 1109640, 0, -5};
+    ct_grid_set_geotransform(dem, gt);
+    ct_crs *crs = NULL;
+    assert_int_equal(ct_crs_from_user(ctx, "vn2000:105", &crs), CT_OK);
+    ct_grid_set_crs(dem, crs);
+    ct_crs_free(crs);
+    char path[512], a[600], b[600];
+    snprintf(path, sizeof path, "%s/bt-dem.tif", dir);
+    assert_int_equal(ct_grid_write_cog(ctx, dem, path, NULL), CT_OK);
+    ct_grid_free(dem);
+    const char *scn = scratch_file("bt.scn", "model = bathtub\ndem = bt-dem.tif\nsource_below = 0\n"
+                                             "level = 1.5, 0.5, 2.0, 1.0, 1.5\n");
+    FILE *devnull = fopen("/dev/null", "w");
+    char out1[300], out2[300];
+    snprintf(out1, sizeof out1, "%s/bt1", dir);
+    snprintf(out2, sizeof out2, "%s/bt2", dir);
+    ct_flood_opts o = {.scenario = scn, .outdir = out1, .out = devnull};
+    ct_ctx_set_threads(ctx, 1);
+    assert_int_equal(ct_flood_run(ctx, &o), CT_OK);
+    ct_ctx_set_threads(ctx, 2);
+    o.outdir = out2;
+    assert_int_equal(ct_flood_run(ctx, &o), CT_OK);
+    static const char *const files[] = {"extent-0.50.tif", "depth-0.50.tif", "extent-1.50.tif", "depth-1.50.tif",
+                                        "extent-2.00.tif", "depth-2.00.tif", "summary.csv"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(a, sizeof a, "%s/%s", out1, files[i]);
+        snprintf(b, sizeof b, "%s/%s", out2, files[i]);
+        if (!same_file(a, b))
+            fail_msg("%s differs between 1 and 2 threads", files[i]);
+    }
+    const char *other = scratch_file("bt-other.scn", "model = bathtub\ndem = bt-dem.tif\nsource_below = 0\n"
+                                                     "level = 0.5, 0.7, 0.9, 1.1\n");
+    for (int threads = 1; threads <= 2; threads++) {
+        int levels = 0;
+        ct_ctx_set_threads(ctx, threads);
+        ct_ctx_set_progress(ctx, cancel_after_first_level, &levels);
+        ct_flood_opts c = {.scenario = other, .outdir = out1, .out = devnull};
+        assert_int_equal(ct_flood_run(ctx, &c), CT_ERR_CANCELLED);
+        ct_ctx_set_progress(ctx, NULL, NULL);
+        assert_int_equal(levels, 1);
+        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) { /* the first run's, untouched */
+            snprintf(a, sizeof a, "%s/%s", out1, files[i]);
+            snprintf(b, sizeof b, "%s/%s", out2, files[i]);
+            if (!same_file(a, b))
+                fail_msg("%s changed by a cancelled run on %d thread(s)", files[i], threads);
+        }
+        snprintf(a, sizeof a, "%s/extent-0.70.tif", out1);
+        assert_int_not_equal(access(a, F_OK), 0);
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -q '^\\.ct-flood'", out1);
+        assert_int_not_equal(system(cmd), 0); /* no staging folder left */
+    }
+    fclose(devnull);
+    ct_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scenario_values), cmocka_unit_test(test_scenario_errors),
         cmocka_unit_test(test_series), cmocka_unit_test(test_connect_level), cmocka_unit_test(test_key_table),
-        cmocka_unit_test(test_simulate_resume),
+        cmocka_unit_test(test_simulate_resume), cmocka_unit_test(test_bathtub_threads_and_cancel),
     };
     return cmocka_run_group_tests(tests, setup, scratch_remove);
 }
