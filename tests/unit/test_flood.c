@@ -210,6 +210,22 @@ static int same_file(const char *a, const char *b)
     return same;
 }
 
+/* Writes dem (freed) as the COG name in the scratch folder: VN-2000 105°, cells of cell metres,
+ * its north-west corner at (586000, 1109640). */
+static void write_dem(ct_ctx *ctx, ct_grid *dem, double cell, const char *name)
+{
+    double gt[6] = {586000, cell, 0, 1109640, 0, -cell};
+    ct_grid_set_geotransform(dem, gt);
+    ct_crs *crs = NULL;
+    assert_int_equal(ct_crs_from_user(ctx, "vn2000:105", &crs), CT_OK);
+    ct_grid_set_crs(dem, crs);
+    ct_crs_free(crs);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_int_equal(ct_grid_write_cog(ctx, dem, path, NULL), CT_OK);
+    ct_grid_free(dem);
+}
+
 /* A run cancelled half-way keeps its checkpoint; --resume then finishes it with the same bytes
  * as a run that was never interrupted. Also: simulate through the library call. */
 static void test_simulate_resume(void **state)
@@ -221,16 +237,8 @@ static void test_simulate_resume(void **state)
     for (int r = 0; r < 64; r++)
         for (int c = 0; c < 96; c++)
             z[r * 96 + c] = (float)(1.0 + sin(c / 7.0) * cos(r / 5.0) + 0.02 * ((c * 7 + r * 13) % 11));
-    double gt[6] = {586000, 10, 0, 1109640, 0, -10};
-    ct_grid_set_geotransform(dem, gt);
-    ct_crs *crs = NULL;
-    assert_int_equal(ct_crs_from_user(ctx, "vn2000:105", &crs), CT_OK);
-    ct_grid_set_crs(dem, crs);
-    ct_crs_free(crs);
-    char path[512], a[600], b[600];
-    snprintf(path, sizeof path, "%s/dem.tif", dir);
-    assert_int_equal(ct_grid_write_cog(ctx, dem, path, NULL), CT_OK);
-    ct_grid_free(dem);
+    write_dem(ctx, dem, 10, "dem.tif");
+    char a[600], b[600];
     scratch_file("q.csv", "time,q\n0,0\n300,3\n1800,3\n3600,0\n");
     scratch_file("in.csv", "x,y\n586105,1109325\n");
     scratch_file("g.csv", "name,x,y\nG1,586105,1109325\nG2,586505,1109205\n");
@@ -297,16 +305,8 @@ static void test_bathtub_threads_and_cancel(void **state)
                            : r > 40 && r < 50 && c > 40 && c < 60 ? -9999.0f
                            : (float)(1.2 + sin(c / 17.0) * cos(r / 11.0) + 0.01 * ((c * 7 + r * 13) % 17));
     ct_grid_set_nodata(dem, -9999);
-    double gt[6] = {586000, 5, 0, 1109640, 0, -5};
-    ct_grid_set_geotransform(dem, gt);
-    ct_crs *crs = NULL;
-    assert_int_equal(ct_crs_from_user(ctx, "vn2000:105", &crs), CT_OK);
-    ct_grid_set_crs(dem, crs);
-    ct_crs_free(crs);
-    char path[512], a[600], b[600];
-    snprintf(path, sizeof path, "%s/bt-dem.tif", dir);
-    assert_int_equal(ct_grid_write_cog(ctx, dem, path, NULL), CT_OK);
-    ct_grid_free(dem);
+    write_dem(ctx, dem, 5, "bt-dem.tif");
+    char a[600], b[600];
     const char *scn = scratch_file("bt.scn", "model = bathtub\ndem = bt-dem.tif\nsource_below = 0\n"
                                              "level = 1.5, 0.5, 2.0, 1.0, 1.5\n");
     FILE *devnull = fopen("/dev/null", "w");
