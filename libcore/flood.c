@@ -1728,6 +1728,15 @@ CT_SIMD_CLONES static void level_depth_f32(const float *z, const uint8_t *e, int
     level_depth_row(z, e, n, Hd, dp, NULL, DEPTH_F32);
 }
 
+/* Whether the fill is still going on. */
+static int fill_running(fill_job *job)
+{
+    pthread_mutex_lock(&job->mu);
+    const int running = job->published < job->nh && !job->failed;
+    pthread_mutex_unlock(&job->mu);
+    return running;
+}
+
 /* Waits until the fill has published level k (reporting the progress of the whole run, done
  * of all, meanwhile). On failure or cancelling, the caller stops the fill. */
 static ct_status wait_level(ct_ctx *ctx, fill_job *job, int k, double done)
@@ -1917,8 +1926,6 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     for (int k = 0; k < nhs; k++) {
         if ((st = wait_level(ctx, &job, k, (double)(k + written) / (nhs + nl))))
             goto out;
-        /* while the fill goes on to the next levels, it keeps one thread */
-        const int nw = filling && k + 1 < nhs ? nt - 1 : nt;
         const level_add *ad = &job.add[k];
         for (size_t q = 0; q < ad->n; q++) {
             const cell_run run = ad->run[q];
@@ -1947,12 +1954,15 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
             level_label(lab, sizeof lab, lr[i].level);
             snprintf(lr[i].extent, sizeof lr[i].extent, "%s/extent-%s.tif", outdir, lab);
             snprintf(name, sizeof name, "extent-%s.tif", lab);
+            /* while the fill goes on, it keeps one of the threads */
+            int nw = filling && fill_running(&job) ? nt - 1 : nt;
             ct_cog_opts cog = {.overview_resampling = "NEAREST", .compress = comp, .level = 1, .direct = 1,
                                .defer_sync = 1, .threads = nw, .scratch = scratch};
             if ((st = ct_grid_write_cog(ctx, ext, ct_flood_stage_path(sg, name), &cog)))
                 goto out;
             double te = now();
             if (dep) {
+                nw = filling && fill_running(&job) ? nt - 1 : nt;
                 /* rows in dynamic batches (a thread slowed by other processes does not hold up the rest) */
 #pragma omp parallel for num_threads(nw) schedule(dynamic, 32)
                 for (int r = 0; r < d.h; r++) {
