@@ -1339,24 +1339,26 @@ static size_t cog_compress(const cog_codec *k, const uint8_t *in, size_t len, ui
     return k->zc->pfnFunc(in, len, &o, &n, (CSLConstList)k->zopts, k->zc->user_data) && o == out ? n : 0;
 }
 
+/* Whether every cell of a whole tile (bs x bs inside the level) at c has the same bytes. */
+static int tile_uniform(const cog_level *lv, size_t es, int bs, const uint8_t *c)
+{
+    const uint8_t *row = c;
+    int same = 1;
+    for (int r = 0; r < bs && same; r++, row += (size_t)lv->w * es)
+        same = memcmp(row, c, es) == 0 && memcmp(row, row + es, (size_t)(bs - 1) * es) == 0;
+    return same;
+}
+
 /* Tile (tx, ty) of a level, predicted straight from the level's cells into raw (rows and
- * columns past the level's edge are zeros), compressed into out. *uniform is set when every
- * cell of the tile (padding included) has the same bytes. The loops over the cells inside the
- * level and over the padding are apart, so that the first run in vector registers. */
+ * columns past the level's edge are zeros), compressed into out. The loops over the cells
+ * inside the level and over the padding are apart, so that the first run in vector registers. */
 static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx, int ty, uint8_t *restrict raw,
-                       uint8_t *restrict tmp, const cog_codec *comp, uint8_t *out, size_t cap, int *uniform)
+                       uint8_t *restrict tmp, const cog_codec *comp, uint8_t *out, size_t cap)
 {
     const size_t rowb = (size_t)bs * es, tileb = rowb * bs, stride = (size_t)lv->w * es;
     const int c0 = tx * bs, r0 = ty * bs;
     const int nc = lv->w - c0 < bs ? lv->w - c0 : bs, nr = lv->h - r0 < bs ? lv->h - r0 : bs;
     const uint8_t *first = lv->cells + ((size_t)r0 * lv->w + c0) * es;
-    static const uint8_t zero8[8];
-    int uni = (nc == bs && nr == bs) || !memcmp(first, zero8, es); /* padding is zeros */
-    for (int r = 0; r < nr && uni; r++) {
-        const uint8_t *s = first + r * stride;
-        uni = !memcmp(s, first, es) && !memcmp(s, s + es, (size_t)(nc - 1) * es);
-    }
-    *uniform = uni;
     for (int r = 0; r < bs; r++) {
         uint8_t *restrict d = raw + (size_t)r * rowb;
         const uint8_t *restrict s = first + r * stride;
@@ -1866,39 +1868,34 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
                 const int i1 = (ch + 1) * K < nt ? (ch + 1) * K : nt;
 #pragma omp for schedule(dynamic, 1)
                 for (int i = ch * K; i < i1; i++) {
-                    int t = omp_get_thread_num(), tx = i % v->tx, ty = i / v->tx, uniform = 0, hit = -1;
-                    int full = tx != v->tx - 1 && ty != v->ty - 1;
+                    int t = omp_get_thread_num(), tx = i % v->tx, ty = i / v->tx, hit = -1;
                     const int slot = (ch & 1) * K + i % K;
                     const uint8_t *c = v->cells + ((size_t)ty * bs * v->w + (size_t)tx * bs) * es;
+                    /* a whole tile of one value already compressed is not compressed again */
+                    const int uniform = tx != v->tx - 1 && ty != v->ty - 1 && tile_uniform(v, es, bs, c);
                     zp[slot] = NULL;
                     zl[slot] = 0;
-                    if (full) { /* a uniform tile already compressed is not compressed again */
+                    if (uniform) {
 #pragma omp critical(ct_cog_uniform)
                         for (int k = 0; k < nuni && hit < 0; k++)
                             if (!memcmp(uni[k].cell, c, es))
                                 hit = k;
                     }
                     if (hit >= 0) {
-                        const uint8_t *row = c;
-                        int same = 1;
-                        for (int r = 0; r < bs && same; r++, row += (size_t)v->w * es)
-                            same = memcmp(row, c, es) == 0 && memcmp(row, row + es, (size_t)(bs - 1) * es) == 0;
-                        if (same) {
-                            zp[slot] = uni[hit].z;
-                            zl[slot] = uni[hit].len;
-                            continue;
-                        }
+                        zp[slot] = uni[hit].z;
+                        zl[slot] = uni[hit].len;
+                        continue;
                     }
                     uint8_t *z = zbuf + (size_t)slot * cap;
                     size_t n = cog_tile(v, es, pred, bs, tx, ty, raw + (size_t)t * tileb, tmp + (size_t)t * bs * es,
-                                        &comp[t], z, cap, &uniform);
+                                        &comp[t], z, cap);
                     if (!n) {
 #pragma omp atomic write
                         failed = 1;
                     }
                     zp[slot] = z;
                     zl[slot] = n;
-                    if (n && uniform && full) {
+                    if (n && uniform) {
 #pragma omp critical(ct_cog_uniform)
                         {
                             int known = 0;
