@@ -1493,10 +1493,11 @@ static ct_status fill_levels(fill_job *job, ct_ctx *ctx)
     const float *z = job->z, *H = job->H;
     const uint8_t *src = job->src;
     const float top = H[nh - 1];
-    /* the labels, zero, in pages mapped at once (MAP_POPULATE), not calloc'd: fresh pages
-     * that the fill reads before it writes them start as the shared zero page, and each first
-     * write is then a copy-on-write fault that interrupts the writer's core as well (a TLB
-     * shootdown); 3 % of b500's time */
+    /* lab[i]: k + 1 for the first level k that floods cell i, LAB_SHORE while it waits on a
+     * shore, 0 otherwise. Zero, in pages mapped at once (MAP_POPULATE), not calloc'd: fresh
+     * pages that the fill reads before it writes them start as the shared zero page, and each
+     * first write is then a copy-on-write fault that interrupts the writer's core as well (a
+     * TLB shootdown); 3 % of b500's time */
     uint16_t *lab = mmap(NULL, n * sizeof *lab, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
                          -1, 0);
     if (lab == MAP_FAILED)
@@ -1728,13 +1729,16 @@ CT_SIMD_CLONES static void level_depth_f32(const float *z, const uint8_t *e, int
     level_depth_row(z, e, n, Hd, dp, NULL, DEPTH_F32);
 }
 
-/* Whether the fill is still going on. */
-static int fill_running(fill_job *job)
+/* The threads the writer has now, of nt: all but the fill's while it goes on on its own
+ * thread (filling), all once it is done. */
+static int writer_threads(fill_job *job, int filling, int nt)
 {
+    if (!filling)
+        return nt;
     pthread_mutex_lock(&job->mu);
     const int running = job->published < job->nh && !job->failed;
     pthread_mutex_unlock(&job->mu);
-    return running;
+    return running ? nt - 1 : nt;
 }
 
 /* Waits until the fill has published level k (reporting the progress of the whole run, done
@@ -1899,7 +1903,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         goto out;
     }
     {
-        const int nw = filling ? nt - 1 : nt;
+        const int nw = writer_threads(&job, filling, nt);
 #pragma omp parallel for num_threads(nw) schedule(dynamic, 32)
         for (int r = 0; r < d.h; r++) {
             wet_lo[r] = d.w;
@@ -1954,15 +1958,14 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
             level_label(lab, sizeof lab, lr[i].level);
             snprintf(lr[i].extent, sizeof lr[i].extent, "%s/extent-%s.tif", outdir, lab);
             snprintf(name, sizeof name, "extent-%s.tif", lab);
-            /* while the fill goes on, it keeps one of the threads */
-            int nw = filling && fill_running(&job) ? nt - 1 : nt;
+            int nw = writer_threads(&job, filling, nt);
             ct_cog_opts cog = {.overview_resampling = "NEAREST", .compress = comp, .level = 1, .direct = 1,
                                .defer_sync = 1, .threads = nw, .scratch = scratch};
             if ((st = ct_grid_write_cog(ctx, ext, ct_flood_stage_path(sg, name), &cog)))
                 goto out;
             double te = now();
             if (dep) {
-                nw = filling && fill_running(&job) ? nt - 1 : nt;
+                nw = writer_threads(&job, filling, nt);
                 /* rows in dynamic batches (a thread slowed by other processes does not hold up the rest) */
 #pragma omp parallel for num_threads(nw) schedule(dynamic, 32)
                 for (int r = 0; r < d.h; r++) {
