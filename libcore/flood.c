@@ -2324,7 +2324,7 @@ ct_status ct_flood_run(ct_ctx *ctx, const ct_flood_opts *opts)
 #define SIM_ZOFF 1.0e4f    /* ground given to nodata cells: a wall no flow crosses */
 #define SIM_PAR_CELLS 8192 /* fewer active cells than this in a step: one thread (a barrier costs more) */
 #define SIM_MAX_BANDS 64
-#define SIM_BLK 8          /* columns per block of the maxima's bounds (sim.bmh) */
+#define SIM_BLK 8          /* columns per block of the maxima's bounds (sim.bmv) */
 /* The kernels are built twice on x86-64, for SSE2 (every x86-64) and AVX2, and the loader
  * (flux: target_clones, CT_SIMD_CLONES above) or the CPU flag (depth, SIM_AVX2) picks one;
  * without FMA contraction (ISO C mode) both give the same bits. */
