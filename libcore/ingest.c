@@ -25,6 +25,7 @@
 #include "ct/sdi.h"
 #include "ct/text.h"
 #include "ct/vector.h"
+#include "context_int.h"
 #include "raster_int.h"
 #include "sdi_int.h"
 
@@ -390,43 +391,85 @@ struct coverage;
 static int coverage_add(struct coverage *c, GEOSContextHandle_t h, const char *sheet, const char *key,
                         unsigned char *wkb, size_t wkblen, int repaired);
 
-/*
- * Validates, repairs and puts one feature. geom is owned by the caller; values[] follow the
- * layer's columns and may be rewritten (land-use code, drawn area). key_base is the natural key.
- */
-static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeometry *geom, char **values,
-                             const raw_attrs *attrs)
+/* A feature on its way in: read and checked by prepare_feature(), which touches no SDI state
+ * (on ct-ingest's reading thread, see feed), then written in the order read by
+ * store_feature(). */
+typedef struct fitem {
+    char id[128];
+    char *values[16];    /* the layer's columns, code and drawn area rewritten */
+    int read;            /* counts among the features read */
+    char *reason, *raw;  /* rejected: why, and the raw attributes (JSON) */
+    char *raw_dup;       /* the raw attributes, should the key turn out to be taken (not parcels) */
+    char key[320];       /* the natural key */
+    sdi_geom geom;       /* the geometry as the SDI writes it */
+    char repaired[200], mapped[200], mismatch[200];
+    double mismatch_m2;
+} fitem;
+
+static void fitem_free(fitem *it)
 {
-    ct_ctx *ctx = r->ctx;
-    GEOSContextHandle_t h = ct_geos(ctx);
+    if (!it)
+        return;
+    for (int c = 0; c < 16; c++)
+        free(it->values[c]);
+    free(it->reason);
+    free(it->raw);
+    free(it->raw_dup);
+    sdi_geom_free(&it->geom);
+    free(it);
+}
+
+/* The raw attributes of a feature: given, or built from the OGR feature. */
+static char *raw_text(ct_ctx *c, const raw_attrs *a)
+{
+    return a->text ? strdup(a->text) : raw_attributes(c, a->l, a->f);
+}
+
+/* Rejects the feature being prepared. @return CT_OK, or CT_ERR_NOMEM. */
+static ct_status refuse(ct_ctx *c, fitem *it, const char *reason, const raw_attrs *a)
+{
+    if (!(it->reason = strdup(reason)) || !(it->raw = raw_text(c, a)))
+        return ct_error(c, CT_ERR_NOMEM, "feature %s: out of memory", it->id);
+    return CT_OK;
+}
+
+/*
+ * Validates and repairs one feature, and finds its key: everything a put needs but the SDI.
+ * geom is owned by the caller (GEOS handle of c); it->values follow the layer's columns and may
+ * be rewritten (land-use code, drawn area). On c's thread, whichever it is: reads only r's
+ * settings. @return CT_OK (it is a put or a reject), or CT_ERR_NOMEM (message on c).
+ */
+static ct_status prepare_feature(const run *r, ct_ctx *c, GEOSGeometry *geom, fitem *it, const raw_attrs *attrs)
+{
+    GEOSContextHandle_t h = ct_geos(c);
     int polygonal = r->layer != CT_SDI_DIKES;
-    char key[320], detail[400];
-    ct_status st;
-    r->t.read++;
+    char detail[400];
+    char **values = it->values;
+    it->read = 1;
+    it->mismatch_m2 = NAN;
 
     if (!geom || GEOSisEmpty_r(h, geom))
-        return reject(r, source, id, "empty geometry", attrs);
+        return refuse(c, it, "empty geometry", attrs);
     double b[4];
     GEOSGeom_getXMin_r(h, geom, &b[0]);
     GEOSGeom_getYMin_r(h, geom, &b[1]);
     GEOSGeom_getXMax_r(h, geom, &b[2]);
     GEOSGeom_getYMax_r(h, geom, &b[3]);
     if (b[2] < r->area[0] || b[0] > r->area[2] || b[3] < r->area[1] || b[1] > r->area[3])
-        return reject(r, source, id, "outside the city area", attrs);
+        return refuse(c, it, "outside the city area", attrs);
 
     GEOSGeometry *g = GEOSGeom_clone_r(h, geom);
-    char repaired[200] = "", mapped[200] = "", mismatch[200] = "";
-    double mismatch_m2 = NAN;
     if (GEOSisValid_r(h, g) != 1) {
         char *why = GEOSisValidReason_r(h, g);
-        snprintf(repaired, sizeof repaired, "%s", why ? why : "invalid");
+        snprintf(it->repaired, sizeof it->repaired, "%s", why ? why : "invalid");
         GEOSFree_r(h, why);
         GEOSGeometry *fixed = GEOSMakeValid_r(h, g);
         GEOSGeom_destroy_r(h, g);
         g = fixed ? keep_dimension(h, fixed, polygonal ? 2 : 1) : NULL;
         if (!g)
-            return reject(r, source, id, "invalid geometry that cannot be repaired", attrs);
+            return refuse(c, it, "invalid geometry that cannot be repaired", attrs);
     }
+    ct_status st = CT_OK;
     if (r->layer == CT_SDI_PARCELS) {
         /* a sliver: a thin scrap between neighbours (mean width 2A/P under half a metre), a
          * digitising artefact rather than a parcel */
@@ -439,8 +482,8 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
         }
         if (a < 50 && perim > 0 && 2 * a / perim < 0.5) {
             snprintf(detail, sizeof detail, "sliver: %.2f m², mean width %.2f m", a, 2 * a / perim);
-            GEOSGeom_destroy_r(h, g);
-            return reject(r, source, id, detail, attrs);
+            st = refuse(c, it, detail, attrs);
+            goto out;
         }
     }
 
@@ -448,19 +491,21 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
     if (r->layer == CT_SDI_PARCELS || r->layer == CT_SDI_ZONES) {
         int lu = r->layer == CT_SDI_PARCELS ? 3 : 2; /* landuse column */
         const char *code = values[lu], *tt08 = NULL;
-        ct_landuse_check c = code && *code ? ct_landuse_normalise(code, &tt08) : CT_LANDUSE_UNKNOWN;
-        if (c == CT_LANDUSE_UNKNOWN) {
+        ct_landuse_check lc = code && *code ? ct_landuse_normalise(code, &tt08) : CT_LANDUSE_UNKNOWN;
+        if (lc == CT_LANDUSE_UNKNOWN) {
             snprintf(detail, sizeof detail, "unknown land-use code '%s'", code ? code : "");
-            GEOSGeom_destroy_r(h, g);
-            return reject(r, source, id, detail, attrs);
+            st = refuse(c, it, detail, attrs);
+            goto out;
         }
         free(values[lu + 1]);
         values[lu + 1] = strdup(code);
-        if (c == CT_LANDUSE_MAPPED)
-            snprintf(mapped, sizeof mapped, "%s mapped to %s (TT 08/2024)", code, tt08);
+        if (lc == CT_LANDUSE_MAPPED)
+            snprintf(it->mapped, sizeof it->mapped, "%s mapped to %s (TT 08/2024)", code, tt08);
         free(values[lu]);
         values[lu] = strdup(tt08);
     }
+    char *key = it->key;
+    const size_t keysz = sizeof it->key;
     if (r->layer == CT_SDI_PARCELS) {
         double drawn = 0;
         GEOSArea_r(h, g, &drawn);
@@ -470,69 +515,78 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
         values[9] = strdup(buf);
         const char *sheet = values[0] ? values[0] : "", *number = values[1] ? values[1] : "";
         size_t ls = strlen(sheet), ln = strlen(number);
-        if (ls + ln + 1 < sizeof key) { /* "%s/%s", without printf (see put_int) */
+        if (ls + ln + 1 < keysz) { /* "%s/%s", without printf (see put_int) */
             memcpy(key, sheet, ls);
             key[ls] = '/';
             memcpy(key + ls + 1, number, ln + 1);
         } else {
-            snprintf(key, sizeof key, "%s/%s", sheet, number);
+            snprintf(key, keysz, "%s/%s", sheet, number);
         }
         double legal = values[2] ? atof(values[2]) : NAN;
         double tol = r->o->area_tolerance > 0 ? r->o->area_tolerance : 0.05;
         if (isfinite(legal) && legal > 0 && fabs(drawn - legal) > tol * legal) {
-            snprintf(mismatch, sizeof mismatch, "legal area %.1f m², drawn %.1f m² (%+.1f %%)", legal, drawn,
+            snprintf(it->mismatch, sizeof it->mismatch, "legal area %.1f m², drawn %.1f m² (%+.1f %%)", legal, drawn,
                      100 * (drawn - legal) / legal);
-            mismatch_m2 = drawn - legal;
+            it->mismatch_m2 = drawn - legal;
         }
     } else {
         const char *k = values[0];
         if (r->layer == CT_SDI_ADMIN)
-            snprintf(key, sizeof key, "%s@%s", k ? k : id, values[6] ? values[6] : "");
+            snprintf(key, keysz, "%s@%s", k ? k : it->id, values[6] ? values[6] : "");
         else
-            snprintf(key, sizeof key, "%s", k && *k ? k : id);
+            snprintf(key, keysz, "%s", k && *k ? k : it->id);
+        /* a key another feature of the version has is a reject, known only when written */
+        if (!(it->raw_dup = raw_text(c, attrs)))
+            st = ct_error(c, CT_ERR_NOMEM, "feature %s: out of memory", it->id);
     }
-
     /* the WKB is written once: for the SDI row, its digest and the sheet checks */
-    size_t wkblen = 0;
-    unsigned char *wkb = sdi_wkb(h, g, &wkblen);
-    if (!wkb) {
-        GEOSGeom_destroy_r(h, g);
-        return ct_error(ctx, CT_ERR_NOMEM, "%s: feature %s: out of memory", source, id);
-    }
+    if (!st && sdi_geom_make(h, r->sdi, g, &it->geom))
+        st = ct_error(c, CT_ERR_NOMEM, "feature %s: out of memory", it->id);
+out:
+    GEOSGeom_destroy_r(h, g);
+    return st;
+}
+
+/* Writes a feature prepare_feature() made: the put (a parcel number its sheet already has as
+ * sheet/number#2, #3, ...), or the reject; the findings; the parcel to the sheet checks. */
+static ct_status store_feature(run *r, const char *source, fitem *it)
+{
+    ct_ctx *ctx = r->ctx;
+    char detail[400], *key = it->key, **values = it->values;
+    r->t.read += it->read;
+    if (it->reason)
+        return reject(r, source, it->id, it->reason, &(raw_attrs){.text = it->raw});
     ct_sdi_op op;
-    st = sdi_put(ctx, r->sdi, r->layer, source, key, g, wkb, wkblen, (const char *const *)values, &op);
+    ct_status st = sdi_put(ctx, r->sdi, r->layer, source, key, &it->geom, (const char *const *)values, &op);
     if (!st && op == CT_SDI_DUPLICATE && r->layer != CT_SDI_PARCELS) {
-        GEOSGeom_destroy_r(h, g);
-        free(wkb);
         snprintf(detail, sizeof detail, "duplicate identifier '%s'", key);
-        return reject(r, source, id, detail, attrs);
+        return reject(r, source, it->id, detail, &(raw_attrs){.text = it->raw_dup});
     }
-    /* a parcel number a sheet already has: loaded as sheet/number#2 (#3, ...) and reported */
     for (int nth = 2; !st && op == CT_SDI_DUPLICATE && nth < 1000; nth++) {
         char dup[300];
         snprintf(dup, sizeof dup, "%.250s#%d", key, nth);
-        st = sdi_put(ctx, r->sdi, r->layer, source, dup, g, wkb, wkblen, (const char *const *)values, &op);
+        st = sdi_put(ctx, r->sdi, r->layer, source, dup, &it->geom, (const char *const *)values, &op);
         if (!st && op != CT_SDI_DUPLICATE) {
             snprintf(detail, sizeof detail, "parcel number %s appears %d times in sheet %s", values[1], nth,
                      values[0] ? values[0] : "?");
-            snprintf(key, sizeof key, "%s", dup);
+            snprintf(key, sizeof it->key, "%s", dup);
             st = finding(r, source, key, "duplicate_number", NAN, detail);
         }
     }
-    if (!st && *repaired)
-        st = finding(r, source, key, "repaired", NAN, repaired);
-    if (!st && *mapped)
-        st = finding(r, source, key, "code_mapped", NAN, mapped);
-    if (!st && *mismatch)
-        st = finding(r, source, key, "area_mismatch", mismatch_m2, mismatch);
-    GEOSGeom_destroy_r(h, g);
+    if (!st && *it->repaired)
+        st = finding(r, source, key, "repaired", NAN, it->repaired);
+    if (!st && *it->mapped)
+        st = finding(r, source, key, "code_mapped", NAN, it->mapped);
+    if (!st && *it->mismatch)
+        st = finding(r, source, key, "area_mismatch", it->mismatch_m2, it->mismatch);
     if (!st && r->cov && op != CT_SDI_DUPLICATE) {
-        if (coverage_add(r->cov, h, values[0], key, wkb, wkblen, *repaired != 0))
-            st = ct_error(ctx, CT_ERR_NOMEM, "%s: feature %s: out of memory for the sheet checks", source, id);
-    } else
-        free(wkb);
+        unsigned char *wkb = it->geom.wkb; /* the sheet checks take it */
+        it->geom.wkb = NULL;
+        if (coverage_add(r->cov, ct_geos(ctx), values[0], key, wkb, it->geom.wkblen, *it->repaired != 0))
+            st = ct_error(ctx, CT_ERR_NOMEM, "%s: feature %s: out of memory for the sheet checks", source, it->id);
+    }
     if (st)
-        return ct_error(ctx, st, "%s: feature %s: %s", source, id, ct_ctx_errmsg(ctx));
+        return ct_error(ctx, st, "%s: feature %s: %s", source, it->id, ct_ctx_errmsg(ctx));
     r->t.loaded++;
     if (op == CT_SDI_SAME)
         r->t.same++;
@@ -541,6 +595,25 @@ static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeo
     else
         r->t.changed++;
     return CT_OK;
+}
+
+/* Validates, repairs and puts one feature on the loading thread (DGN faces). values[] are
+ * taken over. */
+static ct_status put_feature(run *r, const char *source, const char *id, GEOSGeometry *geom, char **values,
+                             const raw_attrs *attrs)
+{
+    fitem *it = calloc(1, sizeof *it);
+    if (!it) {
+        for (int c = 0; c < 16; c++)
+            free(values[c]);
+        return ct_error(r->ctx, CT_ERR_NOMEM, "%s: feature %s: out of memory", source, id);
+    }
+    snprintf(it->id, sizeof it->id, "%s", id);
+    memcpy(it->values, values, sizeof it->values);
+    ct_status st = prepare_feature(r, r->ctx, geom, it, attrs);
+    st = st ? ct_error(r->ctx, st, "%s: %s", source, ct_ctx_errmsg(r->ctx)) : store_feature(r, source, it);
+    fitem_free(it);
+    return st;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -923,7 +996,7 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
 }
 
 /*
- * The sheet checks of one source run beside the loading: put_feature() hands each parcel it
+ * The sheet checks of one source run beside the loading: store_feature() hands each parcel it
  * loaded (final key, repaired geometry) to coverage_add(); when the sheet changes, the sheet
  * read so far goes to a worker thread (each has its own GEOS handle) while the main thread goes
  * on writing to the SDI. Sources come sheet by sheet, so a sheet is complete when the next one
@@ -1354,10 +1427,11 @@ static ct_status ingest_dgn(run *r, const char *path, ct_layer *l, ct_transform 
         st = ct_transform_geom(ctx, t, p, &g);
         if (!st)
             st = put_feature(r, source, id, g, values, &(raw_attrs){.text = attrs});
+        else
+            for (int c = 0; c < 16; c++)
+                free(values[c]);
         if (g)
             GEOSGeom_destroy_r(h, g);
-        for (int c = 0; c < 16; c++)
-            free(values[c]);
     }
     GEOSSTRtree_destroy_r(h, tree);
     for (size_t k = 0; k < nlabels; k++)
@@ -1423,6 +1497,189 @@ static ct_status check_extent(run *r, const char *path, ct_layer *l, ct_transfor
     return CT_OK;
 }
 
+/*
+ * The features of a vector source, read, decoded, transformed and checked (prepare_feature())
+ * on a thread of its own while the loading thread writes the ones before (store_feature()),
+ * in the order read: the loading thread, which also hands the sheets to their checks, was the
+ * critical path of an ingest. The reading thread has its own context (errors, GEOS handle);
+ * only finished items cross, through a ring of FEED_RING. An error of the reading side
+ * (a corrupt record, undecodable text) ends its stream: the items before it are written first,
+ * as when one thread does both. With one thread, the loading thread reads each item itself.
+ */
+enum { FEED_RING = 256 };
+
+typedef struct feed {
+    const run *r;
+    ct_ctx *ctx; /* the reading side's: r->ctx without a thread */
+    ct_layer *l;
+    ct_transform *t;
+    const int *map;
+    int nf;
+    const char *path;
+    pthread_t thread;
+    int threaded;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    fitem *ring[FEED_RING];
+    size_t head, tail; /* items taken, items put */
+    int ended, stop;   /* the reading side is done; the loading side wants no more */
+    int waiting;       /* a side sleeps on cv */
+    ct_status st;      /* why the reading side ended early */
+    char *errmsg;
+} feed;
+
+/* The next feature of the source as an item, or *out NULL at its end. */
+static ct_status feed_read(feed *fd, fitem **out)
+{
+    const run *r = fd->r;
+    ct_ctx *c = fd->ctx;
+    ct_feature *f;
+    *out = NULL;
+    ct_status st = ct_layer_next(c, fd->l, &f);
+    if (st || !f)
+        return st;
+    fitem *it = calloc(1, sizeof *it);
+    if (!it)
+        return ct_error(c, CT_ERR_NOMEM, "%s: out of memory", fd->path);
+    put_int(it->id, ct_feature_fid(f));
+    char **values = it->values;
+    if (r->layer == CT_SDI_ADMIN) { /* validity from the command line unless the source has it */
+        values[6] = r->o->valid_from ? strdup(r->o->valid_from) : NULL;
+        values[7] = r->o->valid_to ? strdup(r->o->valid_to) : NULL;
+    }
+    for (int i = 0; !st && i < fd->nf; i++) {
+        if (fd->map[i] < 0 || ct_feature_is_null(f, i))
+            continue;
+        free(values[fd->map[i]]);
+        if (ct_layer_field_type(fd->l, i) == CT_FIELD_STRING) {
+            st = ct_feature_text(c, f, i, &values[fd->map[i]]);
+        } else if (ct_layer_field_type(fd->l, i) == CT_FIELD_INT) {
+            char num[24]; /* the digits OGR's text of it has, without its printf (put_int) */
+            put_int(num, ct_feature_int(f, i));
+            values[fd->map[i]] = strdup(num);
+        } else {
+            values[fd->map[i]] = strdup(ct_feature_raw(f, i));
+        }
+    }
+    if (st) {
+        st = ct_error(c, st, "%s: feature %s: %s", fd->path, it->id, ct_ctx_errmsg(c));
+    } else {
+        raw_attrs attrs = {.l = fd->l, .f = f};
+        const GEOSGeometry *g = ct_feature_geom(c, f);
+        GEOSGeometry *gt = NULL;
+        ct_ctx_clear_error(c);
+        if (g && ct_transform_geom(c, fd->t, g, &gt)) {
+            ct_ctx_clear_error(c);
+            st = refuse(c, it, "coordinates cannot be transformed", &attrs);
+        } else {
+            st = prepare_feature(r, c, gt, it, &attrs);
+        }
+        if (gt)
+            GEOSGeom_destroy_r(ct_geos(c), gt);
+        if (st)
+            st = ct_error(c, st, "%s: %s", fd->path, ct_ctx_errmsg(c));
+    }
+    if (st) {
+        fitem_free(it);
+        return st;
+    }
+    *out = it;
+    return CT_OK;
+}
+
+static void *feed_thread(void *arg)
+{
+    feed *fd = arg;
+    ct_status st = CT_OK;
+    for (;;) {
+        fitem *it = NULL;
+        st = feed_read(fd, &it);
+        pthread_mutex_lock(&fd->mu);
+        while (it && !fd->stop && fd->tail - fd->head == FEED_RING) {
+            fd->waiting = 1;
+            pthread_cond_wait(&fd->cv, &fd->mu);
+        }
+        int stop = fd->stop || !it;
+        if (!fd->stop && it) {
+            fd->ring[fd->tail++ % FEED_RING] = it;
+            it = NULL;
+        }
+        if (stop) {
+            fd->ended = 1;
+            fd->st = st;
+            fd->errmsg = st ? strdup(ct_ctx_errmsg(fd->ctx)) : NULL;
+        }
+        if (fd->waiting || stop) {
+            fd->waiting = 0;
+            pthread_cond_broadcast(&fd->cv);
+        }
+        pthread_mutex_unlock(&fd->mu);
+        fitem_free(it);
+        if (stop)
+            return NULL;
+    }
+}
+
+/* Starts the reading side: a thread when ctx allows two or more. */
+static void feed_start(feed *fd, const run *r, ct_layer *l, ct_transform *t, const int *map, int nf, const char *path)
+{
+    *fd = (feed){.r = r, .ctx = r->ctx, .l = l, .t = t, .map = map, .nf = nf, .path = path};
+    if (ct_ctx_threads(r->ctx) < 2 || !(fd->ctx = ct_ctx_new())) {
+        fd->ctx = r->ctx;
+        return;
+    }
+    ct_ctx_set_log(fd->ctx, r->ctx->log, r->ctx->log_user);
+    pthread_mutex_init(&fd->mu, NULL);
+    pthread_cond_init(&fd->cv, NULL);
+    fd->threaded = pthread_create(&fd->thread, NULL, feed_thread, fd) == 0;
+    if (!fd->threaded) {
+        pthread_mutex_destroy(&fd->mu);
+        pthread_cond_destroy(&fd->cv);
+        ct_ctx_free(fd->ctx);
+        fd->ctx = r->ctx;
+    }
+}
+
+/* The next item in the order read, or *out NULL at the end; an error of the reading side goes
+ * to the loading side's context. */
+static ct_status feed_next(feed *fd, fitem **out)
+{
+    if (!fd->threaded)
+        return feed_read(fd, out);
+    pthread_mutex_lock(&fd->mu);
+    while (fd->head == fd->tail && !fd->ended) {
+        fd->waiting = 1;
+        pthread_cond_wait(&fd->cv, &fd->mu);
+    }
+    *out = fd->head < fd->tail ? fd->ring[fd->head++ % FEED_RING] : NULL;
+    if (fd->waiting) {
+        fd->waiting = 0;
+        pthread_cond_broadcast(&fd->cv);
+    }
+    ct_status st = *out || !fd->st ? CT_OK : ct_error(fd->r->ctx, fd->st, "%s", fd->errmsg);
+    pthread_mutex_unlock(&fd->mu);
+    return st;
+}
+
+/* Stops the reading side (at once, when the load failed) and drops what it read ahead. */
+static void feed_end(feed *fd)
+{
+    if (!fd->threaded)
+        return;
+    pthread_mutex_lock(&fd->mu);
+    fd->stop = 1;
+    pthread_cond_broadcast(&fd->cv);
+    pthread_mutex_unlock(&fd->mu);
+    pthread_join(fd->thread, NULL);
+    while (fd->head < fd->tail)
+        fitem_free(fd->ring[fd->head++ % FEED_RING]);
+    free(fd->errmsg);
+    pthread_mutex_destroy(&fd->mu);
+    pthread_cond_destroy(&fd->cv);
+    ct_ctx_free(fd->ctx);
+    fd->threaded = 0;
+}
+
 static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_object *summary)
 {
     ct_ctx *ctx = r->ctx;
@@ -1480,49 +1737,16 @@ static ct_status ingest_vector(run *r, const char *path, const mapping *m, json_
             st = ingest_dgn(r, path, l, t);
     } else if (!st) {
         long long total = ct_layer_feature_count(l), k = 0;
-        ct_feature *f;
-        while (!st && !(st = ct_layer_next(ctx, l, &f)) && f) {
-            char id[32], *values[16] = {0};
-            put_int(id, ct_feature_fid(f));
-            if (r->layer == CT_SDI_ADMIN) { /* validity from the command line unless the source has it */
-                values[6] = r->o->valid_from ? strdup(r->o->valid_from) : NULL;
-                values[7] = r->o->valid_to ? strdup(r->o->valid_to) : NULL;
-            }
-            for (int i = 0; !st && i < nf; i++) {
-                if (map[i] < 0 || ct_feature_is_null(f, i))
-                    continue;
-                free(values[map[i]]);
-                if (ct_layer_field_type(l, i) == CT_FIELD_STRING) {
-                    st = ct_feature_text(ctx, f, i, &values[map[i]]);
-                } else if (ct_layer_field_type(l, i) == CT_FIELD_INT) {
-                    char num[24]; /* the digits OGR's text of it has, without its printf (put_int) */
-                    put_int(num, ct_feature_int(f, i));
-                    values[map[i]] = strdup(num);
-                } else {
-                    values[map[i]] = strdup(ct_feature_raw(f, i));
-                }
-            }
-            if (st) {
-                st = ct_error(ctx, st, "%s: feature %s: %s", path, id, ct_ctx_errmsg(ctx));
-            } else {
-                raw_attrs attrs = {.l = l, .f = f};
-                const GEOSGeometry *g = ct_feature_geom(ctx, f);
-                GEOSGeometry *gt = NULL;
-                ct_ctx_clear_error(ctx);
-                if (g && ct_transform_geom(ctx, t, g, &gt)) {
-                    ct_ctx_clear_error(ctx);
-                    st = reject(r, source, id, "coordinates cannot be transformed", &attrs);
-                } else {
-                    st = put_feature(r, source, id, gt, values, &attrs);
-                }
-                if (gt)
-                    GEOSGeom_destroy_r(h, gt);
-            }
-            for (int c = 0; c < 16; c++)
-                free(values[c]);
+        feed fd;
+        feed_start(&fd, r, l, t, map, nf, path);
+        fitem *it;
+        while (!st && !(st = feed_next(&fd, &it)) && it) {
+            st = store_feature(r, source, it);
+            fitem_free(it);
             if (!st && (++k & 1023) == 0 && total > 0)
                 st = ct_progress(ctx, (r->isrc + (double)k / (double)total) / r->nsrc, source);
         }
+        feed_end(&fd);
     }
     if (st && !strstr(ct_ctx_errmsg(ctx), source))
         st = ct_error(ctx, st, "%s: %s", path, ct_ctx_errmsg(ctx));

@@ -958,19 +958,6 @@ static ct_status rtree_finish(ct_ctx *ctx, ct_sdi *s)
     return st;
 }
 
-static void envelope(ct_ctx *ctx, const GEOSGeometry *g, double b[4])
-{
-    GEOSContextHandle_t h = ct_geos(ctx);
-    b[0] = b[1] = HUGE_VAL;
-    b[2] = b[3] = -HUGE_VAL;
-    if (g && !GEOSisEmpty_r(h, g)) {
-        GEOSGeom_getXMin_r(h, g, &b[0]);
-        GEOSGeom_getYMin_r(h, g, &b[1]);
-        GEOSGeom_getXMax_r(h, g, &b[2]);
-        GEOSGeom_getYMax_r(h, g, &b[3]);
-    }
-}
-
 static void drop_changes(ct_sdi *s)
 {
     for (int i = 0; i < s->nchange; i++)
@@ -1300,40 +1287,69 @@ static int layer_fresh(ct_sdi *s, ct_sdi_layer layer)
     return s->fresh[layer];
 }
 
+int sdi_geom_make(GEOSContextHandle_t h, const ct_sdi *s, const GEOSGeometry *g, sdi_geom *out)
+{
+    *out = (sdi_geom){.type = -1, .box = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}};
+    if (!g)
+        return 0;
+    out->type = GEOSGeomTypeId_r(h, g);
+    out->empty = GEOSisEmpty_r(h, g) == 1;
+    if (!out->empty) {
+        GEOSGeom_getXMin_r(h, g, &out->box[0]);
+        GEOSGeom_getYMin_r(h, g, &out->box[1]);
+        GEOSGeom_getXMax_r(h, g, &out->box[2]);
+        GEOSGeom_getYMax_r(h, g, &out->box[3]);
+    }
+    if (!(out->wkb = sdi_wkb(h, g, &out->wkblen)))
+        return -1;
+    /* SpatiaLite's BLOB of a line or polygon (a geometry of another type is refused by the
+     * put); SpatiaLite makes NULL of an empty polygon, and a part of no points of an empty line */
+    int shaped = out->type == GEOS_LINESTRING || out->type == GEOS_MULTILINESTRING || out->type == GEOS_POLYGON ||
+                 out->type == GEOS_MULTIPOLYGON;
+    if (!s->db.pg && shaped && !(out->empty && out->type != GEOS_LINESTRING) &&
+        !(out->blob = spatialite_blob(h, g, s->srid, &out->bloblen))) {
+        sdi_geom_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void sdi_geom_free(sdi_geom *g)
+{
+    free(g->wkb);
+    free(g->blob);
+    g->wkb = g->blob = NULL;
+}
+
 ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
                      const GEOSGeometry *geom, const char *const *values, ct_sdi_op *op)
 {
-    size_t wkblen = 0;
-    unsigned char *wkb = geom ? sdi_wkb(ct_geos(ctx), geom, &wkblen) : NULL;
-    if (geom && !wkb)
+    sdi_geom g;
+    if (sdi_geom_make(ct_geos(ctx), s, geom, &g))
         return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory for a feature of %s", s->path, source);
-    ct_status st = sdi_put(ctx, s, layer, source, key, geom, wkb, wkblen, values, op);
-    free(wkb);
+    ct_status st = sdi_put(ctx, s, layer, source, key, &g, values, op);
+    sdi_geom_free(&g);
     return st;
 }
 
 ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
-                  const GEOSGeometry *geom, const unsigned char *wkb, size_t wkblen, const char *const *values,
-                  ct_sdi_op *op)
+                  const sdi_geom *geom, const char *const *values, ct_sdi_op *op)
 {
     const ct_sdi_layer_def *d = &layers[layer];
     char sql[2048];
-    GEOSContextHandle_t h = ct_geos(ctx);
-    if (geom && !GEOSisEmpty_r(h, geom)) {
+    if (geom->type >= 0 && !geom->empty) {
         /* the layer's geometry type, as the column's type (PostGIS) or trigger (SpatiaLite) had
          * it: polygons or multipolygons into a MULTIPOLYGON layer, lines into MULTILINESTRING */
-        int t = GEOSGeomTypeId_r(h, geom);
+        static const char *const names[] = {"Point",      "LineString",      "LinearRing",   "Polygon",
+                                            "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"};
+        int t = geom->type;
         int lines = !strcmp(d->geom_type, "MULTILINESTRING");
-        if (lines ? t != GEOS_LINESTRING && t != GEOS_MULTILINESTRING : t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON) {
-            char *type = GEOSGeomType_r(h, geom);
-            ct_status st = ct_error(ctx, CT_ERR_FORMAT, "%s: a %s cannot go into %s (%s)", s->path, type ? type : "geometry",
-                                    d->name, d->geom_type);
-            GEOSFree_r(h, type);
-            return st;
-        }
+        if (lines ? t != GEOS_LINESTRING && t != GEOS_MULTILINESTRING : t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON)
+            return ct_error(ctx, CT_ERR_FORMAT, "%s: a %s cannot go into %s (%s)", s->path,
+                            t < (int)(sizeof names / sizeof names[0]) ? names[t] : "geometry", d->name, d->geom_type);
     }
     char digest[65];
-    if (feature_digest(s, d, values, wkb, wkblen, digest))
+    if (feature_digest(s, d, values, geom->wkb, geom->wkblen, digest))
         return ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: OpenSSL cannot compute SHA-256", s->path);
 
     /* the current feature under this key, if any */
@@ -1342,7 +1358,7 @@ ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source
     ct_status st = CT_OK;
     long long old_fid = -1;
     double b[4], ob[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
-    envelope(ctx, geom, b);
+    memcpy(b, geom->box, sizeof b);
     int fresh = layer_fresh(s, layer);
     if (!fresh && !s->stmt[SDI_STMT_FIND + layer]) /* (a first load never prepares it) */
         snprintf(sql, sizeof sql, "SELECT fid, digest, %s(geom), %s(geom), %s(geom), %s(geom), v_from FROM %s"
@@ -1403,18 +1419,10 @@ ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source
     sdi_bind_int64(q, 2, s->version);
     sdi_bind_text(q, 3, source);
     sdi_bind_text(q, 4, digest);
-    unsigned char *blob = NULL;
-    size_t bloblen = 0;
-    if (wkb && s->db.pg) {
-        sdi_bind_blob(q, 5, wkb, wkblen);
-    } else if (wkb && !(GEOSisEmpty_r(h, geom) == 1 && GEOSGeomTypeId_r(h, geom) != GEOS_LINESTRING)) {
-        /* (SpatiaLite makes NULL of an empty polygon, and a part of no points of an empty line) */
-        if (!(blob = spatialite_blob(h, geom, s->srid, &bloblen))) {
-            st = ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory for a feature of %s", s->path, source);
-            goto out;
-        }
-        sdi_bind_blob(q, 5, blob, bloblen);
-    }
+    if (geom->wkb && s->db.pg)
+        sdi_bind_blob(q, 5, geom->wkb, geom->wkblen);
+    else if (geom->blob)
+        sdi_bind_blob(q, 5, geom->blob, geom->bloblen);
     for (int c = 0; c < d->ncolumns; c++) {
         if (!values[c])
             continue;
@@ -1424,7 +1432,6 @@ ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source
             sdi_bind_text(q, 6 + c, values[c]);
     }
     int rc = sdi_step(q);
-    free(blob);
     if (rc == SDI_ERROR && fresh && sqlite3_extended_errcode(s->db.lite) == SQLITE_CONSTRAINT_UNIQUE) {
         sdi_reset(q); /* the key this version already put (the statement alone was undone) */
         *op = CT_SDI_DUPLICATE;

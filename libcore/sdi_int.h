@@ -104,10 +104,24 @@ long long ct_sdi_query_int(ct_sdi *s, const char *sql, long long def);
 /* A geometry as the WKB GEOS's WKBWriter writes with output dimension 2, in a malloc()ed
  * buffer of *len bytes; NULL when memory runs out. */
 unsigned char *sdi_wkb(GEOSContextHandle_t h, const GEOSGeometry *g, size_t *len);
-/* ct_sdi_put() given the geometry's WKB as sdi_wkb() writes it (the caller keeps it). */
+/* A feature's geometry as a put writes it: made from the GEOS geometry by sdi_geom_make(),
+ * which reads only s's SRID and kind of store, so that it can run on another thread than the
+ * puts (ct-ingest's reading thread), and the put writes bytes only. */
+typedef struct sdi_geom {
+    int type;                 /* GEOS type id; -1: no geometry */
+    int empty;
+    double box[4];            /* xmin, ymin, xmax, ymax; HUGE_VAL, -HUGE_VAL when empty */
+    unsigned char *wkb;       /* sdi_wkb(): the digest's, PostGIS's, and the sheet checks' */
+    size_t wkblen;
+    unsigned char *blob;      /* SpatiaLite's geometry BLOB (SpatiaLite; not of an empty polygon) */
+    size_t bloblen;
+} sdi_geom;
+/* @return 0, or -1 when memory runs out (nothing to free then). */
+int sdi_geom_make(GEOSContextHandle_t h, const ct_sdi *s, const GEOSGeometry *g, sdi_geom *out);
+void sdi_geom_free(sdi_geom *g);
+/* ct_sdi_put() of a geometry sdi_geom_make() made (the caller keeps it). */
 ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
-                  const GEOSGeometry *geom, const unsigned char *wkb, size_t wkblen, const char *const *values,
-                  ct_sdi_op *op);
+                  const sdi_geom *geom, const char *const *values, ct_sdi_op *op);
 /* Does name appear in a column's '|'-separated alias list (case-insensitive)? */
 int ct_sdi_alias_match(const char *aliases, const char *name);
 

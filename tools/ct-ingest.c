@@ -47,7 +47,8 @@ int main(int argc, char **argv)
     if (st == CT_OK && !cli.done) {
         o.kind = cli.operand[0];
         /* Loading vector sources, SQLite runs on this thread only (the SDI, PROJ's database):
-         * the sheet checks run GEOS, the checksum OpenSSL. Without its mutexes SQLite saves a
+         * the reading thread runs OGR, GEOS and transformations PROJ made before it started,
+         * the sheet checks GEOS, the checksum OpenSSL. Without its mutexes SQLite saves a
          * lock and an unlock per allocation and per page fetched, 3 % of the writing thread.
          * (Set before SQLite starts, which nothing so far does; a DEM goes through GDAL's
          * warper and COG writer, whose threads are theirs to know: SQLite keeps its mutexes.) */

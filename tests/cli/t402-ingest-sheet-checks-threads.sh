@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The overlap and gap checks of ct-ingest run on a worker thread, sheet by sheet as the source
-# is read: the findings are the same rows in the same order whatever --threads is, and a sheet
+# is read, and the features are read and checked on a thread of their own: the parcels, rejects,
+# change log and findings are the same rows in the same order whatever --threads is, and a sheet
 # that comes back later in a source (read in two stretches) is checked whole, as when it comes
 # in one.
 . "$(dirname "$0")/lib.sh"
 S="$CT_TOP/data-samples/cadastral"
 [ -f "$S/thuadat-to01.shp" ] || skip_all "no data-samples (make samples)"
-plan 6
+plan 7
 
 findings() { sqlite3 -batch "$1" "SELECT kind, fkey, printf('%.2f', value), detail FROM sdi_report ORDER BY rowid"; }
+rows() { sqlite3 -batch "$1" "SELECT fid, fkey, digest, hex(geom) FROM parcels ORDER BY fid;
+                              SELECT source_id, reason, attributes FROM sdi_reject ORDER BY rowid;
+                              SELECT fkey, op, minx, miny, maxx, maxy FROM sdi_change ORDER BY rowid"; }
 sorted_checks() { sqlite3 -batch "$1" "SELECT kind, fkey, printf('%.2f', value), detail FROM sdi_report
                                        WHERE kind IN ('overlap', 'gap') ORDER BY 1, 2, 3, 4"; }
 
@@ -30,6 +34,9 @@ done
 findings "$T/t1.sqlite" >"$T/f1"
 findings "$T/t2.sqlite" >"$T/f2"
 ok "$(cmp -s "$T/f1" "$T/f2"; echo $?)" "--threads 1 and 2: the same findings in the same order"
+rows "$T/t1.sqlite" >"$T/r1"
+rows "$T/t2.sqlite" >"$T/r2"
+ok "$(test -s "$T/r1" && cmp -s "$T/r1" "$T/r2"; echo $?)" "--threads 1 and 2: the same parcels, rejects and change log, in the same order"
 is "$(grep -c '^overlap|' "$T/f1")" 2 "sheets 1 and 3: the 2 planted overlaps"
 is "$(grep -c '^gap|' "$T/f1")" 1 "sheets 1 and 3: the planted gap"
 
