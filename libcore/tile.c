@@ -4489,6 +4489,13 @@ typedef struct incr {
     size_t nchg, capchg, nkeys, capkeys;
 } incr;
 
+/* Is tile z/x/y made by this run: dirty, in an incremental run, and in the shard asked for? */
+static int tile_in_run(const incr *in, const ct_tile_opts *o, int z, uint32_t x, uint32_t y, int minz, int maxz)
+{
+    return (!in->on || dirty_has(&in->dirty, z, x, y)) &&
+           (o->shard_n <= 0 || shard_of(z, x, y, minz, maxz, o->shard_n) == o->shard_k);
+}
+
 static void incr_free(incr *in)
 {
     dirty_free(&in->dirty);
@@ -5020,8 +5027,7 @@ again:
             int zz;
             uint32_t tx, ty;
             ct_pmtiles_zxy(g.pairs[g.start[t]].id, &zz, &tx, &ty);
-            if ((in->on && !dirty_has(&in->dirty, z, tx, ty)) ||
-                (o->shard_n > 0 && shard_of(z, tx, ty, minz, maxz, o->shard_n) != o->shard_k)) {
+            if (!tile_in_run(in, o, z, tx, ty, minz, maxz)) {
                 res[t].skip = 1;
                 continue;
             }
@@ -5243,8 +5249,7 @@ static ct_status run_draw(ct_ctx *ctx, const ct_tile_opts *o, incr *in, sink *S,
             int zz;
             uint32_t tx, ty;
             ct_pmtiles_zxy(g.pairs[g.start[t]].id, &zz, &tx, &ty);
-            if ((in->on && !dirty_has(&in->dirty, z, tx, ty)) ||
-                (o->shard_n > 0 && shard_of(z, tx, ty, minz, maxz, o->shard_n) != o->shard_k)) {
+            if (!tile_in_run(in, o, z, tx, ty, minz, maxz)) {
                 res[t].skip = 1;
                 continue;
             }
