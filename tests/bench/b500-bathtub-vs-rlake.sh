@@ -62,18 +62,25 @@ t() { /usr/bin/time -f "%e %M" -o "$B/time" "$@" >/dev/null 2>"$B/err" || { cat 
 # One level and ten alternate three times and the medians count: a run on this VM varies by 20 %
 # from one to the next, which a single pair would put straight into their ratio.
 rm -rf "$B/ct1" "$B/ct1d" "$B/ct10" "$B/ct10e"
-cat "$dem" >/dev/null # in the page cache, as r.lake's copy is after its untimed import
+# in the page cache before each run, as r.lake's copy is after its untimed import (this VM's page
+# cache drops a file seconds after its last read: a run that found it gone read 185 MB from the
+# disk, the outliers of 21 s and 33 s)
+warm() { cat "$dem" >/dev/null; }
 : >"$B/ct1.times"
 : >"$B/ct10.times"
 for round in 1 2 3; do
+    warm
     t "$CT_BIN/ct-flood" -q --threads 2 bathtub --dem "$dem" --seed "$seed" --level 2.29 -o "$B/ct1" >>"$B/ct1.times" || exit 1
+    warm
     t "$CT_BIN/ct-flood" -q --threads 2 bathtub --dem "$dem" --seed "$seed" --level "${levels// /,}" -o "$B/ct10" \
         >>"$B/ct10.times" || exit 1
 done
 median() { sort -n "$1" | awk '{ v[NR] = $0 } END { print v[2] }'; }
 read -r ct1 ct1m < <(median "$B/ct1.times")
 read -r ct10 ct10m < <(median "$B/ct10.times")
+warm
 read -r ct1d ct1dm < <(t "$CT_BIN/ct-flood" -q --threads 2 bathtub --deflate --dem "$dem" --seed "$seed" --level 2.29 -o "$B/ct1d")
+warm
 read -r ctne ctnem < <(t "$CT_BIN/ct-flood" -q --threads 2 bathtub --no-depth --dem "$dem" --seed "$seed" --level "${levels// /,}" -o "$B/ct10e")
 
 # r.lake: import once (not timed), then one run per level, each timed on its own
