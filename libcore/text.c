@@ -914,6 +914,8 @@ static int is_syllable(const word_state *w)
     size_t n = w->tl;
     const char *s = w->telex;
     for (size_t i = 0; i < sizeof onsets / sizeof onsets[0]; i++) {
+        if (onsets[i][0] && onsets[i][0] != s[0])
+            continue; /* (most onsets, cheaply) */
         size_t k = strlen(onsets[i]), r0 = 0;
         if (k >= n || strncmp(s, onsets[i], k) != 0)
             continue;
@@ -963,10 +965,15 @@ static void word_add(word_state *w, uint32_t c, const vn_letter *l)
         w->foreign = 1;
 }
 
-/* "nguyễn" -> "nguyeen4" */
+/* "nguyễn" -> "nguyeen4" (without snprintf: a key for every word of a source's sample, and
+ * printf in this process goes down glibc's slow path, see put_int in ingest.c) */
 static void word_key(const word_state *w, char *key)
 {
-    snprintf(key, COMMON_KEY, "%.*s%d", (int)w->tl, w->telex, w->tone);
+    size_t n = w->tl < COMMON_KEY - 1 ? w->tl : COMMON_KEY - 1;
+    memcpy(key, w->telex, n);
+    if (n < COMMON_KEY - 1)
+        key[n++] = (char)('0' + w->tone);
+    key[n] = '\0';
 }
 
 static int key_cmp(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
