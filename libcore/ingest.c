@@ -761,13 +761,18 @@ static GEOSGeometry *sheet_union(GEOSContextHandle_t h, const GEOSGeometry *cons
             GEOSGeom_destroy_r(h, rest[i]);
     GEOSGeometry *u = NULL;
     if (cu) {
-        parts[nparts++] = cu;
+        /* the few parcels that meet others united first, then with the rest in one overlay: in
+         * one cascaded union the rest's large polygon would go through an overlay per level */
         GEOSGeometry *c = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)nparts);
+        GEOSGeometry *met = c ? GEOSUnaryUnion_r(h, c) : NULL;
         if (c) {
-            u = GEOSUnaryUnion_r(h, c);
             GEOSGeom_destroy_r(h, c);
             nparts = 0;
         }
+        u = met ? GEOSUnion_r(h, cu, met) : NULL;
+        if (met)
+            GEOSGeom_destroy_r(h, met);
+        GEOSGeom_destroy_r(h, cu);
     }
     for (size_t i = 0; i < nparts; i++)
         GEOSGeom_destroy_r(h, parts[i]);
