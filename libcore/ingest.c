@@ -730,23 +730,28 @@ static void collect_pair(void *item, void *user)
     q->hits[q->nhits++] = j;
 }
 
-/* The union of a sheet whose coverage union failed: the coverage union of the parcels that
- * meet no other, joined to those that do by a general union of a few geometries; the general
- * union of the whole sheet when that too fails (edges that do not match, say). */
-static GEOSGeometry *sheet_union(GEOSContextHandle_t h, const GEOSGeometry *const *g, size_t n,
-                                 const unsigned char *meets, const GEOSGeometry *all)
+/* The coverage union of the parcels that meet no other (meets[i] 0), checked (valid, with their
+ * area); with joined (sheet_blocks()), the clean blocks stand in for their parcels. NULL when
+ * it fails. */
+static GEOSGeometry *rest_union(GEOSContextHandle_t h, const GEOSGeometry *const *g, size_t n,
+                                const unsigned char *meets, const GEOSGeometry *joined, const size_t *block,
+                                const unsigned char *clean)
 {
-    GEOSGeometry **rest = malloc((n + 1) * sizeof *rest), **parts = malloc((n + 2) * sizeof *parts);
-    size_t nrest = 0, nparts = 0;
+    GEOSGeometry **rest = malloc((n + 2) * sizeof *rest);
+    if (!rest)
+        return NULL;
+    size_t nrest = 0;
     double sum = 0, a = 0;
+    if (joined) {
+        rest[nrest++] = GEOSGeom_clone_r(h, joined);
+        GEOSArea_r(h, joined, &sum);
+    }
     for (size_t i = 0; i < n; i++) {
-        if (meets[i]) {
-            parts[nparts++] = GEOSGeom_clone_r(h, g[i]);
-        } else {
-            rest[nrest++] = GEOSGeom_clone_r(h, g[i]);
-            GEOSArea_r(h, g[i], &a);
-            sum += a;
-        }
+        if (meets[i] || (joined && clean[block[i]]))
+            continue;
+        rest[nrest++] = GEOSGeom_clone_r(h, g[i]);
+        GEOSArea_r(h, g[i], &a);
+        sum += a;
     }
     GEOSGeometry *cov = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, rest, (unsigned)nrest);
     GEOSGeometry *cu = cov ? GEOSCoverageUnion_r(h, cov) : NULL;
@@ -759,6 +764,29 @@ static GEOSGeometry *sheet_union(GEOSContextHandle_t h, const GEOSGeometry *cons
     else
         for (size_t i = 0; i < nrest; i++)
             GEOSGeom_destroy_r(h, rest[i]);
+    free(rest);
+    return cu;
+}
+
+/* The union of a sheet whose coverage union failed: the coverage union of the parcels that
+ * meet no other (the clean blocks' union standing in for theirs, when they join; a parcel of
+ * theirs that meets one of another block is in it, and united again below, which changes
+ * nothing), joined to those that do by a general union of a few geometries; the general
+ * union of the whole sheet when that too fails (edges that do not match, say). */
+static GEOSGeometry *sheet_union(GEOSContextHandle_t h, const GEOSGeometry *const *g, size_t n,
+                                 const unsigned char *meets, const GEOSGeometry *all, const GEOSGeometry *joined,
+                                 const size_t *block, const unsigned char *clean)
+{
+    GEOSGeometry **parts = malloc((n + 2) * sizeof *parts);
+    if (!parts)
+        return all ? GEOSUnaryUnion_r(h, all) : NULL;
+    size_t nparts = 0;
+    for (size_t i = 0; i < n; i++)
+        if (meets[i])
+            parts[nparts++] = GEOSGeom_clone_r(h, g[i]);
+    GEOSGeometry *cu = joined ? rest_union(h, g, n, meets, joined, block, clean) : NULL;
+    if (!cu)
+        cu = rest_union(h, g, n, meets, NULL, NULL, NULL);
     GEOSGeometry *u = NULL;
     if (cu) {
         /* the few parcels that meet others united first, then with the rest in one overlay: in
@@ -776,7 +804,6 @@ static GEOSGeometry *sheet_union(GEOSContextHandle_t h, const GEOSGeometry *cons
     }
     for (size_t i = 0; i < nparts; i++)
         GEOSGeom_destroy_r(h, parts[i]);
-    free(rest);
     free(parts);
     return u ? u : all ? GEOSUnaryUnion_r(h, all) : NULL;
 }
@@ -793,26 +820,31 @@ static int centre_cmp(const void *a, const void *b)
     return x->k < y->k ? -1 : x->k > y->k ? 1 : x->i < y->i ? -1 : x->i > y->i;
 }
 
-enum { SHEET_BLOCK = 256 };
+enum { SHEET_BLOCK = 64 };
 
 /* Which of the sheet's parcels can overlap one another, when the sheet's union showed that some
  * do: the parcels go into blocks of SHEET_BLOCK neighbours (sorted into vertical strips by x,
  * each strip cut by y), and a block whose own coverage union is valid with the area of its
  * parcels has no overlapping pair inside (the test check_sheet applies to the whole sheet).
- * Only pairs across blocks and inside the other blocks then need GEOS's relate, which costs
- * more than a block's union. block[i] is the block of parcel i; clean[b] says block b passed.
- * @return the number of blocks, 0 when memory runs out (then every pair is tested). */
+ * The clean blocks' unions are then joined the same way: when that union is valid with
+ * their parcels' area (*joined), no pair across clean blocks overlaps either. Only the pairs
+ * of the other blocks then need GEOS's relate, which costs more than a block's union. block[i]
+ * is the block of parcel i; clean[b] says block b passed; *joined is NULL when the clean
+ * blocks do not join. @return the number of blocks, 0 when memory runs out (then every pair
+ * is tested). */
 static size_t sheet_blocks(GEOSContextHandle_t h, const GEOSGeometry *const *g, size_t n, size_t *block,
-                           unsigned char **clean)
+                           unsigned char **clean, GEOSGeometry **joined)
 {
     centre *c = malloc((n + 1) * sizeof *c);
-    size_t nb = (n + SHEET_BLOCK - 1) / SHEET_BLOCK;
+    size_t nb = (n + SHEET_BLOCK - 1) / SHEET_BLOCK, nbu = 0;
     *clean = calloc(nb + 1, 1);
-    GEOSGeometry **part = malloc((SHEET_BLOCK + 1) * sizeof *part);
-    if (!c || !*clean || !part) {
+    *joined = NULL;
+    GEOSGeometry **part = malloc((SHEET_BLOCK + 1) * sizeof *part), **bu = malloc((nb + 1) * sizeof *bu);
+    if (!c || !*clean || !part || !bu) {
         free(c);
         free(*clean);
         free(part);
+        free(bu);
         *clean = NULL;
         return 0;
     }
@@ -834,6 +866,7 @@ static size_t sheet_blocks(GEOSContextHandle_t h, const GEOSGeometry *const *g, 
         }
         qsort(c + s0, s1 - s0, sizeof *c, centre_cmp);
     }
+    double clean_sum = 0;
     for (size_t b = 0; b < nb; b++) {
         size_t k0 = b * SHEET_BLOCK, k1 = k0 + SHEET_BLOCK < n ? k0 + SHEET_BLOCK : n, np = 0;
         double sum = 0, a = 0;
@@ -850,11 +883,30 @@ static size_t sheet_blocks(GEOSContextHandle_t h, const GEOSGeometry *const *g, 
                 GEOSGeom_destroy_r(h, part[k]);
         GEOSGeometry *u = all ? GEOSCoverageUnion_r(h, all) : NULL;
         (*clean)[b] = u && GEOSisValid_r(h, u) == 1 && GEOSArea_r(h, u, &a) && fabs(a - sum) <= 1e-9 * sum;
-        if (u)
+        if ((*clean)[b]) {
+            bu[nbu++] = u;
+            clean_sum += sum;
+        } else if (u) {
             GEOSGeom_destroy_r(h, u);
+        }
         if (all)
             GEOSGeom_destroy_r(h, all);
     }
+    /* the clean blocks' unions joined the same way: valid with their parcels' area, no parcel of
+     * a clean block overlaps one of another */
+    GEOSGeometry *cov = nbu ? GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, bu, (unsigned)nbu) : NULL;
+    if (!cov)
+        for (size_t k = 0; k < nbu; k++)
+            GEOSGeom_destroy_r(h, bu[k]);
+    GEOSGeometry *u = cov ? GEOSCoverageUnion_r(h, cov) : NULL;
+    double a = 0;
+    if (u && GEOSisValid_r(h, u) == 1 && GEOSArea_r(h, u, &a) && fabs(a - clean_sum) <= 1e-9 * clean_sum)
+        *joined = u;
+    else if (u)
+        GEOSGeom_destroy_r(h, u);
+    if (cov)
+        GEOSGeom_destroy_r(h, cov);
+    free(bu);
     free(part);
     free(c);
     return nb;
@@ -897,7 +949,8 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
     if (meets) {
         size_t *block = malloc((j->n + 1) * sizeof *block);
         unsigned char *clean = NULL;
-        if (!block || !sheet_blocks(h, g, j->n, block, &clean)) {
+        GEOSGeometry *joined = NULL;
+        if (!block || !sheet_blocks(h, g, j->n, block, &clean, &joined)) {
             free(block);
             block = NULL;
         }
@@ -909,11 +962,13 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
             q.self = i;
             q.nhits = 0;
             GEOSSTRtree_query_r(h, tree, g[i], collect_pair, &q);
-            if (block) { /* pairs inside a clean block do not overlap */
+            if (block) { /* pairs inside a clean block, or across clean blocks that join, do not overlap */
                 size_t keep = 0;
-                for (size_t k = 0; k < q.nhits; k++)
-                    if (block[q.hits[k]] != block[i] || !clean[block[i]])
+                for (size_t k = 0; k < q.nhits; k++) {
+                    size_t bo = block[q.hits[k]], bi = block[i];
+                    if (!(clean[bi] && clean[bo] && (bo == bi || joined)))
                         q.hits[keep++] = q.hits[k];
+                }
                 q.nhits = keep;
             }
             if (!q.nhits)
@@ -944,11 +999,13 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
             GEOSPreparedGeom_destroy_r(h, pg);
         }
         free(q.hits);
-        free(block);
-        free(clean);
         j->oom |= q.oom;
         GEOSSTRtree_destroy_r(h, tree);
-        u = sheet_union(h, g, j->n, meets, all);
+        u = sheet_union(h, g, j->n, meets, all, joined, block, clean);
+        if (joined)
+            GEOSGeom_destroy_r(h, joined);
+        free(block);
+        free(clean);
         free(meets);
     }
     /* gaps: what a morphological closing of the sheet's union (buffer out and back by 1 m)
