@@ -355,14 +355,15 @@ static char *raw_attributes(ct_ctx *ctx, ct_layer *l, ct_feature *f)
 }
 
 /* A feature's raw attributes for sdi_reject: given as text (DGN faces), or built from the OGR
- * feature only when it is rejected — most features never need them. */
+ * feature only when it is rejected (raw_text()) — most features never need them. */
 typedef struct raw_attrs {
     ct_layer *l;
     ct_feature *f;
     const char *text;
 } raw_attrs;
 
-static ct_status reject(run *r, const char *source, const char *id, const char *reason, const raw_attrs *a)
+/* Writes a reject; raw: the feature's raw attributes (JSON). */
+static ct_status reject(run *r, const char *source, const char *id, const char *reason, const char *raw)
 {
     /* the summary groups reasons by what precedes their numbers ("sliver: 5.79 m², ...") */
     char group[128];
@@ -372,10 +373,7 @@ static ct_status reject(run *r, const char *source, const char *id, const char *
     count(r->t.rejects, group);
     r->t.rejected++;
     ct_log(r->ctx, CT_LOG_WARN, "%s: feature %s rejected: %s", source, id, reason);
-    char *built = a->text ? NULL : raw_attributes(r->ctx, a->l, a->f);
-    ct_status st = ct_sdi_reject(r->ctx, r->sdi, r->layer, source, id, reason, a->text ? a->text : built);
-    free(built);
-    return st;
+    return ct_sdi_reject(r->ctx, r->sdi, r->layer, source, id, reason, raw);
 }
 
 static ct_status finding(run *r, const char *source, const char *key, const char *kind, double value,
@@ -555,12 +553,12 @@ static ct_status store_feature(run *r, const char *source, fitem *it)
     char detail[400], *key = it->key, **values = it->values;
     r->t.read += it->read;
     if (it->reason)
-        return reject(r, source, it->id, it->reason, &(raw_attrs){.text = it->raw});
+        return reject(r, source, it->id, it->reason, it->raw);
     ct_sdi_op op;
     ct_status st = sdi_put(ctx, r->sdi, r->layer, source, key, &it->geom, (const char *const *)values, &op);
     if (!st && op == CT_SDI_DUPLICATE && r->layer != CT_SDI_PARCELS) {
         snprintf(detail, sizeof detail, "duplicate identifier '%s'", key);
-        return reject(r, source, it->id, detail, &(raw_attrs){.text = it->raw_dup});
+        return reject(r, source, it->id, detail, it->raw_dup);
     }
     for (int nth = 2; !st && op == CT_SDI_DUPLICATE && nth < 1000; nth++) {
         char dup[300];
@@ -1014,7 +1012,7 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
      * exactly, so a slit's width is judged the same, and the buffers cost 40 % less (a gap's
      * mouth is drawn a little coarser: 0.02 m² less on sample sheet 1's 29.35 m²). Reflex
      * corners add specks of 1 - sin 45° = 0.29 m²: 5 m² is the floor. The closing keeps most of
-     * the union's boundary to within rounding, and edges that close make GEOS's overlay fail in
+     * the union's boundary to within rounding, and edges so close make GEOS's overlay fail in
      * floating point and start again with snapping, at three times the cost: the union is taken
      * out grown by a micrometre, so that the edges the two share lie apart (a gap loses a
      * micrometre along its sides: 1e-4 m² on a 100 m slit). */
@@ -1476,8 +1474,7 @@ static ct_status ingest_dgn(run *r, const char *path, ct_layer *l, ct_transform 
                      fl.second_number);
             snprintf(attrs, sizeof attrs, "{\"sheet\": \"%s\", \"numbers\": [\"%s\", \"%s\"]}", sheet, number, fl.second_number);
             r->t.read++;
-            raw_attrs ra = {.text = attrs};
-            st = reject(r, source, id, why, &ra);
+            st = reject(r, source, id, why, attrs);
             continue;
         }
         char *values[16] = {0};
