@@ -468,11 +468,13 @@ static ct_status prepare_feature(const run *r, ct_ctx *c, GEOSGeometry *geom, fi
             return refuse(c, it, "invalid geometry that cannot be repaired", attrs);
     }
     ct_status st = CT_OK;
+    double drawn = 0; /* a parcel's area as drawn: the sliver test's and the drawn_area column's */
     if (r->layer == CT_SDI_PARCELS) {
         /* a sliver: a thin scrap between neighbours (mean width 2A/P under half a metre), a
          * digitising artefact rather than a parcel */
-        double a = 0, perim = 0;
-        GEOSArea_r(h, g, &a);
+        GEOSArea_r(h, g, &drawn);
+        const double a = drawn;
+        double perim = 0;
         GEOSGeometry *ring = a < 50 ? GEOSBoundary_r(h, g) : NULL;
         if (ring) {
             GEOSLength_r(h, ring, &perim);
@@ -505,8 +507,6 @@ static ct_status prepare_feature(const run *r, ct_ctx *c, GEOSGeometry *geom, fi
     char *key = it->key;
     const size_t keysz = sizeof it->key;
     if (r->layer == CT_SDI_PARCELS) {
-        double drawn = 0;
-        GEOSArea_r(h, g, &drawn);
         char buf[64];
         put_hundredths(buf, sizeof buf, drawn);
         free(values[9]);
