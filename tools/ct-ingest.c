@@ -46,14 +46,18 @@ int main(int argc, char **argv)
     ct_status st = ct_cli_parse(ctx, &cli, argc, argv);
     if (st == CT_OK && !cli.done) {
         o.kind = cli.operand[0];
-        /* Loading vector sources, SQLite runs on this thread only (the SDI, PROJ's database):
-         * the reading thread runs OGR, GEOS and transformations PROJ made before it started,
-         * the sheet checks GEOS, the checksum OpenSSL. Without its mutexes SQLite saves a
-         * lock and an unlock per allocation and per page fetched, 3 % of the writing thread.
-         * (Set before SQLite starts, which nothing so far does; a DEM goes through GDAL's
-         * warper and COG writer, whose threads are theirs to know: SQLite keeps its mutexes.) */
-        if (strcmp(o.kind, "dem"))
-            sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+        /* Loading vector sources, each SQLite connection is used by one thread only: the SDI's
+         * and PROJ's by this one, a GeoPackage or SpatiaLite source's by the reading thread
+         * (OGR). Without a connection's mutexes, and without the allocator's (no memory
+         * statistics), SQLite saves a lock and an unlock per allocation and per page fetched,
+         * 3 % of the writing thread. Not single-thread mode: that drops the mutexes of
+         * SQLite's global state too, which two threads with a connection each share. (Set
+         * before SQLite starts, which nothing so far does; a DEM goes through GDAL's warper
+         * and COG writer, whose threads are theirs to know: SQLite keeps its mutexes.) */
+        if (strcmp(o.kind, "dem")) {
+            sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+            sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        }
         o.sources = (const char *const *)cli.operand + 1;
         o.nsources = cli.noperands - 1;
         o.sdi = cli.common.sdi;

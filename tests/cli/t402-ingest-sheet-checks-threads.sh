@@ -3,11 +3,12 @@
 # is read, and the features are read and checked on a thread of their own: the parcels, rejects,
 # change log and findings are the same rows in the same order whatever --threads is, and a sheet
 # that comes back later in a source (read in two stretches) is checked whole, as when it comes
-# in one.
+# in one. A GeoPackage source, read through SQLite on the reading thread while the loading
+# thread writes the SDI through SQLite, loads the same parcels as the shapefile it came from.
 . "$(dirname "$0")/lib.sh"
 S="$CT_TOP/data-samples/cadastral"
 [ -f "$S/thuadat-to01.shp" ] || skip_all "no data-samples (make samples)"
-plan 7
+plan 8
 
 findings() { sqlite3 -batch "$1" "SELECT kind, fkey, printf('%.2f', value), detail FROM sdi_report ORDER BY rowid"; }
 rows() { sqlite3 -batch "$1" "SELECT fid, fkey, digest, hex(geom) FROM parcels ORDER BY fid;
@@ -48,3 +49,14 @@ sorted_checks "$T/split.sqlite" >"$T/c-split"
 ok "$(cmp -s "$T/c-inorder" "$T/c-split"; echo $?)" "a sheet in two stretches: the same overlaps and gaps as in one"
 is "$(sqlite3 "$T/split.sqlite" "SELECT count(*) FROM parcels_current")" \
    "$(sqlite3 "$T/t2.sqlite" "SELECT count(*) FROM parcels_current")" "a sheet in two stretches: the same parcels"
+
+# the same sheets as a GeoPackage (its own SQLite connection, on the reading thread)
+ogr2ogr -q -f GPKG -oo ENCODING= -nln parcels "$T/inorder.gpkg" "$T/inorder.shp" 2>/dev/null
+ct-sdi -q --sdi "$T/g.sqlite" init
+ct-ingest -q --threads 2 --encoding tcvn3 --sdi "$T/g.sqlite" cadastral "$T/inorder.gpkg"
+# (not the digests: they hash the source's own text of each value, which differs by format)
+parcels() { sqlite3 -batch "$1" "SELECT fkey, sheet, parcel_no, legal_area, landuse, landuse_src, owner, address,
+                                        ward, drawn_area, hex(geom) FROM parcels_current ORDER BY fkey"; }
+parcels "$T/t2.sqlite" >"$T/p-shp"
+parcels "$T/g.sqlite" >"$T/p-gpkg"
+ok "$(test -s "$T/p-shp" && cmp -s "$T/p-shp" "$T/p-gpkg"; echo $?)" "a GeoPackage source, two threads: the same parcels as its shapefile"
