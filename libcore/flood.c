@@ -2121,6 +2121,25 @@ void ct_flood_stage_abort(ct_stage *sg)
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* Empties a simulate run's partial folder: of everything, or (temps_only) of the temporary
+ * files a killed run's writers left half-written: the COG writer's ".NAME.tmp.XXXXXX" and the
+ * text writers' "NAME.tmp.PID" (no output's name has ".tmp." in it). Left there, they kept the
+ * folder from being removed, and a text writer's would have been moved in with the outputs. */
+static void partial_clear(const char *dir, int temps_only)
+{
+    DIR *dd = opendir(dir);
+    struct dirent *de;
+    char a[1400];
+    while (dd && (de = readdir(dd))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || (temps_only && !strstr(de->d_name, ".tmp.")))
+            continue;
+        snprintf(a, sizeof a, "%s/%s", dir, de->d_name);
+        unlink(a);
+    }
+    if (dd)
+        closedir(dd);
+}
+
 /* --- the SDI: inputs named sdi:NAME, results registered ----------------------------------- */
 
 /* Points every "sdi:NAME" path of the scenario at the SDI's layer or raster; with an SDI, the
@@ -4004,22 +4023,10 @@ ct_status ct_flood_simulate_run(ct_ctx *ctx, const ct_scenario *s, const ct_floo
     if (opts->resume) {
         if ((st = ckpt_read(ctx, ckpath, &m, &ck, &rw)))
             goto out;
+        partial_clear(sg->dir, 1);
         ct_log(ctx, CT_LOG_INFO, "resuming at t = %.1f s (step %lld)", ck.t, ck.steps);
     } else {
-        char cmd[1400];
-        struct stat sb;
-        if (!stat(sg->dir, &sb)) { /* a stale partial run: start afresh */
-            snprintf(cmd, sizeof cmd, "%s", sg->dir);
-            DIR *dd = opendir(cmd);
-            struct dirent *de;
-            while (dd && (de = readdir(dd)))
-                if (de->d_name[0] != '.') {
-                    snprintf(cmd, sizeof cmd, "%s/%s", sg->dir, de->d_name);
-                    unlink(cmd);
-                }
-            if (dd)
-                closedir(dd);
-        }
+        partial_clear(sg->dir, 0); /* a stale partial run, if any: start afresh */
         ck.next_out = outint;
         ck.next_gauge = 0;
         ck.next_ckpt = ckint > 0 ? ckint : INFINITY;
@@ -4421,16 +4428,7 @@ out:
         keep_partial = 1;
     if (sg->open && !keep_partial) {
         /* a failed run leaves nothing half-written; a cancelled one keeps its checkpoint */
-        DIR *dd = opendir(sg->dir);
-        struct dirent *de;
-        char a[1400];
-        while (dd && (de = readdir(dd)))
-            if (de->d_name[0] != '.') {
-                snprintf(a, sizeof a, "%s/%s", sg->dir, de->d_name);
-                unlink(a);
-            }
-        if (dd)
-            closedir(dd);
+        partial_clear(sg->dir, 0);
         rmdir(sg->dir);
     }
     free(sg);

@@ -2,9 +2,10 @@
 # ct-flood simulate killed with SIGKILL half-way through a run with rain grids (frames switching
 # before and after the checkpoint) and an inflow line, then continued with --resume: the results
 # are the same bytes as an uninterrupted run, the partial folder is gone, and the run really
-# restarted from a checkpoint in the middle (its log says where).
+# restarted from a checkpoint in the middle (its log says where). The temporary files a run
+# killed while writing leaves in the partial folder go too, and none reaches the outputs.
 . "$(dirname "$0")/lib.sh"
-plan 7
+plan 8
 
 asc() { # FILE W H CELL XLL YLL AWK-EXPR-FOR-z(c,r)
     awk -v w="$2" -v h="$3" -v cs="$4" -v x0="$5" -v y0="$6" 'BEGIN { srand(7)
@@ -48,6 +49,10 @@ sleep 0.3
 kill -9 $pid 2>/dev/null
 wait $pid
 is $? 137 "killed with SIGKILL while running"
+# what a kill in the middle of a write leaves (the COG writer's and the text writers' temps),
+# whether or not this kill hit one
+: >"$T/part/.ct-flood.partial/.depth-0014400s.tif.tmp.Ab3dE9"
+: >"$T/part/.ct-flood.partial/mass_balance.csv.tmp.99999"
 
 ct-flood --threads 2 run "$T/r.scn" -o "$T/part" --resume >/dev/null 2>"$T/resume.log"
 ok $? "--resume finishes the run"
@@ -69,4 +74,5 @@ done
 ok $same "the 4-lane kernel (CT_FLOOD_LANES=4) gives the same bytes as the 8-lane one"
 [ ! -e "$T/part/.ct-flood.partial" ]
 ok $? "the partial folder is removed when the resumed run completes"
+ok "$(ls -A "$T/part" | grep -c '\.tmp\.')" "no temporary file of the killed run among the outputs"
 exit $_failed
