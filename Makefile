@@ -27,11 +27,11 @@ PKG_CONFIG ?= pkg-config
 DEB_PACKAGES = build-essential pkg-config perl mandoc jq time \
 	libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev \
 	libspatialite-dev libsqlite3-dev sqlite3 libtiff-dev \
-	libcairo2-dev libpng-dev libdeflate-dev libwebp-dev \
+	libcairo2-dev libpng-dev libdeflate-dev libwebp-dev libzstd-dev \
 	libjson-c-dev libutf8proc-dev libssl-dev libcmocka-dev \
 	grass-core postgresql-15-postgis-3 libpq-dev python3-gdal libmimalloc-dev
 
-PKGS = gdal proj geos spatialite libtiff-4 sqlite3 cairo libpng libdeflate libwebp json-c libutf8proc libcrypto libpq
+PKGS = gdal proj geos spatialite libtiff-4 sqlite3 cairo libpng libdeflate libzstd libwebp json-c libutf8proc libcrypto libpq
 
 ifeq ($(V),1)
 Q =

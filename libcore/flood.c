@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <dirent.h>
@@ -1412,8 +1411,16 @@ out:
  * when L(i) < H(k) (a path of ground below H(k) joins it to a source), so the result is the
  * same. The fill hands over, level by level, the runs of cells each level adds: the outputs
  * of a level can be written while the fill goes on to the next (fill_job).
+ *
+ * The fill does not read the ground: each cell's state (fill_state()) starts as the first level
+ * its ground lies below, so that its scans read 2 bytes a cell instead of the 4-byte ground
+ * and a 2-byte label (b500: the fill's cache misses on those were most of its time). The sums
+ * of the ground under each level's water are taken by one pass over the grid at the end.
  */
-#define LAB_SHORE UINT16_MAX
+#define ST_SHORE 0x8000u                      /* state bit: on the shore stack of its level */
+#define ST_LEVEL 0x7fffu                      /* the state without ST_SHORE */
+#define ST_FLOODED_AT(k) (ST_LEVEL - (unsigned)(k)) /* flooded by level k: above every level index */
+#define ST_MAX_LEVELS 0x3ffe                  /* so that it is */
 
 typedef struct cellstack {
     uint32_t *a;
@@ -1428,7 +1435,7 @@ static inline int cs_push(cellstack *s, uint32_t v)
     return 1;
 }
 
-/* The first k with z < H[k] (H increasing), nh when none. */
+/* The first k with z < H[k] (H increasing), nh when none (and for NaN). */
 static int first_level(const float *H, int nh, float z)
 {
     int lo = 0, hi = nh;
@@ -1442,13 +1449,32 @@ static int first_level(const float *H, int nh, float z)
     return lo;
 }
 
+/* The fill's starting state of n cells: first_level() of their ground, by counting the levels
+ * not above it, one level at a time over the cells (in vector registers), when they are few. */
+static void fill_state(const float *restrict z, size_t n, const float *H, int nh, uint16_t *restrict st)
+{
+    if (nh > 32) {
+        for (size_t i = 0; i < n; i++)
+            st[i] = (uint16_t)first_level(H, nh, z[i]);
+        return;
+    }
+    memset(st, 0, n * sizeof *st);
+    for (int k = 0; k < nh; k++) {
+        const float Hk = H[k];
+#pragma omp simd
+        for (size_t i = 0; i < n; i++)
+            st[i] = (uint16_t)(st[i] + !(z[i] < Hk)); /* NaN counts every level: never floods */
+    }
+}
+
 /* Cells start .. start + len - 1 of the grid (one row), first flooded at one level. */
 typedef struct cell_run {
     uint32_t start, len;
 } cell_run;
 
-/* What one level adds to the water: its runs, and the count, sum and lowest of their ground
- * (every level's cell count, volume and greatest depth follow from the levels up to it). */
+/* What one level adds to the water: its runs and their cells; when the whole fill is done,
+ * also the sum and the lowest of their ground (every level's volume and greatest depth
+ * follow from the levels up to it). */
 typedef struct level_add {
     cell_run *run;
     size_t n, cap;
@@ -1461,15 +1487,17 @@ typedef struct level_add {
 /*
  * The fill of all levels, on a thread of its own while the writer (the calling thread) writes
  * the levels already filled; or run to its end before the writer starts, on one thread. The
- * fill owns its label grid; a level's level_add passes to the writer when published counts
- * it, under mu. The fill makes no ct_ctx calls on its own thread (ct_ctx is not shared
- * between threads): it reports failure as a status, and stops when the writer sets stop.
+ * fill owns the state grid (made by the caller with fill_state()); a level's runs and cells
+ * pass to the writer when published counts it, under mu, and the levels' sums when the fill
+ * has returned (the writer joins its thread). The fill makes no ct_ctx calls on its own
+ * thread (ct_ctx is not shared between threads): it reports failure as a status, and stops
+ * when the writer sets stop.
  */
 typedef struct fill_job {
-    const float *z;        /* ground, NaN for no ground */
+    const float *z;        /* ground, NaN for no ground (for the levels' sums only) */
     const uint8_t *src;    /* source cells */
-    int w, h, diag, nh;    /* diag: 8 neighbours */
-    const float *H;        /* nh levels, increasing */
+    uint16_t *state;       /* per cell: its first level (nh: none) | ST_SHORE, or ST_FLOODED_AT() */
+    int w, h, diag, nh;    /* diag: 8 neighbours; nh <= ST_MAX_LEVELS */
     level_add *add;        /* nh */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -1490,18 +1518,9 @@ static ct_status fill_levels(fill_job *job, ct_ctx *ctx)
 {
     const int w = job->w, hgt = job->h, nh = job->nh, diag = job->diag;
     const size_t n = (size_t)w * hgt;
-    const float *z = job->z, *H = job->H;
+    const float *z = job->z;
     const uint8_t *src = job->src;
-    const float top = H[nh - 1];
-    /* lab[i]: k + 1 for the first level k that floods cell i, LAB_SHORE while it waits on a
-     * shore, 0 otherwise. Zero, in pages mapped at once (MAP_POPULATE), not calloc'd: fresh
-     * pages that the fill reads before it writes them start as the shared zero page, and each
-     * first write is then a copy-on-write fault that interrupts the writer's core as well (a
-     * TLB shootdown); 3 % of b500's time */
-    uint16_t *lab = mmap(NULL, n * sizeof *lab, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-                         -1, 0);
-    if (lab == MAP_FAILED)
-        lab = NULL;
+    uint16_t *lab = job->state;
     /* the shore (cells next to the water, or sources, whose ground was too high) kept by the
      * level that first lets water in: each level starts from its own shore cells only, not
      * from every shore cell still too high (on a noisy DEM the shore of a low level holds
@@ -1509,26 +1528,28 @@ static ct_status fill_levels(fill_job *job, ct_ctx *ctx)
     cellstack seeds = {0}, *shore = calloc((size_t)nh, sizeof *shore);
     ct_status st = CT_OK;
     size_t done = 0, next_report = 1 << 22;
-    if (!lab || !shore)
+    if (!shore)
         goto nomem;
-    /* a cell water can reach at a later level: on its level's shore (NaN is never below top) */
+    /* a cell water can reach at a later level (neither flooded, nor on a shore, nor too high
+     * for every level): onto its level's shore */
 #define TO_SHORE(j)                                                                              \
     do {                                                                                         \
-        lab[j] = LAB_SHORE;                                                                      \
-        if (!cs_push(&shore[first_level(H, nh, z[j])], (uint32_t)(j)))                           \
-            goto nomem;                                                                          \
+        const unsigned v_ = lab[j];                                                              \
+        if (v_ < (unsigned)nh) {                                                                 \
+            lab[j] = (uint16_t)(v_ | ST_SHORE);                                                  \
+            if (!cs_push(&shore[v_], (uint32_t)(j)))                                             \
+                goto nomem;                                                                      \
+        }                                                                                        \
     } while (0)
     for (size_t i = 0; i < n; i++) /* sources: all start on the shore */
-        if (src[i] && z[i] < top)
+        if (src[i])
             TO_SHORE(i);
-    /* a cell water at Hk can enter: not yet under water, ground below Hk (NaN is not) */
-#define OPEN(j) ((lab[j] == 0 || lab[j] == LAB_SHORE) && z[j] < Hk)
+    /* a cell water at level k can enter: not flooded, ground below H[k] (on a shore or not) */
+#define OPEN(j) ((lab[j] & ST_LEVEL) <= kk)
     for (int k = 0; k < nh; k++) {
-        const float Hk = H[k];
-        const uint16_t lk = (uint16_t)(k + 1);
+        const unsigned kk = (unsigned)k;
         level_add *ad = &job->add[k];
-        ad->zmin = INFINITY;
-        free(seeds.a); /* this level's shore cells are its seeds (below Hk, above H[k-1]) */
+        free(seeds.a); /* this level's shore cells are its seeds (below H[k], above H[k-1]) */
         seeds = shore[k];
         shore[k] = (cellstack){0};
         /* scanline fill: a seed grows into the whole run of its row, then the rows above and
@@ -1548,25 +1569,14 @@ static ct_status fill_levels(fill_job *job, ct_ctx *ctx)
             if (ad->n == ad->cap && ct_grow(&ad->run, &ad->cap, ad->n + 1, sizeof *ad->run))
                 goto nomem;
             ad->run[ad->n++] = (cell_run){row + (uint32_t)a, (uint32_t)(b - a + 1)};
-            double zs = 0;
-            float zm = ad->zmin;
-            for (int x = a; x <= b; x++) {
-                lab[row + x] = lk;
-                zs += z[row + x];
-                zm = z[row + x] < zm ? z[row + x] : zm;
-            }
+            for (int x = a; x <= b; x++)
+                lab[row + x] = (uint16_t)ST_FLOODED_AT(k);
             ad->cells += b - a + 1;
-            ad->zsum += zs;
-            ad->zmin = zm;
             done += (size_t)(b - a + 1);
-            for (int e = 0; e < 2; e++) { /* the run's two ends */
-                int x = e ? b + 1 : a - 1;
-                if (x < 0 || x >= w)
-                    continue;
-                uint32_t jx = row + (uint32_t)x;
-                if (!lab[jx] && z[jx] < top)
-                    TO_SHORE(jx);
-            }
+            if (a > 0) /* the run's two ends */
+                TO_SHORE(row + (uint32_t)a - 1);
+            if (b < w - 1)
+                TO_SHORE(row + (uint32_t)b + 1);
             int x0 = a - diag > 0 ? a - diag : 0, x1 = b + diag < w - 1 ? b + diag : w - 1;
             for (int dr = -1; dr <= 1; dr += 2) {
                 int rr = r + dr;
@@ -1583,8 +1593,7 @@ static ct_status fill_levels(fill_job *job, ct_ctx *ctx)
                         continue;
                     }
                     in_run = 0;
-                    if (!lab[jx] && z[jx] < top)
-                        TO_SHORE(jx);
+                    TO_SHORE(jx);
                 }
             }
             if (done >= next_report) {
@@ -1605,7 +1614,18 @@ static ct_status fill_levels(fill_job *job, ct_ctx *ctx)
     }
 #undef OPEN
 #undef TO_SHORE
-    /* every shore cell is below top, so its level flooded it: no LAB_SHORE is left */
+    /* every shore cell is below the top level, so its level flooded it: none is left. The
+     * ground under each level's new water, in row order (the same sums whatever the threads) */
+    for (int k = 0; k < nh; k++)
+        job->add[k].zmin = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned k = ST_LEVEL - lab[i]; /* wraps around for cells not flooded */
+        if (k < (unsigned)nh) {
+            level_add *ad = &job->add[k];
+            ad->zsum += z[i];
+            ad->zmin = z[i] < ad->zmin ? z[i] : ad->zmin;
+        }
+    }
     goto out;
 nomem:
     st = CT_ERR_NOMEM;
@@ -1615,8 +1635,6 @@ out:
         for (int k = 0; k < nh; k++)
             free(shore[k].a);
     free(shore);
-    if (lab)
-        munmap(lab, n * sizeof *lab);
     if (st) {
         pthread_mutex_lock(&job->mu);
         job->failed = st;
@@ -1803,9 +1821,9 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         st = ct_error(ctx, CT_ERR_USAGE, "no water level: give the key 'level' (e.g. level = 1.80, 1.90, 2.00)");
         goto out;
     }
-    if (nl >= LAB_SHORE - 1) {
+    if (nl > ST_MAX_LEVELS) {
         st = ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: %d levels: at most %d in one run", ct_scenario_where(s, "level"),
-                      nl, LAB_SHORE - 2);
+                      nl, ST_MAX_LEVELS);
         goto out;
     }
     if ((size_t)d.w * d.h >= UINT32_MAX) {
@@ -1863,11 +1881,12 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     const int mm = !want_f32 && (hmax - d.zmin) * 1000 + 0.5 < UINT16_MAX;
     ext = ct_grid_new(ctx, CT_BYTE, d.w, d.h);
     dep = opts->no_depth ? NULL : ct_grid_new(ctx, mm ? CT_UINT16 : CT_FLOAT32, d.w, d.h);
-    job = (fill_job){.z = ct_grid_cdata(d.dem), .src = ct_grid_cdata(src), .w = d.w, .h = d.h,
-                     .diag = conn == CT_CONN4 ? 0 : 1, .nh = nhs, .H = hs, .add = calloc((size_t)nhs, sizeof *job.add),
+    job = (fill_job){.z = ct_grid_cdata(d.dem), .src = ct_grid_cdata(src),
+                     .state = malloc((size_t)d.w * d.h * sizeof *job.state), .w = d.w, .h = d.h,
+                     .diag = conn == CT_CONN4 ? 0 : 1, .nh = nhs, .add = calloc((size_t)nhs, sizeof *job.add),
                      .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     scratch = ct_cog_scratch_new(); /* the levels' outputs, one after another, in the same buffers */
-    if (!ext || (!opts->no_depth && !dep) || !job.add || !scratch) {
+    if (!ext || (!opts->no_depth && !dep) || !job.add || !job.state || !scratch) {
         st = !ext || (!opts->no_depth && !dep) ? ct_ctx_status(ctx) : ct_error(ctx, CT_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -1881,20 +1900,24 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         if (mm)
             ct_grid_set_scale(dep, 0.001, 0);
     }
-    /* with two threads or more, the fill runs on one of them while the other(s) write the
-     * levels it has finished; on one, it runs to its end first */
     const int nt = ct_ctx_threads(ctx) > 0 ? ct_ctx_threads(ctx) : 1;
     double t1 = now();
+    const float *z = ct_grid_cdata(d.dem);
+    uint8_t *e = ct_grid_data(ext);
+    float *dp = dep && !mm ? ct_grid_data(dep) : NULL;
+    uint16_t *dmm = dep && mm ? ct_grid_data(dep) : NULL;
+    /* the fill's starting state, on every thread */
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 32)
+    for (int r = 0; r < d.h; r++)
+        fill_state(z + (size_t)r * d.w, (size_t)d.w, hs, nhs, job.state + (size_t)r * d.w);
+    /* with two threads or more, the fill runs on one of them while the other(s) write the
+     * levels it has finished; on one, it runs to its end first */
     filling = nt > 1 && pthread_create(&filler, NULL, fill_thread, &job) == 0;
     if (!filling && fill_levels(&job, ctx)) {
         st = job.failed == CT_ERR_NOMEM ? ct_error(ctx, CT_ERR_NOMEM, "out of memory in the flood fill")
                                         : ct_ctx_status(ctx);
         goto out;
     }
-    const float *z = ct_grid_cdata(d.dem);
-    uint8_t *e = ct_grid_data(ext);
-    float *dp = dep && !mm ? ct_grid_data(dep) : NULL;
-    uint16_t *dmm = dep && mm ? ct_grid_data(dep) : NULL;
     /* the extent grows level by level from dry, and no ground (255) where the DEM has none;
      * the depth starts at 0 (nodata where no ground) and changes only in the span of each row
      * between its first and last wet cell (wet_lo, wet_hi; wet_lo = w: none yet) */
@@ -1906,14 +1929,19 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         const int nw = writer_threads(&job, filling, nt);
 #pragma omp parallel for num_threads(nw) schedule(dynamic, 32)
         for (int r = 0; r < d.h; r++) {
+            const size_t r0 = (size_t)r * d.w;
             wet_lo[r] = d.w;
-            for (size_t k = (size_t)r * d.w; k < (size_t)(r + 1) * d.w; k++) {
-                const int nodata = z[k] != z[k];
-                e[k] = nodata ? 255 : 0;
-                if (dmm)
-                    dmm[k] = nodata ? UINT16_MAX : 0;
-                else if (dp)
-                    dp[k] = nodata ? -9999.0f : 0.0f;
+#pragma omp simd
+            for (size_t k = r0; k < r0 + d.w; k++)
+                e[k] = z[k] != z[k] ? 255 : 0;
+            if (dmm) {
+#pragma omp simd
+                for (size_t k = r0; k < r0 + d.w; k++)
+                    dmm[k] = z[k] != z[k] ? UINT16_MAX : 0;
+            } else if (dp) {
+#pragma omp simd
+                for (size_t k = r0; k < r0 + d.w; k++)
+                    dp[k] = z[k] != z[k] ? -9999.0f : 0.0f;
             }
         }
     }
@@ -1924,8 +1952,6 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
      * twice (ct_cog_opts.direct) */
     const ct_cog_compress comp = opts->deflate ? CT_COG_DEFLATE : CT_COG_ZSTD;
     long long cells = 0;
-    double zsum = 0;
-    float zmn = INFINITY;
     int written = 0;
     for (int k = 0; k < nhs; k++) {
         if ((st = wait_level(ctx, &job, k, (double)(k + written) / (nhs + nl))))
@@ -1939,20 +1965,12 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
             wet_hi[r] = c + (int)run.len > wet_hi[r] ? c + (int)run.len : wet_hi[r];
         }
         cells += ad->cells;
-        zsum += ad->zsum;
-        zmn = ad->zmin < zmn ? ad->zmin : zmn;
         free(job.add[k].run);
         job.add[k].run = NULL;
         for (int i = 0; i < nl; i++) {
             if ((float)lr[i].level != hs[k])
                 continue;
             const double Hd = lr[i].level;
-            /* the depth of a wet cell is Hd - z: their sum cells Hd - sum z (dike cells between
-             * the float and the double level add -1e-7 m at most, where the rasters have 0) */
-            lr[i].cells = cells;
-            lr[i].area_m2 = (double)cells * d.cell_area;
-            lr[i].volume_m3 = (cells ? (double)cells * Hd - zsum : 0) * d.cell_area;
-            lr[i].max_depth = cells && Hd > zmn ? (float)(Hd - zmn) : 0;
             double tl = now();
             char lab[32], name[64];
             level_label(lab, sizeof lab, lr[i].level);
@@ -1964,6 +1982,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
             if ((st = ct_grid_write_cog(ctx, ext, ct_flood_stage_path(sg, name), &cog)))
                 goto out;
             double te = now();
+            lr[i].cells = cells;
             if (dep) {
                 nw = writer_threads(&job, filling, nt);
                 /* rows in dynamic batches (a thread slowed by other processes does not hold up the rest) */
@@ -1980,15 +1999,43 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
                 snprintf(lr[i].depth, sizeof lr[i].depth, "%s/depth-%s.tif", outdir, lab);
                 snprintf(name, sizeof name, "depth-%s.tif", lab);
                 ct_cog_opts dcog = {.compress = comp, .level = 1, .direct = 1, .defer_sync = 1, .threads = nw,
-                                    .scratch = scratch};
+                                    .noisy = 1, .scratch = scratch};
                 if ((st = ct_grid_write_cog(ctx, dep, ct_flood_stage_path(sg, name), &dcog)))
                     goto out;
             }
-            ct_log(ctx, CT_LOG_DEBUG, "bathtub: level %s: %lld cells, filled at %.2f s, written from %.2f s: extent "
-                   "%.2f s, depth %.2f s", lab, cells, ad->filled_at - t1, tl - t1, te - tl, now() - te);
+            ct_log(ctx, CT_LOG_DEBUG, "bathtub: level %s: %lld cells (%zu runs), filled at %.2f s, written from %.2f s: extent "
+                   "%.2f s, depth %.2f s", lab, cells, ad->n, ad->filled_at - t1, tl - t1, te - tl, now() - te);
             written++;
             if ((st = ct_progress(ctx, (double)(k + 1 + written) / (nhs + nl), "writing levels")))
                 goto out;
+        }
+    }
+    if (filling) { /* its last act: the levels' sums */
+        pthread_join(filler, NULL);
+        filling = 0;
+        if (job.failed) {
+            st = job.failed == CT_ERR_NOMEM ? ct_error(ctx, CT_ERR_NOMEM, "out of memory in the flood fill")
+                                            : ct_error(ctx, job.failed, "flood fill: cancelled");
+            goto out;
+        }
+    }
+    {
+        double zsum = 0;
+        float zmn = INFINITY;
+        for (int k = 0; k < nhs; k++) {
+            zsum += job.add[k].zsum;
+            zmn = job.add[k].zmin < zmn ? job.add[k].zmin : zmn;
+            for (int i = 0; i < nl; i++) {
+                if ((float)lr[i].level != hs[k])
+                    continue;
+                /* the depth of a wet cell is Hd - z: their sum cells Hd - sum z (dike cells between
+                 * the float and the double level add -1e-7 m at most, where the rasters have 0) */
+                const double Hd = lr[i].level;
+                const long long c = lr[i].cells;
+                lr[i].area_m2 = (double)c * d.cell_area;
+                lr[i].volume_m3 = (c ? (double)c * Hd - zsum : 0) * d.cell_area;
+                lr[i].max_depth = c && Hd > zmn ? (float)(Hd - zmn) : 0;
+            }
         }
     }
     if ((st = ct_flood_atext_open(ctx, ct_flood_stage_path(sg, "summary.csv"), &sum)))
@@ -2020,6 +2067,7 @@ out:
         for (int k = 0; k < nhs; k++)
             free(job.add[k].run);
     free(job.add);
+    free(job.state);
     ct_cog_scratch_free(scratch);
     free(wet_lo);
     free(wet_hi);

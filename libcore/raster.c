@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cpl_compressor.h>
 #include <cpl_conv.h>
 #include <cpl_string.h>
 #include <cpl_vsi.h>
@@ -25,6 +24,7 @@
 #include <libdeflate.h>
 #include <ogr_srs_api.h>
 #include <omp.h>
+#include <zstd.h>
 
 /* ---------------------------------------------------------------------------------------- */
 /* GDAL plumbing                                                                             */
@@ -961,7 +961,7 @@ static int sync_file(const char *path)
  * temporary file, reads that back and compresses everything a second time, and libtiff's float
  * predictor goes byte by byte through a copy of each tile; for ct-flood's per-level rasters that
  * was most of the run. Here the overviews are 2 × 2 reductions of the grid in memory, tiles are
- * predicted and compressed (libdeflate, or GDAL's zstd) on every thread in batches written in order, a tile
+ * predicted and compressed (libdeflate or libzstd) on every thread in batches written in order, a tile
  * that holds one value throughout is compressed once, and the file follows the layout of
  * GDAL's COG driver (ghost header, IFDs first, the smallest overview's tiles first, each tile
  * with its size before it and its last 4 bytes repeated after it). The georeferencing is still
@@ -1323,20 +1323,18 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
     }
 }
 
-/* One thread's compressor: libdeflate's zlib stream, or GDAL's zstd (zc, with its options). */
+/* One thread's compressor: libdeflate's zlib stream, or a zstd context (a frame per tile). */
 typedef struct cog_codec {
     struct libdeflate_compressor *deflate;
-    const CPLCompressor *zc;
-    char **zopts;
+    ZSTD_CCtx *zstd;
 } cog_codec;
 
 static size_t cog_compress(const cog_codec *k, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
     if (k->deflate)
         return libdeflate_zlib_compress(k->deflate, in, len, out, cap);
-    void *o = out;
-    size_t n = cap;
-    return k->zc->pfnFunc(in, len, &o, &n, (CSLConstList)k->zopts, k->zc->user_data) && o == out ? n : 0;
+    const size_t n = ZSTD_compress2(k->zstd, out, cap, in, len);
+    return ZSTD_isError(n) ? 0 : n;
 }
 
 /* Whether every cell of a whole tile (bs x bs inside the level) at c has the same bytes. */
@@ -1751,7 +1749,6 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     dio_out out = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     cog_codec *comp = NULL;
     const int zstd = o->compress == CT_COG_ZSTD;
-    char **zopts = NULL;
     uniform_tile uni[8];
     int nuni = 0;
     char *tmpname = NULL;
@@ -1805,14 +1802,12 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     if (!comp || !raw || !tmp || !zbuf || !zl || !zp || !have_out)
         goto nomem;
     if (zstd) {
-        const CPLCompressor *zc = CPLGetCompressor("zstd");
-        if (!zc) {
-            st = ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: this GDAL has no zstd compressor: write DEFLATE", path);
-            goto out;
+        for (int t = 0; t < nthreads; t++) {
+            ZSTD_CCtx *z = comp[t].zstd = ZSTD_createCCtx();
+            if (!z || ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, o->level)) ||
+                (o->noisy && !getenv("CT_NOISY0") && ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_hashLog, 8))))
+                goto nomem;
         }
-        zopts = CSLSetNameValue(NULL, "LEVEL", CPLSPrintf("%d", o->level));
-        for (int t = 0; t < nthreads; t++)
-            comp[t] = (cog_codec){NULL, zc, zopts};
     } else {
         for (int t = 0; t < nthreads; t++)
             if (!(comp[t].deflate = libdeflate_alloc_compressor(o->level)))
@@ -1963,10 +1958,11 @@ out:
     for (int k = 0; k < nuni; k++)
         free(uni[k].z);
     if (comp)
-        for (int t = 0; t < nthreads; t++)
+        for (int t = 0; t < nthreads; t++) {
             libdeflate_free_compressor(comp[t].deflate);
+            ZSTD_freeCCtx(comp[t].zstd);
+        }
     free(comp);
-    CSLDestroy(zopts);
     free(zl);
     free(zp);
     free(hdr);

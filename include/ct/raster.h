@@ -211,6 +211,13 @@ typedef struct ct_cog_opts {
     /** With direct: threads to compress on; 0: ct_ctx_threads() */
     int threads;
     /**
+     * With direct ZSTD: 1 for cells that repeat little (ct-flood's depths over a noisy DEM):
+     * zstd's match finder gets a table of 2^8 entries instead of its level's (2^13 at level
+     * 1). Its cache misses go, and with them 30 % of the time, at the same size on such cells;
+     * cells that repeat a lot compress less.
+     */
+    int noisy;
+    /**
      * With direct: buffers kept for the next call (ct_cog_scratch_new()), so that outputs
      * written one after another reuse the same memory; one call at a time. NULL: each call
      * allocates and frees its own.

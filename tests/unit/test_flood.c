@@ -327,6 +327,22 @@ static void test_bathtub_threads_and_cancel(void **state)
         if (!same_file(a, b))
             fail_msg("%s differs between 1 and 2 threads", files[i]);
     }
+    /* 40 levels (more than the fill's state counts level by level): the rasters of the
+     * levels also asked above are the same bytes */
+    char many[400] = "model = bathtub\ndem = bt-dem.tif\nsource_below = 0\nlevel = 0.05";
+    for (int k = 2; k <= 40; k++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), ", %.2f", 0.05 * k);
+    strcat(many, "\n");
+    char out3[300];
+    snprintf(out3, sizeof out3, "%s/bt3", dir);
+    ct_flood_opts m = {.scenario = scratch_file("bt-many.scn", many), .outdir = out3, .out = devnull};
+    assert_int_equal(ct_flood_run(ctx, &m), CT_OK);
+    for (size_t i = 0; i + 1 < sizeof files / sizeof files[0]; i++) {
+        snprintf(a, sizeof a, "%s/%s", out1, files[i]);
+        snprintf(b, sizeof b, "%s/%s", out3, files[i]);
+        if (!same_file(a, b))
+            fail_msg("%s differs between 5 levels and 40", files[i]);
+    }
     const char *other = scratch_file("bt-other.scn", "model = bathtub\ndem = bt-dem.tif\nsource_below = 0\n"
                                                      "level = 0.5, 0.7, 0.9, 1.1\n");
     for (int threads = 1; threads <= 2; threads++) {
