@@ -1805,7 +1805,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
         for (int t = 0; t < nthreads; t++) {
             ZSTD_CCtx *z = comp[t].zstd = ZSTD_createCCtx();
             if (!z || ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, o->level)) ||
-                (o->noisy && !getenv("CT_NOISY0") && ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_hashLog, 8))))
+                (o->noisy && ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_hashLog, 8))))
                 goto nomem;
         }
     } else {
