@@ -103,8 +103,13 @@ static const sdi_dialect dialects[2] = {
            "seq"},
 };
 
+/* An SDI statement failed; what it was doing, unless the error is a deferred statement's
+ * (PostgreSQL), which then names itself. */
 static ct_status db_fail(ct_ctx *ctx, ct_sdi *s, const char *what)
 {
+    char deferred[SDI_WHAT];
+    if (sdi_db_take_failed_what(&s->db, deferred))
+        what = deferred;
     return ct_error(ctx, CT_ERR_DB, "%s: %s: %s", s->path, what, sdi_db_errmsg(&s->db));
 }
 
@@ -718,7 +723,8 @@ static sdi_stmt *stmt(ct_ctx *ctx, ct_sdi *s, int id, const char *sql)
         s->stmt[id] = ct_sdi_prepare(ctx, s, sql);
         /* the per-feature INSERTs whose answer nobody reads: deferred on PostgreSQL, so that
          * runs of them (a source's findings, consecutive rejects) share one round trip; an
-         * error shows at the next query, and the version fails */
+         * error shows at the next query, which reports it as the deferred one's (db_fail()),
+         * and the version fails */
         if (s->stmt[id] && (id == SDI_STMT_CHANGE || id == SDI_STMT_REJECT || id == SDI_STMT_REPORT || id == SDI_STMT_SEEN))
             sdi_defer(s->stmt[id]);
     } else
@@ -1001,8 +1007,14 @@ static ct_status flush_changes(ct_ctx *ctx, ct_sdi *s)
         for (int k = 0; k < 4; k++)
             if (isfinite(s->change[i].b[k]))
                 sdi_bind_double(q, p + 5 + k, s->change[i].b[k]);
-        if ((!batch || i == s->nchange - 1) && sdi_step(q) != SDI_DONE)
-            st = db_fail(ctx, s, "cannot write the change log");
+        if (!batch || i == s->nchange - 1) {
+            char what[SDI_WHAT];
+            snprintf(what, sizeof what, "cannot write the change log of %.60s%s%.60s", s->change[batch ? 0 : i].key,
+                     batch ? " to " : "", batch ? s->change[i].key : "");
+            sdi_defer_what(q, what);
+            if (sdi_step(q) != SDI_DONE)
+                st = db_fail(ctx, s, what);
+        }
     }
     drop_changes(s);
     return st;
@@ -1043,7 +1055,10 @@ static ct_status mark_seen(ct_ctx *ctx, ct_sdi *s, long long fid)
     if (!q)
         return CT_ERR_DB;
     sdi_bind_int64(q, 1, fid);
-    return sdi_step(q) == SDI_DONE ? CT_OK : db_fail(ctx, s, "cannot track a feature");
+    char what[SDI_WHAT];
+    snprintf(what, sizeof what, "cannot track feature %lld", fid);
+    sdi_defer_what(q, what);
+    return sdi_step(q) == SDI_DONE ? CT_OK : db_fail(ctx, s, what);
 }
 
 static int was_seen(ct_ctx *ctx, ct_sdi *s, long long fid)
@@ -1526,8 +1541,11 @@ ct_status ct_sdi_reject(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *
     sdi_bind_text(q, 4, source_id);
     sdi_bind_text(q, 5, reason);
     sdi_bind_text(q, 6, attributes);
+    char what[SDI_WHAT];
+    snprintf(what, sizeof what, "cannot record rejected feature %.60s of %.60s", source_id, source);
+    sdi_defer_what(q, what);
     if (sdi_step(q) != SDI_DONE)
-        return db_fail(ctx, s, "cannot record a rejected feature");
+        return db_fail(ctx, s, what);
     s->counts.rejected++;
     return CT_OK;
 }
@@ -1546,8 +1564,11 @@ ct_status ct_sdi_report(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *
     if (isfinite(value))
         sdi_bind_double(q, 6, value);
     sdi_bind_text(q, 7, detail);
+    char what[SDI_WHAT];
+    snprintf(what, sizeof what, "cannot record the %.40s finding of %.60s in %.40s", kind, key, source);
+    sdi_defer_what(q, what);
     if (sdi_step(q) != SDI_DONE)
-        return db_fail(ctx, s, "cannot record a finding");
+        return db_fail(ctx, s, what);
     if (!strcmp(kind, "repaired"))
         s->counts.repaired++;
     return CT_OK;

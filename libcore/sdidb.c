@@ -35,6 +35,7 @@ struct sdi_stmt {
     int row, nrows;  /* row < 0: not run since the last reset */
     int stream;      /* read through a cursor (sdi_stream) */
     int defer;       /* sent without waiting (sdi_defer) */
+    char what[SDI_WHAT]; /* what its next run is (sdi_defer_what) */
     char cursor[32]; /* the open cursor's name, "" when none */
     int own_tx;      /* the cursor's transaction is its own */
     unsigned char *blob;
@@ -67,7 +68,7 @@ static int pg_sync(sdi_db *db)
 {
     if (!db->pipeline)
         return 0;
-    int sent = PQpipelineSync(db->conn) == 1, failed = !sent, synced = 0;
+    int sent = PQpipelineSync(db->conn) == 1, failed = !sent, synced = 0, at = 0;
     if (!sent)
         pg_error(db, NULL);
     while (!synced && PQstatus(db->conn) == CONNECTION_OK) {
@@ -75,12 +76,15 @@ static int pg_sync(sdi_db *db)
         if (!r) {
             if (!sent) /* no sync marks the end: waiting for one would block or spin */
                 break;
-            continue; /* the end of one statement's results */
+            at++; /* the end of one statement's results */
+            continue;
         }
         ExecStatusType es = PQresultStatus(r);
         if (es == PGRES_FATAL_ERROR && !failed) {
             pg_error(db, r);
             failed = 1;
+            if (db->pending_what && at < db->pending)
+                memcpy(db->failed_what, db->pending_what[at], SDI_WHAT);
         }
         synced = es == PGRES_PIPELINE_SYNC;
         PQclear(r);
@@ -147,7 +151,17 @@ void sdi_db_close(sdi_db *db)
         PQfinish(db->conn);
     }
     free(db->err);
+    free(db->pending_what);
     memset(db, 0, sizeof *db);
+}
+
+int sdi_db_take_failed_what(sdi_db *db, char *what)
+{
+    if (!db->failed_what[0])
+        return 0;
+    memcpy(what, db->failed_what, SDI_WHAT);
+    db->failed_what[0] = 0;
+    return 1;
 }
 
 const char *sdi_db_errmsg(const sdi_db *db)
@@ -316,6 +330,10 @@ static int pg_run(sdi_stmt *st)
             return SDI_ERROR;
         }
         db->pipeline = 1;
+        if (!db->pending_what) /* the descriptions are only for messages: none when out of memory */
+            db->pending_what = malloc(SDI_PIPELINE * sizeof *db->pending_what);
+        if (db->pending_what)
+            memcpy(db->pending_what[db->pending], st->what, SDI_WHAT);
         if (PQsendQueryPrepared(db->conn, st->name, st->nparams, st->vals, st->lens, st->fmts, 0) != 1) {
             pg_error(db, NULL);
             return SDI_ERROR;
@@ -347,6 +365,11 @@ void sdi_stream(sdi_stmt *st)
 void sdi_defer(sdi_stmt *st)
 {
     st->defer = 1;
+}
+
+void sdi_defer_what(sdi_stmt *st, const char *what)
+{
+    snprintf(st->what, sizeof st->what, "%s", what);
 }
 
 static void pg_close_cursor(sdi_stmt *st)

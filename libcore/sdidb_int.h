@@ -19,6 +19,9 @@
 #include <libpq-fe.h>
 #include "ct/context.h"
 
+/* the length of a description of a deferred statement (sdi_defer_what()) */
+enum { SDI_WHAT = 200 };
+
 typedef struct sdi_db {
     int pg;            /* 1: PostgreSQL, 0: SQLite */
     sqlite3 *lite;
@@ -29,6 +32,8 @@ typedef struct sdi_db {
     char *err;         /* PostgreSQL: the last error */
     int pipeline;      /* PostgreSQL: deferred statements are on their way */
     int pending;       /* how many */
+    char (*pending_what)[SDI_WHAT]; /* and what each is (sdi_defer_what()), SDI_PIPELINE of them */
+    char failed_what[SDI_WHAT];     /* what the deferred statement that failed was, "" if none */
 } sdi_db;
 
 typedef struct sdi_stmt sdi_stmt;
@@ -63,8 +68,16 @@ void sdi_stream(sdi_stmt *st);
  * such statements are collected in one sync before the next statement that waits for its own,
  * so the saving is a round trip per deferred statement after the first of a run (the usual
  * feature, one deferred row before the next lookup, saves none). Its step says SDI_DONE, and
- * an error shows at that next statement. SQLite runs it at once anyway. */
+ * an error shows at that next statement (sdi_db_take_failed_what() says which it was).
+ * SQLite runs it at once anyway. */
 void sdi_defer(sdi_stmt *st);
+/* What the next run of a deferred statement is, for the message should it fail ("cannot
+ * record rejected feature 12 of a.shp"): its error shows at a later statement, whose own
+ * description would name the wrong thing. */
+void sdi_defer_what(sdi_stmt *st, const char *what);
+/* Copies into what (SDI_WHAT bytes) the description of the deferred statement whose failure
+ * the last error is, and forgets it. @return 1, or 0 when the last error is not one. */
+int sdi_db_take_failed_what(sdi_db *db, char *what);
 int sdi_step(sdi_stmt *st);
 void sdi_reset(sdi_stmt *st);
 void sdi_finalize(sdi_stmt *st); /* NULL is a no-op */

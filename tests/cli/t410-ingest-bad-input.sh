@@ -7,7 +7,7 @@
 S="$CT_TOP/data-samples"
 [ -f "$S/cadastral/thuadat-to01.shp" ] || skip_all "no sample data (make samples)"
 sdi_setup
-plan 29
+plan 32
 
 sdi=$(sdi_new city)
 q() { sdi_q "$sdi" "$1"; }
@@ -115,4 +115,22 @@ run ct-ingest --sdi "$sdi" --encoding utf8 --ignore GhiChu cadastral "$T/raw.shp
 is "$rc" 3 "a rejected feature with bytes that are not UTF-8: loaded with the reject (exit 3)"
 is "$(q "SELECT attributes FROM sdi_reject WHERE source LIKE '%raw.shp' AND source_id = '1'")" \
    '{"SoTo":"7","SoThua":"2","DienTich":"100","MucDich":"ODT","TenChu":"b","GhiChu":"¸¹x"}' "its raw attributes keep the bytes, read as Latin-1"
+# the store refuses the row of that reject (a trigger the test adds): the message names the
+# rejected feature, though on PostgreSQL the row is sent without waiting and its error comes
+# back with a later statement; nothing of the source is loaded
+for e in shp shx dbf prj; do cp "$T/raw.$e" "$T/raw2.$e"; done
+if sdi_pg; then
+    q "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+         IF NEW.source_id = '1' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; RETURN NEW; END \$\$;
+       CREATE TRIGGER refuse_one BEFORE INSERT ON sdi_reject FOR EACH ROW EXECUTE FUNCTION refuse_one()" >/dev/null
+else
+    q "CREATE TRIGGER refuse_one BEFORE INSERT ON sdi_reject WHEN NEW.source_id = '1'
+       BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END" >/dev/null
+fi
+good=$(state)
+run ct-ingest --sdi "$sdi" --encoding utf8 --ignore GhiChu cadastral "$T/raw2.shp"
+is "$rc" 1 "a reject the store refuses: exit 1"
+like "$T/err" "cannot record rejected feature 1 of .*raw2.shp: refused by a test trigger" \
+    "a reject the store refuses: the message names the rejected feature"
+is "$(state)" "$good" "a reject the store refuses: the SDI is as before"
 exit $_failed
