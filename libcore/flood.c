@@ -1449,21 +1449,42 @@ static int first_level(const float *H, int nh, float z)
     return lo;
 }
 
+/* Vector kernels built for SSE2 (every x86-64) and AVX2, the loader picking one
+ * (target_clones); without FMA contraction (ISO C mode) both give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CT_SIMD_X86 1
+#define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CT_SIMD_X86 0
+#define CT_SIMD_CLONES
+#endif
+
 /* The fill's starting state of n cells: first_level() of their ground, by counting the levels
- * not above it, one level at a time over the cells (in vector registers), when they are few. */
-static void fill_state(const float *restrict z, size_t n, const float *H, int nh, uint16_t *restrict st)
+ * not above it, one level at a time over 256 cells at a time (in 32-bit lanes, as wide as the
+ * ground's, in vector registers), when they are few. */
+CT_SIMD_CLONES static void fill_state(const float *restrict z, size_t n, const float *H, int nh, uint16_t *restrict st)
 {
     if (nh > 32) {
         for (size_t i = 0; i < n; i++)
             st[i] = (uint16_t)first_level(H, nh, z[i]);
         return;
     }
-    memset(st, 0, n * sizeof *st);
-    for (int k = 0; k < nh; k++) {
-        const float Hk = H[k];
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        const int m = n - i0 < 256 ? (int)(n - i0) : 256;
+        const float *restrict zc = z + i0;
+        int32_t cnt[256];
 #pragma omp simd
-        for (size_t i = 0; i < n; i++)
-            st[i] = (uint16_t)(st[i] + !(z[i] < Hk)); /* NaN counts every level: never floods */
+        for (int j = 0; j < m; j++)
+            cnt[j] = 0;
+        for (int k = 0; k < nh; k++) {
+            const float Hk = H[k];
+#pragma omp simd
+            for (int j = 0; j < m; j++)
+                cnt[j] += !(zc[j] < Hk); /* NaN counts every level: never floods */
+        }
+#pragma omp simd
+        for (int j = 0; j < m; j++)
+            st[i0 + j] = (uint16_t)cnt[j];
     }
 }
 
@@ -1704,16 +1725,6 @@ static void print_bathtub(FILE *out, const ct_flood_opts *opts, const char *name
 
 enum { DEPTH_F32, DEPTH_MM };
 
-/* Vector kernels built for SSE2 (every x86-64) and AVX2, the loader picking one
- * (target_clones); without FMA contraction (ISO C mode) both give the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CT_SIMD_X86 1
-#define CT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CT_SIMD_X86 0
-#define CT_SIMD_CLONES
-#endif
-
 /*
  * One row of one level's depth from its extent (1 wet, 0 dry, 255 no ground) and the ground
  * z: Float32 m, -9999 for no ground; or whole mm, 65535 for no ground. Branch-free, in vector
@@ -1802,7 +1813,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     fill_job job = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     pthread_t filler;
     ct_cog_scratch *scratch = NULL;
-    int *wet_lo = NULL, *wet_hi = NULL;
+    int *wet_lo = NULL, *wet_hi = NULL, *nd_lo = NULL, *nd_hi = NULL, *span_lo = NULL, *span_hi = NULL;
     ct_atext sum = {0};
     const int want_f32 = opts->depth_type && !strcmp(opts->depth_type, "float32");
     if (opts->depth_type && !want_f32 && strcmp(opts->depth_type, "uint16"))
@@ -1906,10 +1917,40 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
     uint8_t *e = ct_grid_data(ext);
     float *dp = dep && !mm ? ct_grid_data(dep) : NULL;
     uint16_t *dmm = dep && mm ? ct_grid_data(dep) : NULL;
-    /* the fill's starting state, on every thread */
+    /* on every thread before the fill starts: its starting state; the extent, which grows
+     * level by level from dry, with no ground (255) where the DEM has none; the depth, which
+     * starts at 0 (nodata where no ground) and changes only in the span of each row between
+     * its first and last wet cell (wet_lo, wet_hi; wet_lo = w: none yet). Zeroed here, not
+     * while the fill runs: on this VM the first touch of 200 MB took the writer's thread 0.3 s
+     * before it could write the first level (the fill's own thread has its state ready) */
+    if (!(wet_lo = malloc((size_t)d.h * sizeof *wet_lo)) || !(wet_hi = calloc((size_t)d.h, sizeof *wet_hi)) ||
+        !(nd_lo = malloc((size_t)d.h * sizeof *nd_lo)) || !(nd_hi = malloc((size_t)d.h * sizeof *nd_hi)) ||
+        !(span_lo = malloc((size_t)d.h * sizeof *span_lo)) || !(span_hi = malloc((size_t)d.h * sizeof *span_hi))) {
+        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 32)
-    for (int r = 0; r < d.h; r++)
-        fill_state(z + (size_t)r * d.w, (size_t)d.w, hs, nhs, job.state + (size_t)r * d.w);
+    for (int r = 0; r < d.h; r++) {
+        const size_t r0 = (size_t)r * d.w;
+        fill_state(z + r0, (size_t)d.w, hs, nhs, job.state + r0);
+        wet_lo[r] = d.w;
+#pragma omp simd
+        for (size_t k = r0; k < r0 + d.w; k++)
+            e[k] = z[k] != z[k] ? 255 : 0;
+        /* the first and last cells without ground, nd_lo = w: none */
+        const uint8_t *first = memchr(e + r0, 255, (size_t)d.w), *last = memrchr(e + r0, 255, (size_t)d.w);
+        nd_lo[r] = first ? (int)(first - (e + r0)) : d.w;
+        nd_hi[r] = last ? (int)(last - (e + r0)) + 1 : 0;
+        if (dmm) {
+#pragma omp simd
+            for (size_t k = r0; k < r0 + d.w; k++)
+                dmm[k] = z[k] != z[k] ? UINT16_MAX : 0;
+        } else if (dp) {
+#pragma omp simd
+            for (size_t k = r0; k < r0 + d.w; k++)
+                dp[k] = z[k] != z[k] ? -9999.0f : 0.0f;
+        }
+    }
     /* with two threads or more, the fill runs on one of them while the other(s) write the
      * levels it has finished; on one, it runs to its end first */
     filling = nt > 1 && pthread_create(&filler, NULL, fill_thread, &job) == 0;
@@ -1917,33 +1958,6 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         st = job.failed == CT_ERR_NOMEM ? ct_error(ctx, CT_ERR_NOMEM, "out of memory in the flood fill")
                                         : ct_ctx_status(ctx);
         goto out;
-    }
-    /* the extent grows level by level from dry, and no ground (255) where the DEM has none;
-     * the depth starts at 0 (nodata where no ground) and changes only in the span of each row
-     * between its first and last wet cell (wet_lo, wet_hi; wet_lo = w: none yet) */
-    if (!(wet_lo = malloc((size_t)d.h * sizeof *wet_lo)) || !(wet_hi = calloc((size_t)d.h, sizeof *wet_hi))) {
-        st = ct_error(ctx, CT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    {
-        const int nw = writer_threads(&job, filling, nt);
-#pragma omp parallel for num_threads(nw) schedule(dynamic, 32)
-        for (int r = 0; r < d.h; r++) {
-            const size_t r0 = (size_t)r * d.w;
-            wet_lo[r] = d.w;
-#pragma omp simd
-            for (size_t k = r0; k < r0 + d.w; k++)
-                e[k] = z[k] != z[k] ? 255 : 0;
-            if (dmm) {
-#pragma omp simd
-                for (size_t k = r0; k < r0 + d.w; k++)
-                    dmm[k] = z[k] != z[k] ? UINT16_MAX : 0;
-            } else if (dp) {
-#pragma omp simd
-                for (size_t k = r0; k < r0 + d.w; k++)
-                    dp[k] = z[k] != z[k] ? -9999.0f : 0.0f;
-            }
-        }
     }
     /* per-level outputs dominate the run time: ZSTD level 1 (b500's Float32 depth: 3 times
      * faster to compress than DEFLATE level 1, the same size; higher levels shrink it by 1 %),
@@ -1967,6 +1981,12 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
         cells += ad->cells;
         free(job.add[k].run);
         job.add[k].run = NULL;
+        /* outside the wet cells and those without ground, the extent and the depth are 0: the
+         * COG writer need not look there (ct_cog_opts.span_lo) */
+        for (int r = 0; r < d.h; r++) {
+            span_lo[r] = wet_lo[r] < nd_lo[r] ? wet_lo[r] : nd_lo[r];
+            span_hi[r] = wet_hi[r] > nd_hi[r] ? wet_hi[r] : nd_hi[r];
+        }
         for (int i = 0; i < nl; i++) {
             if ((float)lr[i].level != hs[k])
                 continue;
@@ -1978,7 +1998,8 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
             snprintf(name, sizeof name, "extent-%s.tif", lab);
             int nw = writer_threads(&job, filling, nt);
             ct_cog_opts cog = {.overview_resampling = "NEAREST", .compress = comp, .level = 1, .direct = 1,
-                               .defer_sync = 1, .threads = nw, .scratch = scratch};
+                               .defer_sync = 1, .threads = nw, .span_lo = span_lo, .span_hi = span_hi,
+                               .scratch = scratch};
             if ((st = ct_grid_write_cog(ctx, ext, ct_flood_stage_path(sg, name), &cog)))
                 goto out;
             double te = now();
@@ -1999,7 +2020,7 @@ static ct_status run_bathtub(ct_ctx *ctx, const ct_scenario *s, const ct_flood_o
                 snprintf(lr[i].depth, sizeof lr[i].depth, "%s/depth-%s.tif", outdir, lab);
                 snprintf(name, sizeof name, "depth-%s.tif", lab);
                 ct_cog_opts dcog = {.compress = comp, .level = 1, .direct = 1, .defer_sync = 1, .threads = nw,
-                                    .noisy = 1, .scratch = scratch};
+                                    .noisy = 1, .span_lo = span_lo, .span_hi = span_hi, .scratch = scratch};
                 if ((st = ct_grid_write_cog(ctx, dep, ct_flood_stage_path(sg, name), &dcog)))
                     goto out;
             }
@@ -2071,6 +2092,10 @@ out:
     ct_cog_scratch_free(scratch);
     free(wet_lo);
     free(wet_hi);
+    free(nd_lo);
+    free(nd_hi);
+    free(span_lo);
+    free(span_hi);
     ct_flood_atext_abort(&sum);
     ct_flood_stage_abort(sg);
     free(sg);

@@ -1152,6 +1152,10 @@ typedef struct cog_level {
     const uint8_t *cells;
     uint8_t *own; /* overviews: the cells (in the scratch) */
     uint64_t *off, *cnt;
+    /* per row, the columns lo .. hi - 1 outside which every cell is zero (hi <= lo: the whole
+     * row); NULL: not known (ct_cog_opts.span_lo) */
+    const int *lo, *hi;
+    int *own_lo, *own_hi; /* overviews: their spans */
 } cog_level;
 
 static int cell_valid(ct_dtype t, const uint8_t *p, int has_nd, double nd)
@@ -1211,6 +1215,29 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
     /* rows in small dynamic batches: a thread slowed by other processes does not hold up the rest */
 #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 16)
     for (int r = 0; r < dst->h; r++) {
+        /* the windows c0 .. c1 - 1 may hold cells that are not zero (cog_level.lo); the rest
+         * reduce to zero whatever the resampling: zeros are averaged to zero, or are the
+         * nodata value the average of none gives */
+        int c0 = 0, c1 = dst->w;
+        if (src->lo) {
+            int lo = INT_MAX, hi = 0;
+            for (int sr = 2 * r; sr < 2 * r + 2 && sr < src->h; sr++)
+                if (src->lo[sr] < src->hi[sr]) {
+                    lo = src->lo[sr] < lo ? src->lo[sr] : lo;
+                    hi = src->hi[sr] > hi ? src->hi[sr] : hi;
+                }
+            c0 = hi > lo ? lo / 2 : dst->w;
+            c1 = hi > lo ? ((hi + 1) / 2 < dst->w ? (hi + 1) / 2 : dst->w) : 0;
+            dst->own_lo[r] = c0;
+            dst->own_hi[r] = c1;
+            uint8_t *row = dst->own + (size_t)r * dst->w * es;
+            if (c1 <= c0) {
+                memset(row, 0, (size_t)dst->w * es);
+                continue;
+            }
+            memset(row, 0, (size_t)c0 * es);
+            memset(row + (size_t)c1 * es, 0, (size_t)(dst->w - c1) * es);
+        }
         if (fast) { /* Float32 averages, the common case, without the per-type calls */
             float *o = (float *)dst->own + (size_t)r * dst->w;
             const float *a = (const float *)src->cells + (size_t)(2 * r) * src->w;
@@ -1219,7 +1246,7 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
             /* the same sums in the same order as below (a0, b0, a1, b1), an invalid cell adding
              * +0.0 instead of being skipped: identical results, in vector registers */
 #pragma omp simd
-            for (int c = 0; c < whole; c++) {
+            for (int c = c0; c < (whole < c1 ? whole : c1); c++) {
                 const float a0 = a[2 * c], b0 = b[2 * c], a1 = a[2 * c + 1], b1 = b[2 * c + 1];
                 const int va0 = a0 == a0 && (nan_nd || a0 != ndf), vb0 = b0 == b0 && (nan_nd || b0 != ndf);
                 const int va1 = a1 == a1 && (nan_nd || a1 != ndf), vb1 = b1 == b1 && (nan_nd || b1 != ndf);
@@ -1231,7 +1258,7 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
                 const int n = va0 + vb0 + va1 + vb1;
                 o[c] = n ? (float)(sum / (n ? n : 1)) : ndf;
             }
-            for (int c = whole; c < dst->w; c++) {
+            for (int c = whole > c0 ? whole : c0; c < c1; c++) {
                 double sum = 0;
                 int n = 0;
                 for (int dc = 0; dc < 2 && 2 * c + dc < src->w; dc++) {
@@ -1260,7 +1287,7 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
              * loads, which the vectoriser takes, where it leaves strided ones scalar */
             const u32_any *pa = (const u32_any *)a, *pb = (const u32_any *)b;
 #pragma omp simd
-            for (int c = 0; c < whole; c++) {
+            for (int c = c0; c < (whole < c1 ? whole : c1); c++) {
                 const uint32_t a0 = pa[c] & 0xffffu, a1 = pa[c] >> 16, b0 = pb[c] & 0xffffu, b1 = pb[c] >> 16;
                 /* without conditionals, which keep the vectoriser out: products with the 0/1
                  * validities, and masks (n = 0 gives q = 0, then nd) */
@@ -1270,7 +1297,7 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
                 const float q = (float)(int)(2 * sum + n) / (float)(int)(2 * (n + (n == 0)));
                 o[c] = (uint16_t)(((uint32_t)(int)q & ~none) | (nd & none));
             }
-            for (int c = whole; c < dst->w; c++) {
+            for (int c = whole > c0 ? whole : c0; c < c1; c++) {
                 uint32_t sum = 0, n = 0;
                 for (int dc = 0; dc < 2 && 2 * c + dc < src->w; dc++) {
                     uint32_t x = a[2 * c + dc];
@@ -1291,16 +1318,16 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
                 const u16_any *pair = (const u16_any *)first;
                 const int whole = src->w / 2;
 #pragma omp simd
-                for (int c = 0; c < whole; c++)
+                for (int c = c0; c < (whole < c1 ? whole : c1); c++)
                     o[c] = (uint8_t)pair[c];
-                for (int c = whole; c < dst->w; c++)
+                for (int c = whole > c0 ? whole : c0; c < c1; c++)
                     o[c] = first[2 * c];
             } else
-                for (int c = 0; c < dst->w; c++)
+                for (int c = c0; c < c1; c++)
                     memcpy(o + (size_t)c * es, first + (size_t)2 * c * es, es);
             continue;
         }
-        for (int c = 0; c < dst->w; c++) {
+        for (int c = c0; c < c1; c++) {
             uint8_t *o = dst->own + ((size_t)r * dst->w + c) * es;
             const uint8_t *first = src->cells + ((size_t)(2 * r) * src->w + 2 * c) * es;
             double sum = 0;
@@ -1337,6 +1364,21 @@ static size_t cog_compress(const cog_codec *k, const uint8_t *in, size_t len, ui
     return ZSTD_isError(n) ? 0 : n;
 }
 
+/* Whether cells c0 .. c0 + n - 1 of a row of the level are known to be zero (cog_level.lo). */
+static inline int span_zero(const cog_level *lv, int row, int c0, int n)
+{
+    return lv->lo && (lv->hi[row] <= lv->lo[row] || lv->hi[row] <= c0 || lv->lo[row] >= c0 + n);
+}
+
+/* Whether every row of a whole tile (bs x bs inside the level) at (tx, ty) is known to be zero. */
+static int tile_zero(const cog_level *lv, int bs, int tx, int ty)
+{
+    int zero = lv->lo != NULL;
+    for (int r = ty * bs; zero && r < (ty + 1) * bs; r++)
+        zero = span_zero(lv, r, tx * bs, bs);
+    return zero;
+}
+
 /* Whether every cell of a whole tile (bs x bs inside the level) at c has the same bytes. */
 static int tile_uniform(const cog_level *lv, size_t es, int bs, const uint8_t *c)
 {
@@ -1360,7 +1402,7 @@ static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx,
     for (int r = 0; r < bs; r++) {
         uint8_t *restrict d = raw + (size_t)r * rowb;
         const uint8_t *restrict s = first + r * stride;
-        if (r >= nr || (!s[0] && !memcmp(s, s + 1, (size_t)nc * es - 1))) {
+        if (r >= nr || span_zero(lv, r0 + r, c0, nc) || (!s[0] && !memcmp(s, s + 1, (size_t)nc * es - 1))) {
             memset(d, 0, rowb); /* zeros (dry, padding) predict to zeros with either predictor */
             continue;
         }
@@ -1756,7 +1798,9 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     ct_status st = CT_OK;
     ct_cog_scratch own = {0}, *sc = o->scratch ? o->scratch : &own;
 
-    lv[nl++] = (cog_level){g->width, g->height, 0, 0, g->data, NULL, NULL, NULL};
+    lv[nl++] = (cog_level){g->width, g->height, 0, 0, g->data, NULL, NULL, NULL, o->span_lo, o->span_hi, NULL, NULL};
+    if (!o->span_hi)
+        lv[0].lo = NULL;
     while (!o->no_overviews && nl < 32 && (lv[nl - 1].w > bs || lv[nl - 1].h > bs)) {
         cog_level *v = &lv[nl];
         v->w = (lv[nl - 1].w + 1) / 2;
@@ -1764,6 +1808,13 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
         if (!(v->own = scratch_get(sc, CS_OVERVIEW + nl, (size_t)v->w * v->h * es)))
             goto nomem;
         v->cells = v->own;
+        if (lv[nl - 1].lo) {
+            if (!(v->own_lo = malloc((size_t)v->h * sizeof *v->own_lo)) ||
+                !(v->own_hi = malloc((size_t)v->h * sizeof *v->own_hi)))
+                goto nomem;
+            v->lo = v->own_lo;
+            v->hi = v->own_hi;
+        }
         cog_reduce(g, average, &lv[nl - 1], v, nthreads);
         nl++;
     }
@@ -1867,7 +1918,8 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
                     const int slot = (ch & 1) * K + i % K;
                     const uint8_t *c = v->cells + ((size_t)ty * bs * v->w + (size_t)tx * bs) * es;
                     /* a whole tile of one value already compressed is not compressed again */
-                    const int uniform = tx != v->tx - 1 && ty != v->ty - 1 && tile_uniform(v, es, bs, c);
+                    const int uniform = tx != v->tx - 1 && ty != v->ty - 1 &&
+                                        (tile_zero(v, bs, tx, ty) || tile_uniform(v, es, bs, c));
                     zp[slot] = NULL;
                     zl[slot] = 0;
                     if (uniform) {
@@ -1951,9 +2003,11 @@ out:
         remove_temp(tmpname);
         free(tmpname);
     }
-    for (int l = 0; l < nl; l++) {
+    for (int l = 0; l < 32; l++) { /* the level that failed to come is zeroed, or half made */
         free(lv[l].off);
         free(lv[l].cnt);
+        free(lv[l].own_lo);
+        free(lv[l].own_hi);
     }
     for (int k = 0; k < nuni; k++)
         free(uni[k].z);

@@ -218,6 +218,14 @@ typedef struct ct_cog_opts {
      */
     int noisy;
     /**
+     * With direct: per row of the grid, the columns span_lo[r] .. span_hi[r] - 1 outside
+     * which every cell of the row is zero (all its bytes); span_hi[r] <= span_lo[r]: the whole
+     * row. Zero rows and tiles are then neither read nor compared, and reduce to zero
+     * overview cells without being averaged (ct-flood's levels are mostly dry); the bytes
+     * written are the same. NULL: not known.
+     */
+    const int *span_lo, *span_hi;
+    /**
      * With direct: buffers kept for the next call (ct_cog_scratch_new()), so that outputs
      * written one after another reuse the same memory; one call at a time. NULL: each call
      * allocates and frees its own.

@@ -804,6 +804,63 @@ static void test_direct_cog_same_bytes_any_threads(void **state)
     ct_ctx_free(ctx);
 }
 
+/* Spans of the rows outside which the cells are zero (ct_cog_opts.span_lo): the same bytes as
+ * without them, for UInt16 averages and Byte nearest cells, with cells of no data among the
+ * zeros; a row declared zero that is not gives other bytes (the spans are used). */
+static void test_direct_cog_spans_same_bytes(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_crs *crs = vn2000_105(ctx);
+    const int w = 2100, h = 1300;
+    int *lo = malloc(h * sizeof *lo), *hi = malloc(h * sizeof *hi);
+    assert_non_null(lo);
+    assert_non_null(hi);
+    for (int byte = 0; byte < 2; byte++) {
+        ct_grid *g = make_grid(ctx, byte ? CT_BYTE : CT_UINT16, w, h, crs);
+        ct_grid_set_nodata(g, byte ? 255 : 65535);
+        for (int r = 0; r < h; r++) {
+            lo[r] = w;
+            hi[r] = 0;
+            for (int c = 0; c < w; c++) {
+                /* a wet band with a ragged edge, one cell of no data on some dry rows */
+                double v = r >= 400 && r < 900 && c >= 300 + r % 7 && c < 1700 - r % 5 ? 1 + (r * 31 + c * 17) % 200 : 0;
+                if (r % 97 == 3 && c == 2000)
+                    v = byte ? 255 : 65535;
+                if (byte && v > 0 && v < 255)
+                    v = 1;
+                ct_grid_set(g, c, r, v);
+                if (v != 0) {
+                    lo[r] = c < lo[r] ? c : lo[r];
+                    hi[r] = c + 1;
+                }
+            }
+        }
+        ct_cog_opts o = {.direct = 1, .level = 1, .compress = CT_COG_ZSTD,
+                         .overview_resampling = byte ? "NEAREST" : "AVERAGE"};
+        const char *a = tpath("span-no.tif"), *b = tpath("span-yes.tif");
+        assert_int_equal(ct_grid_write_cog(ctx, g, a, &o), CT_OK);
+        o.span_lo = lo;
+        o.span_hi = hi;
+        assert_int_equal(ct_grid_write_cog(ctx, g, b, &o), CT_OK);
+        size_t na;
+        unsigned char *ba = slurp(a, &na);
+        assert_file_is(b, ba, na);
+        hi[500] = lo[500]; /* row 500 declared zero: not what the grid holds */
+        assert_int_equal(ct_grid_write_cog(ctx, g, b, &o), CT_OK);
+        size_t nb;
+        unsigned char *bb = slurp(b, &nb);
+        assert_true(nb != na || memcmp(ba, bb, na) != 0);
+        free(ba);
+        free(bb);
+        ct_grid_free(g);
+    }
+    free(lo);
+    free(hi);
+    ct_crs_free(crs);
+    ct_ctx_free(ctx);
+}
+
 static void test_missing_and_non_raster_files(void **state)
 {
     (void)state;
@@ -1267,6 +1324,7 @@ int main(void)
         cmocka_unit_test(test_same_grid_gives_same_bytes),
         cmocka_unit_test(test_direct_cog_equals_gdal_cog),
         cmocka_unit_test(test_direct_cog_same_bytes_any_threads),
+        cmocka_unit_test(test_direct_cog_spans_same_bytes),
         cmocka_unit_test(test_missing_and_non_raster_files),
         cmocka_unit_test(test_truncated_geotiff_is_an_error),
         cmocka_unit_test(test_reads_esri_ascii_grid),
