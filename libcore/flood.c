@@ -1420,7 +1420,7 @@ out:
 #define ST_SHORE 0x8000u                      /* state bit: on the shore stack of its level */
 #define ST_LEVEL 0x7fffu                      /* the state without ST_SHORE */
 #define ST_FLOODED_AT(k) (ST_LEVEL - (unsigned)(k)) /* flooded by level k: above every level index */
-#define ST_MAX_LEVELS 0x3ffe                  /* so that it is */
+#define ST_MAX_LEVELS 0x3ffe                  /* at most: then every ST_FLOODED_AT() is above nh */
 
 typedef struct cellstack {
     uint32_t *a;

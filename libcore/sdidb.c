@@ -181,7 +181,12 @@ ct_status sdi_db_exec(ct_ctx *ctx, sdi_db *db, const char *sql)
     if (db->pg) {
         /* a deferred statement that failed is reported, but this one still runs: a ROLLBACK
          * must reach the server, or the connection stays in an aborted transaction */
-        ct_status st = pg_sync(db) ? (ctx ? ct_error(ctx, CT_ERR_DB, "%s: %s", db->name, db->err) : CT_ERR_DB) : CT_OK;
+        ct_status st = CT_OK;
+        char what[SDI_WHAT];
+        if (pg_sync(db))
+            st = !ctx ? CT_ERR_DB
+               : sdi_db_take_failed_what(db, what) ? ct_error(ctx, CT_ERR_DB, "%s: %s: %s", db->name, what, db->err)
+                                                   : ct_error(ctx, CT_ERR_DB, "%s: %s", db->name, db->err);
         PGresult *res = PQexec(db->conn, sql);
         ExecStatusType es = PQresultStatus(res);
         if (!st && es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
