@@ -24,6 +24,7 @@
 #include <libdeflate.h>
 #include <ogr_srs_api.h>
 #include <omp.h>
+#define ZSTD_STATIC_LINKING_ONLY /* for ZSTD_c_literalCompressionMode (see write_cog_direct) */
 #include <zstd.h>
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1858,6 +1859,13 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
             if (!z || ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, o->level)) ||
                 (o->noisy && ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_hashLog, 8))))
                 goto nomem;
+            /* noisy cells: the match finder also skips ahead faster where it finds nothing
+             * (its acceleration), with the literals still Huffman-coded (which acceleration
+             * alone would turn off): 18 % fewer instructions for b500's depths, 0.1 % larger.
+             * The literals' setting is one of zstd's experimental ones: where this libzstd
+             * refuses it, no acceleration either */
+            if (o->noisy && !ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_literalCompressionMode, ZSTD_ps_enable)))
+                ZSTD_CCtx_setParameter(z, ZSTD_c_targetLength, 20);
         }
     } else {
         for (int t = 0; t < nthreads; t++)
