@@ -1861,7 +1861,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
                 goto nomem;
             /* noisy cells: the match finder also skips ahead faster where it finds nothing
              * (its acceleration), with the literals still Huffman-coded (which acceleration
-             * alone would turn off): 18 % fewer instructions for b500's depths, 0.1 % larger.
+             * alone would turn off): 18 % fewer instructions for b500's depths, 0.2 % larger.
              * The literals' setting is one of zstd's experimental ones: where this libzstd
              * refuses it, no acceleration either */
             if (o->noisy && !ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_literalCompressionMode, ZSTD_ps_enable)))

@@ -214,7 +214,7 @@ typedef struct ct_cog_opts {
      * With direct ZSTD: 1 for cells that repeat little (ct-flood's depths over a noisy DEM):
      * zstd's match finder gets a table of 2^8 entries instead of its level's (2^13 at level
      * 1), whose cache misses went, and skips ahead faster where it finds no match, the
-     * literals still Huffman-coded: a third less time at the same size on such cells (0.1 %
+     * literals still Huffman-coded: a third less time at the same size on such cells (0.2 %
      * larger); cells that repeat a lot compress less.
      */
     int noisy;
