@@ -728,6 +728,14 @@ static void collect_pair(void *item, void *user)
     q->hits[q->nhits++] = j;
 }
 
+/* Whether u, the coverage union of polygons whose areas add up to sum, shows that none of them
+ * overlap and their edges match: a valid polygon with that area. */
+static int union_is_cover(GEOSContextHandle_t h, const GEOSGeometry *u, double sum)
+{
+    double a = 0;
+    return u && GEOSisValid_r(h, u) == 1 && GEOSArea_r(h, u, &a) && fabs(a - sum) <= 1e-9 * sum;
+}
+
 /* The coverage union of the parcels that meet no other (meets[i] 0), checked (valid, with their
  * area); with joined (sheet_blocks()), the clean blocks stand in for their parcels. NULL when
  * it fails. */
@@ -753,7 +761,7 @@ static GEOSGeometry *rest_union(GEOSContextHandle_t h, const GEOSGeometry *const
     }
     GEOSGeometry *cov = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, rest, (unsigned)nrest);
     GEOSGeometry *cu = cov ? GEOSCoverageUnion_r(h, cov) : NULL;
-    if (cu && !(GEOSisValid_r(h, cu) == 1 && GEOSArea_r(h, cu, &a) && fabs(a - sum) <= 1e-9 * sum)) {
+    if (cu && !union_is_cover(h, cu, sum)) {
         GEOSGeom_destroy_r(h, cu);
         cu = NULL;
     }
@@ -880,7 +888,7 @@ static size_t sheet_blocks(GEOSContextHandle_t h, const GEOSGeometry *const *g, 
             for (size_t k = 0; k < np; k++)
                 GEOSGeom_destroy_r(h, part[k]);
         GEOSGeometry *u = all ? GEOSCoverageUnion_r(h, all) : NULL;
-        (*clean)[b] = u && GEOSisValid_r(h, u) == 1 && GEOSArea_r(h, u, &a) && fabs(a - sum) <= 1e-9 * sum;
+        (*clean)[b] = union_is_cover(h, u, sum);
         if ((*clean)[b]) {
             bu[nbu++] = u;
             clean_sum += sum;
@@ -897,8 +905,7 @@ static size_t sheet_blocks(GEOSContextHandle_t h, const GEOSGeometry *const *g, 
         for (size_t k = 0; k < nbu; k++)
             GEOSGeom_destroy_r(h, bu[k]);
     GEOSGeometry *u = cov ? GEOSCoverageUnion_r(h, cov) : NULL;
-    double a = 0;
-    if (u && GEOSisValid_r(h, u) == 1 && GEOSArea_r(h, u, &a) && fabs(a - clean_sum) <= 1e-9 * clean_sum)
+    if (union_is_cover(h, u, clean_sum))
         *joined = u;
     else if (u)
         GEOSGeom_destroy_r(h, u);
@@ -922,7 +929,7 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
      * overlap or their edges do not match: then the pairs of parcels whose interiors meet are
      * found and the overlaps reported, and the union is the coverage union of the other
      * parcels, joined to those (the general union of the whole sheet is the last resort). */
-    double sum = 0, ua = 0;
+    double sum = 0;
     for (size_t i = 0; i < j->n; i++) {
         double a = 0;
         GEOSArea_r(h, j->g[i], &a);
@@ -933,7 +940,7 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
         for (size_t i = 0; i < j->n; i++)
             j->g[i] = NULL;
     GEOSGeometry *u = all ? GEOSCoverageUnion_r(h, all) : NULL;
-    if (u && !(GEOSisValid_r(h, u) == 1 && GEOSArea_r(h, u, &ua) && fabs(ua - sum) <= 1e-9 * sum)) {
+    if (u && !union_is_cover(h, u, sum)) {
         GEOSGeom_destroy_r(h, u);
         u = NULL;
     }
