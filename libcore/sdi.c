@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,28 @@ static ct_status db_fail(ct_ctx *ctx, ct_sdi *s, const char *what)
     if (sdi_db_take_failed_what(&s->db, deferred))
         what = deferred;
     return ct_error(ctx, CT_ERR_DB, "%s: %s: %s", s->path, what, sdi_db_errmsg(&s->db));
+}
+
+/* Steps a statement that returns no rows; fmt... says what it does ("cannot record rejected
+ * feature 12 of a.shp") should it fail. Formatted only when needed: for a deferred statement,
+ * whose error comes back later (sdi_defer_what()), or on failure. */
+__attribute__((format(printf, 4, 5))) static ct_status step_or_fail(ct_ctx *ctx, ct_sdi *s, sdi_stmt *q,
+                                                                    const char *fmt, ...)
+{
+    char what[SDI_WHAT];
+    va_list ap;
+    if (sdi_deferred(q)) {
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+        sdi_defer_what(q, what);
+    }
+    if (sdi_step(q) == SDI_DONE)
+        return CT_OK;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return db_fail(ctx, s, what);
 }
 
 ct_status ct_sdi_exec(ct_ctx *ctx, ct_sdi *s, const char *sql) { return sdi_db_exec(ctx, &s->db, sql); }
@@ -1011,14 +1034,9 @@ static ct_status flush_changes(ct_ctx *ctx, ct_sdi *s)
         for (int k = 0; k < 4; k++)
             if (isfinite(s->change[i].b[k]))
                 sdi_bind_double(q, p + 5 + k, s->change[i].b[k]);
-        if (!batch || i == s->nchange - 1) {
-            char what[SDI_WHAT];
-            snprintf(what, sizeof what, "cannot write the change log of %.60s%s%.60s", s->change[batch ? 0 : i].key,
-                     batch ? " to " : "", batch ? s->change[i].key : "");
-            sdi_defer_what(q, what);
-            if (sdi_step(q) != SDI_DONE)
-                st = db_fail(ctx, s, what);
-        }
+        if (!batch || i == s->nchange - 1)
+            st = step_or_fail(ctx, s, q, "cannot write the change log of %.60s%s%.60s", s->change[batch ? 0 : i].key,
+                              batch ? " to " : "", batch ? s->change[i].key : "");
     }
     drop_changes(s);
     return st;
@@ -1059,10 +1077,7 @@ static ct_status mark_seen(ct_ctx *ctx, ct_sdi *s, long long fid)
     if (!q)
         return CT_ERR_DB;
     sdi_bind_int64(q, 1, fid);
-    char what[SDI_WHAT];
-    snprintf(what, sizeof what, "cannot track feature %lld", fid);
-    sdi_defer_what(q, what);
-    return sdi_step(q) == SDI_DONE ? CT_OK : db_fail(ctx, s, what);
+    return step_or_fail(ctx, s, q, "cannot track feature %lld", fid);
 }
 
 static int was_seen(ct_ctx *ctx, ct_sdi *s, long long fid)
@@ -1545,11 +1560,9 @@ ct_status ct_sdi_reject(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *
     sdi_bind_text(q, 4, source_id);
     sdi_bind_text(q, 5, reason);
     sdi_bind_text(q, 6, attributes);
-    char what[SDI_WHAT];
-    snprintf(what, sizeof what, "cannot record rejected feature %.60s of %.60s", source_id, source);
-    sdi_defer_what(q, what);
-    if (sdi_step(q) != SDI_DONE)
-        return db_fail(ctx, s, what);
+    ct_status st = step_or_fail(ctx, s, q, "cannot record rejected feature %.60s of %.60s", source_id, source);
+    if (st)
+        return st;
     s->counts.rejected++;
     return CT_OK;
 }
@@ -1568,11 +1581,9 @@ ct_status ct_sdi_report(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *
     if (isfinite(value))
         sdi_bind_double(q, 6, value);
     sdi_bind_text(q, 7, detail);
-    char what[SDI_WHAT];
-    snprintf(what, sizeof what, "cannot record the %.40s finding of %.60s in %.40s", kind, key, source);
-    sdi_defer_what(q, what);
-    if (sdi_step(q) != SDI_DONE)
-        return db_fail(ctx, s, what);
+    ct_status st = step_or_fail(ctx, s, q, "cannot record the %.40s finding of %.60s in %.40s", kind, key, source);
+    if (st)
+        return st;
     if (!strcmp(kind, "repaired"))
         s->counts.repaired++;
     return CT_OK;

@@ -372,6 +372,11 @@ void sdi_defer(sdi_stmt *st)
     st->defer = 1;
 }
 
+int sdi_deferred(const sdi_stmt *st)
+{
+    return st->defer && st->db->pg;
+}
+
 void sdi_defer_what(sdi_stmt *st, const char *what)
 {
     snprintf(st->what, sizeof st->what, "%s", what);

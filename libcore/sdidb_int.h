@@ -75,6 +75,8 @@ void sdi_defer(sdi_stmt *st);
  * record rejected feature 12 of a.shp"): its error shows at a later statement, whose own
  * description would name the wrong thing. */
 void sdi_defer_what(sdi_stmt *st, const char *what);
+/* Whether a step of st is sent without waiting for its answer (deferred, on PostgreSQL). */
+int sdi_deferred(const sdi_stmt *st);
 /* Copies into what (SDI_WHAT bytes) the description of the deferred statement whose failure
  * the last error is, and forgets it. @return 1, or 0 when the last error is not one. */
 int sdi_db_take_failed_what(sdi_db *db, char *what);
