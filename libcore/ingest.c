@@ -26,6 +26,7 @@
 #include "ct/text.h"
 #include "ct/vector.h"
 #include "context_int.h"
+#include "coverage_int.h"
 #include "raster_int.h"
 #include "sdi_int.h"
 
@@ -743,33 +744,27 @@ static GEOSGeometry *rest_union(GEOSContextHandle_t h, const GEOSGeometry *const
                                 const unsigned char *meets, const GEOSGeometry *joined, const size_t *block,
                                 const unsigned char *clean)
 {
-    GEOSGeometry **rest = malloc((n + 2) * sizeof *rest);
+    const GEOSGeometry **rest = malloc((n + 2) * sizeof *rest);
     if (!rest)
         return NULL;
     size_t nrest = 0;
     double sum = 0, a = 0;
     if (joined) {
-        rest[nrest++] = GEOSGeom_clone_r(h, joined);
+        rest[nrest++] = joined;
         GEOSArea_r(h, joined, &sum);
     }
     for (size_t i = 0; i < n; i++) {
         if (meets[i] || (joined && clean[block[i]]))
             continue;
-        rest[nrest++] = GEOSGeom_clone_r(h, g[i]);
+        rest[nrest++] = g[i];
         GEOSArea_r(h, g[i], &a);
         sum += a;
     }
-    GEOSGeometry *cov = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, rest, (unsigned)nrest);
-    GEOSGeometry *cu = cov ? GEOSCoverageUnion_r(h, cov) : NULL;
+    GEOSGeometry *cu = ct_coverage_union(h, rest, nrest);
     if (cu && !union_is_cover(h, cu, sum)) {
         GEOSGeom_destroy_r(h, cu);
         cu = NULL;
     }
-    if (cov)
-        GEOSGeom_destroy_r(h, cov);
-    else
-        for (size_t i = 0; i < nrest; i++)
-            GEOSGeom_destroy_r(h, rest[i]);
     free(rest);
     return cu;
 }
@@ -845,7 +840,8 @@ static size_t sheet_blocks(GEOSContextHandle_t h, const GEOSGeometry *const *g, 
     size_t nb = (n + SHEET_BLOCK - 1) / SHEET_BLOCK, nbu = 0;
     *clean = calloc(nb + 1, 1);
     *joined = NULL;
-    GEOSGeometry **part = malloc((SHEET_BLOCK + 1) * sizeof *part), **bu = malloc((nb + 1) * sizeof *bu);
+    const GEOSGeometry **part = malloc((SHEET_BLOCK + 1) * sizeof *part);
+    GEOSGeometry **bu = malloc((nb + 1) * sizeof *bu);
     if (!c || !*clean || !part || !bu) {
         free(c);
         free(*clean);
@@ -880,14 +876,9 @@ static size_t sheet_blocks(GEOSContextHandle_t h, const GEOSGeometry *const *g, 
             block[c[k].i] = b;
             GEOSArea_r(h, g[c[k].i], &a);
             sum += a;
-            if ((part[np] = GEOSGeom_clone_r(h, g[c[k].i])))
-                np++;
+            part[np++] = g[c[k].i];
         }
-        GEOSGeometry *all = np == k1 - k0 ? GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, part, (unsigned)np) : NULL;
-        if (!all)
-            for (size_t k = 0; k < np; k++)
-                GEOSGeom_destroy_r(h, part[k]);
-        GEOSGeometry *u = all ? GEOSCoverageUnion_r(h, all) : NULL;
+        GEOSGeometry *u = ct_coverage_union(h, part, np);
         (*clean)[b] = union_is_cover(h, u, sum);
         if ((*clean)[b]) {
             bu[nbu++] = u;
@@ -895,22 +886,16 @@ static size_t sheet_blocks(GEOSContextHandle_t h, const GEOSGeometry *const *g, 
         } else if (u) {
             GEOSGeom_destroy_r(h, u);
         }
-        if (all)
-            GEOSGeom_destroy_r(h, all);
     }
     /* the clean blocks' unions joined the same way: valid with their parcels' area, no parcel of
      * a clean block overlaps one of another */
-    GEOSGeometry *cov = nbu ? GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, bu, (unsigned)nbu) : NULL;
-    if (!cov)
-        for (size_t k = 0; k < nbu; k++)
-            GEOSGeom_destroy_r(h, bu[k]);
-    GEOSGeometry *u = cov ? GEOSCoverageUnion_r(h, cov) : NULL;
+    GEOSGeometry *u = nbu ? ct_coverage_union(h, (const GEOSGeometry *const *)bu, nbu) : NULL;
     if (union_is_cover(h, u, clean_sum))
         *joined = u;
     else if (u)
         GEOSGeom_destroy_r(h, u);
-    if (cov)
-        GEOSGeom_destroy_r(h, cov);
+    for (size_t k = 0; k < nbu; k++)
+        GEOSGeom_destroy_r(h, bu[k]);
     free(bu);
     free(part);
     free(c);
@@ -923,9 +908,10 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
 {
     char detail[400];
     /* The sheet's union, for the overlap test and the gaps. A sheet is a coverage: parcels share
-     * their edges and do not overlap, and then GEOS's coverage union (dropping the shared edges,
-     * close to linear) gives it at a fraction of the cost of a general union. When the coverage
-     * union is not a valid polygon, or its area is not the sum of the parcels' areas, parcels
+     * their edges and do not overlap, and then its coverage union (ct_coverage_union(): the
+     * shared edges dropped, the rest traced into rings, close to linear) gives it at a fraction
+     * of the cost of a general union. When there is none, or it is not a valid polygon, or its
+     * area is not the sum of the parcels' areas, parcels
      * overlap or their edges do not match: then the pairs of parcels whose interiors meet are
      * found and the overlaps reported, and the union is the coverage union of the other
      * parcels, joined to those (the general union of the whole sheet is the last resort). */
@@ -939,14 +925,14 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
     if (all) /* the collection owns the parcels now */
         for (size_t i = 0; i < j->n; i++)
             j->g[i] = NULL;
-    GEOSGeometry *u = all ? GEOSCoverageUnion_r(h, all) : NULL;
+    const GEOSGeometry **g = malloc((j->n + 1) * sizeof *g);
+    for (size_t i = 0; g && i < j->n; i++)
+        g[i] = all ? GEOSGetGeometryN_r(h, all, (int)i) : j->g[i];
+    GEOSGeometry *u = g ? ct_coverage_union(h, g, j->n) : NULL;
     if (u && !union_is_cover(h, u, sum)) {
         GEOSGeom_destroy_r(h, u);
         u = NULL;
     }
-    const GEOSGeometry **g = malloc((j->n + 1) * sizeof *g);
-    for (size_t i = 0; i < j->n; i++)
-        g[i] = all ? GEOSGetGeometryN_r(h, all, (int)i) : j->g[i];
 
     /* The pairwise tests, when the coverage union failed. (Overlaps add up to what the parcels'
      * areas exceed their union by: when it holds, no pair overlaps.) */
