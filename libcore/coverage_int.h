@@ -1,4 +1,5 @@
-/* coverage_int.h — the union of a polygonal coverage (libcore only). */
+/* coverage_int.h — cadastral polygon topology that GEOS 3.11 does slowly: the union of a
+ * coverage, the validity of a small polygon (libcore only). */
 #ifndef CT_COVERAGE_INT_H
 #define CT_COVERAGE_INT_H
 
@@ -16,5 +17,14 @@
  * overlap without sharing an edge give an invalid polygon, or one whose area is not their sum.
  */
 GEOSGeometry *ct_coverage_union(GEOSContextHandle_t h, const GEOSGeometry *const *g, size_t n);
+
+/*
+ * Whether g is a polygon (or a multipolygon of one) of one ring without holes, of at most 64
+ * points, that is provably valid: a closed ring of finite points whose edges meet only their
+ * neighbours at their shared ends, every orientation that says so exact (a parcel as most are).
+ * @return 1 when proven valid; 0 when not proven (invalid, or too near a degenerate case to
+ * tell in doubles, or not such a shape): GEOSisValid() decides those.
+ */
+int ct_polygon_simple(GEOSContextHandle_t h, const GEOSGeometry *g);
 
 #endif

@@ -458,7 +458,7 @@ static ct_status prepare_feature(const run *r, ct_ctx *c, GEOSGeometry *geom, fi
         return refuse(c, it, "outside the city area", attrs);
 
     GEOSGeometry *g = GEOSGeom_clone_r(h, geom);
-    if (GEOSisValid_r(h, g) != 1) {
+    if (!ct_polygon_simple(h, g) && GEOSisValid_r(h, g) != 1) {
         char *why = GEOSisValidReason_r(h, g);
         snprintf(it->repaired, sizeof it->repaired, "%s", why ? why : "invalid");
         GEOSFree_r(h, why);
