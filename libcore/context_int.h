@@ -8,7 +8,7 @@
  * Slots let a later module keep a per-context object (a GEOS handle, a cache) without this
  * base module knowing its type: context.c only frees it with the function given.
  */
-enum { CT_SLOT_GEOS = 0, CT_CTX_NSLOTS = 4 };
+enum { CT_SLOT_GEOS = 0, CT_SLOT_DIGEST = 1, CT_CTX_NSLOTS = 4 };
 
 struct ct_ctx {
     char errmsg[1024];

@@ -401,6 +401,7 @@ typedef struct fitem {
     char *raw_dup;       /* the raw attributes, should the key turn out to be taken (not parcels) */
     char key[320];       /* the natural key */
     sdi_geom geom;       /* the geometry as the SDI writes it */
+    char digest[65];     /* sdi_digest(), made with the geometry */
     char repaired[200], mapped[200], mismatch[200];
     double mismatch_m2;
 } fitem;
@@ -538,9 +539,12 @@ static ct_status prepare_feature(const run *r, ct_ctx *c, GEOSGeometry *geom, fi
         if (!(it->raw_dup = raw_text(c, attrs)))
             st = ct_error(c, CT_ERR_NOMEM, "feature %s: out of memory", it->id);
     }
-    /* the WKB is written once: for the SDI row, its digest and the sheet checks */
+    /* the WKB is written once: for the SDI row, its digest and the sheet checks; the digest is
+     * made here too, off the loading thread */
     if (!st && sdi_geom_make(h, r->sdi, g, &it->geom))
         st = ct_error(c, CT_ERR_NOMEM, "feature %s: out of memory", it->id);
+    if (!st && sdi_digest(c, r->layer, (const char *const *)values, &it->geom, it->digest))
+        st = ct_error(c, CT_ERR_UNSUPPORTED, "feature %s: OpenSSL cannot compute SHA-256", it->id);
 out:
     GEOSGeom_destroy_r(h, g);
     return st;
@@ -556,7 +560,7 @@ static ct_status store_feature(run *r, const char *source, fitem *it)
     if (it->reason)
         return reject(r, source, it->id, it->reason, it->raw);
     ct_sdi_op op;
-    ct_status st = sdi_put(ctx, r->sdi, r->layer, source, key, &it->geom, (const char *const *)values, &op);
+    ct_status st = sdi_put(ctx, r->sdi, r->layer, source, key, &it->geom, (const char *const *)values, it->digest, &op);
     if (!st && op == CT_SDI_DUPLICATE && r->layer != CT_SDI_PARCELS) {
         snprintf(detail, sizeof detail, "duplicate identifier '%s'", key);
         return reject(r, source, it->id, detail, it->raw_dup);
@@ -564,7 +568,7 @@ static ct_status store_feature(run *r, const char *source, fitem *it)
     for (int nth = 2; !st && op == CT_SDI_DUPLICATE && nth < 1000; nth++) {
         char dup[300];
         snprintf(dup, sizeof dup, "%.250s#%d", key, nth);
-        st = sdi_put(ctx, r->sdi, r->layer, source, dup, &it->geom, (const char *const *)values, &op);
+        st = sdi_put(ctx, r->sdi, r->layer, source, dup, &it->geom, (const char *const *)values, it->digest, &op);
         if (!st && op != CT_SDI_DUPLICATE) {
             snprintf(detail, sizeof detail, "parcel number %s appears %d times in sheet %s", values[1], nth,
                      values[0] ? values[0] : "?");

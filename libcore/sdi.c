@@ -18,6 +18,7 @@
 
 #include "ct/sdi.h"
 #include "ct/vector.h"
+#include "context_int.h"
 #include "sdi_int.h"
 
 #define SCHEMA_VERSION "1"
@@ -555,8 +556,6 @@ void ct_sdi_close(ct_sdi *s)
         ct_sdi_rollback(s);
     for (int i = 0; i < SDI_NSTMT; i++)
         sdi_finalize(s->stmt[i]);
-    EVP_MD_CTX_free(s->md);
-    EVP_MD_free(s->sha256);
     sdi_db_close(&s->db);
     ct_crs_free(s->crs);
     free(s->path);
@@ -1096,24 +1095,45 @@ static int was_seen(ct_ctx *ctx, ct_sdi *s, long long fid)
 /* SHA-256 of the values and the geometry's WKB: equal digests mean an unchanged feature. The
  * digest and its context are fetched once per connection (OpenSSL 3 looks the algorithm up at
  * every EVP_DigestInit_ex given EVP_sha256(): more than hashing a parcel). @return 0, or -1. */
-static int feature_digest(ct_sdi *s, const ct_sdi_layer_def *d, const char *const *values, const unsigned char *wkb,
-                          size_t wkblen, char hex[65])
+/* SHA-256 with its algorithm fetched once, kept in a context's slot (a context serves one
+ * thread at a time). */
+typedef struct digest_state {
+    EVP_MD *sha256;
+    EVP_MD_CTX *md;
+} digest_state;
+
+static void digest_state_free(void *p)
 {
+    digest_state *d = p;
+    EVP_MD_CTX_free(d->md);
+    EVP_MD_free(d->sha256);
+    free(d);
+}
+
+int sdi_digest(ct_ctx *ctx, ct_sdi_layer layer, const char *const *values, const sdi_geom *geom, char hex[65])
+{
+    const ct_sdi_layer_def *d = &layers[layer];
+    digest_state *ds = ct_ctx_slot(ctx, CT_SLOT_DIGEST);
+    if (!ds) {
+        if (!(ds = calloc(1, sizeof *ds)) || !(ds->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) ||
+            !(ds->md = EVP_MD_CTX_new())) {
+            if (ds)
+                digest_state_free(ds);
+            return -1;
+        }
+        ct_ctx_set_slot(ctx, CT_SLOT_DIGEST, ds, digest_state_free);
+    }
     unsigned char md[32];
     unsigned int mdlen = 0;
-    if (!s->sha256 && !(s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))
-        return -1;
-    if (!s->md && !(s->md = EVP_MD_CTX_new()))
-        return -1;
-    EVP_MD_CTX *m = s->md;
-    if (!EVP_DigestInit_ex2(m, s->sha256, NULL))
+    EVP_MD_CTX *m = ds->md;
+    if (!EVP_DigestInit_ex2(m, ds->sha256, NULL))
         return -1;
     for (int c = 0; c < d->ncolumns; c++) {
         const char *v = values[c] ? values[c] : "\x1e";
         EVP_DigestUpdate(m, v, strlen(v) + 1);
     }
-    if (wkb)
-        EVP_DigestUpdate(m, wkb, wkblen);
+    if (geom->wkb)
+        EVP_DigestUpdate(m, geom->wkb, geom->wkblen);
     if (!EVP_DigestFinal_ex(m, md, &mdlen))
         return -1;
     static const char digits[] = "0123456789abcdef";
@@ -1361,13 +1381,13 @@ ct_status ct_sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *sou
     sdi_geom g;
     if (sdi_geom_make(ct_geos(ctx), s, geom, &g))
         return ct_error(ctx, CT_ERR_NOMEM, "%s: out of memory for a feature of %s", s->path, source);
-    ct_status st = sdi_put(ctx, s, layer, source, key, &g, values, op);
+    ct_status st = sdi_put(ctx, s, layer, source, key, &g, values, NULL, op);
     sdi_geom_free(&g);
     return st;
 }
 
 ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
-                  const sdi_geom *geom, const char *const *values, ct_sdi_op *op)
+                  const sdi_geom *geom, const char *const *values, const char *digest, ct_sdi_op *op)
 {
     const ct_sdi_layer_def *d = &layers[layer];
     char sql[2048];
@@ -1382,9 +1402,11 @@ ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source
             return ct_error(ctx, CT_ERR_FORMAT, "%s: a %s cannot go into %s (%s)", s->path,
                             t < (int)(sizeof names / sizeof names[0]) ? names[t] : "geometry", d->name, d->geom_type);
     }
-    char digest[65];
-    if (feature_digest(s, d, values, geom->wkb, geom->wkblen, digest))
+    char made[65];
+    if (!digest && sdi_digest(ctx, layer, values, geom, made))
         return ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: OpenSSL cannot compute SHA-256", s->path);
+    if (!digest)
+        digest = made;
 
     /* the current feature under this key, if any */
     /* the statements are prepared once per connection: their text is built only then */

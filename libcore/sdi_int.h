@@ -92,8 +92,6 @@ struct ct_sdi {
     int nchange;
     sdi_rtree_bulk rtree[CT_SDI_NLAYERS];
     signed char fresh[CT_SDI_NLAYERS]; /* layer_fresh(): 1, 0, or -1 not yet known in this version */
-    EVP_MD *sha256;         /* feature digests (feature_digest) */
-    EVP_MD_CTX *md;
     sdi_stmt *stmt[SDI_NSTMT];
 };
 
@@ -119,9 +117,14 @@ typedef struct sdi_geom {
 /* @return 0, or -1 when memory runs out (nothing to free then). */
 int sdi_geom_make(GEOSContextHandle_t h, const ct_sdi *s, const GEOSGeometry *g, sdi_geom *out);
 void sdi_geom_free(sdi_geom *g);
-/* ct_sdi_put() of a geometry sdi_geom_make() made (the caller keeps it). */
+/* The digest a put compares and stores for a feature of layer: SHA-256 of its values and WKB,
+ * in hex. Touches no SDI state (ct-ingest's reading thread makes it, with its own context).
+ * @return 0, or -1 when OpenSSL cannot. */
+int sdi_digest(ct_ctx *ctx, ct_sdi_layer layer, const char *const *values, const sdi_geom *geom, char hex[65]);
+/* ct_sdi_put() of a geometry sdi_geom_make() made (the caller keeps it), with its digest
+ * (sdi_digest()), or NULL to have it made here. */
 ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source, const char *key,
-                  const sdi_geom *geom, const char *const *values, ct_sdi_op *op);
+                  const sdi_geom *geom, const char *const *values, const char *digest, ct_sdi_op *op);
 /* Does name appear in a column's '|'-separated alias list (case-insensitive)? */
 int ct_sdi_alias_match(const char *aliases, const char *name);
 
