@@ -1531,6 +1531,10 @@ ct_status ct_sdi_remove_unseen(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const
     const ct_sdi_layer_def *d = &layers[layer];
     char sql[1024];
     *removed = 0;
+    /* a first load has nothing earlier to remove (the query would look up every row it put:
+     * a tenth of a second of b400's commit) */
+    if (layer_fresh(s, layer))
+        return CT_OK;
     if (ensure_seen_table(ctx, s))
         return CT_ERR_DB;
     snprintf(sql, sizeof sql,
