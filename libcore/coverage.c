@@ -369,20 +369,21 @@ static GEOSGeometry *build(GEOSContextHandle_t h, const rings *r)
         for (size_t i = 0; ok && i < nr; i++)
             if (area[i] < 0 && owner[i] == k && !(holes[nh++] = make_ring(h, r, i)))
                 ok = 0, nh--;
-        if (ok && !(polys[np] = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh)))
-            ok = 0;
-        if (ok) {
-            np++;
-        } else {
+        if (!ok) {
             if (shell)
                 GEOSGeom_destroy_r(h, shell);
             for (size_t i = 0; i < nh; i++)
                 GEOSGeom_destroy_r(h, holes[i]);
+        } else if ((polys[np] = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh))) { /* (it takes the rings) */
+            np++;
+        } else {
+            ok = 0;
         }
     }
+    /* (GEOS takes the polygons whether or not it makes the collection) */
     if (ok)
         out = np == 1 ? polys[0] : GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, polys, (unsigned)np);
-    if (!out)
+    else
         for (size_t i = 0; i < np; i++)
             GEOSGeom_destroy_r(h, polys[i]);
     free(area);

@@ -984,10 +984,13 @@ static GEOSGeometry *closing_gaps(GEOSContextHandle_t h, const GEOSGeometry *u, 
             if (owner[i] == k)
                 mine[nm++] = part[i];
         GEOSGeometry **cl = malloc((nm + 1) * sizeof *cl);
-        ok = cl != NULL;
-        for (size_t i = 0; ok && i < nm; i++)
-            ok = (cl[i] = GEOSGeom_clone_r(h, mine[i])) != NULL;
-        GEOSGeometry *own = ok ? GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, cl, (unsigned)nm) : NULL;
+        size_t ncl = 0;
+        while (cl && ncl < nm && (cl[ncl] = GEOSGeom_clone_r(h, mine[ncl])))
+            ncl++;
+        /* (GEOS takes the parts whether or not it makes the collection) */
+        GEOSGeometry *own = cl && ncl == nm ? GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, cl, (unsigned)nm) : NULL;
+        for (size_t i = 0; cl && ncl < nm && i < ncl; i++)
+            GEOSGeom_destroy_r(h, cl[i]);
         GEOSGeometry *apart = own ? GEOSBuffer_r(h, own, 1e-6, 1) : NULL;
         GEOSGeometry *d = apart ? GEOSDifference_r(h, comp[k], apart) : NULL;
         ok = d != NULL;
@@ -1001,18 +1004,15 @@ static GEOSGeometry *closing_gaps(GEOSContextHandle_t h, const GEOSGeometry *u, 
         }
         if (own)
             GEOSGeom_destroy_r(h, own);
-        else if (cl)
-            for (size_t i = 0; i < nm; i++)
-                GEOSGeom_destroy_r(h, cl[i]);
         free(cl);
         if (apart)
             GEOSGeom_destroy_r(h, apart);
         if (d)
             GEOSGeom_destroy_r(h, d);
     }
-    if (ok)
+    if (ok) /* (GEOS takes the pieces whether or not it makes the collection) */
         res = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, out, (unsigned)nout);
-    if (!res)
+    else
         for (size_t i = 0; i < nout; i++)
             GEOSGeom_destroy_r(h, out[i]);
     for (size_t k = 0; prep && k < nc; k++)
@@ -1217,19 +1217,16 @@ static void geos_quiet(const char *fmt, ...) { (void)fmt; }
  * @return 1 when every parcel came back. */
 static int sheet_from_wkb(GEOSContextHandle_t h, sheet_job *j)
 {
-    GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
     j->g = calloc(j->n + 1, sizeof *j->g);
-    int all = rd && j->g;
+    int all = j->g != NULL;
     for (size_t i = 0; all && i < j->n; i++)
-        all = (j->g[i] = GEOSWKBReader_read_r(h, rd, j->wkb[i], j->wkblen[i])) != NULL;
+        all = (j->g[i] = sdi_wkb_geom(h, j->wkb[i], j->wkblen[i])) != NULL;
     for (size_t i = 0; i < j->n; i++)
         free(j->wkb[i]);
     free(j->wkb);
     free(j->wkblen);
     j->wkb = NULL;
     j->wkblen = NULL;
-    if (rd)
-        GEOSWKBReader_destroy_r(h, rd);
     if (!all)
         j->oom = 1;
     return all;

@@ -1324,6 +1324,92 @@ unsigned char *sdi_wkb(GEOSContextHandle_t h, const GEOSGeometry *g, size_t *len
     return wkb;
 }
 
+/* A u32 of WKB in machine byte order at p, if p + 4 <= end. */
+static int wkb_get_u32(const unsigned char **p, const unsigned char *end, uint32_t *v)
+{
+    if (end - *p < 4)
+        return -1;
+    memcpy(v, *p, 4);
+    *p += 4;
+    return 0;
+}
+
+/* A polygon's body (ring count, rings) of sdi_wkb()'s WKB at *p. */
+static GEOSGeometry *wkb_get_polygon(GEOSContextHandle_t h, const unsigned char **p, const unsigned char *end)
+{
+    uint32_t nr = 0;
+    if (wkb_get_u32(p, end, &nr) || nr > (uint32_t)(end - *p) / 4)
+        return NULL;
+    if (nr == 0)
+        return GEOSGeom_createEmptyPolygon_r(h);
+    GEOSGeometry *stack[17], **ring = nr <= 17 ? stack : malloc(nr * sizeof *ring), *g = NULL;
+    double buf[2 * 64];
+    uint32_t k = 0;
+    for (; ring && k < nr; k++) {
+        uint32_t n = 0;
+        if (wkb_get_u32(p, end, &n) || n > (uint32_t)(end - *p) / 16)
+            break;
+        /* the doubles go through an aligned buffer: *p is not aligned for them */
+        double *xy = n <= 64 ? buf : malloc(16 * (size_t)n);
+        GEOSCoordSequence *cs = NULL;
+        if (xy) {
+            memcpy(xy, *p, 16 * (size_t)n);
+            cs = GEOSCoordSeq_copyFromBuffer_r(h, xy, n, 0, 0);
+        }
+        if (xy != buf)
+            free(xy);
+        *p += 16 * (size_t)n;
+        if (!cs || !(ring[k] = GEOSGeom_createLinearRing_r(h, cs)))
+            break;
+    }
+    if (ring && k == nr) /* (GEOS takes the rings whether or not it makes the polygon) */
+        g = GEOSGeom_createPolygon_r(h, ring[0], ring + 1, nr - 1);
+    else
+        for (uint32_t i = 0; ring && i < k; i++)
+            GEOSGeom_destroy_r(h, ring[i]);
+    if (ring != stack)
+        free(ring);
+    return g;
+}
+
+GEOSGeometry *sdi_wkb_geom(GEOSContextHandle_t h, const unsigned char *wkb, size_t len)
+{
+    const uint16_t one = 1;
+    const unsigned char *p = wkb, *end = wkb + len;
+    uint32_t t = 0;
+    GEOSGeometry *g = NULL;
+    if (len >= 5 && p[0] == *(const unsigned char *)&one && (p++, !wkb_get_u32(&p, end, &t))) {
+        if (t == 3) {
+            g = wkb_get_polygon(h, &p, end);
+        } else if (t == 6) {
+            uint32_t np = 0;
+            GEOSGeometry **parts = NULL;
+            uint32_t k = 0;
+            if (!wkb_get_u32(&p, end, &np) && np <= (uint32_t)(end - p) / 9 && (parts = malloc((np + 1) * sizeof *parts)))
+                for (uint32_t pt; k < np; k++)
+                    if (end - p < 5 || p[0] != *(const unsigned char *)&one || (p++, wkb_get_u32(&p, end, &pt)) ||
+                        pt != 3 || !(parts[k] = wkb_get_polygon(h, &p, end)))
+                        break;
+            if (parts && k == np) /* (GEOS takes the parts whether or not it makes the collection) */
+                g = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, np);
+            else
+                for (uint32_t i = 0; parts && i < k; i++)
+                    GEOSGeom_destroy_r(h, parts[i]);
+            free(parts);
+        }
+        if (g && p == end)
+            return g;
+        if (g)
+            GEOSGeom_destroy_r(h, g);
+    }
+    /* anything else: GEOS's reader */
+    GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
+    g = rd ? GEOSWKBReader_read_r(h, rd, wkb, len) : NULL;
+    if (rd)
+        GEOSWKBReader_destroy_r(h, rd);
+    return g;
+}
+
 /* Had layer no current feature when the version began (a first load)? Then a put has nothing
  * to look up: a key the version already put is refused by the layer's unique index on fkey,
  * and SQLite undoes that one statement, which is all the lookup would have found. PostgreSQL

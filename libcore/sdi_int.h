@@ -102,6 +102,10 @@ long long ct_sdi_query_int(ct_sdi *s, const char *sql, long long def);
 /* A geometry as the WKB GEOS's WKBWriter writes with output dimension 2, in a malloc()ed
  * buffer of *len bytes; NULL when memory runs out. */
 unsigned char *sdi_wkb(GEOSContextHandle_t h, const GEOSGeometry *g, size_t *len);
+/* The geometry of WKB: a polygon or multipolygon as sdi_wkb() writes it is read here, its
+ * points copied once (GEOS's reader parses a byte stream through a C++ stream: a tenth of the
+ * sheet checks); anything else through GEOS's reader. NULL when it cannot be read. */
+GEOSGeometry *sdi_wkb_geom(GEOSContextHandle_t h, const unsigned char *wkb, size_t len);
 /* A feature's geometry as a put writes it: made from the GEOS geometry by sdi_geom_make(),
  * which reads only s's SRID and kind of store, so that it can run on another thread than the
  * puts (ct-ingest's reading thread), and the put writes bytes only. */

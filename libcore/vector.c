@@ -361,6 +361,67 @@ int ct_feature_has_geom(const ct_feature *f)
     return g && !OGR_G_IsEmpty(g);
 }
 
+/* A ring of OGR as a GEOS ring, its points copied once. */
+static GEOSGeometry *ogr_ring(GEOSContextHandle_t h, OGRGeometryH r)
+{
+    const int n = OGR_G_GetPointCount(r);
+    double stack[2 * 64], *xy = n <= 64 ? stack : malloc(16 * (size_t)n);
+    if (!xy)
+        return NULL;
+    OGR_G_GetPoints(r, xy, 16, xy + 1, 16, NULL, 0);
+    GEOSCoordSequence *cs = GEOSCoordSeq_copyFromBuffer_r(h, xy, (unsigned)n, 0, 0);
+    if (xy != stack)
+        free(xy);
+    return cs ? GEOSGeom_createLinearRing_r(h, cs) : NULL;
+}
+
+static GEOSGeometry *ogr_polygon(GEOSContextHandle_t h, OGRGeometryH p)
+{
+    const int nr = OGR_G_GetGeometryCount(p);
+    if (nr < 1)
+        return GEOSGeom_createEmptyPolygon_r(h);
+    GEOSGeometry *shell = ogr_ring(h, OGR_G_GetGeometryRef(p, 0)), *stack[16];
+    GEOSGeometry **holes = nr - 1 <= 16 ? stack : malloc(sizeof *holes * (size_t)(nr - 1));
+    int nh = 0, ok = shell && holes;
+    for (; ok && nh < nr - 1; nh++)
+        ok = (holes[nh] = ogr_ring(h, OGR_G_GetGeometryRef(p, nh + 1))) != NULL;
+    /* (GEOS takes the rings whether or not it makes the polygon) */
+    GEOSGeometry *g = ok ? GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh) : NULL;
+    if (!ok) {
+        if (shell)
+            GEOSGeom_destroy_r(h, shell);
+        for (int i = 0; i < nh - 1; i++)
+            GEOSGeom_destroy_r(h, holes[i]);
+    }
+    if (holes != stack)
+        free(holes);
+    return g;
+}
+
+/* A 2D polygon or multipolygon of OGR straight into GEOS (the rings' points copied once):
+ * through WKB, OGR writes a byte stream that GEOS's reader parses again, a tenth of reading a
+ * parcel. NULL for other geometries, or when GEOS refuses a ring (as its reader would). */
+static GEOSGeometry *ogr_polygonal(GEOSContextHandle_t h, OGRGeometryH g)
+{
+    const OGRwkbGeometryType t = OGR_G_GetGeometryType(g);
+    if (t == wkbPolygon)
+        return ogr_polygon(h, g);
+    if (t != wkbMultiPolygon)
+        return NULL;
+    const int np = OGR_G_GetGeometryCount(g);
+    GEOSGeometry **parts = malloc(sizeof *parts * (size_t)(np + 1)), *m = NULL;
+    int n = 0;
+    while (parts && n < np && (parts[n] = ogr_polygon(h, OGR_G_GetGeometryRef(g, n))))
+        n++;
+    if (parts && n == np) /* (GEOS takes the parts whether or not it makes the collection) */
+        m = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned)n);
+    else
+        for (int i = 0; parts && i < n; i++)
+            GEOSGeom_destroy_r(h, parts[i]);
+    free(parts);
+    return m;
+}
+
 const GEOSGeometry *ct_feature_geom(ct_ctx *ctx, ct_feature *f)
 {
     if (f->geom_done)
@@ -369,6 +430,9 @@ const GEOSGeometry *ct_feature_geom(ct_ctx *ctx, ct_feature *f)
     OGRGeometryH g = OGR_F_GetGeometryRef(f->h);
     if (!g || OGR_G_IsEmpty(g))
         return NULL;
+    /* (wkbPolygon and wkbMultiPolygon are the 2D types without measures) */
+    if ((f->geom = ogr_polygonal(ct_geos(ctx), g)))
+        return f->geom;
     OGRGeometryH lin = NULL;
     if (OGR_G_HasCurveGeometry(g, TRUE))
         g = lin = OGR_G_GetLinearGeometry(g, 0, NULL);

@@ -342,9 +342,42 @@ static void test_errors(void **state)
     ct_ctx_free(ctx);
 }
 
+/* sdi_wkb_geom() reads back what sdi_wkb() wrote, point for point; other WKB through GEOS's
+ * reader; cut WKB is refused. */
+static void test_wkb_read(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = ct_ctx_new();
+    GEOSContextHandle_t h = ct_geos(ctx);
+    GEOSWKTReader *r = GEOSWKTReader_create_r(h);
+    const char *wkt[] = {"POLYGON((582952.71 1111826.1,583012.68 1111830.02,583002.33 1111881.32,582952.71 1111826.1),"
+                         "(582990 1111850,582995 1111850,582995 1111855,582990 1111850))",
+                         "MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5),(5.2 5.1,5.8 5.1,5.8 5.7,5.2 5.1)))",
+                         "POLYGON EMPTY", "LINESTRING(0 0,1 1,2 0)"};
+    for (size_t i = 0; i < sizeof wkt / sizeof *wkt; i++) {
+        GEOSGeometry *g = GEOSWKTReader_read_r(h, r, wkt[i]);
+        size_t len = 0;
+        unsigned char *wkb = sdi_wkb(h, g, &len);
+        assert_non_null(wkb);
+        GEOSGeometry *back = sdi_wkb_geom(h, wkb, len);
+        assert_non_null(back);
+        assert_int_equal(GEOSGeomTypeId_r(h, back), GEOSGeomTypeId_r(h, g));
+        assert_int_equal(GEOSEqualsExact_r(h, back, g, 0), 1);
+        GEOSGeom_destroy_r(h, back);
+        /* cut short anywhere: not read */
+        for (size_t cut = 1; cut < len; cut += 7)
+            assert_null(sdi_wkb_geom(h, wkb, cut));
+        free(wkb);
+        GEOSGeom_destroy_r(h, g);
+    }
+    GEOSWKTReader_destroy_r(h, r);
+    ct_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wkb_read),
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_rasters),
         cmocka_unit_test(test_reading),
