@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct/context.h"
 #include "coverage_int.h"
 
 typedef struct seg {
@@ -156,14 +157,8 @@ typedef struct rings {
 
 static int push_xy(rings *r, double x, double y)
 {
-    if (r->n + 2 > r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 1024;
-        double *p = realloc(r->xy, cap * sizeof *p);
-        if (!p)
-            return -1;
-        r->xy = p;
-        r->cap = cap;
-    }
+    if (ct_grow(&r->xy, &r->cap, r->n + 2, sizeof *r->xy))
+        return -1;
     r->xy[r->n++] = x;
     r->xy[r->n++] = y;
     return 0;
@@ -171,14 +166,8 @@ static int push_xy(rings *r, double x, double y)
 
 static int end_ring(rings *r)
 {
-    if (r->nr + 2 > r->caprings) {
-        size_t cap = r->caprings ? 2 * r->caprings : 64;
-        size_t *p = realloc(r->start, cap * sizeof *p);
-        if (!p)
-            return -1;
-        r->start = p;
-        r->caprings = cap;
-    }
+    if (ct_grow(&r->start, &r->caprings, r->nr + 2, sizeof *r->start))
+        return -1;
     r->start[++r->nr] = r->n;
     return 0;
 }
@@ -203,11 +192,9 @@ static int trace(cov *c, rings *r)
     if (ok)
         qsort_r(order, m, sizeof *order, by_start, c->s);
     ok = ok && (stack = malloc((m + 2) * sizeof *stack)) && (seen = malloc((m + 2) * sizeof *seen)) &&
-         (c->used = calloc(c->n + 1, 1)) && (r->start = malloc(64 * sizeof *r->start));
-    if (ok) {
-        r->caprings = 64;
+         (c->used = calloc(c->n + 1, 1)) && !ct_grow(&r->start, &r->caprings, 1, sizeof *r->start);
+    if (ok)
         r->start[0] = 0;
-    }
     double *walk = NULL;
     size_t walkcap = 0;
     for (size_t t = 0; ok && t < m; t++) {
