@@ -24,7 +24,7 @@ typedef struct seg {
 typedef struct cov {
     seg *s;
     unsigned char *alive, *used;
-    size_t n, cap;
+    size_t n;
     int32_t *slot; /* open addressing over both directions of a segment: -1 empty */
     size_t mask;
 } cov;
@@ -183,8 +183,10 @@ static int trace(cov *c, rings *r)
 {
     size_t m = 0;
     int32_t *order = malloc((c->n + 1) * sizeof *order);
-    size_t *stack = NULL, *seen = NULL, nst = 0, nseen = 0; /* the walk's vertices (as r->xy
-                                                              * offsets), the branching ones */
+    /* a walk's vertices in walk[] (x, y), the offsets there of those not yet cut off in a ring
+     * (stack), and of those of them where several segments leave (seen) */
+    double *walk = NULL;
+    size_t *stack = NULL, *seen = NULL, nst = 0, nseen = 0;
     int ok = order != NULL;
     for (size_t i = 0; ok && i < c->n; i++)
         if (c->alive[i])
@@ -192,11 +194,10 @@ static int trace(cov *c, rings *r)
     if (ok)
         qsort_r(order, m, sizeof *order, by_start, c->s);
     ok = ok && (stack = malloc((m + 2) * sizeof *stack)) && (seen = malloc((m + 2) * sizeof *seen)) &&
-         (c->used = calloc(c->n + 1, 1)) && !ct_grow(&r->start, &r->caprings, 1, sizeof *r->start);
+         (walk = malloc(2 * (m + 2) * sizeof *walk)) && (c->used = calloc(c->n + 1, 1)) &&
+         !ct_grow(&r->start, &r->caprings, 1, sizeof *r->start);
     if (ok)
         r->start[0] = 0;
-    double *walk = NULL;
-    size_t walkcap = 0;
     for (size_t t = 0; ok && t < m; t++) {
         const int32_t s0 = order[t];
         if (c->used[s0])
@@ -204,15 +205,6 @@ static int trace(cov *c, rings *r)
         size_t nw = 0;
         nst = nseen = 0;
         int32_t cur = s0;
-        /* the walk's vertices in walk[], their indices on the stack */
-        if (walkcap < 2 * (m + 2)) {
-            free(walk);
-            walkcap = 2 * (m + 2);
-            if (!(walk = malloc(walkcap * sizeof *walk))) {
-                ok = 0;
-                break;
-            }
-        }
         walk[nw++] = c->s[s0].ax;
         walk[nw++] = c->s[s0].ay;
         stack[nst++] = 0;

@@ -937,7 +937,8 @@ static void collect_comp(void *item, void *user)
  */
 static GEOSGeometry *closing_gaps(GEOSContextHandle_t h, const GEOSGeometry *u, const GEOSGeometry *closed)
 {
-    const int multi_c = GEOSGeomTypeId_r(h, closed) == GEOS_MULTIPOLYGON, multi_u = GEOSGeomTypeId_r(h, u) == GEOS_MULTIPOLYGON;
+    const int multi_c = GEOSGeomTypeId_r(h, closed) == GEOS_MULTIPOLYGON;
+    const int multi_u = GEOSGeomTypeId_r(h, u) == GEOS_MULTIPOLYGON;
     const size_t nc = multi_c ? (size_t)GEOSGetNumGeometries_r(h, closed) : 1;
     const size_t nu = multi_u ? (size_t)GEOSGetNumGeometries_r(h, u) : 1;
     const GEOSGeometry **comp = malloc((nc + 1) * sizeof *comp), **part = malloc((nu + 1) * sizeof *part);
@@ -1040,10 +1041,10 @@ static void check_sheet(GEOSContextHandle_t h, sheet_job *j)
      * their edges and do not overlap, and then its coverage union (ct_coverage_union(): the
      * shared edges dropped, the rest traced into rings, close to linear) gives it at a fraction
      * of the cost of a general union. When there is none, or it is not a valid polygon, or its
-     * area is not the sum of the parcels' areas, parcels
-     * overlap or their edges do not match: then the pairs of parcels whose interiors meet are
-     * found and the overlaps reported, and the union is the coverage union of the other
-     * parcels, joined to those (the general union of the whole sheet is the last resort). */
+     * area is not the sum of the parcels' areas, parcels overlap or their edges do not match:
+     * then the pairs of parcels whose interiors meet are found and the overlaps reported, and
+     * the union is the coverage union of the other parcels, joined to those (the general union
+     * of the whole sheet is the last resort). */
     double sum = 0;
     for (size_t i = 0; i < j->n; i++) {
         double a = 0;
@@ -1233,10 +1234,10 @@ static int sheet_from_wkb(GEOSContextHandle_t h, sheet_job *j)
 }
 
 /* How much a worker yields to the reading and loading threads (a nice value: with 10, about a
- * tenth of their weight). The loading thread sets the pace of a load; the sheet checks can wait, and
- * take what CPU the other two leave, or all of it when the loading thread waits for them (two
- * sheets behind). Without it, the scheduler gave the four threads equal shares and the two
- * cores were busy 85 % of b400's load, with it 95-100 %. */
+ * tenth of their weight). The loading thread sets the pace of a load; the sheet checks can
+ * wait, and take what CPU the other two leave, or all of it when the loading thread waits for
+ * them (two sheets behind). Without it, the scheduler gave the four threads equal shares and
+ * the two cores were busy 85 % of b400's load, with it 95-100 %. */
 enum { WORKER_NICE = 10 };
 
 static void *coverage_worker(void *arg)

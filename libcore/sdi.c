@@ -1092,11 +1092,9 @@ static int was_seen(ct_ctx *ctx, ct_sdi *s, long long fid)
     return seen;
 }
 
-/* SHA-256 of the values and the geometry's WKB: equal digests mean an unchanged feature. The
- * digest and its context are fetched once per connection (OpenSSL 3 looks the algorithm up at
- * every EVP_DigestInit_ex given EVP_sha256(): more than hashing a parcel). @return 0, or -1. */
-/* SHA-256 with its algorithm fetched once, kept in a context's slot (a context serves one
- * thread at a time). */
+/* SHA-256 with its algorithm fetched once (OpenSSL 3 looks the algorithm up at every
+ * EVP_DigestInit_ex given EVP_sha256(): more than hashing a parcel), kept in a context's slot:
+ * a context serves one thread at a time. */
 typedef struct digest_state {
     EVP_MD *sha256;
     EVP_MD_CTX *md;
@@ -1110,6 +1108,7 @@ static void digest_state_free(void *p)
     free(d);
 }
 
+/* Equal digests mean an unchanged feature. */
 int sdi_digest(ct_ctx *ctx, ct_sdi_layer layer, const char *const *values, const sdi_geom *geom, char hex[65])
 {
     const ct_sdi_layer_def *d = &layers[layer];
