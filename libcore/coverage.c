@@ -448,13 +448,17 @@ GEOSGeometry *ct_coverage_union(GEOSContextHandle_t h, const GEOSGeometry *const
 
 enum { SIMPLE_MAX_POINTS = 64 };
 
+/* The relative error bound of l - r, each a product of two differences, computed in doubles
+ * (Shewchuk, "Adaptive precision floating-point arithmetic and fast robust geometric
+ * predicates", 1997: ccwerrboundA = (3 + 16 eps) eps): beyond it the sign is exact. */
+#define SUM_OF_PRODUCTS_BOUND 3.3306690738754716e-16
+
 /* The sign of the orientation of c against a -> b: 1 left, -1 right, 0 when the determinant in
- * doubles is within its error bound (Shewchuk, "Adaptive precision floating-point arithmetic
- * and fast robust geometric predicates", 1997: ccwerrboundA = (3 + 16 eps) eps). */
+ * doubles is within its error bound. */
 static int orient(const double *a, const double *b, const double *c)
 {
     const double l = (a[0] - c[0]) * (b[1] - c[1]), r = (a[1] - c[1]) * (b[0] - c[0]);
-    const double det = l - r, bound = 3.3306690738754716e-16 * (fabs(l) + fabs(r));
+    const double det = l - r, bound = SUM_OF_PRODUCTS_BOUND * (fabs(l) + fabs(r));
     return det > bound ? 1 : det < -bound ? -1 : 0;
 }
 
@@ -499,7 +503,7 @@ int ct_polygon_simple(GEOSContextHandle_t h, const GEOSGeometry *g)
             return 0; /* a repeated point: GEOS's call */
         /* neighbours share b only, unless the ring folds back along itself there */
         const double dl = (b[0] - a[0]) * (c[0] - b[0]), dr = (b[1] - a[1]) * (c[1] - b[1]);
-        if (!(dl + dr > 3.3306690738754716e-16 * (fabs(dl) + fabs(dr))) && !orient(a, b, c))
+        if (!(dl + dr > SUM_OF_PRODUCTS_BOUND * (fabs(dl) + fabs(dr))) && !orient(a, b, c))
             return 0;
         for (unsigned j = i + 2; j < m; j++) {
             if (i == 0 && j == m - 1)

@@ -121,9 +121,10 @@ static ct_status db_fail(ct_ctx *ctx, ct_sdi *s, const char *what)
 __attribute__((format(printf, 4, 5))) static ct_status step_or_fail(ct_ctx *ctx, ct_sdi *s, sdi_stmt *q,
                                                                     const char *fmt, ...)
 {
-    char what[SDI_WHAT];
+    char what[SDI_WHAT] = "";
     va_list ap;
-    if (sdi_deferred(q)) {
+    const int deferred = sdi_deferred(q);
+    if (deferred) {
         va_start(ap, fmt);
         vsnprintf(what, sizeof what, fmt, ap);
         va_end(ap);
@@ -131,9 +132,11 @@ __attribute__((format(printf, 4, 5))) static ct_status step_or_fail(ct_ctx *ctx,
     }
     if (sdi_step(q) == SDI_DONE)
         return CT_OK;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
+    if (!deferred) {
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+    }
     return db_fail(ctx, s, what);
 }
 
@@ -1488,10 +1491,11 @@ ct_status sdi_put(ct_ctx *ctx, ct_sdi *s, ct_sdi_layer layer, const char *source
                             t < (int)(sizeof names / sizeof names[0]) ? names[t] : "geometry", d->name, d->geom_type);
     }
     char made[65];
-    if (!digest && sdi_digest(ctx, layer, values, geom, made))
-        return ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: OpenSSL cannot compute SHA-256", s->path);
-    if (!digest)
+    if (!digest) {
+        if (sdi_digest(ctx, layer, values, geom, made))
+            return ct_error(ctx, CT_ERR_UNSUPPORTED, "%s: OpenSSL cannot compute SHA-256", s->path);
         digest = made;
+    }
 
     /* the current feature under this key, if any */
     /* the statements are prepared once per connection: their text is built only then */
