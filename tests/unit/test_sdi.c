@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "scratch.h"
@@ -374,6 +377,78 @@ static void test_wkb_read(void **state)
     ct_ctx_free(ctx);
 }
 
+/* Row k's bytes: a xorshift stream seeded by k, the same on reading back. */
+static void bulk_row(long long k, unsigned char *v, size_t n)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(k + 1);
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        v[i] = (unsigned char)x;
+    }
+}
+
+/* A transaction of 48 MB in an SQLite file (whichever SDI the other tests use): the checkpoint
+ * at its commit leaves the database's pages out of the page cache once they are on the disk
+ * (sdidb.c's VFS), but for the last windows (unless the folder is on a tmpfs, whose pages have
+ * no disk to go to); what is read back, from the disk, is what was written. */
+static void test_bulk_checkpoint(void **state)
+{
+    (void)state;
+    char p[600];
+    snprintf(p, sizeof p, "%s/bulk.sqlite", dir);
+    ct_ctx *ctx = ct_ctx_new();
+    sdi_db db;
+    assert_int_equal(sdi_db_open(ctx, &db, p, p, 1), CT_OK);
+    assert_int_equal(sdi_db_exec(ctx, &db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL;"
+                                           "CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB); BEGIN"), CT_OK);
+    enum { ROWS = 4000, LEN = 12000 };
+    static unsigned char v[LEN], back[LEN];
+    sdi_stmt *q = sdi_db_prepare(ctx, &db, "INSERT INTO t VALUES (?, ?)");
+    assert_non_null(q);
+    for (long long k = 0; k < ROWS; k++) {
+        bulk_row(k, v, LEN);
+        sdi_bind_int64(q, 1, k);
+        sdi_bind_blob(q, 2, v, LEN);
+        assert_int_equal(sdi_step(q), SDI_DONE);
+        sdi_reset(q);
+    }
+    sdi_finalize(q);
+    assert_int_equal(sdi_db_exec(ctx, &db, "COMMIT"), CT_OK); /* and the checkpoint of 4 000 pages */
+
+    int fd = open(p, O_RDONLY);
+    struct stat st;
+    assert_true(fd >= 0 && fstat(fd, &st) == 0 && st.st_size > (off_t)ROWS * LEN);
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    assert_true(m != MAP_FAILED);
+    const size_t pg_size = (size_t)sysconf(_SC_PAGESIZE), npages = ((size_t)st.st_size + pg_size - 1) / pg_size;
+    unsigned char *in = malloc(npages);
+    assert_int_equal(mincore(m, (size_t)st.st_size, in), 0);
+    size_t resident = 0;
+    for (size_t i = 0; i < npages; i++)
+        resident += in[i] & 1;
+    munmap(m, (size_t)st.st_size);
+    close(fd);
+    free(in);
+    /* the windows before the last two (16 MB) are dropped: about a third is left */
+    struct statfs fs;
+    if (statfs(dir, &fs) != 0 || fs.f_type != 0x01021994) /* TMPFS_MAGIC */
+        assert_true(resident * 2 < npages);
+
+    q = sdi_db_prepare(ctx, &db, "SELECT k, v FROM t ORDER BY k");
+    long long n = 0;
+    while (sdi_step(q) == SDI_ROW) {
+        bulk_row(sdi_column_int64(q, 0), v, LEN);
+        assert_int_equal(sdi_column_bytes(q, 1), LEN);
+        memcpy(back, sdi_column_blob(q, 1), LEN);
+        assert_memory_equal(back, v, LEN);
+        n++;
+    }
+    sdi_finalize(q);
+    assert_int_equal(n, ROWS);
+    sdi_db_close(&db);
+    ct_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_rasters),
         cmocka_unit_test(test_reading),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_bulk_checkpoint),
     };
     return cmocka_run_group_tests(tests, setup, scratch_remove);
 }
