@@ -514,3 +514,21 @@ int ct_polygon_simple(GEOSContextHandle_t h, const GEOSGeometry *g)
     }
     return 1;
 }
+
+GEOSGeometry *ct_geos_polygon(GEOSContextHandle_t h, GEOSGeometry **ring, size_t made, size_t n)
+{
+    if (n >= 1 && made == n)
+        return GEOSGeom_createPolygon_r(h, ring[0], ring + 1, (unsigned)(n - 1));
+    for (size_t i = 0; i < made; i++)
+        GEOSGeom_destroy_r(h, ring[i]);
+    return NULL;
+}
+
+GEOSGeometry *ct_geos_collection(GEOSContextHandle_t h, int type, GEOSGeometry **parts, size_t made, size_t n)
+{
+    if (made == n)
+        return GEOSGeom_createCollection_r(h, type, parts, (unsigned)n);
+    for (size_t i = 0; i < made; i++)
+        GEOSGeom_destroy_r(h, parts[i]);
+    return NULL;
+}

@@ -1,5 +1,6 @@
 /* coverage_int.h — cadastral polygon topology that GEOS 3.11 does slowly: the union of a
- * coverage, the validity of a small polygon (libcore only). */
+ * coverage, the validity of a small polygon; and the making of polygons from the rings or parts
+ * a reader made (libcore only). */
 #ifndef CT_COVERAGE_INT_H
 #define CT_COVERAGE_INT_H
 
@@ -26,5 +27,15 @@ GEOSGeometry *ct_coverage_union(GEOSContextHandle_t h, const GEOSGeometry *const
  * tell in doubles, or not such a shape): GEOSisValid() decides those.
  */
 int ct_polygon_simple(GEOSContextHandle_t h, const GEOSGeometry *g);
+
+/*
+ * A polygon of ring[0] (its shell) and ring[1 .. n - 1] (its holes), when all n were made
+ * (made == n, n >= 1); otherwise the made rings are destroyed. GEOS takes the rings whether or
+ * not it makes the polygon: nothing is left to the caller but the array. @return the polygon,
+ * or NULL.
+ */
+GEOSGeometry *ct_geos_polygon(GEOSContextHandle_t h, GEOSGeometry **ring, size_t made, size_t n);
+/* The same for a collection of the given GEOS type of n parts. */
+GEOSGeometry *ct_geos_collection(GEOSContextHandle_t h, int type, GEOSGeometry **parts, size_t made, size_t n);
 
 #endif

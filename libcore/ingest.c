@@ -988,10 +988,7 @@ static GEOSGeometry *closing_gaps(GEOSContextHandle_t h, const GEOSGeometry *u, 
         size_t ncl = 0;
         while (cl && ncl < nm && (cl[ncl] = GEOSGeom_clone_r(h, mine[ncl])))
             ncl++;
-        /* (GEOS takes the parts whether or not it makes the collection) */
-        GEOSGeometry *own = cl && ncl == nm ? GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, cl, (unsigned)nm) : NULL;
-        for (size_t i = 0; cl && ncl < nm && i < ncl; i++)
-            GEOSGeom_destroy_r(h, cl[i]);
+        GEOSGeometry *own = cl ? ct_geos_collection(h, GEOS_MULTIPOLYGON, cl, ncl, nm) : NULL;
         GEOSGeometry *apart = own ? GEOSBuffer_r(h, own, 1e-6, 1) : NULL;
         GEOSGeometry *d = apart ? GEOSDifference_r(h, comp[k], apart) : NULL;
         ok = d != NULL;

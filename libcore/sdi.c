@@ -19,6 +19,7 @@
 #include "ct/sdi.h"
 #include "ct/vector.h"
 #include "context_int.h"
+#include "coverage_int.h"
 #include "sdi_int.h"
 
 #define SCHEMA_VERSION "1"
@@ -1370,11 +1371,8 @@ static GEOSGeometry *wkb_get_polygon(GEOSContextHandle_t h, const unsigned char 
         if (!cs || !(ring[k] = GEOSGeom_createLinearRing_r(h, cs)))
             break;
     }
-    if (ring && k == nr) /* (GEOS takes the rings whether or not it makes the polygon) */
-        g = GEOSGeom_createPolygon_r(h, ring[0], ring + 1, nr - 1);
-    else
-        for (uint32_t i = 0; ring && i < k; i++)
-            GEOSGeom_destroy_r(h, ring[i]);
+    if (ring)
+        g = ct_geos_polygon(h, ring, k, nr);
     if (ring != stack)
         free(ring);
     return g;
@@ -1398,11 +1396,8 @@ GEOSGeometry *sdi_wkb_geom(GEOSContextHandle_t h, const unsigned char *wkb, size
                     if (end - p < 5 || p[0] != *(const unsigned char *)&one || (p++, wkb_get_u32(&p, end, &pt)) ||
                         pt != 3 || !(parts[k] = wkb_get_polygon(h, &p, end)))
                         break;
-            if (parts && k == np) /* (GEOS takes the parts whether or not it makes the collection) */
-                g = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, np);
-            else
-                for (uint32_t i = 0; parts && i < k; i++)
-                    GEOSGeom_destroy_r(h, parts[i]);
+            if (parts)
+                g = ct_geos_collection(h, GEOS_MULTIPOLYGON, parts, k, np);
             free(parts);
         }
         if (g && p == end)

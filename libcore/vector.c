@@ -18,6 +18,7 @@
 
 #include "ct/vector.h"
 #include "context_int.h"
+#include "coverage_int.h"
 #include "raster_int.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -380,21 +381,15 @@ static GEOSGeometry *ogr_polygon(GEOSContextHandle_t h, OGRGeometryH p)
     const int nr = OGR_G_GetGeometryCount(p);
     if (nr < 1)
         return GEOSGeom_createEmptyPolygon_r(h);
-    GEOSGeometry *shell = ogr_ring(h, OGR_G_GetGeometryRef(p, 0)), *stack[16];
-    GEOSGeometry **holes = nr - 1 <= 16 ? stack : malloc(sizeof *holes * (size_t)(nr - 1));
-    int nh = 0, ok = shell && holes;
-    for (; ok && nh < nr - 1; nh++)
-        ok = (holes[nh] = ogr_ring(h, OGR_G_GetGeometryRef(p, nh + 1))) != NULL;
-    /* (GEOS takes the rings whether or not it makes the polygon) */
-    GEOSGeometry *g = ok ? GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh) : NULL;
-    if (!ok) {
-        if (shell)
-            GEOSGeom_destroy_r(h, shell);
-        for (int i = 0; i < nh - 1; i++)
-            GEOSGeom_destroy_r(h, holes[i]);
-    }
-    if (holes != stack)
-        free(holes);
+    GEOSGeometry *stack[17], **ring = nr <= 17 ? stack : malloc(sizeof *ring * (size_t)nr);
+    if (!ring)
+        return NULL;
+    int k = 0;
+    while (k < nr && (ring[k] = ogr_ring(h, OGR_G_GetGeometryRef(p, k))))
+        k++;
+    GEOSGeometry *g = ct_geos_polygon(h, ring, (size_t)k, (size_t)nr);
+    if (ring != stack)
+        free(ring);
     return g;
 }
 
@@ -413,11 +408,8 @@ static GEOSGeometry *ogr_polygonal(GEOSContextHandle_t h, OGRGeometryH g)
     int n = 0;
     while (parts && n < np && (parts[n] = ogr_polygon(h, OGR_G_GetGeometryRef(g, n))))
         n++;
-    if (parts && n == np) /* (GEOS takes the parts whether or not it makes the collection) */
-        m = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned)n);
-    else
-        for (int i = 0; parts && i < n; i++)
-            GEOSGeom_destroy_r(h, parts[i]);
+    if (parts)
+        m = ct_geos_collection(h, GEOS_MULTIPOLYGON, parts, (size_t)n, (size_t)np);
     free(parts);
     return m;
 }
