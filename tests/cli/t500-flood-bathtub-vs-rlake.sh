@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # ct-flood bathtub against GRASS r.lake on the same small DEM, level and seed: the extents agree
-# cell for cell (8-connected), and so do the depths; several levels in one run agree with
+# cell for cell (8-connected), and so do the depths and the summary's volumes and greatest
+# depths; several levels in one run agree with
 # separate runs (also unsorted and 4-connected); dikes block water unless breached; 4-connectivity
 # is stricter than 8; on a DEM with overviews, the rasters are valid COGs (GDAL's validator) and
 # the same bytes on 1 and 2 threads; ZSTD by default, DEFLATE with --deflate, the same cells;
 # depths in whole mm by default, Float32 on request, and ct-tile draws the mm ones in metres.
 . "$(dirname "$0")/lib.sh"
 command -v grass >/dev/null || skip_all "grass (Debian grass-core) is not installed"
-plan 25
+plan 26
 
 # 90 x 70 cells of 5 m in EPSG:5897: swells, a channel, a pit, and noise (deterministic)
 awk 'BEGIN { w = 90; h = 70; srand(7)
@@ -57,6 +58,18 @@ done
 n229=$(awk -F, '$1 == "2.290" { print $4 }' "$T/o3/summary.csv")
 read -r na nb bad dd < <(cmp_lake 2.29)
 is "$n229" "$na" "summary.csv counts the flooded cells at 2.29 m"
+# ... and gives the volume and greatest depth of r.lake's depths (cells of 25 m2; the volume
+# printed to 0.1 m3, r.lake's Float32 depths within 1e-7 m a cell)
+bad=0
+for l in 1.80 2.29 2.79; do
+    read -r vol dmax < <(gdal_translate -q -of XYZ "$T/rlake-$l.tif" /vsistdout/ |
+        awk '$3 != -9999 { s += $3; if ($3 > m) m = $3 } END { printf "%.4f %.6f\n", s * 25, m }')
+    read -r v2 d2 < <(awk -F, -v l=$l '$1 + 0 == l + 0 { print $7, $8 }' "$T/o3/summary.csv")
+    awk -v a="$vol" -v b="$v2" -v c="$dmax" -v d="$d2" 'BEGIN { x = a - b; y = c - d
+        exit !(b != "" && x < 0.1 && -x < 0.1 && y < 0.0006 && -y < 0.0006) }' ||
+        { bad=1; echo "# level $l: volume $v2 m3, greatest depth $d2 m; r.lake's: $vol, $dmax"; }
+done
+is $bad 0 "summary.csv: each level's volume and greatest depth = the sum and maximum of r.lake's depths"
 
 # one level per run gives the same extent as all levels in one run
 run ct-flood -q bathtub --dem "$T/dem.tif" --seed $seed --level 2.29 -o "$T/one"
