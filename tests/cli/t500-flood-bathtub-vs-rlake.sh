@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # ct-flood bathtub against GRASS r.lake on the same small DEM, level and seed: the extents agree
 # cell for cell (8-connected), and so do the depths and the summary's volumes and greatest
-# depths; several levels in one run agree with
-# separate runs (also unsorted and 4-connected); dikes block water unless breached; 4-connectivity
-# is stricter than 8; on a DEM with overviews, the rasters are valid COGs (GDAL's validator) and
-# the same bytes on 1 and 2 threads; ZSTD by default, DEFLATE with --deflate, the same cells;
-# depths in whole mm by default, Float32 on request, and ct-tile draws the mm ones in metres.
+# depths; several levels in one run agree with separate runs (also unsorted and 4-connected);
+# dikes block water unless breached; 4-connectivity is stricter than 8; on a DEM with
+# overviews, the rasters are valid COGs (GDAL's validator) and the same bytes on 1 and 2
+# threads; ZSTD by default, DEFLATE with --deflate, the same cells; depths in whole mm by
+# default, Float32 on request, and ct-tile draws the mm ones in metres.
 . "$(dirname "$0")/lib.sh"
 command -v grass >/dev/null || skip_all "grass (Debian grass-core) is not installed"
 plan 26
