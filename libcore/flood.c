@@ -1643,21 +1643,21 @@ static ct_status fill_levels(fill_job *job, ct_ctx *ctx)
                     goto out;
             }
         }
-        /* the ground under the level's new water, run by run (the same sums whatever the
-         * threads): the flooded cells only, not a pass over the whole grid (b500, ten
-         * levels: 0.05 s instead of 0.17), in four partial sums, as the adds of one would
-         * each wait for the one before */
-        double part[4] = {0, 0, 0, 0};
-        ad->zmin = INFINITY;
+        /* the ground under the level's new water, run by run in the fill's order (the same
+         * sums whatever the threads): the flooded cells only, not a pass over the whole grid
+         * (b500, one level: 0.04 s instead of 0.11; ten levels, whose runs are short: the
+         * same 0.17 s, taken while the writer is busy with the levels before) */
+        double zsum = 0;
+        float zmin = INFINITY;
         for (size_t q = 0; q < ad->n; q++) {
             const float *zr = z + ad->run[q].start;
-            const uint32_t len = ad->run[q].len;
-            for (uint32_t j = 0; j < len; j++) {
-                part[j & 3] += zr[j];
-                ad->zmin = zr[j] < ad->zmin ? zr[j] : ad->zmin;
+            for (uint32_t j = 0; j < ad->run[q].len; j++) {
+                zsum += zr[j];
+                zmin = zr[j] < zmin ? zr[j] : zmin;
             }
         }
-        ad->zsum = (part[0] + part[1]) + (part[2] + part[3]);
+        ad->zsum = zsum;
+        ad->zmin = zmin;
         ad->filled_at = now();
         pthread_mutex_lock(&job->mu);
         job->published = k + 1;
