@@ -1,5 +1,6 @@
 /* raster.c — typed grids, windowed GDAL reads, exact band statistics, atomic COG output. */
 #include "ct/raster.h"
+#include "huffman_int.h"
 #include "raster_int.h"
 
 #include <errno.h>
@@ -1351,14 +1352,18 @@ static void cog_reduce(const ct_grid *g, int average, const cog_level *src, cog_
     }
 }
 
-/* One thread's compressor: libdeflate's zlib stream, or a zstd context (a frame per tile). */
+/* One thread's compressor: libdeflate's zlib stream, a zstd context (a frame per tile), or
+ * the Huffman code of the resolution being written (CT_COG_DEFLATE_HUFFMAN). */
 typedef struct cog_codec {
     struct libdeflate_compressor *deflate;
     ZSTD_CCtx *zstd;
+    const ct_huff *huff;
 } cog_codec;
 
 static size_t cog_compress(const cog_codec *k, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
+    if (k->huff)
+        return ct_huff_deflate(k->huff, in, len, out); /* cap is ct_huff_bound(len) */
     if (k->deflate)
         return libdeflate_zlib_compress(k->deflate, in, len, out, cap);
     const size_t n = ZSTD_compress2(k->zstd, out, cap, in, len);
@@ -1390,83 +1395,123 @@ static int tile_uniform(const cog_level *lv, size_t es, int bs, const uint8_t *c
     return same;
 }
 
-/* Tile (tx, ty) of a level, predicted straight from the level's cells into raw (rows and
- * columns past the level's edge are zeros), compressed into out. The loops over the cells
- * inside the level and over the padding are apart, so that the first run in vector registers. */
+/* The bytes of a tile row: bs cells of es bytes, or of one bit with pred 1 (ct_cog_opts.one_bit). */
+static inline size_t row_bytes(size_t es, int pred, int bs)
+{
+    return pred == 1 ? (size_t)bs / 8 : (size_t)bs * es;
+}
+
+/* Row r of tile column tx of a level, predicted into d (bs cells; rows and columns past the
+ * level's edge are zeros), or with pred 1 packed a bit a cell, the first cell in the most
+ * significant bit. The loops over the cells inside the level and over the padding are apart,
+ * so that the first run in vector registers. */
+static void cog_row(const cog_level *lv, size_t es, int pred, int bs, int tx, int r, uint8_t *restrict d,
+                    uint8_t *restrict tmp)
+{
+    const size_t rowb = row_bytes(es, pred, bs);
+    const int c0 = tx * bs, nc = lv->w - c0 < bs ? lv->w - c0 : bs;
+    const uint8_t *restrict s = r < lv->h ? lv->cells + ((size_t)r * lv->w + c0) * es : NULL;
+    if (!s || span_zero(lv, r, c0, nc) || (!s[0] && !memcmp(s, s + 1, (size_t)nc * es - 1))) {
+        memset(d, 0, rowb); /* zeros (dry, padding) predict to zeros with either predictor */
+        return;
+    }
+    if (pred == 1) {
+        /* eight cells of 0 or 1 read as one little-endian word: the product's top byte holds
+         * cell i at bit 7 - i (every other term of the product lands below bit 56 without
+         * carries, or above bit 63) */
+        int i = 0;
+        for (; i + 8 <= nc; i += 8) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            d[i / 8] = (uint8_t)((x * 0x8040201008040201u) >> 56);
+        }
+        memset(d + i / 8, 0, rowb - (size_t)i / 8);
+        for (; i < nc; i++)
+            d[i / 8] |= (uint8_t)((s[i] != 0) << (7 - i % 8));
+        return;
+    }
+    if (pred == 3) { /* TIFF floating-point predictor: bytes in planes, most significant first */
+        if (es == 4) {
+            const uint32_t *sv = (const uint32_t *)s;
+#pragma omp simd
+            for (int i = 0; i < nc; i++) {
+                uint32_t x = sv[i];
+                tmp[i] = (uint8_t)(x >> 24);
+                tmp[bs + i] = (uint8_t)(x >> 16);
+                tmp[2 * bs + i] = (uint8_t)(x >> 8);
+                tmp[3 * bs + i] = (uint8_t)x;
+            }
+            for (int k = 0; k < 4; k++)
+                memset(tmp + k * bs + nc, 0, (size_t)(bs - nc));
+        } else {
+            memset(tmp, 0, rowb);
+            for (int i = 0; i < nc; i++)
+                for (size_t k = 0; k < es; k++)
+                    tmp[(es - 1 - k) * bs + i] = s[(size_t)i * es + k];
+        }
+        d[0] = tmp[0];
+#pragma omp simd
+        for (size_t i = 1; i < rowb; i++)
+            d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
+        return;
+    }
+    /* horizontal differencing; the first padding cell is 0 minus the last cell */
+    if (es == 1) {
+        d[0] = s[0];
+#pragma omp simd
+        for (int i = 1; i < nc; i++)
+            d[i] = (uint8_t)(s[i] - s[i - 1]);
+        if (nc < bs) {
+            d[nc] = (uint8_t)-s[nc - 1];
+            memset(d + nc + 1, 0, (size_t)(bs - nc - 1));
+        }
+    } else if (es == 2) {
+        uint16_t *restrict u = (uint16_t *)d;
+        const uint16_t *restrict sv = (const uint16_t *)s;
+        u[0] = sv[0];
+#pragma omp simd
+        for (int i = 1; i < nc; i++)
+            u[i] = (uint16_t)(sv[i] - sv[i - 1]);
+        if (nc < bs) {
+            u[nc] = (uint16_t)-sv[nc - 1];
+            memset(u + nc + 1, 0, (size_t)(bs - nc - 1) * 2);
+        }
+    } else {
+        uint32_t *restrict u = (uint32_t *)d;
+        const uint32_t *restrict sv = (const uint32_t *)s;
+        u[0] = sv[0];
+#pragma omp simd
+        for (int i = 1; i < nc; i++)
+            u[i] = sv[i] - sv[i - 1];
+        if (nc < bs) {
+            u[nc] = 0u - sv[nc - 1];
+            memset(u + nc + 1, 0, (size_t)(bs - nc - 1) * 4);
+        }
+    }
+}
+
+/* The Huffman code of a level's tiles (CT_COG_DEFLATE_HUFFMAN), counted on 64 of its rows
+ * spread over it (every row of a smaller level), predicted as in its tiles; into row and tmp. */
+static ct_huff *cog_code(const cog_level *v, size_t es, int pred, int bs, uint8_t *row, uint8_t *tmp)
+{
+    uint64_t freq[CT_HUFF_NSYM] = {0};
+    const int step = v->h > 64 ? v->h / 64 : 1;
+    for (int r = step / 2; r < v->h; r += step)
+        for (int tx = 0; tx < v->tx; tx++) {
+            cog_row(v, es, pred, bs, tx, r, row, tmp);
+            ct_huff_count(freq, row, row_bytes(es, pred, bs));
+        }
+    return ct_huff_new(freq);
+}
+
+/* Tile (tx, ty) of a level, predicted into raw, compressed into out. */
 static size_t cog_tile(const cog_level *lv, size_t es, int pred, int bs, int tx, int ty, uint8_t *restrict raw,
                        uint8_t *restrict tmp, const cog_codec *comp, uint8_t *out, size_t cap)
 {
-    const size_t rowb = (size_t)bs * es, tileb = rowb * bs, stride = (size_t)lv->w * es;
-    const int c0 = tx * bs, r0 = ty * bs;
-    const int nc = lv->w - c0 < bs ? lv->w - c0 : bs, nr = lv->h - r0 < bs ? lv->h - r0 : bs;
-    const uint8_t *first = lv->cells + ((size_t)r0 * lv->w + c0) * es;
-    for (int r = 0; r < bs; r++) {
-        uint8_t *restrict d = raw + (size_t)r * rowb;
-        const uint8_t *restrict s = first + r * stride;
-        if (r >= nr || span_zero(lv, r0 + r, c0, nc) || (!s[0] && !memcmp(s, s + 1, (size_t)nc * es - 1))) {
-            memset(d, 0, rowb); /* zeros (dry, padding) predict to zeros with either predictor */
-            continue;
-        }
-        if (pred == 3) { /* TIFF floating-point predictor: bytes in planes, most significant first */
-            if (es == 4) {
-                const uint32_t *sv = (const uint32_t *)s;
-#pragma omp simd
-                for (int i = 0; i < nc; i++) {
-                    uint32_t x = sv[i];
-                    tmp[i] = (uint8_t)(x >> 24);
-                    tmp[bs + i] = (uint8_t)(x >> 16);
-                    tmp[2 * bs + i] = (uint8_t)(x >> 8);
-                    tmp[3 * bs + i] = (uint8_t)x;
-                }
-                for (int k = 0; k < 4; k++)
-                    memset(tmp + k * bs + nc, 0, (size_t)(bs - nc));
-            } else {
-                memset(tmp, 0, rowb);
-                for (int i = 0; i < nc; i++)
-                    for (size_t k = 0; k < es; k++)
-                        tmp[(es - 1 - k) * bs + i] = s[(size_t)i * es + k];
-            }
-            d[0] = tmp[0];
-#pragma omp simd
-            for (size_t i = 1; i < rowb; i++)
-                d[i] = (uint8_t)(tmp[i] - tmp[i - 1]);
-            continue;
-        }
-        /* horizontal differencing; the first padding cell is 0 minus the last cell */
-        if (es == 1) {
-            d[0] = s[0];
-#pragma omp simd
-            for (int i = 1; i < nc; i++)
-                d[i] = (uint8_t)(s[i] - s[i - 1]);
-            if (nc < bs) {
-                d[nc] = (uint8_t)-s[nc - 1];
-                memset(d + nc + 1, 0, (size_t)(bs - nc - 1));
-            }
-        } else if (es == 2) {
-            uint16_t *restrict u = (uint16_t *)d;
-            const uint16_t *restrict sv = (const uint16_t *)s;
-            u[0] = sv[0];
-#pragma omp simd
-            for (int i = 1; i < nc; i++)
-                u[i] = (uint16_t)(sv[i] - sv[i - 1]);
-            if (nc < bs) {
-                u[nc] = (uint16_t)-sv[nc - 1];
-                memset(u + nc + 1, 0, (size_t)(bs - nc - 1) * 2);
-            }
-        } else {
-            uint32_t *restrict u = (uint32_t *)d;
-            const uint32_t *restrict sv = (const uint32_t *)s;
-            u[0] = sv[0];
-#pragma omp simd
-            for (int i = 1; i < nc; i++)
-                u[i] = sv[i] - sv[i - 1];
-            if (nc < bs) {
-                u[nc] = 0u - sv[nc - 1];
-                memset(u + nc + 1, 0, (size_t)(bs - nc - 1) * 4);
-            }
-        }
-    }
-    return cog_compress(comp, raw, tileb, out, cap);
+    const size_t rowb = row_bytes(es, pred, bs);
+    for (int r = 0; r < bs; r++)
+        cog_row(lv, es, pred, bs, tx, ty * bs + r, raw + (size_t)r * rowb, tmp);
+    return cog_compress(comp, raw, rowb * bs, out, cap);
 }
 
 /* The IFDs (and the ghost header before them) into hdr, which holds *len bytes; with hdr
@@ -1506,7 +1551,7 @@ static void cog_header(uint8_t *hdr, size_t *len, int big, const ct_grid *g, int
         TAG_NUM(254, TT_LONG, l ? 1 : 0); /* NewSubfileType: reduced resolution */
         TAG_NUM(256, TT_LONG, v->w);
         TAG_NUM(257, TT_LONG, v->h);
-        TAG_NUM(258, TT_SHORT, 8 * es);
+        TAG_NUM(258, TT_SHORT, pred == 1 ? 1 : 8 * es);
         TAG_NUM(259, TT_SHORT, zstd ? 50000 : 8); /* ZSTD or DEFLATE */
         TAG_NUM(262, TT_SHORT, 1); /* min-is-black */
         TAG_NUM(277, TT_SHORT, 1);
@@ -1779,9 +1824,10 @@ static void *scratch_get(ct_cog_scratch *sc, int slot, size_t len)
 static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *path, const ct_cog_opts *o, int average)
 {
     const size_t es = ct_dtype_size(g->type);
-    const int bs = o->blocksize, pred = g->type == CT_FLOAT32 || g->type == CT_FLOAT64 ? 3 : 2;
+    /* the predictor: floating-point (3), horizontal differencing (2), or none for one bit a cell */
+    const int bs = o->blocksize, pred = o->one_bit ? 1 : g->type == CT_FLOAT32 || g->type == CT_FLOAT64 ? 3 : 2;
     const int nthreads = o->threads > 0 ? o->threads : ct_ctx_threads(ctx) > 0 ? ct_ctx_threads(ctx) : 1;
-    const size_t tileb = (size_t)bs * bs * es;
+    const size_t tileb = row_bytes(es, pred, bs) * bs;
     cog_level lv[32] = {{0}};
     int nl = 0;
     tiff_tag geo[16];
@@ -1791,7 +1837,8 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     size_t *zl = NULL;
     dio_out out = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     cog_codec *comp = NULL;
-    const int zstd = o->compress == CT_COG_ZSTD;
+    ct_huff *code = NULL; /* CT_COG_DEFLATE_HUFFMAN: the level's being written */
+    const int zstd = o->compress == CT_COG_ZSTD, huff = o->compress == CT_COG_DEFLATE_HUFFMAN;
     uniform_tile uni[8];
     int nuni = 0;
     char *tmpname = NULL;
@@ -1836,7 +1883,8 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     /* two sets of K slots: the tiles of one chunk are compressed on every thread while one
      * thread writes the chunk before, in order (no fresh pages per tile, no idle writes) */
     /* ZSTD_compressBound(): the input, a 1/256 margin, a frame header; 1/128 and 1 KiB cover it */
-    const size_t cap = zstd ? tileb + tileb / 128 + 1024 : libdeflate_zlib_compress_bound(NULL, tileb);
+    const size_t cap = zstd ? tileb + tileb / 128 + 1024
+                       : huff ? ct_huff_bound(tileb) : libdeflate_zlib_compress_bound(NULL, tileb);
     /* 8 tiles a thread, within 64 MiB a set for large tiles (4096 x 4096 Float64 is 128 MiB a
      * tile), but never fewer than one a thread; K does not change the bytes written */
     const size_t kmem = ((size_t)64 << 20) / cap;
@@ -1867,7 +1915,7 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
             if (o->noisy && !ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_literalCompressionMode, ZSTD_ps_enable)))
                 ZSTD_CCtx_setParameter(z, ZSTD_c_targetLength, 20);
         }
-    } else {
+    } else if (!huff) {
         for (int t = 0; t < nthreads; t++)
             if (!(comp[t].deflate = libdeflate_alloc_compressor(o->level)))
                 goto nomem;
@@ -1898,6 +1946,13 @@ static ct_status write_cog_direct(ct_ctx *ctx, const ct_grid *g, const char *pat
     for (int l = nl - 1; l >= 0; l--) { /* the smallest overview first, the full resolution last */
         cog_level *v = &lv[l];
         const int nt = v->tx * v->ty, nch = (nt + K - 1) / K;
+        if (huff) {
+            ct_huff_free(code);
+            if (!(code = cog_code(v, es, pred, bs, raw, tmp)))
+                goto nomem;
+            for (int t = 0; t < nthreads; t++)
+                comp[t].huff = code;
+        }
 #pragma omp parallel num_threads(nthreads)
         for (int ch = 0; ch <= nch; ch++) {
 #pragma omp single nowait
@@ -2025,6 +2080,7 @@ out:
             ZSTD_freeCCtx(comp[t].zstd);
         }
     free(comp);
+    ct_huff_free(code);
     free(zl);
     free(zp);
     free(hdr);
@@ -2043,8 +2099,12 @@ ct_status ct_grid_write_cog(ct_ctx *ctx, const ct_grid *g, const char *path, con
     if (o.blocksize == 0)
         o.blocksize = 512;
     const int zstd = o.compress == CT_COG_ZSTD;
-    if (o.compress != CT_COG_DEFLATE && !zstd)
+    if (o.compress != CT_COG_DEFLATE && o.compress != CT_COG_DEFLATE_HUFFMAN && !zstd)
         return ct_error(ctx, CT_ERR_USAGE, "%s: unknown COG compression %d", path, (int)o.compress);
+    if (o.compress == CT_COG_DEFLATE_HUFFMAN && !o.direct)
+        return ct_error(ctx, CT_ERR_USAGE, "%s: Huffman-only DEFLATE needs the direct COG writer", path);
+    if (o.one_bit && (!o.direct || g->type != CT_BYTE))
+        return ct_error(ctx, CT_ERR_USAGE, "%s: one bit a cell needs a Byte grid and the direct COG writer", path);
     if (o.level == 0)
         o.level = zstd ? 9 : 6;
     if (o.blocksize < 16 || o.blocksize > 4096 || o.blocksize % 16)

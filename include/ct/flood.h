@@ -180,8 +180,9 @@ typedef struct ct_flood_opts {
     int json;                    /**< print the summary as JSON instead of a text table */
     int resume;                  /**< simulate: continue from the checkpoint in outdir */
     int no_depth;                /**< bathtub: write extents only, not depth rasters */
-    int deflate;                 /**< bathtub: DEFLATE rasters instead of ZSTD (CT_COG_ZSTD), for
-                                      readers without zstd */
+    int deflate;                 /**< bathtub: DEFLATE extents and Float32 depths instead of ZSTD
+                                      (CT_COG_ZSTD), for readers without zstd; millimetre depths
+                                      are DEFLATE either way (CT_COG_DEFLATE_HUFFMAN) */
     /**
      * bathtub: the depth rasters' cell type. NULL or "uint16": whole millimetres (UInt16, scale
      * 0.001, nodata 65535; GDAL, QGIS and ct_raster_read() see metres, within 0.0005 m), when

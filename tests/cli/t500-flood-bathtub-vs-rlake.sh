@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # ct-flood bathtub against GRASS r.lake on the same small DEM, level and seed: the extents agree
 # cell for cell (8-connected), and so do the depths and the summary's volumes and greatest
-# depths; several levels in one run agree with separate runs (also unsorted and 4-connected);
+# depths; the extents have one bit a cell, or eight with 255 where the DEM has a hole; several
+# levels in one run agree with separate runs (also unsorted and 4-connected);
 # dikes block water unless breached; 4-connectivity is stricter than 8; on a DEM with
 # overviews, the rasters are valid COGs (GDAL's validator) and the same bytes on 1 and 2
-# threads; ZSTD by default, DEFLATE with --deflate, the same cells; depths in whole mm by
+# threads; extents ZSTD by default, DEFLATE with --deflate, the same cells; depths in whole mm
+# (DEFLATE, Huffman-coded by ctgis, decoded by GDAL's zlib to the Float32 metres within half a mm) by
 # default, Float32 on request, and ct-tile draws the mm ones in metres.
 . "$(dirname "$0")/lib.sh"
 command -v grass >/dev/null || skip_all "grass (Debian grass-core) is not installed"
-plan 26
+plan 29
 
 # 90 x 70 cells of 5 m in EPSG:5897: swells, a channel, a pit, and noise (deterministic)
 awk 'BEGIN { w = 90; h = 70; srand(7)
@@ -54,6 +56,19 @@ for l in 1.80 2.29 2.79; do
 done
 [ "$na" -gt 1000 ]; ok $? "the highest level floods a real area ($na cells)"
 
+# the extent has one bit a cell when the DEM has ground everywhere; with a hole (the first 10
+# cells of the first 10 rows without ground), eight, 255 in the hole and the same cells elsewhere
+is "$(gdalinfo "$T/o3/extent-2.29.tif" | grep -cE 'NBITS=1|NoData')" 1 "extent: one bit a cell, no nodata value"
+awk 'NR > 6 && NR <= 16 { for (i = 1; i <= 10; i++) $i = "-9999" } { print }' "$T/dem.asc" >"$T/hole.asc"
+gdal_translate -q -ot Float32 -a_srs EPSG:5897 "$T/hole.asc" "$T/hole.tif"
+run ct-flood -q bathtub --dem "$T/hole.tif" --seed $seed --level 2.29 -o "$T/hole"
+bad=$(paste -d' ' <(gdal_translate -q -of XYZ "$T/o3/extent-2.29.tif" /vsistdout/) \
+                  <(gdal_translate -q -of XYZ "$T/hole/extent-2.29.tif" /vsistdout/) |
+      awk '{ c = (NR - 1) % 90; r = int((NR - 1) / 90); hole = c < 10 && r < 10
+             if (hole ? $6 != 255 : $6 != $3) bad++ } END { print bad + 0 }')
+is "$rc $bad $(gdalinfo "$T/hole/extent-2.29.tif" | grep -cE 'NBITS|NoData Value=255')" "0 0 1" \
+   "extent over a DEM with a hole: Byte, 255 in the hole, the same cells elsewhere"
+
 # the summary table agrees with the rasters
 n229=$(awk -F, '$1 == "2.290" { print $4 }' "$T/o3/summary.csv")
 read -r na nb bad dd < <(cmp_lake 2.29)
@@ -96,6 +111,14 @@ J
 run ct-flood -q bathtub --dem "$T/dem.tif" --dikes "$T/dike.geojson" --set breaches="$T/breach.geojson" --seed $seed --level 2.79 -o "$T/br"
 east=$(gdal_translate -q -of XYZ -srcwin 51 0 39 70 "$T/br/extent-2.79.tif" /vsistdout/ | awk '$3 == 1' | wc -l)
 [ "$east" -gt 100 ]; ok $? "through a breach the east floods again ($east cells)"
+# run again into the dike run's folder, without the dike: its outputs are replaced by this
+# run's (the replaced files are closed on a thread of their own), nothing staged is left
+run ct-flood -q bathtub --dem "$T/dem.tif" --seed $seed --level 2.79 -o "$T/dk"
+same=0
+for f in extent-2.79 depth-2.79; do
+    cmp -s <(gdal_translate -q -of XYZ "$T/dk/$f.tif" /vsistdout/) <(gdal_translate -q -of XYZ "$T/o3/$f.tif" /vsistdout/) || same=1
+done
+is "$rc $same $(ls -A "$T/dk" | grep -c '^\.ct-flood')" "0 0 0" "a run over an earlier one's outputs replaces them, nothing staged left"
 # 4-connectivity never floods more than 8
 run ct-flood -q --json bathtub --connectivity 4 --dem "$T/dem.tif" --seed $seed --level 2.29 -o "$T/c4"
 c4=$(jq ".levels[0].cells" "$T/out")
@@ -127,7 +150,7 @@ is "$(gdalinfo "$T/big2/depth-2.29.tif" | grep -c 'Overviews: 650x550, 325x275')
 comp() { gdalinfo "$1" | sed -n 's/^ *COMPRESSION=//p'; }
 run ct-flood -q bathtub --deflate --dem "$T/dem-big.tif" --seed $seed --level 2.29 -o "$T/big3"
 is "$rc $(comp "$T/big2/depth-2.29.tif") $(comp "$T/big2/extent-2.29.tif") $(comp "$T/big3/depth-2.29.tif") $(comp "$T/big3/extent-2.29.tif")" \
-   "0 ZSTD ZSTD DEFLATE DEFLATE" "ZSTD by default, DEFLATE with --deflate"
+   "0 DEFLATE ZSTD DEFLATE DEFLATE" "mm depths DEFLATE (Huffman-coded), extents ZSTD by default, DEFLATE with --deflate"
 bad=0
 for f in extent-2.29 depth-2.29; do # every level: full resolution and both overviews
     for ov in "" "-ovr 0" "-ovr 1"; do

@@ -683,7 +683,8 @@ static double *read_level(GDALDatasetH ds, int i, int *w, int *h)
 }
 
 /* The direct writer (ct_cog_opts.direct) against GDAL's COG driver on the same grid, for every
- * type and both compressions (DEFLATE, ZSTD): the same cells at full resolution and in every
+ * type and every compression (DEFLATE, ZSTD, and DEFLATE Huffman-coded by ctgis against GDAL's
+ * DEFLATE, decoded by GDAL's zlib): the same cells at full resolution and in every
  * overview (2 x 2 averages of the valid cells, nearest for Byte), georeferencing, nodata, COG
  * layout and compression. */
 static void test_direct_cog_equals_gdal_cog(void **state)
@@ -692,12 +693,14 @@ static void test_direct_cog_equals_gdal_cog(void **state)
     static const ct_dtype types[] = {CT_BYTE, CT_INT16, CT_UINT16, CT_INT32, CT_FLOAT32, CT_FLOAT64};
     ct_ctx *ctx = new_ctx();
     ct_crs *crs = vn2000_105(ctx);
-    for (size_t kk = 0; kk < 2 * sizeof types / sizeof *types; kk++) {
-        const size_t k = kk % (sizeof types / sizeof *types);
-        const ct_cog_compress comp = kk < sizeof types / sizeof *types ? CT_COG_DEFLATE : CT_COG_ZSTD;
+    const size_t ntypes = sizeof types / sizeof *types;
+    for (size_t kk = 0; kk < 3 * ntypes; kk++) {
+        const size_t k = kk % ntypes;
+        const ct_cog_compress comp = kk < ntypes ? CT_COG_DEFLATE : kk < 2 * ntypes ? CT_COG_ZSTD : CT_COG_DEFLATE_HUFFMAN;
         ct_grid *g = make_grid(ctx, types[k], 1100, 900, crs);
         const char *a = tpath("gdal.tif"), *b = tpath("direct.tif");
-        ct_cog_opts o = {.direct = 1, .compress = comp}, og = {.compress = comp};
+        ct_cog_opts o = {.direct = 1, .compress = comp},
+                    og = {.compress = comp == CT_COG_DEFLATE_HUFFMAN ? CT_COG_DEFLATE : comp};
         assert_int_equal(ct_grid_write_cog(ctx, g, a, &og), CT_OK);
         assert_int_equal(ct_grid_write_cog(ctx, g, b, &o), CT_OK);
         GDALDatasetH da = GDALOpen(a, GA_ReadOnly), db = GDALOpen(b, GA_ReadOnly);
@@ -748,13 +751,15 @@ static void test_direct_cog_equals_gdal_cog(void **state)
     assert_int_equal(ct_grid_write_cog(ctx, g, tpath("cubic.tif"), &o), CT_ERR_USAGE);
     ct_cog_opts oz = {.direct = 1, .compress = CT_COG_ZSTD, .level = 23};
     assert_int_equal(ct_grid_write_cog(ctx, g, tpath("zstd23.tif"), &oz), CT_ERR_USAGE);
+    ct_cog_opts oh = {.compress = CT_COG_DEFLATE_HUFFMAN}; /* GDAL's COG driver has no such coder */
+    assert_int_equal(ct_grid_write_cog(ctx, g, tpath("huffman-gdal.tif"), &oh), CT_ERR_USAGE);
     ct_grid_free(g);
     ct_crs_free(crs);
     ct_ctx_free(ctx);
 }
 
 /* Uniform tiles (compressed once and reused) and mixed ones, on 1 and 3 threads: the same
- * bytes, and the same cells as written; DEFLATE and ZSTD. The same bytes again through a
+ * bytes, and the same cells as written; DEFLATE, ZSTD and Huffman-coded DEFLATE. The same bytes again through a
  * scratch that a smaller grid used before (ct_cog_opts.scratch), and through the page cache
  * instead of direct I/O (CT_DIRECT_IO=0). */
 static void test_direct_cog_same_bytes_any_threads(void **state)
@@ -768,8 +773,9 @@ static void test_direct_cog_same_bytes_any_threads(void **state)
         if (i % 2100 < 1400) /* west two thirds: dry (0), the rest: the pattern */
             z[i] = (i / 2100) < 600 ? 0.0f : -9999.0f;
     const char *a = tpath("thr-1.tif"), *b = tpath("thr-3.tif");
-    for (int zstd = 0; zstd < 2; zstd++) {
-        ct_cog_opts o = {.direct = 1, .level = 1, .compress = zstd ? CT_COG_ZSTD : CT_COG_DEFLATE};
+    static const ct_cog_compress comps[] = {CT_COG_DEFLATE, CT_COG_ZSTD, CT_COG_DEFLATE_HUFFMAN};
+    for (int k = 0; k < 3; k++) {
+        ct_cog_opts o = {.direct = 1, .level = 1, .compress = comps[k]};
         ct_ctx_set_threads(ctx, 1);
         assert_int_equal(ct_grid_write_cog(ctx, g, a, &o), CT_OK);
         ct_ctx_set_threads(ctx, 3);
@@ -805,7 +811,8 @@ static void test_direct_cog_same_bytes_any_threads(void **state)
 }
 
 /* Spans of the rows outside which the cells are zero (ct_cog_opts.span_lo): the same bytes as
- * without them, for UInt16 averages and Byte nearest cells, with cells of no data among the
+ * without them, for UInt16 averages (ZSTD and Huffman-coded DEFLATE, whose code is counted on
+ * rows the spans say are zero too) and Byte nearest cells, with cells of no data among the
  * zeros; a row declared zero that is not gives other bytes (the spans are used). */
 static void test_direct_cog_spans_same_bytes(void **state)
 {
@@ -816,7 +823,8 @@ static void test_direct_cog_spans_same_bytes(void **state)
     int *lo = malloc(h * sizeof *lo), *hi = malloc(h * sizeof *hi);
     assert_non_null(lo);
     assert_non_null(hi);
-    for (int byte = 0; byte < 2; byte++) {
+    for (int kind = 0; kind < 3; kind++) {
+        const int byte = kind == 2;
         ct_grid *g = make_grid(ctx, byte ? CT_BYTE : CT_UINT16, w, h, crs);
         ct_grid_set_nodata(g, byte ? 255 : 65535);
         for (int r = 0; r < h; r++) {
@@ -836,7 +844,7 @@ static void test_direct_cog_spans_same_bytes(void **state)
                 }
             }
         }
-        ct_cog_opts o = {.direct = 1, .level = 1, .compress = CT_COG_ZSTD,
+        ct_cog_opts o = {.direct = 1, .level = 1, .compress = kind == 1 ? CT_COG_DEFLATE_HUFFMAN : CT_COG_ZSTD,
                          .overview_resampling = byte ? "NEAREST" : "AVERAGE"};
         const char *a = tpath("span-no.tif"), *b = tpath("span-yes.tif");
         assert_int_equal(ct_grid_write_cog(ctx, g, a, &o), CT_OK);
@@ -857,6 +865,57 @@ static void test_direct_cog_spans_same_bytes(void **state)
     }
     free(lo);
     free(hi);
+    ct_crs_free(crs);
+    ct_ctx_free(ctx);
+}
+
+/* One bit a cell (ct_cog_opts.one_bit) for a Byte grid of 0 and 1, 1100 x 900 cells (edge
+ * tiles 76 cells wide: not whole bytes), ZSTD and DEFLATE: GDAL reads NBITS=1 and the same
+ * cells as the eight-bit file at full resolution and in every overview; other grids, or GDAL's
+ * COG driver, are usage errors. */
+static void test_direct_cog_one_bit(void **state)
+{
+    (void)state;
+    ct_ctx *ctx = new_ctx();
+    ct_crs *crs = vn2000_105(ctx);
+    ct_grid *g = ct_grid_new(ctx, CT_BYTE, 1100, 900);
+    assert_non_null(g);
+    ct_grid_set_geotransform(g, test_gt);
+    ct_grid_set_crs(g, crs);
+    for (int r = 0; r < 900; r++) /* a ragged wet band, specks, and whole dry and wet tiles */
+        for (int c = 0; c < 1100; c++)
+            ct_grid_set(g, c, r, (c > 300 + r % 13 && c < 800 - r % 7) || (r * 7 + c * 3) % 11 == 0 || r >= 512);
+    for (int k = 0; k < 2; k++) {
+        const ct_cog_compress comp = k ? CT_COG_DEFLATE : CT_COG_ZSTD;
+        ct_cog_opts o8 = {.direct = 1, .level = 1, .compress = comp}, o1 = o8;
+        o1.one_bit = 1;
+        assert_int_equal(ct_grid_write_cog(ctx, g, tpath("byte.tif"), &o8), CT_OK);
+        assert_int_equal(ct_grid_write_cog(ctx, g, tpath("bit.tif"), &o1), CT_OK);
+        GDALDatasetH da = GDALOpen(tpath("byte.tif"), GA_ReadOnly), db = GDALOpen(tpath("bit.tif"), GA_ReadOnly);
+        assert_non_null(da);
+        assert_non_null(db);
+        assert_string_equal(GDALGetMetadataItem(GDALGetRasterBand(db, 1), "NBITS", "IMAGE_STRUCTURE"), "1");
+        assert_null(GDALGetMetadataItem(GDALGetRasterBand(da, 1), "NBITS", "IMAGE_STRUCTURE"));
+        assert_int_equal(GDALGetOverviewCount(GDALGetRasterBand(db, 1)), 2);
+        for (int i = -1; i < 2; i++) {
+            int wa, ha, wb, hb;
+            double *va = read_level(da, i, &wa, &ha), *vb = read_level(db, i, &wb, &hb);
+            assert_int_equal(wa, wb);
+            assert_int_equal(ha, hb);
+            assert_memory_equal(va, vb, (size_t)wa * ha * sizeof *va);
+            free(va);
+            free(vb);
+        }
+        GDALClose(da);
+        GDALClose(db);
+    }
+    ct_grid *u = make_grid(ctx, CT_UINT16, 100, 100, crs);
+    ct_cog_opts bad = {.direct = 1, .one_bit = 1};
+    assert_int_equal(ct_grid_write_cog(ctx, u, tpath("bit16.tif"), &bad), CT_ERR_USAGE);
+    bad.direct = 0;
+    assert_int_equal(ct_grid_write_cog(ctx, g, tpath("bitgdal.tif"), &bad), CT_ERR_USAGE);
+    ct_grid_free(u);
+    ct_grid_free(g);
     ct_crs_free(crs);
     ct_ctx_free(ctx);
 }
@@ -1325,6 +1384,7 @@ int main(void)
         cmocka_unit_test(test_direct_cog_equals_gdal_cog),
         cmocka_unit_test(test_direct_cog_same_bytes_any_threads),
         cmocka_unit_test(test_direct_cog_spans_same_bytes),
+        cmocka_unit_test(test_direct_cog_one_bit),
         cmocka_unit_test(test_missing_and_non_raster_files),
         cmocka_unit_test(test_truncated_geotiff_is_an_error),
         cmocka_unit_test(test_reads_esri_ascii_grid),
