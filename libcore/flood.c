@@ -1415,7 +1415,7 @@ out:
  * The fill does not read the ground: each cell's state (fill_state()) starts as the first level
  * its ground lies below, so that its scans read 2 bytes a cell instead of the 4-byte ground
  * and a 2-byte label (b500: the fill's cache misses on those were most of its time). The sums
- * of the ground under each level's water are taken by one pass over the grid at the end.
+ * of the ground under each level's new water are taken from its runs, before it is handed over.
  */
 #define ST_SHORE 0x8000u                      /* state bit: on the shore stack of its level */
 #define ST_LEVEL 0x7fffu                      /* the state without ST_SHORE */

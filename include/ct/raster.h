@@ -219,7 +219,7 @@ typedef struct ct_cog_opts {
     /** With direct: threads to compress on; 0: ct_ctx_threads() */
     int threads;
     /**
-     * With direct ZSTD: 1 for cells that repeat little (ct-flood's depths over a noisy DEM):
+     * With direct ZSTD: 1 for cells that repeat little (ct-flood's Float32 depths over a noisy DEM):
      * zstd's match finder gets a table of 2^8 entries instead of its level's (2^13 at level
      * 1), whose cache misses went, and skips ahead faster where it finds no match, the
      * literals still Huffman-coded: a third less time at the same size on such cells (0.2 %
