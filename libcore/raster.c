@@ -963,7 +963,7 @@ static int sync_file(const char *path)
  * temporary file, reads that back and compresses everything a second time, and libtiff's float
  * predictor goes byte by byte through a copy of each tile; for ct-flood's per-level rasters that
  * was most of the run. Here the overviews are 2 × 2 reductions of the grid in memory, tiles are
- * predicted and compressed (libdeflate or libzstd) on every thread in batches written in order, a tile
+ * predicted and compressed (libdeflate, libzstd or huffman.c) on every thread in batches written in order, a tile
  * that holds one value throughout is compressed once, and the file follows the layout of
  * GDAL's COG driver (ghost header, IFDs first, the smallest overview's tiles first, each tile
  * with its size before it and its last 4 bytes repeated after it). The georeferencing is still
